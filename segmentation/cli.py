@@ -1,0 +1,111 @@
+"""Command line: ``python -m segmentation run|score``.
+
+Exit 0 on success; on bad input, exit 2 with one ``error: ...`` line on
+stderr and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import SegmentationError
+from .features import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS, PrepConfig
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as every other error
+        raise SegmentationError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m segmentation",
+                     description="Find, name and export customer segments in a CRM export.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="segment a customer file and write the results")
+    run.add_argument("input", help="CSV/TSV, Excel (.xlsx) or Parquet customer file")
+    run.add_argument("--out", required=True, help="folder for the output files")
+    run.add_argument("--k", default="auto", help="number of segments, or 'auto' (default)")
+    run.add_argument("--k-min", type=int, default=2)
+    run.add_argument("--k-max", type=int, default=6)
+    run.add_argument("--features", help="comma-separated clustering variables (default: a "
+                                        "standard set)")
+    run.add_argument("--id-column", help="the customer id column (default: detected)")
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--n-init", type=int, default=10, help="k-means++ restarts per K")
+    run.add_argument("--scaling", choices=SCALINGS, default="zscore")
+    run.add_argument("--outliers", choices=OUTLIER_POLICIES, default="clip")
+    run.add_argument("--missing", choices=MISSING_POLICIES, default="impute")
+
+    score = sub.add_parser("score", help="assign new customers to saved segments")
+    score.add_argument("input", help="customer file with the same columns as the model's")
+    score.add_argument("--model", required=True, help="model.json written by 'run'")
+    score.add_argument("--out", required=True, help="CSV file to write")
+    return parser
+
+
+def _run(args) -> int:
+    from .export import write_outputs
+    from .pipeline import RunConfig, run
+
+    if args.k == "auto":
+        k = None
+    else:
+        try:
+            k = int(args.k)
+        except ValueError:
+            raise SegmentationError(f"--k must be a whole number or 'auto', not {args.k!r}.") \
+                from None
+    features = tuple(f.strip() for f in args.features.split(",") if f.strip()) \
+        if args.features else None
+    config = RunConfig(
+        prep=PrepConfig(features=features, missing=args.missing, outliers=args.outliers,
+                        scaling=args.scaling),
+        k=k, k_min=args.k_min, k_max=args.k_max, random_state=args.seed, n_init=args.n_init,
+        id_column=args.id_column,
+    )
+    result = run(args.input, config)
+    paths = write_outputs(result, args.out)
+    seg = result.segmentation
+    dropped = sum(result.features.report.dropped.values())
+    print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "
+          f"{dropped} dropped; K = {result.chosen_k} (silhouette {seg.silhouette:.2f}).")
+    for p in result.personas:
+        print(f"  {p.segment}: {p.name} ({seg.shares[p.segment]:.0%})")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def _score(args) -> int:
+    from .export import write_scores
+    from .model import load_model, score
+
+    scores = score(args.input, load_model(args.model))
+    path = write_scores(scores.assignments, args.out)
+    dropped = ", ".join(f"{n} {why}" for why, n in scores.dropped.items()) or "none"
+    print(f"{scores.rows_read} rows read, {len(scores.assignments)} assigned; dropped: "
+          f"{dropped}. Wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return {"run": _run, "score": _score}[args.command](args)
+    except SegmentationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted.", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: not enough memory for this file: try a smaller file or fewer variables.",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still no traceback for the user, but say what it was
+        print(f"error: unexpected {type(exc).__name__}: {exc} (please report this).",
+              file=sys.stderr)
+        return 1

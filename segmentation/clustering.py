@@ -1,0 +1,391 @@
+"""K-means segmentation and the choice of K.
+
+One fitted k-means per K, with a fixed seed and several k-means++ restarts,
+so a rerun on the same input gives the same assignments. Labels are put in
+a fixed order (highest total spend first) so segment 0 is always the same
+kind of customer for the same input and settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from threadpoolctl import threadpool_limits
+
+from .errors import SegmentationError
+from .features import FeatureMatrix
+
+DEFAULT_SEED = 42
+DEFAULT_N_INIT = 10
+DEFAULT_K_RANGE = (2, 6)
+MAX_K = 10
+PREFERRED_K = (3, 5)
+# Exact silhouette needs every pairwise distance; above this many customers a
+# fixed-seed sample of this size estimates it (within about 0.01, see the
+# benchmark).
+SILHOUETTE_SAMPLE_SIZE = 4000
+# Above this many customers the k-means++ restarts run on a sample of this
+# size and the best solution is refined once on all customers.
+FIT_SAMPLE_SIZE = 20000
+# Below this many customers one OpenMP thread is faster than two: the work per
+# Lloyd iteration is too small to pay for waking a second thread.
+SINGLE_THREAD_BELOW = 5000
+WEAK_SILHOUETTE = 0.3
+SMALL_SEGMENT_SHARE = 0.10
+FEW_CUSTOMERS = 200
+# A K in the preferred range is "nearly as good" as the best when its
+# silhouette is within NEARLY_AS_GOOD of the best one, or keeps at least
+# NEARLY_AS_GOOD_RATIO of it. Silhouette favours K = 2 on customer data (one
+# split, high versus low spenders), which is the least actionable answer.
+NEARLY_AS_GOOD = 0.05
+NEARLY_AS_GOOD_RATIO = 2 / 3
+
+
+@dataclass(frozen=True)
+class KSweep:
+    """Quality figures for each K and the recommended one.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        One row per K: ``k``, ``inertia``, ``silhouette``,
+        ``calinski_harabasz``, ``davies_bouldin``, ``min_share``.
+    recommended_k : int
+    reason : str
+        Why that K, in words a user reads.
+    knee_k : int or None
+        The elbow of the inertia curve.
+    silhouette_sample_size : int or None
+        None when silhouettes are exact (computed on every customer).
+    """
+
+    metrics: pd.DataFrame
+    recommended_k: int
+    reason: str
+    knee_k: int | None
+    silhouette_sample_size: int | None
+    random_state: int
+    n_init: int
+
+    def row(self, k: int) -> pd.Series:
+        return self.metrics.set_index("k").loc[k]
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Customers assigned to ``n_clusters`` segments.
+
+    Attributes
+    ----------
+    labels : ndarray of int
+        Segment of each customer, 0 = highest average total spend.
+    centers : ndarray of shape (n_clusters, n_features)
+        Segment centres in the scaled feature space.
+    silhouette_values : ndarray
+        Each customer's silhouette; NaN for customers outside the sample when
+        the data is larger than the silhouette sample.
+    distances : ndarray
+        Each customer's distance to their segment centre (scaled space).
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    n_clusters: int
+    inertia: float
+    silhouette: float
+    silhouette_values: np.ndarray
+    silhouette_sample_size: int | None
+    distances: np.ndarray
+    customer_ids: pd.Index
+    random_state: int
+    n_init: int
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=self.n_clusters)
+
+    @property
+    def shares(self) -> np.ndarray:
+        return self.sizes / self.sizes.sum()
+
+
+def _check_k(n_customers: int, k_values) -> list[int]:
+    ks = sorted({int(k) for k in k_values})
+    if not ks or ks[0] < 2 or ks[-1] > MAX_K:
+        raise SegmentationError(
+            f"The number of segments must be between 2 and {MAX_K}; got {ks}: choose K in that range."
+        )
+    if n_customers < ks[-1] * 2:
+        raise SegmentationError(
+            f"Only {n_customers} usable customers, too few for {ks[-1]} segments: "
+            "lower the largest K or upload more customers."
+        )
+    return ks
+
+
+def fit_kmeans(
+    X: np.ndarray,
+    n_clusters: int,
+    random_state: int = DEFAULT_SEED,
+    n_init: int = DEFAULT_N_INIT,
+    fit_sample_size: int = FIT_SAMPLE_SIZE,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """k-means++ with ``n_init`` seeded restarts; returns labels, centres, inertia.
+
+    Assumes validated input. On more than ``fit_sample_size`` rows the
+    restarts run on a fixed-seed sample and the best centres are refined by
+    Lloyd iterations on all rows (float32 to halve the memory traffic).
+    """
+    n = X.shape[0]
+    if n > fit_sample_size:
+        rng = np.random.default_rng(random_state)
+        idx = np.sort(rng.choice(n, fit_sample_size, replace=False))
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        seed = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X32[idx])
+        km = KMeans(n_clusters, init=seed.cluster_centers_, n_init=1,
+                    random_state=random_state).fit(X32)
+    elif n < SINGLE_THREAD_BELOW:
+        with threadpool_limits(limits=1, user_api="openmp"):
+            km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X)
+    else:
+        km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X)
+    return km.labels_.astype(np.intp), km.cluster_centers_.astype(float), float(km.inertia_)
+
+
+def order_labels(labels: np.ndarray, centers: np.ndarray, key: np.ndarray | None):
+    """Renumber segments by descending mean of ``key`` (e.g. total spend).
+
+    Without a key, by descending sum of the centre's coordinates. Ties go to
+    the larger segment, then to the centre's coordinates, so the order never
+    depends on k-means' arbitrary numbering.
+    """
+    k = centers.shape[0]
+    sizes = np.bincount(labels, minlength=k)
+    if key is not None:
+        sums = np.bincount(labels, weights=key, minlength=k)
+        means = sums / np.maximum(sizes, 1)
+    else:
+        means = centers.sum(axis=1)
+    order = sorted(range(k), key=lambda j: (-means[j], -sizes[j], tuple(centers[j])))
+    remap = np.empty(k, dtype=np.intp)
+    remap[order] = np.arange(k)
+    return remap[labels], centers[order]
+
+
+def pairwise_distances(X: np.ndarray) -> np.ndarray:
+    """Euclidean distances between all rows, in float64 (exact enough for silhouettes)."""
+    X = np.asarray(X, dtype=float)
+    sq = np.einsum("ij,ij->i", X, X)
+    D = sq[:, None] + sq[None, :] - 2.0 * (X @ X.T)
+    np.maximum(D, 0.0, out=D)
+    np.sqrt(D, out=D)
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+def silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-sample silhouettes from a distance matrix (0 for a singleton, as scikit-learn)."""
+    k = int(labels.max()) + 1
+    onehot = np.zeros((len(labels), k))
+    onehot[np.arange(len(labels)), labels] = 1.0
+    sums = D @ onehot
+    counts = onehot.sum(axis=0)
+    own = counts[labels]
+    a = sums[np.arange(len(labels)), labels] / np.maximum(own - 1, 1)
+    means = sums / np.maximum(counts, 1)
+    means[np.arange(len(labels)), labels] = np.inf
+    means[:, counts == 0] = np.inf
+    b = means.min(axis=1)
+    denom = np.maximum(a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where(denom > 0, (b - a) / denom, 0.0)
+    return np.where(own > 1, s, 0.0)
+
+
+def _silhouette_sample(n: int, sample_size: int, random_state: int) -> np.ndarray | None:
+    if n <= sample_size:
+        return None
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, sample_size, replace=False))
+
+
+def find_knee(ks, inertia) -> int | None:
+    """The elbow of a decreasing inertia curve: the K farthest from the chord
+    joining its first and last points, after scaling both axes to [0, 1]
+    (the Kneedle idea). None for fewer than three Ks or a straight line."""
+    ks = np.asarray(ks, dtype=float)
+    y = np.asarray(inertia, dtype=float)
+    if len(ks) < 3 or y[0] == y[-1]:
+        return None
+    x_n = (ks - ks[0]) / (ks[-1] - ks[0])
+    y_n = (y - y[-1]) / (y[0] - y[-1])
+    gap = 1.0 - x_n - y_n
+    best = int(np.argmax(gap))
+    return int(ks[best]) if gap[best] > 1e-9 else None
+
+
+def sweep_k(
+    fm: FeatureMatrix | np.ndarray,
+    k_values=range(DEFAULT_K_RANGE[0], DEFAULT_K_RANGE[1] + 1),
+    random_state: int = DEFAULT_SEED,
+    n_init: int = DEFAULT_N_INIT,
+    silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE,
+) -> KSweep:
+    """Fit k-means for each K and measure it; recommend a K with a reason.
+
+    Parameters
+    ----------
+    fm : FeatureMatrix or ndarray
+        The prepared customers (or a scaled matrix).
+    k_values : iterable of int
+        Between 2 and 10.
+    random_state : int
+    n_init : int
+        k-means++ restarts per K.
+    silhouette_sample_size : int
+        Silhouettes are exact up to this many customers, estimated on a
+        fixed-seed sample above it.
+
+    Returns
+    -------
+    KSweep
+    """
+    X = fm.X if isinstance(fm, FeatureMatrix) else np.asarray(fm, dtype=float)
+    ks = _check_k(X.shape[0], k_values)
+    idx = _silhouette_sample(X.shape[0], silhouette_sample_size, random_state)
+    D = pairwise_distances(X if idx is None else X[idx])
+    rows = []
+    for k in ks:
+        labels, _, inertia = fit_kmeans(X, k, random_state, n_init)
+        sub = labels if idx is None else labels[idx]
+        n_sub = np.unique(sub).size
+        sil = float(silhouette_from_distances(D, sub).mean()) if n_sub > 1 else np.nan
+        rows.append({
+            "k": k,
+            "inertia": inertia,
+            "silhouette": sil,
+            "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+            "davies_bouldin": float(davies_bouldin_score(X, labels)),
+            "min_share": float(np.bincount(labels, minlength=k).min() / len(labels)),
+        })
+    metrics = pd.DataFrame(rows)
+    knee = find_knee(metrics["k"], metrics["inertia"])
+    k_best, reason = recommend_k(metrics, knee)
+    return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
+                  silhouette_sample_size=None if idx is None else len(idx),
+                  random_state=random_state, n_init=n_init)
+
+
+def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
+                preferred: tuple[int, int] = PREFERRED_K) -> tuple[int, str]:
+    """Pick K from the sweep's figures and say why, in plain words.
+
+    Three to five segments are what a marketing team can act on, so a K in
+    that range is chosen whenever its silhouette is nearly as good as the
+    best one (within 0.05, or at least two-thirds of it). Within the range, Ks that leave a segment under
+    10% of customers are avoided when another is available; among the rest
+    the elbow of the inertia curve wins if its silhouette is within 0.02 of
+    the best, otherwise the highest silhouette does.
+    """
+    m = metrics.dropna(subset=["silhouette"]).set_index("k")
+    if m.empty:
+        k = int(metrics["k"].iloc[0])
+        return k, f"K = {k} is the only option that could be measured."
+    best_k = int(m["silhouette"].idxmax())
+    best_sil = float(m["silhouette"].max())
+    in_range = m[(m.index >= preferred[0]) & (m.index <= preferred[1])]
+    floor = min(best_sil - NEARLY_AS_GOOD, best_sil * NEARLY_AS_GOOD_RATIO)
+    near = in_range[in_range["silhouette"] >= floor]
+    if near.empty:
+        k = best_k
+        parts = [f"K = {k} has the best silhouette ({best_sil:.2f})"]
+        if not in_range.empty:
+            alt = int(in_range["silhouette"].idxmax())
+            parts.append(
+                f"every K from {preferred[0]} to {preferred[1]} is clearly worse "
+                f"(best {in_range['silhouette'].max():.2f} at K = {alt})"
+            )
+    else:
+        roomy = near[near["min_share"] >= SMALL_SEGMENT_SHARE]
+        pool = roomy if not roomy.empty else near
+        top = float(pool["silhouette"].max())
+        if knee_k in pool.index and pool.loc[knee_k, "silhouette"] >= top - 0.02:
+            k = int(knee_k)
+            parts = [f"K = {k} is the elbow of the inertia curve with silhouette "
+                     f"{pool.loc[k, 'silhouette']:.2f}"]
+        else:
+            k = int(pool["silhouette"].idxmax())
+            parts = [f"K = {k} has the best silhouette ({top:.2f}) among "
+                     f"{preferred[0]} to {preferred[1]} segments"]
+        if best_k != k:
+            parts.append(f"K = {best_k} scores higher ({best_sil:.2f}), but {preferred[0]} to "
+                         f"{preferred[1]} segments are easier to act on and K = {k} keeps "
+                         f"{m.loc[k, 'silhouette'] / best_sil:.0%} of that separation")
+        if roomy.empty:
+            parts.append("every nearly-as-good K leaves a segment under 10% of customers")
+    share = float(m.loc[k, "min_share"])
+    parts.append(f"its smallest segment holds {share:.0%} of customers")
+    return k, "; ".join(parts) + "."
+
+
+def quality_warnings(silhouette: float, shares, n_customers: int) -> tuple[str, ...]:
+    """Plain-language cautions where a result is weak."""
+    out = []
+    if n_customers < FEW_CUSTOMERS:
+        out.append(
+            f"Only {n_customers} customers: clustering this few is unreliable. "
+            "Simple rules or RFM quintiles may serve better."
+        )
+    if np.isfinite(silhouette) and silhouette < WEAK_SILHOUETTE:
+        out.append(
+            f"Silhouette {silhouette:.2f} is below 0.3: the segments overlap, so treat the "
+            "boundaries as soft and check the stability before acting on them."
+        )
+    small = [i for i, s in enumerate(shares) if s < SMALL_SEGMENT_SHARE]
+    if small:
+        names = ", ".join(f"segment {i} ({shares[i]:.0%})" for i in small)
+        out.append(
+            f"{names} hold under 10% of customers: check that they survive a rerun before "
+            "building a campaign for them."
+        )
+    return tuple(out)
+
+
+def segment(
+    fm: FeatureMatrix,
+    n_clusters: int,
+    random_state: int = DEFAULT_SEED,
+    n_init: int = DEFAULT_N_INIT,
+    silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE,
+) -> Segmentation:
+    """Assign every prepared customer to one of ``n_clusters`` segments.
+
+    Segment 0 has the highest average total spend (or, without spend
+    columns, the highest centre), so numbering is stable across reruns.
+    """
+    X = fm.X
+    _check_k(X.shape[0], [n_clusters])
+    labels, centers, inertia = fit_kmeans(X, n_clusters, random_state, n_init)
+    key = fm.frame["total_spend"].to_numpy(float) if "total_spend" in fm.frame else None
+    labels, centers = order_labels(labels, centers, key)
+    idx = _silhouette_sample(X.shape[0], silhouette_sample_size, random_state)
+    values = np.full(X.shape[0], np.nan)
+    sub = labels if idx is None else labels[idx]
+    if np.unique(sub).size > 1:
+        s = silhouette_from_distances(pairwise_distances(X if idx is None else X[idx]), sub)
+        if idx is None:
+            values = s
+        else:
+            values[idx] = s
+    distances = np.linalg.norm(X - centers[labels], axis=1)
+    return Segmentation(
+        labels=labels, centers=centers, n_clusters=n_clusters, inertia=inertia,
+        silhouette=float(np.nanmean(values)) if np.isfinite(values).any() else np.nan,
+        silhouette_values=values, silhouette_sample_size=None if idx is None else len(idx),
+        distances=distances, customer_ids=fm.customer_ids, random_state=random_state,
+        n_init=n_init,
+    )

@@ -1,0 +1,176 @@
+"""Files for people and machines: assignments, profiles, the run summary, the model.
+
+Every text cell written to CSV is neutralised against spreadsheet formula
+injection: text beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage
+return gets a leading apostrophe, unless it is a plain number.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import SegmentationError
+from .model import MODEL_FORMAT, MODEL_VERSION
+from .pipeline import SegmentationResult
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise(value):
+    """Make a cell safe to open in a spreadsheet; numbers and safe text pass unchanged.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise("-12.5"), neutralise("007")
+    ('-12.5', '007')
+    """
+    unsafe = isinstance(value, str) and value.startswith(_FORMULA_START)
+    return "'" + value if unsafe and not _PLAIN_NUMBER.match(value) else value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells (and column names) are neutralised."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def assignments_frame(result: SegmentationResult) -> pd.DataFrame:
+    """``customer_id``, ``segment``, ``persona``: one row per customer kept."""
+    names = {p.segment: p.name for p in result.personas}
+    seg = result.segmentation
+    return pd.DataFrame({
+        "customer_id": pd.Series(seg.customer_ids.astype(str), dtype=object),
+        "segment": seg.labels,
+        "persona": [names[s] for s in seg.labels],
+    })
+
+
+def profiles_frame(result: SegmentationResult) -> pd.DataFrame:
+    """One row per segment: persona, size, shares, mean and median of every variable."""
+    table = result.profiles.table()
+    names = {p.segment: p.name for p in result.personas}
+    table.insert(1, "persona", table["segment"].map(names))
+    return table
+
+
+def summary_dict(result: SegmentationResult) -> dict:
+    """The run in figures: rows, features, metrics per K, chosen K and why, versions."""
+    report = result.features.report
+    metrics = result.sweep.metrics.replace({np.nan: None}).to_dict(orient="records")
+    seg = result.segmentation
+    return {
+        "input": result.raw.name,
+        "rows_read": report.rows_read,
+        "rows_kept": int(seg.labels.size),
+        "rows_dropped": dict(report.dropped),
+        "malformed_lines": list(result.dataset.malformed_lines[:100]),
+        "id_column": result.dataset.id_column,
+        "excluded_columns": result.dataset.excluded_columns,
+        "missing_values": report.missing,
+        "imputed": report.imputed,
+        "outliers": {"policy": report.outlier_policy, "flagged": report.outliers},
+        "features": list(result.features.features),
+        "scaling": result.features.preparation.scaling,
+        "metrics": metrics,
+        "silhouette_sample_size": result.sweep.silhouette_sample_size,
+        "recommended_k": result.sweep.recommended_k,
+        "chosen_k": result.chosen_k,
+        "k_reason": result.sweep.reason,
+        "silhouette": _finite(seg.silhouette),
+        "segments": [
+            {"segment": p.segment, "persona": p.name,
+             "size": int(seg.sizes[p.segment]), "share": float(seg.shares[p.segment])}
+            for p in result.personas
+        ],
+        "warnings": list(result.warnings),
+        "seed": result.config.random_state,
+        "n_init": result.config.n_init,
+        "versions": versions(),
+    }
+
+
+def versions() -> dict[str, str]:
+    import sklearn
+
+    return {"segmentation": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+
+
+def model_dict(result: SegmentationResult) -> dict:
+    """Everything needed to assign new customers to these segments."""
+    return {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "preparation": result.features.preparation.to_dict(),
+        "centers": result.segmentation.centers.tolist(),
+        "personas": [{"segment": p.segment, "name": p.name} for p in result.personas],
+        "seed": result.config.random_state,
+        "versions": versions(),
+    }
+
+
+def write_outputs(result: SegmentationResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write assignments.csv, profiles.csv, summary.json and model.json into ``out_dir``."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {name: out / name for name in
+                 ("assignments.csv", "profiles.csv", "summary.json", "model.json")}
+        safe_frame(assignments_frame(result)).to_csv(paths["assignments.csv"], index=False)
+        safe_frame(profiles_frame(result)).to_csv(paths["profiles.csv"], index=False)
+        _write_json(paths["summary.json"], summary_dict(result))
+        _write_json(paths["model.json"], model_dict(result))
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write the results to {str(out)!r} ({exc.strerror}): choose another folder."
+        ) from None
+    return paths
+
+
+def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    try:
+        if path.parent:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        safe_frame(scores).to_csv(path, index=False)
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write {str(path)!r} ({exc.strerror}): choose another file name."
+        ) from None
+    return path
+
+
+def _finite(x: float):
+    return float(x) if np.isfinite(x) else None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, allow_nan=False, default=_json_default),
+                    encoding="utf-8")
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+

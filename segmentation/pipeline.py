@@ -1,0 +1,107 @@
+"""One call from a file to named segments: load → prepare → sweep K → segment → profile → name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .clustering import (
+    DEFAULT_K_RANGE,
+    DEFAULT_N_INIT,
+    DEFAULT_SEED,
+    MAX_K,
+    KSweep,
+    Segmentation,
+    quality_warnings,
+    segment,
+    sweep_k,
+)
+from .dataset import Dataset, load_dataset
+from .errors import SegmentationError
+from .features import FeatureMatrix, PrepConfig, prepare
+from .io import RawTable, read_table
+from .personas import Persona, suggest_personas
+from .profiles import Profiles, profile_segments
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a segmentation besides the data.
+
+    ``k=None`` takes the recommended K of the sweep over ``k_min..k_max``.
+    """
+
+    prep: PrepConfig = field(default_factory=PrepConfig)
+    k: int | None = None
+    k_min: int = DEFAULT_K_RANGE[0]
+    k_max: int = DEFAULT_K_RANGE[1]
+    random_state: int = DEFAULT_SEED
+    n_init: int = DEFAULT_N_INIT
+    id_column: str | None = None
+    roles: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self):
+        if not 2 <= self.k_min <= self.k_max <= MAX_K:
+            raise SegmentationError(
+                f"The K range {self.k_min}..{self.k_max} is not valid: "
+                f"use 2 <= k-min <= k-max <= {MAX_K}."
+            )
+        if self.k is not None and not 2 <= self.k <= MAX_K:
+            raise SegmentationError(f"K = {self.k} is not valid: choose K from 2 to {MAX_K}.")
+        if self.n_init < 1:
+            raise SegmentationError(f"n_init = {self.n_init} is not valid: use 1 or more.")
+
+    @property
+    def k_values(self) -> range:
+        low = min(self.k_min, self.k or self.k_min)
+        high = max(self.k_max, self.k or self.k_max)
+        return range(low, high + 1)
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """The whole run, stage by stage; exports read from here."""
+
+    raw: RawTable
+    dataset: Dataset
+    features: FeatureMatrix
+    sweep: KSweep
+    segmentation: Segmentation
+    profiles: Profiles
+    personas: tuple[Persona, ...]
+    config: RunConfig
+
+    @property
+    def chosen_k(self) -> int:
+        return self.segmentation.n_clusters
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        seg = self.segmentation
+        return (self.dataset.notes + self.features.report.warnings
+                + tuple(c.message for c in self.features.report.correlated)
+                + quality_warnings(seg.silhouette, seg.shares, seg.labels.size))
+
+
+def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
+        name: str | None = None) -> SegmentationResult:
+    """Segment a customer file end to end with the given settings.
+
+    Examples
+    --------
+    >>> from segmentation import run, RunConfig
+    >>> result = run("sample_data/marketing_campaign_sample.csv")  # doctest: +SKIP
+    >>> [p.name for p in result.personas]  # doctest: +SKIP
+    ['High-Income Wine & Meat Lovers, Catalog', ...]
+    """
+    config = config or RunConfig()
+    raw = source if isinstance(source, RawTable) else read_table(source, name=name)
+    dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
+    fm = prepare(dataset, config.prep)
+    sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init)
+    k = config.k or sweep.recommended_k
+    seg = segment(fm, k, config.random_state, config.n_init)
+    profiles = profile_segments(fm, seg)
+    return SegmentationResult(raw=raw, dataset=dataset, features=fm, sweep=sweep,
+                              segmentation=seg, profiles=profiles,
+                              personas=suggest_personas(profiles), config=config)
