@@ -16,6 +16,9 @@ import pandas as pd
 from .profiles import Profiles
 
 HIGH = 0.5
+# "Lapsed" also needs a gap a marketer would call lapsed, not only a large z
+# where recency barely varies: at least this much longer since the last purchase.
+LAPSED_RATIO = 1.3
 SHARE_HIGH = 0.3
 CHANNEL_HIGH = 0.25
 _CATEGORY_WORDS = {"wine": "Wine", "meat": "Meat", "fish": "Fish", "sweets": "Sweets",
@@ -52,6 +55,7 @@ class Facts:
     children: float = 0.0
     age: float = 0.0
     recency: float = 0.0
+    recency_ratio: float = 1.0  # segment mean / population mean of days since last purchase
     deals: float = 0.0
     web_visits: float = 0.0
     campaigns: float = 0.0
@@ -73,7 +77,7 @@ class Facts:
 
     @property
     def lapsed(self) -> bool:
-        return self.recency >= HIGH and self.spend <= 0
+        return self.recency >= HIGH and self.recency_ratio >= LAPSED_RATIO and self.spend <= 0
 
     @property
     def low_spender(self) -> bool:
@@ -108,12 +112,15 @@ def facts_of(profiles: Profiles, segment: int) -> Facts:
         if z[best] >= CHANNEL_HIGH:
             channel = profiles.variables[best].detail
     means = profiles.means.loc[segment]
+    rec = profiles.first("recency")
+    pop_rec = profiles.population_mean[rec] if rec else 0.0
+    recency_ratio = float(means[rec] / pop_rec) if rec and pop_rec > 0 else 1.0
     ch_counts = profiles.kind("channel")
     top_channel = (profiles.variables[max(ch_counts, key=lambda n: means[n])].detail
                    if ch_counts else None)
     return Facts(
         income=zv("income"), spend=spend_z, children=zv("children"), age=zv("age"),
-        recency=zv("recency"), deals=zv("deals"), web_visits=zv("web_visits"),
+        recency=zv("recency"), recency_ratio=recency_ratio, deals=zv("deals"), web_visits=zv("web_visits"),
         campaigns=zv("campaigns_accepted"), categories=cats, channel=channel,
         top_channel=top_channel,
     )
