@@ -213,10 +213,15 @@ def _silhouette_sample(n: int, sample_size: int, random_state: int) -> np.ndarra
     return np.sort(rng.choice(n, sample_size, replace=False))
 
 
-def find_knee(ks, inertia) -> int | None:
-    """The elbow of a decreasing inertia curve: the K farthest from the chord
-    joining its first and last points, after scaling both axes to [0, 1]
-    (the Kneedle idea). None for fewer than three Ks or a straight line."""
+def find_knee(ks, inertia, sensitivity: float = 1.0) -> int | None:
+    """The elbow of a decreasing inertia curve, by the Kneedle rule, or None.
+
+    Both axes are scaled to [0, 1]; the elbow is the K farthest below the
+    chord joining the first and last points (the later K on a tie). As in
+    Kneedle, it counts only if that gap exceeds ``sensitivity`` times the
+    mean step between Ks: a gently bending curve has no elbow, and saying
+    it has one would make the reason for K claim more than the data shows.
+    """
     ks = np.asarray(ks, dtype=float)
     y = np.asarray(inertia, dtype=float)
     if len(ks) < 3 or y[0] == y[-1]:
@@ -224,8 +229,9 @@ def find_knee(ks, inertia) -> int | None:
     x_n = (ks - ks[0]) / (ks[-1] - ks[0])
     y_n = (y - y[-1]) / (y[0] - y[-1])
     gap = 1.0 - x_n - y_n
-    best = int(np.argmax(gap))
-    return int(ks[best]) if gap[best] > 1e-9 else None
+    best = len(gap) - 1 - int(np.argmax(gap[::-1]))
+    threshold = sensitivity * float(np.mean(np.diff(x_n)))
+    return int(ks[best]) if gap[best] > threshold else None
 
 
 def sweep_k(
@@ -321,7 +327,13 @@ def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
             k = int(pool["silhouette"].idxmax())
             parts = [f"K = {k} has the best silhouette ({top:.2f}) among "
                      f"{preferred[0]} to {preferred[1]} segments"]
-        if best_k != k:
+        passed = near[(near["silhouette"] > m.loc[k, "silhouette"])
+                      & (near["min_share"] < SMALL_SEGMENT_SHARE)]
+        for other in passed.index:
+            parts.append(f"K = {other} scores higher ({m.loc[other, 'silhouette']:.2f}) but "
+                         f"leaves a segment of only {m.loc[other, 'min_share']:.0%} of customers "
+                         "(under 10%)")
+        if best_k != k and best_k not in passed.index:
             parts.append(f"K = {best_k} scores higher ({best_sil:.2f}), but {preferred[0]} to "
                          f"{preferred[1]} segments are easier to act on and K = {k} keeps "
                          f"{m.loc[k, 'silhouette'] / best_sil:.0%} of that separation")

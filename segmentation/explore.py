@@ -12,6 +12,7 @@ from sklearn.decomposition import PCA
 
 from .clustering import Segmentation
 from .features import FeatureMatrix
+from .personas import Persona
 from .profiles import Profiles
 
 # Whiskers of the income box plot: robust to the odd extreme income,
@@ -22,6 +23,35 @@ MAX_MAP_POINTS = 5000
 
 def _names_frame(names: dict[int, str]) -> pd.DataFrame:
     return pd.DataFrame({"segment": list(names), "persona": list(names.values())})
+
+
+_CHANNEL_NAMES = {"web": "Web", "catalog": "Catalog", "store": "Store", "app": "App"}
+
+
+def cheat_sheet(profiles: Profiles, personas: tuple[Persona, ...]) -> pd.DataFrame:
+    """The one-row-per-segment summary a workshop works from.
+
+    Columns: segment, persona, size, share, revenue_share, avg_income, avg_wine,
+    avg_meat, avg_total_spend, avg_recency, preferred_channel (absent
+    variables give empty cells).
+    """
+    def mean_of(kind: str, detail: str | None = None) -> pd.Series:
+        var = profiles.first(kind, detail)
+        return profiles.means[var] if var else pd.Series(np.nan, index=profiles.means.index)
+
+    out = profiles.summary.assign(
+        persona=[p.name for p in personas],
+        avg_income=mean_of("income").to_numpy(),
+        avg_wine=mean_of("spend", "wine").to_numpy(),
+        avg_meat=mean_of("spend", "meat").to_numpy(),
+        avg_total_spend=mean_of("total_spend").to_numpy(),
+        avg_recency=mean_of("recency").to_numpy(),
+        preferred_channel=[_CHANNEL_NAMES.get(p.preferred_channel, p.preferred_channel)
+                           for p in personas],
+    )
+    return out[["segment", "persona", "size", "share", "revenue_share", "avg_income",
+                "avg_wine", "avg_meat", "avg_total_spend", "avg_recency",
+                "preferred_channel"]]
 
 
 def segment_value(profiles: Profiles, names: dict[int, str]) -> pd.DataFrame:
@@ -63,9 +93,11 @@ def spend_correlation(fm: FeatureMatrix, seg: Segmentation | None = None,
 
     Columns: var_a, var_b, label_a, label_b, r (every ordered pair, diagonal included).
     """
+    if segment is not None and seg is None:
+        raise ValueError("spend_correlation: a segment needs the segmentation it belongs to")
     spend = [n for n, v in fm.variables.items() if v.kind == "spend"]
     frame = fm.frame[spend]
-    if segment is not None and seg is not None:
+    if segment is not None:
         frame = frame.loc[seg.labels == segment]
     corr = frame.corr(method="pearson")
     long = corr.rename_axis(index="var_a", columns="var_b").stack()

@@ -17,7 +17,14 @@ import pandas as pd
 from .dataset import Dataset
 from .errors import SegmentationError
 from .roles import Role
-from .variables import Variable, age_from, catalogue, default_features, derive
+from .variables import (
+    Variable,
+    age_from,
+    catalogue,
+    default_features,
+    derive,
+    tenure_end_of,
+)
 
 MISSING_POLICIES = ("impute", "drop")
 OUTLIER_POLICIES = ("clip", "keep", "exclude")
@@ -127,6 +134,7 @@ class Preparation:
     missing: str
     outliers: str
     reference_year: int
+    tenure_end: str | None
     impute_values: dict[str, object]
     outlier_rules: tuple[OutlierRule, ...]
     composites: tuple[tuple[str, str], ...]
@@ -149,6 +157,7 @@ class Preparation:
     @classmethod
     def from_dict(cls, data: dict) -> Preparation:
         data = dict(data)
+        data.setdefault("tenure_end", None)
         data["outlier_rules"] = tuple(
             OutlierRule(**{k: (np.inf if v is None and k == "high" else v) for k, v in r.items()})
             for r in data["outlier_rules"]
@@ -244,6 +253,7 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     config = config or PrepConfig()
     variables = catalogue(dataset.roles)
     features = _resolve_features(config, variables)
+    requested = features
     reference_year = config.reference_year or _reference_year(dataset)
     base, missing = _used_columns(dataset, variables)
 
@@ -269,7 +279,8 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         excluded_ids.update(dict.fromkeys(base.index[out_mask], REASON_OUTLIER))
         base = base.loc[~out_mask]
 
-    frame = derive(base, variables, reference_year)
+    tenure_end = tenure_end_of(base, variables, reference_year)
+    frame = derive(base, variables, tenure_end)
     frame, variables, stats = _add_composites(frame, variables, config.composites)
     features = _apply_composites(features, config.composites)
     correlated = suggest_composites(frame, features, variables)
@@ -295,7 +306,9 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     X_raw = X_raw[:, keep]
     center, scale = _fit_scaler(X_raw, config.scaling)
     weight_map = dict(config.weights)
-    unknown = set(weight_map) - set(features)
+    # Weights on variables folded into a composite or dropped as flat are moot,
+    # not mistakes; a name that was never chosen is.
+    unknown = set(weight_map) - set(requested) - set(features)
     if unknown:
         raise SegmentationError(
             f"Weights were given for {', '.join(sorted(unknown))}, which are not clustering "
@@ -310,6 +323,7 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         missing=config.missing,
         outliers=config.outliers,
         reference_year=int(reference_year),
+        tenure_end=tenure_end,
         impute_values=impute_values,
         outlier_rules=rules,
         composites=tuple(tuple(p) for p in config.composites),
@@ -371,7 +385,7 @@ def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
         dropped[REASON_OUTLIER] = int(out_mask.sum())
         excluded_ids.update(dict.fromkeys(base.index[out_mask], REASON_OUTLIER))
         base = base.loc[~out_mask]
-    frame = derive(base, variables, prep.reference_year)
+    frame = derive(base, variables, prep.tenure_end)
     frame, variables, _ = _add_composites(frame, variables, prep.composites, prep.composite_stats)
     X_raw = _log_columns(frame[list(prep.features)].to_numpy(dtype=float), prep.features,
                          prep.log_features)

@@ -284,6 +284,26 @@ def _top_products(profiles: Profiles, s: int) -> str:
                      for n in means.index[:2])
 
 
-def rename(personas: tuple[Persona, ...], segment: int, **changes) -> tuple[Persona, ...]:
-    """A copy of ``personas`` with one persona's editable fields changed."""
-    return tuple(replace(p, **changes) if p.segment == segment else p for p in personas)
+EDITABLE_FIELDS = ("name", "description", "offer", "channels", "tone", "products")
+
+
+def apply_edits(personas: tuple[Persona, ...],
+                edits: dict[int, dict[str, str]]) -> tuple[Persona, ...]:
+    """Personas with the user's edits laid over the suggestions, keyed by segment.
+
+    Only editable fields are taken; a blank name falls back to the suggestion
+    so no segment is left unnamed, and a name typed twice gets its segment
+    number so every persona stays distinguishable in charts and exports.
+    """
+    out = []
+    for p in personas:
+        changes = {f: str(v) for f, v in edits.get(p.segment, {}).items()
+                   if f in EDITABLE_FIELDS and v is not None}
+        if not changes.get("name", p.name).strip():
+            changes.pop("name")
+        out.append(replace(p, **changes) if changes else p)
+    seen: dict[str, int] = {}
+    for p in out:
+        seen[p.name.strip().lower()] = seen.get(p.name.strip().lower(), 0) + 1
+    return tuple(replace(p, name=f"{p.name} (segment {p.segment})")
+                 if seen[p.name.strip().lower()] > 1 else p for p in out)

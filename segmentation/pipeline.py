@@ -99,6 +99,16 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
     fm = prepare(dataset, config.prep)
     sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init)
+    return assemble(raw, dataset, fm, sweep, config)
+
+
+def assemble(raw: RawTable, dataset: Dataset, fm: FeatureMatrix, sweep: KSweep,
+             config: RunConfig) -> SegmentationResult:
+    """The last stages of :func:`run`: segment at the chosen K, profile, name.
+
+    Split out so callers that cache the earlier stages (the app) finish a run
+    exactly as the command line does.
+    """
     k = config.k or sweep.recommended_k
     seg = segment(fm, k, config.random_state, config.n_init)
     profiles = profile_segments(fm, seg)

@@ -168,11 +168,14 @@ def default_features(variables: dict[str, Variable], limit: int = 12) -> tuple[s
     return tuple(n for n in variables if n in chosen)
 
 
-def derive(base: pd.DataFrame, variables: dict[str, Variable], reference_year: int) -> pd.DataFrame:
+def derive(base: pd.DataFrame, variables: dict[str, Variable], tenure_end: str | None = None,
+           ) -> pd.DataFrame:
     """Compute every catalogued variable from the cleaned base columns.
 
     ``base`` already holds ``age`` (see :func:`age_from`) and has no missing
-    values in the columns used.
+    values in the columns used. Tenure is counted up to ``tenure_end`` (an
+    ISO date fixed when the preparation was fitted, so a customer's tenure
+    does not depend on who else is in the file).
     """
     out = {}
     for var in variables.values():
@@ -191,9 +194,7 @@ def derive(base: pd.DataFrame, variables: dict[str, Variable], reference_year: i
             out[var.name] = education_level(base[src[0]])
         elif var.kind == "tenure":
             dates = base[src[0]]
-            ref = pd.Timestamp(year=reference_year, month=12, day=31)
-            latest = dates.max()
-            end = latest if pd.notna(latest) and latest.year == reference_year else ref
+            end = pd.Timestamp(tenure_end) if tenure_end else dates.max()
             out[var.name] = (end - dates).dt.days.astype(float)
         elif var.kind in {"total_spend", "total_purchases", "campaigns_accepted"}:
             out[var.name] = base[src].sum(axis=1)
@@ -204,7 +205,8 @@ def derive(base: pd.DataFrame, variables: dict[str, Variable], reference_year: i
     return pd.DataFrame(out, index=base.index)
 
 
-def age_from(frame: pd.DataFrame, variables: dict[str, Variable], reference_year: int) -> pd.Series:
+def age_from(frame: pd.DataFrame, variables: dict[str, Variable],
+             reference_year: int) -> pd.Series:
     """Age in years: an age column as it is, or the reference year minus the birth year."""
     var = variables["age"]
     values = frame[var.sources[0]].astype(float)
@@ -226,3 +228,16 @@ def education_level(series: pd.Series) -> pd.Series:
 def _label(col: str) -> str:
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", col).replace("_", " ").strip()
     return spaced[:1].upper() + spaced[1:]
+
+
+def tenure_end_of(base: pd.DataFrame, variables: dict[str, Variable],
+                  reference_year: int) -> str | None:
+    """The date tenure is counted to: the latest signup when it falls in the reference
+    year (the export's own "today"), else the reference year's last day."""
+    var = variables.get("tenure_days")
+    if var is None or var.sources[0] not in base.columns:
+        return None
+    latest = base[var.sources[0]].max()
+    end = latest if pd.notna(latest) and latest.year == reference_year else pd.Timestamp(
+        year=reference_year, month=12, day=31)
+    return end.date().isoformat()

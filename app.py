@@ -1,0 +1,25 @@
+"""Segmentation Studio: find, name and explore the customer segments in a CRM export.
+
+Run with ``streamlit run app.py``. This file only sets up navigation; each
+page lives in ``pages/``.
+"""
+
+import streamlit as st
+
+from ui import state
+
+st.set_page_config(page_title="Segmentation Studio", page_icon=":material/groups:",
+                   layout="wide")
+state.init()
+
+navigation = st.navigation([
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    st.Page("pages/variables.py", title="Variables & K", icon=":material/tune:"),
+    st.Page("pages/personas.py", title="Personas", icon=":material/groups:"),
+    st.Page("pages/explore.py", title="Explore", icon=":material/insights:"),
+])
+with st.sidebar:
+    source = "bundled sample" if st.session_state[state.DATA_SOURCE] == "sample" else "upload"
+    st.caption(f"Data: **{st.session_state[state.DATA_NAME]}** ({source})")
+navigation.run()

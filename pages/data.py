@@ -1,0 +1,131 @@
+"""Data: load a file, check how every column was read and what was cleaned."""
+
+import pandas as pd
+import streamlit as st
+
+from segmentation import SegmentationError
+from segmentation.roles import ROLE_LABELS, Role
+from ui import cache, flow, state
+
+st.title("Data")
+
+
+def _on_upload():
+    upload = st.session_state.get("w.upload")
+    if upload is not None:
+        state.use_upload(upload.getvalue(), upload.name)
+
+
+left, right = st.columns([3, 1])
+left.file_uploader("Upload a customer file (CSV, TSV, Excel or Parquet)",
+                   type=["csv", "tsv", "txt", "xlsx", "parquet"], key="w.upload",
+                   on_change=_on_upload)
+right.write("")
+right.button("Use the bundled sample", on_click=state.use_sample,
+             disabled=st.session_state[state.DATA_SOURCE] == "sample")
+
+dataset = flow.require_dataset()
+fp, data, name = state.data()
+raw = cache.raw_table(fp, data, name)
+dropped = sum(dataset.dropped.values())
+a, b, c, d = st.columns(4)
+a.metric("Rows read", f"{dataset.rows_read:,}")
+b.metric("Customers kept", f"{dataset.n_customers:,}")
+c.metric("Columns", len(raw.frame.columns))
+d.metric("Rows dropped", f"{dropped:,}")
+if raw.file_format == "text":
+    delim = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}.get(raw.delimiter, "none")
+    st.caption(f"Read as {raw.encoding} text, {delim}-separated, decimal mark "
+               f"'{raw.decimal}'.")
+for note in dataset.notes:
+    st.info(note)
+
+st.subheader("Column roles")
+st.caption("How each column is used. Correct a role if it was misread; the app recomputes. "
+           "Ids, constant columns and free text are never clustered on.")
+role_options = [ROLE_LABELS[r] for r in Role]
+label_to_role = {ROLE_LABELS[r]: r.value for r in Role}
+columns = list(dataset.roles)
+roles_table = pd.DataFrame({
+    "column": columns,
+    "role": [ROLE_LABELS[Role(dataset.roles[c])] for c in columns],
+    "example": [", ".join(map(str, raw.frame[c].dropna().head(3).tolist())) for c in columns],
+    "missing": [int(raw.frame[c].isna().sum()) for c in columns],
+})
+
+
+def _apply_roles():
+    # Edits arrive by row position; the table's rows are the columns in order.
+    edited = state.pop_edits("roles")
+    overrides = dict(st.session_state[state.ROLES])
+    for row, change in edited.items():
+        if "role" in change and change["role"] in label_to_role:
+            overrides[columns[row]] = label_to_role[change["role"]]
+    if overrides != st.session_state[state.ROLES]:
+        st.session_state[state.ROLES] = overrides
+        st.session_state[state.FEATURES] = None  # the variable list depends on the roles
+
+
+if state.has_edits("roles"):  # edits set without the callback
+    _apply_roles()
+    st.rerun()
+st.data_editor(
+    roles_table, key=state.editor_key("roles"), on_change=_apply_roles, hide_index=True,
+    disabled=["column", "example", "missing"], width="stretch",
+    column_config={"role": st.column_config.SelectboxColumn("Role", options=role_options,
+                                                            required=True)},
+)
+if st.session_state[state.ROLES]:
+    st.button("Restore the detected roles",
+              on_click=lambda: st.session_state.update({state.ROLES: {}, state.FEATURES: None}))
+
+st.subheader("What was cleaned")
+try:
+    report = cache.features(fp, data, name, state.roles_key(), state.prep_config()).report
+except SegmentationError as exc:
+    flow.stop_with(str(exc))
+policy = {"clip": "clipped to the nearest plausible value", "keep": "kept as they are",
+          "exclude": "customers excluded"}[report.outlier_policy]
+left, right = st.columns(2)
+with left:
+    st.markdown("**Missing values**")
+    if report.missing:
+        st.dataframe(pd.DataFrame({
+            "column": list(report.missing),
+            "missing": list(report.missing.values()),
+            "imputed": [report.imputed.get(c, 0) for c in report.missing],
+        }), hide_index=True)
+        st.caption("Numbers are filled with the column's median, categories with the most "
+                   "common value (change the policy on the Variables & K page).")
+    else:
+        st.caption("No missing values in the columns used.")
+    st.markdown(f"**Implausible values** ({policy})")
+    if report.outliers:
+        st.dataframe(pd.DataFrame({"variable": list(report.outliers),
+                                   "flagged": list(report.outliers.values())}),
+                     hide_index=True)
+    else:
+        st.caption("None found.")
+with right:
+    st.markdown("**Rows not segmented**")
+    if report.dropped:
+        st.dataframe(pd.DataFrame({"reason": list(report.dropped),
+                                   "rows": list(report.dropped.values())}), hide_index=True)
+    else:
+        st.caption("Every row is a customer in the segmentation.")
+    if dataset.malformed_lines:
+        lines = ", ".join(map(str, dataset.malformed_lines[:20]))
+        more = " …" if len(dataset.malformed_lines) > 20 else ""
+        st.caption(f"Malformed lines skipped: {lines}{more}")
+    if dataset.duplicate_ids:
+        st.caption("Duplicate ids (first kept): " + ", ".join(dataset.duplicate_ids[:10]))
+    st.markdown("**Columns excluded from clustering**")
+    if dataset.excluded_columns:
+        st.dataframe(pd.DataFrame({"column": list(dataset.excluded_columns),
+                                   "why": list(dataset.excluded_columns.values())}),
+                     hide_index=True)
+    else:
+        st.caption("None.")
+
+with st.expander("Preview the first rows"):
+    st.dataframe(raw.frame.head(50), hide_index=True)

@@ -1,0 +1,126 @@
+"""Variables & K: what to cluster on, how to scale it, and how many segments."""
+
+import streamlit as st
+
+from segmentation import SegmentationError
+from segmentation.clustering import quality_warnings
+from segmentation.explore import silhouette_frame
+from segmentation.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
+from segmentation.variables import GROUPS, default_features
+from ui import cache, charts, flow, state
+
+st.title("Variables & K")
+dataset = flow.require_dataset()
+fp, data, name = state.data()
+variables = cache.variables(fp, data, name, state.roles_key())
+defaults = default_features(variables)
+chosen = list(st.session_state[state.FEATURES] or defaults)
+groups = {g: [n for n, v in variables.items() if v.group == g] for g in GROUPS}
+
+
+def _on_features_change():
+    picked = [n for g, names in groups.items() if names
+              for n in st.session_state.get(f"w.features.{g}", [])]
+    st.session_state[state.FEATURES] = tuple(n for n in variables if n in picked)
+    # A composite whose parts were unticked no longer applies.
+    st.session_state[state.COMPOSITES] = tuple(
+        (a, b) for a, b in st.session_state[state.COMPOSITES] if a in picked and b in picked)
+
+
+st.subheader("Clustering variables")
+st.caption("Pick the behaviour that should tell segments apart. The standard set is "
+           "preselected; ids, constants and free text are never offered.")
+cols = st.columns(3)
+for i, (group, names) in enumerate((g, n) for g, n in groups.items() if n):
+    key = f"w.features.{group}"
+    if key not in st.session_state:
+        st.session_state[key] = [n for n in names if n in chosen]
+    cols[i % 3].multiselect(group, names, key=key, on_change=_on_features_change,
+                            format_func=lambda n: variables[n].label)
+b1, b2 = st.columns([1, 3])
+b1.button("Restore the standard set",
+          on_click=lambda: [st.session_state.update({state.FEATURES: None, state.COMPOSITES: ()}),
+                            *[st.session_state.pop(f"w.features.{g}", None) for g in groups]])
+
+with st.expander("Preparation: scaling, implausible values, missing values, weights"):
+    c1, c2, c3 = st.columns(3)
+    c1.radio("Scaling", list(SCALING_LABELS), format_func=SCALING_LABELS.get,
+             **state.bind("w.scaling", state.SCALING))
+    c2.radio("Implausible values", OUTLIER_POLICIES,
+             format_func={"clip": "Clip to plausible range", "keep": "Keep",
+                          "exclude": "Exclude those customers"}.get,
+             **state.bind("w.outliers", state.OUTLIERS))
+    c3.radio("Missing values", MISSING_POLICIES,
+             format_func={"impute": "Fill in (median / most common)",
+                          "drop": "Drop those customers"}.get,
+             **state.bind("w.missing", state.MISSING))
+    st.caption("Weights: 2 counts a variable's differences twice, 0.5 half as much.")
+    weights = dict(st.session_state[state.WEIGHTS])
+    wcols = st.columns(4)
+    for i, feature in enumerate(f for f in chosen if f in variables):
+        def _set_weight(f=feature):
+            st.session_state[state.WEIGHTS] = {**st.session_state[state.WEIGHTS],
+                                               f: st.session_state[f"w.weight.{f}"]}
+        key = f"w.weight.{feature}"
+        if key not in st.session_state:
+            st.session_state[key] = float(weights.get(feature, 1.0))
+        wcols[i % 4].number_input(variables[feature].label, min_value=0.1, max_value=5.0,
+                                  step=0.5, key=key, on_change=_set_weight)
+
+config = state.run_config()
+try:
+    fm = cache.features(fp, data, name, config.roles, config.prep)
+    sweep = cache.sweep(fp, data, name, config.roles, config.prep, tuple(config.k_values),
+                        config.random_state, config.n_init)
+except SegmentationError as exc:
+    flow.stop_with(str(exc))
+for warning in fm.report.warnings:
+    st.warning(warning)
+for suggestion in fm.report.correlated:
+    w1, w2 = st.columns([4, 1])
+    w1.warning(suggestion.message)
+    w2.button(f"Combine into '{suggestion.label}'", key=f"w.combine.{suggestion.name}",
+              on_click=lambda s=suggestion: st.session_state.update(
+                  {state.COMPOSITES: (*st.session_state[state.COMPOSITES], (s.a, s.b))}))
+st.caption(f"Clustering on {len(fm.features)} variables: "
+           + ", ".join(fm.variables[f].label for f in fm.features) + ".")
+
+
+@st.fragment
+def k_panel():
+    st.subheader("How many segments?")
+    metrics = sweep.metrics
+    st.info(f"**Recommended: K = {sweep.recommended_k}.** {sweep.reason}")
+    left, right = st.columns(2)
+    chosen_k = st.session_state[state.K_CHOICE] or sweep.recommended_k
+    left.plotly_chart(charts.elbow_chart(metrics, sweep.knee_k, chosen_k), width="stretch")
+    right.plotly_chart(charts.k_metrics_chart(metrics, chosen_k), width="stretch")
+    if sweep.silhouette_sample_size:
+        st.caption(f"Silhouettes estimated on a fixed sample of {sweep.silhouette_sample_size:,}"
+                   " customers.")
+    ks = metrics["k"].tolist()
+
+    def _on_k():
+        picked = st.session_state["w.k"]
+        st.session_state[state.K_CHOICE] = None if picked == sweep.recommended_k else picked
+
+    st.session_state["w.k"] = chosen_k if chosen_k in ks else sweep.recommended_k
+    st.segmented_control("Number of segments (K)", ks, key="w.k", on_change=_on_k,
+                         format_func=lambda k: f"{k} ★" if k == sweep.recommended_k else str(k))
+    result = flow.require_result()
+    seg = result.segmentation
+    names = flow.names(result)
+    for warning in quality_warnings(seg.silhouette, seg.shares, seg.labels.size):
+        st.warning(warning)
+    st.plotly_chart(charts.silhouette_diagram(silhouette_frame(seg, names),
+                                              charts.persona_colors(names), seg.silhouette),
+                    width="stretch")
+    st.dataframe(metrics.rename(columns={
+        "k": "K", "inertia": "Inertia (WCSS)", "silhouette": "Silhouette",
+        "calinski_harabasz": "Calinski–Harabasz", "davies_bouldin": "Davies–Bouldin",
+        "min_share": "Smallest segment"}).style.format(
+        {"Inertia (WCSS)": "{:,.0f}", "Silhouette": "{:.3f}", "Calinski–Harabasz": "{:,.0f}",
+         "Davies–Bouldin": "{:.2f}", "Smallest segment": "{:.0%}"}), hide_index=True)
+
+
+k_panel()

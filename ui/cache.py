@@ -1,0 +1,71 @@
+"""Cached engine stages, keyed on the data's fingerprint and small frozen configs.
+
+The file's bytes are passed as ``_data`` (underscore: Streamlit does not hash
+it); the fingerprint stands for them. Each stage calls the one before it, so
+moving K re-runs only the last stage and never re-parses the file.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from segmentation import (
+    Dataset,
+    FeatureMatrix,
+    KSweep,
+    PrepConfig,
+    RawTable,
+    RunConfig,
+    SegmentationResult,
+    load_dataset,
+    prepare,
+    read_table,
+    sweep_k,
+)
+from segmentation.features import variables_of
+from segmentation.pipeline import assemble
+from segmentation.variables import Variable
+
+_ENTRIES = 16
+
+
+@st.cache_data(show_spinner="Reading the file…", max_entries=4)
+def raw_table(fingerprint: str, _data: bytes, name: str) -> RawTable:
+    return read_table(_data, name=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+def dataset(fingerprint: str, _data: bytes, name: str,
+            roles: tuple[tuple[str, str], ...]) -> Dataset:
+    return load_dataset(raw_table(fingerprint, _data, name), roles=dict(roles))
+
+
+@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+def variables(fingerprint: str, _data: bytes, name: str,
+              roles: tuple[tuple[str, str], ...]) -> dict[str, Variable]:
+    return variables_of(dataset(fingerprint, _data, name, roles))
+
+
+@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+def features(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
+             prep: PrepConfig) -> FeatureMatrix:
+    return prepare(dataset(fingerprint, _data, name, roles), prep)
+
+
+@st.cache_data(show_spinner="Trying every K…", max_entries=_ENTRIES)
+def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
+          prep: PrepConfig, k_values: tuple[int, ...], random_state: int,
+          n_init: int) -> KSweep:
+    # Keyed on the K range, not the chosen K: moving K must not re-sweep.
+    fm = features(fingerprint, _data, name, roles, prep)
+    return sweep_k(fm, k_values, random_state, n_init)
+
+
+@st.cache_data(show_spinner="Segmenting…", max_entries=_ENTRIES)
+def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SegmentationResult:
+    raw = raw_table(fingerprint, _data, name)
+    ds = dataset(fingerprint, _data, name, config.roles)
+    fm = features(fingerprint, _data, name, config.roles, config.prep)
+    sw = sweep(fingerprint, _data, name, config.roles, config.prep, tuple(config.k_values),
+               config.random_state, config.n_init)
+    return assemble(raw, ds, fm, sw, config)

@@ -1,0 +1,373 @@
+"""Plotly figures for the studio pages, drawn from the tidy frames of ``segmentation.explore``.
+
+Every builder takes a frame, returns a ``go.Figure`` and computes nothing
+statistical: percentiles, correlations, shares and PCA coordinates all come
+from :mod:`segmentation.explore`, so a number on a chart is the number the
+engine reports. Personas are drawn in segment order (unless a chart ranks
+them) and keep one colour everywhere, chosen by segment number.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.colors as pc
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from segmentation.clustering import SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
+from segmentation.explore import WHISKER_QUANTILES
+
+TEMPLATE = "plotly_white"
+# Paul Tol's colour-blind-safe qualitative set (11 colours). Its last colour is
+# grey, which K <= 10 never reaches, so no segment looks like "other".
+PALETTE: tuple[str, ...] = tuple(
+    "#{:02X}{:02X}{:02X}".format(*(int(round(c)) for c in pc.unlabel_rgb(rgb)))
+    for rgb in pc.qualitative.Safe
+)
+# Okabe-Ito blue and vermillion: the K-sweep lines and the chosen K stay
+# distinct from each other for every common colour-vision deficiency.
+LINE_COLOR = "#0072B2"
+CHOSEN_COLOR = "#D55E00"
+REFERENCE_COLOR = "#666666"
+
+
+def _plain(text) -> str:
+    """Escape ``<``, ``>`` and ``&`` so plotly shows user text as typed, never as markup."""
+    return html.escape(str(text), quote=False)
+
+
+def _segment_color(segment: int) -> str:
+    return PALETTE[int(segment) % len(PALETTE)]
+
+
+def persona_colors(names: dict[int, str]) -> dict[str, str]:
+    """Map each persona name to a hex colour chosen by its segment number."""
+    # Keyed by segment, not by name: renaming a persona keeps its colour.
+    return {name: _segment_color(segment) for segment, name in sorted(names.items())}
+
+
+def _personas(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment present in ``frame``: segment, persona, label (escaped), color."""
+    rows = frame[["segment", "persona"]].drop_duplicates("segment").sort_values("segment")
+    return rows.assign(label=rows["persona"].map(_plain)).reset_index(drop=True)
+
+
+def _color_of(colors: dict[str, str], persona: str, segment: int) -> str:
+    # A persona missing from ``colors`` still gets the colour persona_colors
+    # would give it, so a stale map never recolours a chart.
+    return colors.get(persona, _segment_color(segment))
+
+
+def _label_colors(personas: pd.DataFrame, colors: dict[str, str]) -> dict[str, str]:
+    return {row.label: _color_of(colors, row.persona, row.segment)
+            for row in personas.itertuples(index=False)}
+
+
+def _with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``frame`` with persona (and customer id) escaped for display."""
+    out = frame.assign(persona=frame["persona"].map(_plain))
+    if "customer_id" in out:
+        out["customer_id"] = out["customer_id"].map(_plain)
+    return out
+
+
+def _ordinal(q: float) -> str:
+    n = int(round(q * 100))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _finish(fig: go.Figure, title: str, legend_title: str | None = None) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, title={"text": title, "x": 0.0, "xanchor": "left"},
+                      margin={"t": 70, "l": 10, "r": 10, "b": 10})
+    if legend_title is not None:
+        fig.update_layout(legend_title_text=legend_title)
+    return fig
+
+
+def _row_at(metrics: pd.DataFrame, k: int | None) -> pd.Series | None:
+    if k is None:
+        return None
+    hit = metrics.loc[metrics["k"] == k]
+    return None if hit.empty else hit.iloc[0]
+
+
+def elbow_chart(metrics: pd.DataFrame, knee_k: int | None, chosen_k: int | None) -> go.Figure:
+    """Inertia (WCSS) per K with the elbow annotated and the chosen K highlighted."""
+    fig = go.Figure(go.Scatter(
+        x=metrics["k"], y=metrics["inertia"], mode="lines+markers", name="Inertia",
+        line={"color": LINE_COLOR}, marker={"size": 8},
+        hovertemplate="K = %{x}<br>inertia %{y:,.0f}<extra></extra>"))
+    knee = _row_at(metrics, knee_k)
+    if knee is not None:
+        fig.add_annotation(x=int(knee["k"]), y=float(knee["inertia"]), text="elbow",
+                           showarrow=True, arrowhead=2, ax=40, ay=-40)
+    chosen = _row_at(metrics, chosen_k)
+    if chosen is not None:
+        fig.add_trace(go.Scatter(
+            x=[int(chosen["k"])], y=[float(chosen["inertia"])], mode="markers",
+            name=f"Chosen K = {int(chosen['k'])}",
+            marker={"size": 18, "symbol": "circle-open", "color": CHOSEN_COLOR,
+                    "line": {"width": 3}},
+            hovertemplate="chosen K = %{x}<br>inertia %{y:,.0f}<extra></extra>"))
+    fig.update_xaxes(title_text="Number of segments (K)", dtick=1)
+    fig.update_yaxes(title_text="Inertia (within-cluster sum of squares)")
+    return _finish(fig, "Elbow: inertia by number of segments (lower is tighter)")
+
+
+# (column, subplot title, scale applied for display, reference line, its note)
+_K_PANELS = (
+    ("silhouette", "Silhouette (higher is better)", 1.0, WEAK_SILHOUETTE,
+     f"weak below {WEAK_SILHOUETTE:g}"),
+    ("calinski_harabasz", "Calinski–Harabasz (higher is better)", 1.0, None, None),
+    ("davies_bouldin", "Davies–Bouldin (lower is better)", 1.0, None, None),
+    ("min_share", "Smallest segment share, % (higher is better)", 100.0,
+     SMALL_SEGMENT_SHARE * 100, f"small below {SMALL_SEGMENT_SHARE:.0%}"),
+)
+
+
+def k_metrics_chart(metrics: pd.DataFrame, chosen_k: int | None) -> go.Figure:
+    """Silhouette, Calinski–Harabasz, Davies–Bouldin and smallest share per K, 2×2."""
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[p[1] for p in _K_PANELS],
+                        horizontal_spacing=0.12, vertical_spacing=0.18)
+    chosen = _row_at(metrics, chosen_k)
+    for i, (column, title, scale, ref, note) in enumerate(_K_PANELS):
+        row, col = divmod(i, 2)
+        fig.add_trace(go.Scatter(
+            x=metrics["k"], y=metrics[column] * scale, mode="lines+markers", name=title,
+            line={"color": LINE_COLOR}, showlegend=False,
+            hovertemplate=f"K = %{{x}}<br>{title}: %{{y:,.3~f}}<extra></extra>"),
+            row=row + 1, col=col + 1)
+        if ref is not None:
+            fig.add_hline(y=ref, line_dash="dash", line_color=REFERENCE_COLOR,
+                          annotation_text=note, annotation_position="bottom right",
+                          row=row + 1, col=col + 1)
+        if chosen is not None:
+            fig.add_trace(go.Scatter(
+                x=[int(chosen["k"])], y=[float(chosen[column]) * scale], mode="markers",
+                name=f"Chosen K = {int(chosen['k'])}", legendgroup="chosen", showlegend=i == 0,
+                marker={"size": 16, "symbol": "circle-open", "color": CHOSEN_COLOR,
+                        "line": {"width": 3}},
+                hovertemplate=f"chosen K = %{{x}}<br>{title}: %{{y:,.3~f}}<extra></extra>"),
+                row=row + 1, col=col + 1)
+    fig.update_xaxes(dtick=1)
+    fig.update_xaxes(title_text="Number of segments (K)", row=2)
+    return _finish(fig, "Quality of the segmentation by number of segments")
+
+
+def silhouette_diagram(frame: pd.DataFrame, colors: dict[str, str],
+                       mean_silhouette: float) -> go.Figure:
+    """One horizontal bar per customer's silhouette, stacked by segment, with the mean marked."""
+    shown = _with_labels(frame)
+    fig = go.Figure()
+    # One trace per segment (not per name) so two personas typed alike stay apart.
+    for p in _personas(frame).itertuples(index=False):
+        rows = shown.loc[shown["segment"] == p.segment]
+        fig.add_trace(go.Bar(
+            x=rows["silhouette"], y=rows["rank"], orientation="h", name=p.label,
+            marker={"color": _color_of(colors, p.persona, p.segment), "line": {"width": 0}},
+            customdata=rows[["customer_id"]].to_numpy(),
+            hovertemplate="customer %{customdata[0]}<br>silhouette %{x:.3f}"
+                          "<extra>%{fullData.name}</extra>"))
+    if mean_silhouette is not None and np.isfinite(mean_silhouette):
+        fig.add_vline(x=float(mean_silhouette), line_dash="dash", line_color=REFERENCE_COLOR,
+                      annotation_text=f"mean {mean_silhouette:.2f}",
+                      annotation_position="top right")
+    # Overlay, not group: each rank is one customer, so no bars share a slot.
+    fig.update_layout(barmode="overlay", bargap=0)
+    fig.update_yaxes(title_text="Customers, best-fitting first within each segment",
+                     autorange="reversed", showticklabels=False, showgrid=False)
+    fig.update_xaxes(title_text="Silhouette (−1 misplaced … 1 well separated)")
+    return _finish(fig, "Silhouette of every customer, by segment", "Persona")
+
+
+def spend_ranking_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Average total spend per persona (ranked) beside its shares of customers and revenue."""
+    # The frame comes ranked, highest spend first; sorting again keeps the
+    # chart right when a caller passes it in another order.
+    ranked = frame.sort_values("avg_total_spend", ascending=False, kind="stable")
+    labels = ranked["persona"].map(_plain).tolist()
+    bar_colors = [_color_of(colors, p, s) for p, s in zip(ranked["persona"], ranked["segment"],
+                                                          strict=True)]
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("Average total spend per customer",
+                                        "Share of customers vs share of revenue (%)"))
+    fig.add_trace(go.Bar(
+        y=labels, x=ranked["avg_total_spend"], orientation="h", name="Average total spend",
+        marker={"color": bar_colors}, showlegend=False, texttemplate="%{x:,.0f}",
+        textposition="auto", hovertemplate="%{y}<br>average total spend %{x:,.0f}"
+                                            "<extra></extra>"), row=1, col=1)
+    # Grouped horizontal bars stack the first trace lowest: add revenue first so
+    # customers read first, top down, and reverse the legend to match.
+    fig.add_trace(go.Bar(
+        y=labels, x=ranked["revenue_share"] * 100, orientation="h", name="Share of revenue",
+        marker={"color": bar_colors}, texttemplate="%{x:.0f}%", textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}<br>%{x:.1f}% of revenue<extra></extra>"), row=1, col=2)
+    fig.add_trace(go.Bar(
+        y=labels, x=ranked["customer_share"] * 100, orientation="h", name="Share of customers",
+        marker={"color": bar_colors, "pattern": {"shape": "/", "solidity": 0.5}},
+        texttemplate="%{x:.0f}%", textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}<br>%{x:.1f}% of customers<extra></extra>"), row=1, col=2)
+    # Categories are drawn bottom up: list the lowest spender first so the
+    # highest sits on top.
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
+    fig.update_xaxes(title_text="Average total spend", row=1, col=1)
+    fig.update_xaxes(title_text="% of all customers / of all revenue", ticksuffix="%",
+                     row=1, col=2)
+    fig.update_layout(barmode="group",
+                      legend={"orientation": "h", "y": -0.15, "traceorder": "reversed"})
+    return _finish(fig, "Who brings the revenue: personas ranked by average spend")
+
+
+def box_chart(frame: pd.DataFrame, colors: dict[str, str], label: str) -> go.Figure:
+    """One box per persona from precomputed quartiles, whiskers at the 5th/95th percentiles."""
+    personas = _personas(frame)
+    stats = frame.set_index("segment")
+    fig = go.Figure()
+    for p in personas.itertuples(index=False):
+        s = stats.loc[p.segment]
+        color = _color_of(colors, p.persona, p.segment)
+        fig.add_trace(go.Box(
+            x=[p.label], name=p.label, q1=[s["q1"]], median=[s["median"]], q3=[s["q3"]],
+            lowerfence=[s["p05"]], upperfence=[s["p95"]], mean=[s["mean"]], boxmean=True,
+            boxpoints=False, marker_color=color, line_color=color, showlegend=False))
+    ordered = stats.loc[personas["segment"]]
+    fig.add_trace(go.Scatter(
+        x=personas["label"], y=ordered["median"], mode="markers", name="Median",
+        marker={"symbol": "diamond", "size": 10, "color": "white",
+                "line": {"color": "#222222", "width": 2}},
+        customdata=ordered["n"].to_numpy(),
+        hovertemplate="%{x}<br>median %{y:,.4~g}<br>n = %{customdata:,}<extra></extra>"))
+    whiskers = f"{_ordinal(WHISKER_QUANTILES[0])}–{_ordinal(WHISKER_QUANTILES[1])} percentile"
+    fig.update_xaxes(title_text="Persona", categoryorder="array",
+                     categoryarray=personas["label"].tolist())
+    fig.update_yaxes(title_text=f"{_plain(label)} (whiskers: {whiskers})")
+    return _finish(fig, f"{_plain(label)} by persona: box = middle 50%, whiskers: {whiskers}, "
+                        "dashed = mean")
+
+
+def correlation_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Pearson correlations as a heatmap centred at 0, coefficients printed in the cells."""
+    rows = pd.unique(frame["var_a"])
+    cols = pd.unique(frame["var_b"])
+    matrix = frame.pivot(index="var_a", columns="var_b", values="r").reindex(
+        index=rows, columns=cols)
+    label_a = dict(zip(frame["var_a"], frame["label_a"], strict=True))
+    label_b = dict(zip(frame["var_b"], frame["label_b"], strict=True))
+    z = matrix.to_numpy(float)
+    # NaN (a constant column in this group) prints blank rather than "nan".
+    text = [["" if np.isnan(v) else f"{v:.2f}" for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[_plain(label_b[c]) for c in cols], y=[_plain(label_a[r]) for r in rows],
+        text=text, texttemplate="%{text}", colorscale="RdBu", zmid=0, zmin=-1, zmax=1,
+        colorbar={"title": {"text": "r"}}, xgap=1, ygap=1,
+        hovertemplate="%{y} × %{x}<br>r = %{z:.2f}<extra></extra>"))
+    # Matrix reading order: the first variable on the top row.
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(side="bottom", tickangle=-30)
+    return _finish(fig, _plain(title))
+
+
+def channel_mix_chart(frame: pd.DataFrame, colors: dict[str, str],
+                      normalized: bool = False) -> go.Figure:
+    """Average purchases per channel by persona, or each persona's channel split as 100% bars."""
+    personas = _personas(frame)
+    order = personas["label"].tolist()
+    shown = _with_labels(frame)
+    if not normalized:
+        fig = px.bar(
+            shown, x="channel", y="mean", color="persona", barmode="group",
+            color_discrete_map=_label_colors(personas, colors),
+            category_orders={"persona": order, "channel": pd.unique(frame["channel"]).tolist()},
+            labels={"channel": "Channel", "persona": "Persona",
+                    "mean": "Average per customer (visits: per month)"},
+            hover_data={"mean": ":.2f"})
+        return _finish(fig, "How each persona buys: average purchases per channel", "Persona")
+    channels = shown.loc[shown["kind"] == "channel"].assign(share_pct=lambda d: d["share"] * 100)
+    names = pd.unique(channels["channel"]).tolist()
+    # Channel shades come from a sequential colour-blind-safe scale so they
+    # are never mistaken for a persona colour.
+    shades = pc.sample_colorscale("Cividis", [i / max(len(names) - 1, 1) * 0.85 + 0.1
+                                              for i in range(len(names))])
+    fig = px.bar(
+        channels, x="persona", y="share_pct", color="channel", barmode="stack",
+        color_discrete_map=dict(zip(names, shades, strict=True)),
+        category_orders={"persona": order, "channel": names},
+        labels={"persona": "Persona", "channel": "Channel", "share_pct": "Share of purchases (%)"},
+        hover_data={"share_pct": ":.1f", "mean": ":.2f"}, text_auto=".0f")
+    fig.update_yaxes(range=[0, 100], ticksuffix="%")
+    return _finish(fig, "Channel split of each persona's purchases (100%)", "Channel")
+
+
+def profile_heatmap(frame: pd.DataFrame) -> go.Figure:
+    """Personas × variables heatmap of standardized differences, means shown on hover."""
+    personas = _personas(frame)
+    variables = pd.unique(frame["variable"])
+    labels = dict(zip(frame["variable"], frame["label"], strict=True))
+    z = frame.pivot(index="segment", columns="variable", values="z").reindex(
+        index=personas["segment"], columns=variables).to_numpy(float)
+    means = frame.pivot(index="segment", columns="variable", values="mean").reindex(
+        index=personas["segment"], columns=variables).to_numpy(float)
+    # Symmetric range so white means "like everyone" and equal shades mean
+    # equal distances above and below.
+    finite = np.abs(z[np.isfinite(z)])
+    bound = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    text = [["" if np.isnan(v) else f"{v:.1f}" for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[_plain(labels[v]) for v in variables], y=personas["label"].tolist(),
+        text=text, texttemplate="%{text}", customdata=means, colorscale="RdBu", zmid=0,
+        zmin=-bound, zmax=bound, xgap=1, ygap=1,
+        colorbar={"title": {"text": "sd from<br>average"}},
+        hovertemplate="%{y}<br>%{x}<br>mean %{customdata:,.4~g}<br>"
+                      "%{z:+.2f} sd from average<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-30)
+    return _finish(fig, "How each persona differs from the average customer "
+                        "(standard deviations)")
+
+
+def pca_chart(frame: pd.DataFrame, colors: dict[str, str],
+              explained: tuple[float, ...]) -> go.Figure:
+    """Customers on the first two principal components, coloured by persona."""
+    personas = _personas(frame)
+    pc1 = f"PC1 ({explained[0]:.0%} of variance)" if len(explained) > 0 else "PC1"
+    # With a single clustering variable there is no second component.
+    pc2 = f"PC2 ({explained[1]:.0%} of variance)" if len(explained) > 1 else "PC2 (none)"
+    fig = px.scatter(
+        _with_labels(frame), x="pc1", y="pc2", color="persona",
+        color_discrete_map=_label_colors(personas, colors),
+        category_orders={"persona": personas["label"].tolist()},
+        hover_data={"customer_id": True, "segment": True, "pc1": ":.2f", "pc2": ":.2f"},
+        labels={"pc1": pc1, "pc2": pc2, "persona": "Persona", "customer_id": "Customer",
+                "segment": "Segment"},
+        # SVG rather than WebGL: renders the same in every browser, fine for
+        # the at most 5,000 points explore.pca_map returns.
+        render_mode="svg", opacity=0.7)
+    fig.update_traces(marker={"size": 6})
+    total = f" ({sum(explained[:2]):.0%} of variance shown)" if len(explained) else ""
+    return _finish(fig, f"Customers on the first two principal components{total}", "Persona")
+
+
+def distribution_chart(frame: pd.DataFrame, colors: dict[str, str], label: str) -> go.Figure:
+    """One violin per persona with the distribution of a variable, personas in segment order."""
+    personas = _personas(frame)
+    fig = px.violin(
+        _with_labels(frame), x="persona", y="value", color="persona", box=True, points=False,
+        color_discrete_map=_label_colors(personas, colors),
+        category_orders={"persona": personas["label"].tolist()},
+        labels={"persona": "Persona", "value": _plain(label)},
+        # Overlay, not group: x and colour are the same, so each category holds one violin.
+        violinmode="overlay")
+    # Same width for every persona (violins sharing the default scale group are
+    # scaled together, which shrinks a spread-out persona to a line), and no
+    # density drawn beyond the observed values (a tail below zero would suggest
+    # negative spend).
+    fig.update_traces(scalemode="width", spanmode="hard")
+    fig.for_each_trace(lambda t: t.update(scalegroup=t.name))
+    fig.update_layout(showlegend=False)
+    return _finish(fig, f"{_plain(label)}: distribution by persona")

@@ -1,0 +1,171 @@
+"""The one owner of ``st.session_state`` keys.
+
+Everything that must survive a page switch or a rerun lives under a
+non-widget key here ("data.bytes", "vars.features", "personas.edits" ...).
+Widgets get their own keys ("w.*"), seeded from these before they are drawn
+and copied back in ``on_change`` callbacks, because Streamlit drops a
+widget's state when its page is not shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import streamlit as st
+
+from segmentation import PrepConfig, RunConfig
+
+SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "marketing_campaign_sample.csv"
+
+DATA_BYTES = "data.bytes"
+DATA_NAME = "data.name"
+DATA_FINGERPRINT = "data.fingerprint"
+DATA_SOURCE = "data.source"  # "sample" or "upload"
+DATA_ERROR = "data.error"
+ROLES = "data.roles"  # {column: role} overrides of the detected roles
+FEATURES = "vars.features"  # tuple of names, or None for the default set
+SCALING = "vars.scaling"
+OUTLIERS = "vars.outliers"
+MISSING = "vars.missing"
+WEIGHTS = "vars.weights"  # {feature: weight}
+COMPOSITES = "vars.composites"  # tuple of (a, b)
+K_CHOICE = "k.choice"  # int, or None for the recommended K
+SEED = "k.seed"
+PERSONA_EDITS = "personas.edits"  # {run key: {segment: {field: text}}}
+
+_DEFAULTS = {
+    ROLES: {},
+    FEATURES: None,
+    SCALING: "zscore",
+    OUTLIERS: "clip",
+    MISSING: "impute",
+    WEIGHTS: {},
+    COMPOSITES: (),
+    K_CHOICE: None,
+    SEED: 42,
+    PERSONA_EDITS: {},
+    DATA_ERROR: None,
+}
+_CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
+
+
+def init() -> None:
+    """Fill in defaults, and the bundled sample as the data when none was loaded."""
+    for key, value in _DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    if DATA_BYTES not in st.session_state:
+        use_sample()
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _set_data(data: bytes, name: str, source: str) -> None:
+    fp = fingerprint(data)
+    if st.session_state.get(DATA_FINGERPRINT) != fp:
+        # New data: choices about the old file's columns no longer apply.
+        for key in _CHOICES:
+            st.session_state[key] = _DEFAULTS[key]
+    st.session_state[DATA_BYTES] = data
+    st.session_state[DATA_NAME] = name
+    st.session_state[DATA_FINGERPRINT] = fp
+    st.session_state[DATA_SOURCE] = source
+    st.session_state[DATA_ERROR] = None
+
+
+def use_sample() -> None:
+    _set_data(SAMPLE_PATH.read_bytes(), SAMPLE_PATH.name, "sample")
+
+
+def use_upload(data: bytes, name: str) -> None:
+    _set_data(data, name, "upload")
+
+
+def data() -> tuple[str, bytes, str]:
+    """(fingerprint, bytes, name) of the current data."""
+    s = st.session_state
+    return s[DATA_FINGERPRINT], s[DATA_BYTES], s[DATA_NAME]
+
+
+def roles_key() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(st.session_state[ROLES].items()))
+
+
+def prep_config() -> PrepConfig:
+    s = st.session_state
+    features = s[FEATURES]
+    return PrepConfig(
+        features=tuple(features) if features is not None else None,
+        missing=s[MISSING],
+        outliers=s[OUTLIERS],
+        scaling=s[SCALING],
+        weights=tuple(sorted((f, float(w)) for f, w in s[WEIGHTS].items()
+                             if float(w) != 1.0 and (features is None or f in features))),
+        composites=tuple(s[COMPOSITES]),
+    )
+
+
+def run_config(k: int | None = None) -> RunConfig:
+    s = st.session_state
+    return RunConfig(prep=prep_config(), k=k if k is not None else s[K_CHOICE],
+                     random_state=int(s[SEED]), roles=roles_key())
+
+
+def run_key(config: RunConfig, k: int) -> str:
+    """Identifies one segmentation: the data, every setting that shapes it, and its K.
+
+    Persona edits are stored under this key, so they stay with the segments
+    they were made for, and come back when the user returns to those settings.
+    """
+    return f"{st.session_state[DATA_FINGERPRINT]}|{replace(config, k=k)!r}"
+
+
+def persona_edits(key: str) -> dict[int, dict[str, str]]:
+    return st.session_state[PERSONA_EDITS].get(key, {})
+
+
+def set_persona_edit(key: str, segment: int, field: str, value: str) -> None:
+    edits = st.session_state[PERSONA_EDITS]
+    edits.setdefault(key, {}).setdefault(int(segment), {})[field] = value
+
+
+def bind(widget_key: str, state_key: str) -> dict:
+    """Keyword arguments tying a widget to a persistent key.
+
+    The widget is seeded from the persistent value when it is (re)created,
+    and every change is copied back, so the choice outlives the page.
+    """
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = st.session_state[state_key]
+
+    def copy_back():
+        st.session_state[state_key] = st.session_state[widget_key]
+
+    return {"key": widget_key, "on_change": copy_back}
+
+
+def editor_key(name: str) -> str:
+    """A data editor's widget key, renewed after every applied edit.
+
+    A fresh key after each edit means the editor always starts from the
+    stored values with no edit state of its own, so an edit can never be
+    replayed over newer data or reverted.
+    """
+    return f"w.{name}.{st.session_state.setdefault(f'{name}.version', 0)}"
+
+
+def has_edits(name: str) -> bool:
+    """Whether the editor holds edits not yet applied (set without its callback)."""
+    return bool((st.session_state.get(editor_key(name)) or {}).get("edited_rows"))
+
+
+def pop_edits(name: str) -> dict[int, dict]:
+    """The edited rows (by position) pending in the editor, once; {} when there are none."""
+    pending = st.session_state.get(editor_key(name)) or {}
+    edited = dict(pending.get("edited_rows") or {})
+    if edited:
+        st.session_state[f"{name}.version"] += 1
+    return {int(row): change for row, change in edited.items()}
