@@ -72,8 +72,10 @@ if state.has_edits("roles"):  # edits set without the callback
 st.data_editor(
     roles_table, key=state.editor_key("roles"), on_change=_apply_roles, hide_index=True,
     disabled=["column", "example", "missing"], width="stretch",
-    column_config={"role": st.column_config.SelectboxColumn("Role", options=role_options,
-                                                            required=True)},
+    column_config={"column": "Column",
+                   "role": st.column_config.SelectboxColumn("Role", options=role_options,
+                                                            required=True),
+                   "example": "First values", "missing": "Missing"},
 )
 if st.session_state[state.ROLES]:
     st.button("Restore the detected roles",

@@ -91,10 +91,10 @@ def k_panel():
     st.subheader("How many segments?")
     metrics = sweep.metrics
     st.info(f"**Recommended: K = {sweep.recommended_k}.** {sweep.reason}")
-    left, right = st.columns(2)
     chosen_k = st.session_state[state.K_CHOICE] or sweep.recommended_k
-    left.plotly_chart(charts.elbow_chart(metrics, sweep.knee_k, chosen_k), width="stretch")
-    right.plotly_chart(charts.k_metrics_chart(metrics, chosen_k), width="stretch")
+    # Full width each: the 2x2 quality panel's subplot titles collide in half a page.
+    st.plotly_chart(charts.elbow_chart(metrics, sweep.knee_k, chosen_k), width="stretch")
+    st.plotly_chart(charts.k_metrics_chart(metrics, chosen_k), width="stretch")
     if sweep.silhouette_sample_size:
         st.caption(f"Silhouettes estimated on a fixed sample of {sweep.silhouette_sample_size:,}"
                    " customers.")

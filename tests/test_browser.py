@@ -79,13 +79,20 @@ def app_url():
 
 
 def _settle(page, title: str):
-    """Wait until the page's title is shown and the app has stopped running."""
+    """Wait until the page's title is shown and its script run has finished.
+
+    Streamlit marks the app element with its script state; skeletons and
+    spinners stand in for elements still being computed.
+    """
+    page.wait_for_timeout(300)  # let a click's rerun start before waiting for its end
     page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')", timeout=60_000)
-    page.wait_for_timeout(800)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=90_000)
+    for placeholder in ("stSkeleton", "stSpinner"):
+        page.wait_for_function(
+            f"() => document.querySelectorAll('[data-testid=\"{placeholder}\"]').length == 0",
+            timeout=90_000)
+    page.wait_for_timeout(500)
 
 
 def _assert_no_exception(page, where: str):
