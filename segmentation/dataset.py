@@ -102,16 +102,17 @@ def load_dataset(
                 f"The id column {id_column!r} is not in the file: "
                 f"use one of {_names(frame.columns)}."
             )
-        detected = {c: (str(Role.OTHER_NUMERIC) if r == Role.ID else r) for c, r in detected.items()}
-        detected[id_column] = str(Role.ID)
-    id_cols = [c for c, r in detected.items() if r == Role.ID]
-    id_column = id_cols[0] if id_cols else None
+        detected[id_column] = str(Role.ID)  # other id columns stay ids, never clustered on
+    else:
+        id_cols = [c for c, r in detected.items() if r == Role.ID]
+        id_column = id_cols[0] if id_cols else None
 
     dropped = {REASON_MALFORMED: len(raw.malformed_lines)} if raw.malformed_lines else {}
     notes = []
     if id_column is None:
-        ids = pd.Series([f"row_{i + 2}" for i in range(len(frame))], dtype=object)
-        notes.append("No customer id column was found: ids were made from line numbers.")
+        ids = pd.Series([f"row_{raw.line_of(i)}" for i in range(len(frame))], dtype=object)
+        notes.append("No customer id column was found: ids were made from file line numbers "
+                     "(row_2 is the first data line).")
     else:
         ids = frame[id_column].map(_id_text)
     keep = ids.notna().to_numpy().copy()

@@ -22,7 +22,7 @@ from .model import MODEL_FORMAT, MODEL_VERSION
 from .pipeline import SegmentationResult
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def neutralise(value):
@@ -36,7 +36,7 @@ def neutralise(value):
     ('-12.5', '007')
     """
     unsafe = isinstance(value, str) and value.startswith(_FORMULA_START)
-    return "'" + value if unsafe and not _PLAIN_NUMBER.match(value) else value
+    return "'" + value if unsafe and not _PLAIN_NUMBER.fullmatch(value) else value
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -431,6 +431,7 @@ def _resolve_features(config: PrepConfig, variables: dict[str, Variable]) -> tup
                 "No clustering variable could be chosen automatically: "
                 "name the variables to cluster on (for example with --features)."
             )
+        _check_composites(config.composites, chosen)
         return chosen
     lookup = {n.lower(): n for n in variables} | {v.label.lower(): n for n, v in variables.items()}
     out, unknown = [], []
@@ -444,12 +445,17 @@ def _resolve_features(config: PrepConfig, variables: dict[str, Variable]) -> tup
         )
     if not out:
         raise SegmentationError("No clustering variable was chosen: choose at least one.")
-    for a, b in config.composites:
-        if a not in out or b not in out:
-            raise SegmentationError(
-                f"The composite {a}+{b} needs both variables among the chosen ones: add them."
-            )
+    _check_composites(config.composites, out)
     return tuple(dict.fromkeys(out))
+
+
+def _check_composites(composites, chosen) -> None:
+    for a, b in composites:
+        if a not in chosen or b not in chosen:
+            raise SegmentationError(
+                f"The composite {a}+{b} needs both variables among the chosen ones: "
+                "add them, or remove the composite."
+            )
 
 
 def _reference_year(dataset: Dataset) -> int:

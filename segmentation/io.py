@@ -22,7 +22,8 @@ MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "
 DELIMITERS = (",", "\t", ";", "|")
 _SNIFF_LINES = 50
 _CURRENCY = re.compile(r"[\s\u00a0$€£¥]|(?i:usd|eur|gbp)")
-_DOT_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_DOT_DECIMAL = re.compile(
+    r"^[+-]?((\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _COMMA_HINT = re.compile(r"^[+-]?[\d.]*\d,\d{1,2}$")
 _DOT_HINT = re.compile(r"^[+-]?[\d,]*\d\.\d{1,2}$")
@@ -56,6 +57,11 @@ class RawTable:
     encoding: str | None = None
     name: str = "upload"
     notes: tuple[str, ...] = field(default=())
+    line_numbers: tuple[int, ...] | None = None  # file line of each row of ``frame``
+
+    def line_of(self, position: int) -> int:
+        """The file line a row of ``frame`` came from (the header is line 1)."""
+        return self.line_numbers[position] if self.line_numbers else position + 2
 
 
 def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
@@ -165,7 +171,10 @@ def _sniff_delimiter(lines: list[str]) -> str | None:
     """The delimiter that splits the first lines into the most, most consistent fields."""
     best, best_score = None, (0.0, 0)
     for delim in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        except csv.Error:  # e.g. a cell beyond the csv module's field size limit
+            continue
         if not counts:
             continue
         mode = max(set(counts), key=counts.count)
@@ -179,30 +188,45 @@ def _sniff_delimiter(lines: list[str]) -> str | None:
 
 def _read_text(data: bytes, name: str) -> RawTable:
     text, encoding = _decode(data, name)
-    lines = text.splitlines()
-    numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
-    if not numbered:
+    head = [line for line in text.splitlines()[:_SNIFF_LINES * 4] if line.strip()]
+    if not head:
         raise SegmentationError(
             f"{name} is empty: export the customer table again and upload the new file."
         )
-    delimiter = _sniff_delimiter([line for _, line in numbered[:_SNIFF_LINES]])
-    rows = csv.reader((line for _, line in numbered), delimiter=delimiter or "\x1f")
-    header = next(rows)
-    records, malformed = [], []
-    for (line_no, _), row in zip(numbered[1:], rows, strict=True):
-        if len(row) == len(header):
-            records.append(row)
-        else:
-            malformed.append(line_no)
+    delimiter = _sniff_delimiter(head[:_SNIFF_LINES])
+    # One reader over the whole text, so a quoted cell may hold a line break;
+    # a record's line number is the line it starts on.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or "\x1f")
+    header, records, lines, malformed, rows_read = None, [], [], [], 0
+    start = 1
+    try:
+        for row in reader:
+            line_no, start = start, reader.line_num + 1
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            if header is None:
+                header = row
+                continue
+            rows_read += 1
+            if len(row) == len(header):
+                records.append(row)
+                lines.append(line_no)
+            else:
+                malformed.append(line_no)
+    except csv.Error as exc:  # e.g. a NUL byte or a field over the size limit
+        raise SegmentationError(
+            f"{name} cannot be read as a table near line {start} ({exc}): "
+            "export it again as CSV."
+        ) from None
     frame = _tidy(pd.DataFrame(records, columns=header, dtype=object))
-    decimal = _detect_decimal(frame)
     return RawTable(
         frame=frame,
-        rows_read=len(numbered) - 1,
+        rows_read=rows_read,
         malformed_lines=tuple(malformed),
         file_format="text",
         delimiter=delimiter,
-        decimal=decimal,
+        decimal=_detect_decimal(frame),
+        line_numbers=tuple(lines),
         encoding=encoding,
         name=name,
     )
@@ -219,8 +243,8 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         seen[label] = count + 1
         names.append(label if count == 0 else f"{label}.{count}")
     out = {}
-    for label, col in zip(names, frame.columns, strict=True):
-        series = frame[col]
+    for i, label in enumerate(names):
+        series = frame.iloc[:, i]  # by position: the raw header may repeat a name
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
             series = series.map(_clean_cell).astype(object)
         out[label] = series.reset_index(drop=True)

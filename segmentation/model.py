@@ -13,6 +13,7 @@ from .dataset import load_dataset
 from .errors import SegmentationError
 from .features import FeatureMatrix, Preparation, transform
 from .io import RawTable, read_table
+from .variables import catalogue
 
 MODEL_FORMAT = "segmentation-model"
 MODEL_VERSION = 1
@@ -28,30 +29,57 @@ class Model:
 
     @classmethod
     def from_dict(cls, data: dict) -> Model:
-        if data.get("format") != MODEL_FORMAT:
+        """Build a model from parsed JSON, refusing anything damaged or inconsistent."""
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise SegmentationError(
                 "This is not a segmentation model file: pass the model.json written by "
                 "'python -m segmentation run'."
             )
-        if int(data.get("version", 0)) > MODEL_VERSION:
+        try:
+            version = int(data.get("version"))
+        except (TypeError, ValueError):
+            raise _damaged() from None
+        if version < 1:
+            raise _damaged()
+        if version > MODEL_VERSION:
             raise SegmentationError(
-                f"The model file is version {data.get('version')}, newer than this tool "
-                f"reads ({MODEL_VERSION}): upgrade the tool."
+                f"The model file is version {version}, newer than this tool reads "
+                f"({MODEL_VERSION}): upgrade the tool."
             )
         try:
             prep = Preparation.from_dict(data["preparation"])
             centers = np.asarray(data["centers"], dtype=float)
             names = {int(p["segment"]): str(p["name"]) for p in data["personas"]}
-        except (KeyError, TypeError, ValueError):
-            raise SegmentationError(
-                "The model file is incomplete or damaged: run the segmentation again to "
-                "write a new one."
-            ) from None
-        if centers.ndim != 2 or centers.shape[1] != len(prep.features):
-            raise SegmentationError(
-                "The model file's centres do not match its variables: write a new model."
-            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise _damaged() from None
+        _check_consistent(prep, centers, names)
         return cls(preparation=prep, centers=centers, persona_names=names)
+
+
+def _damaged() -> SegmentationError:
+    return SegmentationError(
+        "The model file is incomplete or damaged: run the segmentation again to write a new one."
+    )
+
+
+def _check_consistent(prep: Preparation, centers: np.ndarray, names: dict[int, str]) -> None:
+    """Every array has one entry per feature, every number is finite, every name is known."""
+    n = len(prep.features)
+    if centers.ndim != 2 or centers.shape[1] != n:
+        raise SegmentationError(
+            "The model file's centres do not match its variables: write a new model."
+        )
+    if (not isinstance(prep.roles, dict) or n == 0
+            or any(len(v) != n for v in (prep.center, prep.scale, prep.weights))
+            or centers.shape[0] < 2
+            or not np.isfinite(centers).all()
+            or not np.isfinite(np.asarray(prep.center + prep.scale + prep.weights, float)).all()
+            or min(prep.scale) <= 0 or min(prep.weights) <= 0
+            or set(names) != set(range(centers.shape[0]))):
+        raise _damaged()
+    known = set(catalogue(prep.roles)) | {f"{a}+{b}" for a, b in prep.composites}
+    if not set(prep.features) <= known or not set(prep.log_features) <= set(prep.features):
+        raise _damaged()
 
 
 def load_model(path: str | Path) -> Model:

@@ -48,6 +48,11 @@ class RunConfig:
             )
         if self.k is not None and not 2 <= self.k <= MAX_K:
             raise SegmentationError(f"K = {self.k} is not valid: choose K from 2 to {MAX_K}.")
+        if not 0 <= self.random_state < 2**32:
+            raise SegmentationError(
+                f"The seed {self.random_state} is not valid: use a whole number from 0 to "
+                f"{2**32 - 1}."
+            )
         if self.n_init < 1:
             raise SegmentationError(f"n_init = {self.n_init} is not valid: use 1 or more.")
 

@@ -7,6 +7,7 @@ and pass it back; nothing downstream re-detects behind their back.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from enum import StrEnum
 
 import pandas as pd
@@ -200,8 +201,8 @@ def _detect_one(column: str, series: pd.Series, decimal: str) -> Role:
 
 
 def _looks_like_dates(present: pd.Series) -> bool:
-    sample = present.astype(str).head(200)
-    return bool(parse_dates(sample).notna().mean() >= 0.95)
+    sample = present.head(200)
+    return bool(parse_dates(sample).notna().mean() >= 0.95)  # sample has no missing
 
 
 def parse_dates(series: pd.Series) -> pd.Series:
@@ -211,17 +212,27 @@ def parse_dates(series: pd.Series) -> pd.Series:
     first field exceeds 12 in the second position, which proves month-first.
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return series
+        return series.astype("datetime64[us]")
+    present_values = series.dropna()
+    if len(present_values) and present_values.map(
+            lambda v: isinstance(v, datetime | date)).mean() >= 0.95:
+        # Cells that already are dates (Excel), not text to be parsed.
+        return pd.to_datetime(series, errors="coerce").astype("datetime64[us]")
     text = series.astype("string").str.strip()
-    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    if iso.notna().mean() >= 0.95:
+    present = text.notna()
+    if not present.any():
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    # Microsecond resolution: placeholder dates such as 31-12-9999 fit, so
+    # they stay dates (and can be flagged) instead of overflowing.
+    iso = pd.to_datetime(text, format="ISO8601", errors="coerce").astype("datetime64[us]")
+    if iso[present].notna().mean() >= 0.95:
         return iso
     parts = text.str.extract(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
     second = pd.to_numeric(parts[1], errors="coerce")
     month_first = bool((second > 12).any())
     fmt = "%m{sep}%d{sep}%Y" if month_first else "%d{sep}%m{sep}%Y"
-    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
     for sep in "-/.":
         parsed = pd.to_datetime(text, format=fmt.format(sep=sep), errors="coerce")
-        out = out.fillna(parsed)
+        out = out.fillna(parsed.astype("datetime64[us]"))
     return out
