@@ -62,8 +62,7 @@ def _apply_roles():
         if "role" in change and change["role"] in label_to_role:
             overrides[columns[row]] = label_to_role[change["role"]]
     if overrides != st.session_state[state.ROLES]:
-        st.session_state[state.ROLES] = overrides
-        st.session_state[state.FEATURES] = None  # the variable list depends on the roles
+        state.set_roles(overrides)
 
 
 if state.has_edits("roles"):  # edits set without the callback
@@ -78,8 +77,7 @@ st.data_editor(
                    "example": "First values", "missing": "Missing"},
 )
 if st.session_state[state.ROLES]:
-    st.button("Restore the detected roles",
-              on_click=lambda: st.session_state.update({state.ROLES: {}, state.FEATURES: None}))
+    st.button("Restore the detected roles", on_click=state.set_roles, args=({},))
 
 st.subheader("What was cleaned")
 try:

@@ -10,14 +10,38 @@ from ui import flow, state
 
 st.title("Personas")
 result = flow.require_result()
-personas = flow.personas(result)
 seg = result.segmentation
 run_key = state.run_key(result.config, result.chosen_k)
 
+
+def _table(personas) -> pd.DataFrame:
+    return pd.DataFrame([{"segment": p.segment, **{f: getattr(p, f) for f in EDITABLE_FIELDS}}
+                         for p in personas])
+
+
+table = _table(flow.personas(result))
+
+
+def _apply_edits():
+    # Rows arrive by position; map them to segments through the table shown.
+    for row, change in state.pop_edits("personas").items():
+        segment = int(table.loc[row, "segment"])
+        for field, value in change.items():
+            if field in EDITABLE_FIELDS:
+                state.set_persona_edit(run_key, segment, field, "" if value is None else value)
+
+
+# Edits are applied in the editor's callback; this catches edits set on the
+# editor's state without one (as a test does), before anything is drawn.
+if state.has_edits("personas"):
+    _apply_edits()
+    table = _table(flow.personas(result))
+personas = flow.personas(result)
+
 st.subheader("Cheat sheet")
-sheet = cheat_sheet(result.profiles, personas)
 st.dataframe(
-    sheet.drop(columns=["segment"]), hide_index=True, width="stretch",
+    cheat_sheet(result.profiles, personas).drop(columns=["segment"]), hide_index=True,
+    width="stretch",
     column_config={
         "persona": "Persona",
         "size": st.column_config.NumberColumn("Customers", format="%d"),
@@ -37,31 +61,9 @@ for warning in quality_warnings(seg.silhouette, seg.shares, seg.labels.size):
 st.subheader("Names and strategies")
 st.caption("Edit in the table: changes are kept for this segmentation across pages and "
            "reruns, and appear on every chart. Suggestions come from each segment's numbers.")
-table = pd.DataFrame([{"segment": p.segment, **{f: getattr(p, f) for f in EDITABLE_FIELDS}}
-                      for p in personas])
-
-
-def _apply_edits():
-    # Rows arrive by position; map them to segments through the table shown.
-    for row, change in state.pop_edits("personas").items():
-        segment = int(table.loc[row, "segment"])
-        for field, value in change.items():
-            if field in EDITABLE_FIELDS:
-                state.set_persona_edit(run_key, segment, field, "" if value is None else value)
-
-
-# Edits are applied in the editor's callback; this catches edits set on the
-# editor's state without one (as a test does). With nothing pending it does nothing.
-if state.has_edits("personas"):
-    _apply_edits()
-    personas = flow.personas(result)
-    table = pd.DataFrame([{"segment": p.segment, **{f: getattr(p, f) for f in EDITABLE_FIELDS}}
-                          for p in personas])
-
 st.data_editor(
     table, key=state.editor_key("personas"), on_change=_apply_edits, hide_index=True,
-    width="stretch",
-    disabled=["segment"],
+    width="stretch", disabled=["segment"],
     column_config={
         "segment": st.column_config.NumberColumn("Segment", width="small"),
         "name": st.column_config.TextColumn("Persona name", required=True, max_chars=80),

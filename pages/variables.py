@@ -21,10 +21,7 @@ groups = {g: [n for n, v in variables.items() if v.group == g] for g in GROUPS}
 def _on_features_change():
     picked = [n for g, names in groups.items() if names
               for n in st.session_state.get(f"w.features.{g}", [])]
-    st.session_state[state.FEATURES] = tuple(n for n in variables if n in picked)
-    # A composite whose parts were unticked no longer applies.
-    st.session_state[state.COMPOSITES] = tuple(
-        (a, b) for a, b in st.session_state[state.COMPOSITES] if a in picked and b in picked)
+    state.set_features(n for n in variables if n in picked)
 
 
 st.subheader("Clustering variables")
@@ -38,9 +35,15 @@ for i, (group, names) in enumerate((g, n) for g, n in groups.items() if n):
     cols[i % 3].multiselect(group, names, key=key, on_change=_on_features_change,
                             format_func=lambda n: variables[n].label)
 b1, b2 = st.columns([1, 3])
-b1.button("Restore the standard set",
-          on_click=lambda: [st.session_state.update({state.FEATURES: None, state.COMPOSITES: ()}),
-                            *[st.session_state.pop(f"w.features.{g}", None) for g in groups]])
+
+
+def _restore_standard_set():
+    state.reset_variables()
+    for key in [k for k in st.session_state if k.startswith(("w.features.", "w.weight."))]:
+        del st.session_state[key]  # widgets reseed from the restored choices
+
+
+b1.button("Restore the standard set", on_click=_restore_standard_set)
 
 with st.expander("Preparation: scaling, implausible values, missing values, weights"):
     c1, c2, c3 = st.columns(3)

@@ -9,6 +9,7 @@ widget's state when its page is not shown.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import replace
 from pathlib import Path
@@ -54,7 +55,10 @@ _CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 def init() -> None:
     """Fill in defaults, and the bundled sample as the data when none was loaded."""
     for key, value in _DEFAULTS.items():
-        st.session_state.setdefault(key, value)
+        if key not in st.session_state:
+            # A copy per session: Streamlit serves every session from one process,
+            # so a shared default dict would carry one user's edits to all.
+            st.session_state[key] = copy.deepcopy(value)
     if DATA_BYTES not in st.session_state:
         use_sample()
 
@@ -66,14 +70,37 @@ def fingerprint(data: bytes) -> str:
 def _set_data(data: bytes, name: str, source: str) -> None:
     fp = fingerprint(data)
     if st.session_state.get(DATA_FINGERPRINT) != fp:
-        # New data: choices about the old file's columns no longer apply.
-        for key in _CHOICES:
-            st.session_state[key] = _DEFAULTS[key]
+        reset_choices()  # choices about the old file's columns no longer apply
     st.session_state[DATA_BYTES] = data
     st.session_state[DATA_NAME] = name
     st.session_state[DATA_FINGERPRINT] = fp
     st.session_state[DATA_SOURCE] = source
     st.session_state[DATA_ERROR] = None
+
+
+def reset_choices(keys=_CHOICES) -> None:
+    for key in keys:
+        st.session_state[key] = copy.deepcopy(_DEFAULTS[key])
+
+
+def reset_variables() -> None:
+    """Back to the standard variable set: no composites, no weights."""
+    reset_choices((FEATURES, COMPOSITES, WEIGHTS))
+
+
+def set_roles(overrides: dict[str, str]) -> None:
+    """New roles change the variable list, so variable choices start again."""
+    st.session_state[ROLES] = dict(overrides)
+    reset_variables()
+
+
+def set_features(picked) -> None:
+    """The chosen variables; composites and weights on variables no longer chosen go."""
+    picked = tuple(picked)
+    s = st.session_state
+    s[FEATURES] = picked
+    s[COMPOSITES] = tuple((a, b) for a, b in s[COMPOSITES] if a in picked and b in picked)
+    s[WEIGHTS] = {f: w for f, w in s[WEIGHTS].items() if f in picked}
 
 
 def use_sample() -> None:
