@@ -1,0 +1,1 @@
+"""Project tooling: driving the running app in a real browser."""
