@@ -1,0 +1,281 @@
+"""Are the segments real? Split-half replication, bootstrap stability, and segment matching.
+
+The bootstrap follows Hennig's clusterboot (Hennig 2007, "Cluster-wise
+assessment of cluster stability"): recluster resamples and record, for each
+original segment, the Jaccard similarity of its best-matching resampled
+segment. Segments are matched between runs by the Hungarian algorithm
+(scipy's ``linear_sum_assignment``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.metrics import adjusted_rand_score
+
+from .clustering import DEFAULT_N_INIT, DEFAULT_SEED, SMALL_SEGMENT_SHARE, Segmentation, fit_kmeans
+from .features import FeatureMatrix
+
+# Hennig's reading of the mean bootstrap Jaccard of a segment.
+JACCARD_BANDS = (
+    (0.85, "highly stable"),
+    (0.75, "stable"),
+    (0.60, "a pattern, but membership is doubtful"),
+    (-np.inf, "not to be trusted"),
+)
+DISSOLVED = 0.5
+# Split-half agreement (adjusted Rand index) read the same way; a K whose
+# halves agree less than REPLICATES is not recommended.
+ARI_BANDS = (
+    (0.80, "the segments replicate well"),
+    (0.60, "the segments replicate, with some customers changing sides"),
+    (0.40, "the segments only partly replicate"),
+    (-np.inf, "the segments do not replicate: they are mostly noise"),
+)
+REPLICATES = 0.60
+DEFAULT_BOOTSTRAPS = 50
+# Two segments are "the same" across runs when their profiles differ by less
+# than this root-mean-square gap in standardized units (half a standard
+# deviation on a typical variable).
+SAME_SEGMENT_RMS = 0.5
+FEW_CUSTOMERS = 200
+SOME_CUSTOMERS = 500
+
+
+def band(value: float, bands) -> str:
+    return next(text for floor, text in bands if value >= floor)
+
+
+def nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre for every row."""
+    d2 = (np.einsum("ij,ij->i", X, X)[:, None] - 2 * X @ centers.T
+          + np.einsum("ij,ij->i", centers, centers)[None, :])
+    return d2.argmin(axis=1)
+
+
+def match(cost: np.ndarray) -> list[tuple[int, int]]:
+    """Minimum-cost one-to-one pairing of rows and columns (Hungarian algorithm)."""
+    rows, cols = linear_sum_assignment(np.asarray(cost, dtype=float))
+    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)]
+
+
+@dataclass(frozen=True)
+class SplitHalf:
+    """Two halves clustered apart, their segments matched, and how well they agree.
+
+    Attributes
+    ----------
+    ari : float
+        Adjusted Rand index between the two half-models' assignments of every
+        customer (each model assigns all customers to its nearest centre).
+    pairs : tuple of (int, int)
+        Matched (segment of half A, segment of half B).
+    profiles : DataFrame
+        Long form: half ("A"/"B"), pair, segment, variable, mean.
+    differences : DataFrame
+        Pair × variable: mean in B minus mean in A, in natural units.
+    """
+
+    ari: float
+    verdict: str
+    pairs: tuple[tuple[int, int], ...]
+    sizes_a: tuple[int, ...]
+    sizes_b: tuple[int, ...]
+    profiles: pd.DataFrame
+    differences: pd.DataFrame
+
+
+def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_SEED,
+               n_init: int = DEFAULT_N_INIT) -> SplitHalf:
+    """Cluster two random halves independently and compare them.
+
+    The halves come from a fixed-seed permutation; each is clustered with the
+    same settings; half B's segments are matched to half A's by their
+    centres; agreement is measured on all customers.
+    """
+    X = fm.X
+    halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
+    fits = [fit_kmeans(X[h], n_clusters, random_state, n_init) for h in halves]
+    (labels_a, centers_a, _), (labels_b, centers_b, _) = fits
+    ari = float(adjusted_rand_score(nearest(X, centers_a), nearest(X, centers_b)))
+    cost = ((centers_a[:, None, :] - centers_b[None, :, :]) ** 2).sum(axis=2)
+    pairs = tuple(match(cost))
+    frame = fm.frame.select_dtypes("number")
+    means_a = frame.iloc[halves[0]].groupby(labels_a).mean()
+    means_b = frame.iloc[halves[1]].groupby(labels_b).mean()
+    rows = []
+    for pair, (a, b) in enumerate(pairs):
+        for half, seg, means in (("A", a, means_a), ("B", b, means_b)):
+            for var, value in means.loc[seg].items():
+                rows.append({"half": half, "pair": pair, "segment": seg, "variable": var,
+                             "mean": float(value)})
+    differences = pd.DataFrame(
+        [means_b.loc[b] - means_a.loc[a] for a, b in pairs]).reset_index(drop=True)
+    differences.index.name = "pair"
+    return SplitHalf(
+        ari=ari, verdict=band(ari, ARI_BANDS), pairs=pairs,
+        sizes_a=tuple(int(v) for v in np.bincount(labels_a, minlength=n_clusters)),
+        sizes_b=tuple(int(v) for v in np.bincount(labels_b, minlength=n_clusters)),
+        profiles=pd.DataFrame(rows), differences=differences,
+    )
+
+
+def split_half_ari(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEED,
+                   n_init: int = DEFAULT_N_INIT) -> float:
+    """Just the split-half agreement, for the K sweep."""
+    halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
+    centers = [fit_kmeans(X[h], n_clusters, random_state, n_init)[1] for h in halves]
+    return float(adjusted_rand_score(nearest(X, centers[0]), nearest(X, centers[1])))
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Per-segment bootstrap stability.
+
+    Attributes
+    ----------
+    jaccard : ndarray of shape (n_boot, n_clusters)
+        Best-match Jaccard of each original segment in each resample.
+    summary : DataFrame
+        One row per segment: segment, mean_jaccard, band, dissolved (share of
+        resamples with best Jaccard <= 0.5), recovered (share >= 0.75).
+    """
+
+    jaccard: np.ndarray
+    summary: pd.DataFrame
+    n_boot: int
+
+
+def bootstrap_stability(
+    fm: FeatureMatrix, seg: Segmentation, n_boot: int = DEFAULT_BOOTSTRAPS,
+    random_state: int = DEFAULT_SEED, n_init: int = DEFAULT_N_INIT,
+    progress: Callable[[int, int], None] | None = None,
+) -> Bootstrap:
+    """Hennig's clusterboot for k-means: how often does each segment come back?
+
+    Each of ``n_boot`` resamples (drawn with replacement, fixed seed) is
+    clustered with the same K. For each original segment, the Jaccard
+    similarity with every resampled segment is computed on the customers
+    present in the resample, and the best one is kept.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called as ``progress(done, n_boot)`` after each resample.
+    """
+    X, labels, k = fm.X, seg.labels, seg.n_clusters
+    rng = np.random.default_rng(random_state)
+    out = np.empty((n_boot, k))
+    for b in range(n_boot):
+        idx = rng.integers(0, len(X), len(X))
+        boot_labels, _, _ = fit_kmeans(X[idx], k, int(rng.integers(2**31)), n_init)
+        # A customer drawn twice is one customer: take each unique customer once.
+        uniq, first = np.unique(idx, return_index=True)
+        out[b] = best_jaccard(labels[uniq], boot_labels[first], k)
+        if progress is not None:
+            progress(b + 1, n_boot)
+    mean = out.mean(axis=0)
+    summary = pd.DataFrame({
+        "segment": np.arange(k),
+        "mean_jaccard": mean,
+        "band": [band(v, JACCARD_BANDS) for v in mean],
+        "dissolved": (out <= DISSOLVED).mean(axis=0),
+        "recovered": (out >= 0.75).mean(axis=0),
+    })
+    return Bootstrap(jaccard=out, summary=summary, n_boot=n_boot)
+
+
+def best_jaccard(original: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
+    """For each original segment, the largest Jaccard similarity with any segment of ``other``."""
+    k_other = int(other.max()) + 1 if other.size else 0
+    both = np.zeros((k, k_other))
+    np.add.at(both, (original, other), 1)
+    size_o = both.sum(axis=1, keepdims=True)
+    size_r = both.sum(axis=0, keepdims=True)
+    union = size_o + size_r - both
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jac = np.where(union > 0, both / union, 0.0)
+    return jac.max(axis=1) if k_other else np.zeros(k)
+
+
+def small_segment_check(seg: Segmentation, halves: SplitHalf | None,
+                        boot: Bootstrap | None) -> tuple[str, ...]:
+    """For each segment under 10% of customers: does it survive the halves and the bootstrap?"""
+    out = []
+    for s, share in enumerate(seg.shares):
+        if share >= SMALL_SEGMENT_SHARE:
+            continue
+        parts = [f"Segment {s} holds {share:.0%} of customers"]
+        if boot is not None:
+            row = boot.summary.loc[s]
+            parts.append(f"its bootstrap Jaccard is {row['mean_jaccard']:.2f} ({row['band']}), "
+                         f"dissolving in {row['dissolved']:.0%} of resamples")
+        if halves is not None:
+            small_a = min(halves.sizes_a) / max(sum(halves.sizes_a), 1)
+            small_b = min(halves.sizes_b) / max(sum(halves.sizes_b), 1)
+            survives = min(small_a, small_b) > 0.02
+            parts.append("a segment of that kind appears in both halves" if survives
+                         else "one of the halves has no segment of that kind")
+        out.append("; ".join(parts) + ".")
+    return tuple(out)
+
+
+def data_size_warning(n_customers: int) -> str | None:
+    """Plain guidance on how far clustering can be trusted at this size."""
+    if n_customers < FEW_CUSTOMERS:
+        return (f"Only {n_customers} customers: clustering this few is unreliable. "
+                "RFM quintiles (recency, frequency, monetary value) or simple rules "
+                "will serve better.")
+    if n_customers < SOME_CUSTOMERS:
+        return (f"{n_customers} customers is enough to cluster, but small segments will be "
+                "shaky: check their bootstrap stability before acting on them.")
+    return None
+
+
+@dataclass(frozen=True)
+class SegmentMatch:
+    """How the segments of a new run correspond to those of a previous one."""
+
+    pairs: dict[int, int]  # new segment -> previous segment
+    distances: dict[int, float]  # new segment -> RMS profile gap to its match
+    new_unmatched: tuple[int, ...]
+    vanished: tuple[int, ...]  # previous segments with no counterpart
+
+
+def signature(profiles_z: pd.DataFrame) -> pd.DataFrame:
+    """A segment's identity: its standardized profile (segments × variables).
+
+    Standardized differences from the population are comparable across
+    runs with different clustering variables, K or seed, unlike centres in
+    each run's own scaled space.
+    """
+    return profiles_z.astype(float)
+
+
+def match_segments(previous: pd.DataFrame, current: pd.DataFrame,
+                   threshold: float = SAME_SEGMENT_RMS) -> SegmentMatch:
+    """Match current segments to previous ones by their standardized profiles.
+
+    Hungarian assignment on the root-mean-square gap over the variables both
+    share; pairs further apart than ``threshold`` are not the same segment.
+    """
+    common = [c for c in current.columns if c in previous.columns]
+    prev = previous[common].to_numpy(float)
+    cur = current[common].to_numpy(float)
+    gaps = np.sqrt(np.nanmean((cur[:, None, :] - prev[None, :, :]) ** 2, axis=2)) \
+        if common else np.full((len(cur), len(prev)), np.inf)
+    gaps = np.where(np.isfinite(gaps), gaps, 1e6)
+    pairs, distances = {}, {}
+    for c, p in match(gaps) if len(cur) and len(prev) else []:
+        if gaps[c, p] <= threshold:
+            pairs[int(current.index[c])] = int(previous.index[p])
+            distances[int(current.index[c])] = float(gaps[c, p])
+    return SegmentMatch(
+        pairs=pairs, distances=distances,
+        new_unmatched=tuple(int(s) for s in current.index if int(s) not in pairs),
+        vanished=tuple(int(s) for s in previous.index if int(s) not in pairs.values()),
+    )
