@@ -11,7 +11,6 @@ from ui import flow, state
 st.title("Personas")
 result = flow.require_result()
 seg = result.segmentation
-run_key = state.run_key(result.config, result.chosen_k)
 
 
 def _table(personas) -> pd.DataFrame:
@@ -26,9 +25,8 @@ def _apply_edits():
     # Rows arrive by position; map them to segments through the table shown.
     for row, change in state.pop_edits("personas").items():
         segment = int(table.loc[row, "segment"])
-        for field, value in change.items():
-            if field in EDITABLE_FIELDS:
-                state.set_persona_edit(run_key, segment, field, "" if value is None else value)
+        flow.edit_persona(result, segment, {f: "" if v is None else v
+                                            for f, v in change.items() if f in EDITABLE_FIELDS})
 
 
 # Edits are applied in the editor's callback; this catches edits set on the
@@ -36,7 +34,8 @@ def _apply_edits():
 if state.has_edits("personas"):
     _apply_edits()
     table = _table(flow.personas(result))
-personas = flow.personas(result)
+carried = flow.carried_over(result)
+personas = carried.personas
 
 st.subheader("Cheat sheet")
 st.dataframe(
@@ -72,9 +71,15 @@ st.data_editor(
         "products": "Products to promote",
     },
 )
-if state.persona_edits(run_key):
-    st.button("Restore the suggestions",
-              on_click=lambda: st.session_state[state.PERSONA_EDITS].pop(run_key, None))
+if carried.match.pairs:
+    st.caption("Names and strategies you edit stay with their segment's profile: change the "
+               "variables, K or seed and they follow the segment that matches.")
+    kept = [r for i, r in enumerate(state.persona_records())
+            if i not in carried.match.pairs.values()]
+    st.button("Restore the suggestions", on_click=state.set_persona_records, args=(kept,))
+for name in carried.vanished_names:
+    st.info(f"'{name}' has no matching segment in this segmentation (its customers are "
+            "now split or merged differently); its name returns if a matching segment does.")
 
 st.subheader("How to treat each segment")
 for p in personas:

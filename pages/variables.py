@@ -74,7 +74,7 @@ config = state.run_config()
 try:
     fm = cache.features(fp, data, name, config.roles, config.prep)
     sweep = cache.sweep(fp, data, name, config.roles, config.prep, tuple(config.k_values),
-                        config.random_state, config.n_init)
+                        config.random_state, config.n_init, config.stability)
 except SegmentationError as exc:
     flow.stop_with(str(exc))
 for warning in fm.report.warnings:
@@ -121,9 +121,10 @@ def k_panel():
     st.dataframe(metrics.rename(columns={
         "k": "K", "inertia": "Inertia (WCSS)", "silhouette": "Silhouette",
         "calinski_harabasz": "Calinski–Harabasz", "davies_bouldin": "Davies–Bouldin",
-        "min_share": "Smallest segment"}).style.format(
+        "min_share": "Smallest segment", "stability": "Split-half agreement"}).style.format(
         {"Inertia (WCSS)": "{:,.0f}", "Silhouette": "{:.3f}", "Calinski–Harabasz": "{:,.0f}",
-         "Davies–Bouldin": "{:.2f}", "Smallest segment": "{:.0%}"}), hide_index=True)
+         "Davies–Bouldin": "{:.2f}", "Smallest segment": "{:.0%}",
+         "Split-half agreement": "{:.2f}"}), hide_index=True)
 
 
 k_panel()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
 from threadpoolctl import threadpool_limits
 
 from .errors import SegmentationError
@@ -43,6 +43,9 @@ FEW_CUSTOMERS = 200
 # split, high versus low spenders), which is the least actionable answer.
 NEARLY_AS_GOOD = 0.05
 NEARLY_AS_GOOD_RATIO = 2 / 3
+# Split-half agreement (adjusted Rand index) below which a K's segments are
+# said not to replicate, and so are not recommended.
+REPLICATES = 0.60
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,21 @@ def order_labels(labels: np.ndarray, centers: np.ndarray, key: np.ndarray | None
     return remap[labels], centers[order]
 
 
+def nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre for every row."""
+    d2 = (np.einsum("ij,ij->i", X, X)[:, None] - 2 * X @ centers.T
+          + np.einsum("ij,ij->i", centers, centers)[None, :])
+    return d2.argmin(axis=1)
+
+
+def split_half_ari(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEED,
+                   n_init: int = DEFAULT_N_INIT) -> float:
+    """Just the split-half agreement, for the K sweep."""
+    halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
+    centers = [fit_kmeans(X[h], n_clusters, random_state, n_init)[1] for h in halves]
+    return float(adjusted_rand_score(nearest(X, centers[0]), nearest(X, centers[1])))
+
+
 def pairwise_distances(X: np.ndarray) -> np.ndarray:
     """Euclidean distances between all rows, in float64 (exact enough for silhouettes)."""
     X = np.asarray(X, dtype=float)
@@ -240,6 +258,7 @@ def sweep_k(
     random_state: int = DEFAULT_SEED,
     n_init: int = DEFAULT_N_INIT,
     silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE,
+    stability: bool = False,
 ) -> KSweep:
     """Fit k-means for each K and measure it; recommend a K with a reason.
 
@@ -255,6 +274,10 @@ def sweep_k(
     silhouette_sample_size : int
         Silhouettes are exact up to this many customers, estimated on a
         fixed-seed sample above it.
+    stability : bool
+        Also measure split-half agreement per K (column ``stability``, two
+        extra fits per K); the recommendation then passes over Ks whose
+        segments do not replicate.
 
     Returns
     -------
@@ -278,6 +301,8 @@ def sweep_k(
             "davies_bouldin": float(davies_bouldin_score(X, labels)),
             "min_share": float(np.bincount(labels, minlength=k).min() / len(labels)),
         })
+        if stability:
+            rows[-1]["stability"] = split_half_ari(X, k, random_state, n_init)
     metrics = pd.DataFrame(rows)
     knee = find_knee(metrics["k"], metrics["inertia"])
     k_best, reason = recommend_k(metrics, knee)
@@ -301,6 +326,20 @@ def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
     if m.empty:
         k = int(metrics["k"].iloc[0])
         return k, f"K = {k} is the only option that could be measured."
+    unstable_note = None
+    if "stability" in m:
+        replicating = m[m["stability"] >= REPLICATES]
+        dropped = [int(k) for k in m.index if k not in replicating.index]
+        if replicating.empty:
+            unstable_note = ("no K replicates across random halves of the customers "
+                             f"(split-half agreement under {REPLICATES:.2f}): the segments "
+                             "may be noise")
+        else:
+            if dropped:
+                unstable_note = ("passed over K = " + ", ".join(map(str, dropped))
+                                 + f": their segments do not replicate across random halves "
+                                 f"(agreement under {REPLICATES:.2f})")
+            m = replicating
     best_k = int(m["silhouette"].idxmax())
     best_sil = float(m["silhouette"].max())
     in_range = m[(m.index >= preferred[0]) & (m.index <= preferred[1])]
@@ -341,6 +380,10 @@ def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
             parts.append("every nearly-as-good K leaves a segment under 10% of customers")
     share = float(m.loc[k, "min_share"])
     parts.append(f"its smallest segment holds {share:.0%} of customers")
+    if "stability" in m:
+        parts.append(f"its split-half agreement is {m.loc[k, 'stability']:.2f}")
+    if unstable_note:
+        parts.append(unstable_note)
     return k, "; ".join(parts) + "."
 
 

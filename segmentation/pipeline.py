@@ -39,6 +39,7 @@ class RunConfig:
     n_init: int = DEFAULT_N_INIT
     id_column: str | None = None
     roles: tuple[tuple[str, str], ...] = ()
+    stability: bool = True  # split-half agreement per K in the sweep
 
     def __post_init__(self):
         if not 2 <= self.k_min <= self.k_max <= MAX_K:
@@ -103,7 +104,8 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     raw = source if isinstance(source, RawTable) else read_table(source, name=name)
     dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
     fm = prepare(dataset, config.prep)
-    sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init)
+    sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init,
+                    stability=config.stability)
     return assemble(raw, dataset, fm, sweep, config)
 
 

@@ -17,7 +17,14 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
-from .clustering import DEFAULT_N_INIT, DEFAULT_SEED, SMALL_SEGMENT_SHARE, Segmentation, fit_kmeans
+from .clustering import (
+    DEFAULT_N_INIT,
+    DEFAULT_SEED,
+    SMALL_SEGMENT_SHARE,
+    Segmentation,
+    fit_kmeans,
+    nearest,
+)
 from .features import FeatureMatrix
 
 # Hennig's reading of the mean bootstrap Jaccard of a segment.
@@ -29,14 +36,13 @@ JACCARD_BANDS = (
 )
 DISSOLVED = 0.5
 # Split-half agreement (adjusted Rand index) read the same way; a K whose
-# halves agree less than REPLICATES is not recommended.
+# halves agree less than clustering.REPLICATES is not recommended.
 ARI_BANDS = (
     (0.80, "the segments replicate well"),
     (0.60, "the segments replicate, with some customers changing sides"),
     (0.40, "the segments only partly replicate"),
     (-np.inf, "the segments do not replicate: they are mostly noise"),
 )
-REPLICATES = 0.60
 DEFAULT_BOOTSTRAPS = 50
 # Two segments are "the same" across runs when their profiles differ by less
 # than this root-mean-square gap in standardized units (half a standard
@@ -48,13 +54,6 @@ SOME_CUSTOMERS = 500
 
 def band(value: float, bands) -> str:
     return next(text for floor, text in bands if value >= floor)
-
-
-def nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre for every row."""
-    d2 = (np.einsum("ij,ij->i", X, X)[:, None] - 2 * X @ centers.T
-          + np.einsum("ij,ij->i", centers, centers)[None, :])
-    return d2.argmin(axis=1)
 
 
 def match(cost: np.ndarray) -> list[tuple[int, int]]:
@@ -122,14 +121,6 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
         sizes_b=tuple(int(v) for v in np.bincount(labels_b, minlength=n_clusters)),
         profiles=pd.DataFrame(rows), differences=differences,
     )
-
-
-def split_half_ari(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEED,
-                   n_init: int = DEFAULT_N_INIT) -> float:
-    """Just the split-half agreement, for the K sweep."""
-    halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
-    centers = [fit_kmeans(X[h], n_clusters, random_state, n_init)[1] for h in halves]
-    return float(adjusted_rand_score(nearest(X, centers[0]), nearest(X, centers[1])))
 
 
 @dataclass(frozen=True)

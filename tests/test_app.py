@@ -304,13 +304,23 @@ def test_variables_then_k_then_rename_reaches_every_page(sample, recency, no_rec
     assert sheet["persona"].tolist() == expected_names
     assert sheet.set_index("persona").loc[NEW_NAME, "size"] == size
 
-    # The name belongs to this segmentation: another K shows the suggestions,
-    # coming back to this K shows the name again.
+    # The name belongs to the segment's profile: at another K it follows the segment
+    # holding the same customers, if one matches, and the others keep their suggestions;
+    # back at this K it is on the same segment again.
     go(at, VARIABLES)
     at.button_group(key="w.k").set_value(no_recency.sweep.recommended_k)
     ok(at.run())
     go(at, PERSONAS)
-    assert frame_with(at, "persona")["persona"].tolist() == names_of(no_recency)
+    other = frame_with(at, "persona")["persona"].tolist()
+    suggested = names_of(no_recency)
+    assert [n for n, s in zip(other, suggested, strict=True) if n != NEW_NAME] == \
+        [s for n, s in zip(other, suggested, strict=True) if n != NEW_NAME]
+    if NEW_NAME in other:
+        moved = other.index(NEW_NAME)
+        renamed_ids = set(result.segmentation.customer_ids[result.segmentation.labels == segment])
+        seg_other = no_recency.segmentation
+        carrying_ids = set(seg_other.customer_ids[seg_other.labels == moved])
+        assert len(renamed_ids & carrying_ids) > 0.5 * len(carrying_ids)
     go(at, VARIABLES)
     at.button_group(key="w.k").set_value(k)
     ok(at.run())
@@ -574,4 +584,4 @@ def test_a_rename_stays_in_its_own_session(sample):
 
     second = go(start(), PERSONAS)  # another user opening the app in the same server
     assert frame_with(second, "persona")["persona"].tolist() == names_of(sample)
-    assert second.session_state["personas.edits"] == {}
+    assert second.session_state["personas.records"] == ()

@@ -55,10 +55,10 @@ def features(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, 
 @st.cache_data(show_spinner="Trying every K…", max_entries=_ENTRIES)
 def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
           prep: PrepConfig, k_values: tuple[int, ...], random_state: int,
-          n_init: int) -> KSweep:
+          n_init: int, stability: bool = True) -> KSweep:
     # Keyed on the K range, not the chosen K: moving K must not re-sweep.
     fm = features(fingerprint, _data, name, roles, prep)
-    return sweep_k(fm, k_values, random_state, n_init)
+    return sweep_k(fm, k_values, random_state, n_init, stability=stability)
 
 
 @st.cache_data(show_spinner="Segmenting…", max_entries=_ENTRIES)
@@ -67,5 +67,5 @@ def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Segm
     ds = dataset(fingerprint, _data, name, config.roles)
     fm = features(fingerprint, _data, name, config.roles, config.prep)
     sw = sweep(fingerprint, _data, name, config.roles, config.prep, tuple(config.k_values),
-               config.random_state, config.n_init)
+               config.random_state, config.n_init, config.stability)
     return assemble(raw, ds, fm, sw, config)

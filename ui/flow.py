@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from segmentation import Dataset, SegmentationError, SegmentationResult
-from segmentation.personas import Persona, apply_edits
+from segmentation.identity import CarriedOver, carry_over, record_edit
+from segmentation.personas import Persona
 
 from . import cache, state
 
@@ -38,10 +39,18 @@ def require_result() -> SegmentationResult:
         stop_with(str(exc))
 
 
+def carried_over(result: SegmentationResult) -> CarriedOver:
+    """The engine's suggestions with the user's edits carried over by segment profile."""
+    return carry_over(result.personas, result.profiles.z, state.persona_records())
+
+
 def personas(result: SegmentationResult) -> tuple[Persona, ...]:
-    """The engine's suggestions with the user's edits for this segmentation laid over."""
-    key = state.run_key(result.config, result.chosen_k)
-    return apply_edits(result.personas, state.persona_edits(key))
+    return carried_over(result).personas
+
+
+def edit_persona(result: SegmentationResult, segment: int, changes: dict[str, str]) -> None:
+    state.set_persona_records(
+        record_edit(state.persona_records(), result.profiles.z, segment, changes))
 
 
 def names(result: SegmentationResult) -> dict[int, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -34,7 +33,7 @@ WEIGHTS = "vars.weights"  # {feature: weight}
 COMPOSITES = "vars.composites"  # tuple of (a, b)
 K_CHOICE = "k.choice"  # int, or None for the recommended K
 SEED = "k.seed"
-PERSONA_EDITS = "personas.edits"  # {run key: {segment: {field: text}}}
+PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
 
 _DEFAULTS = {
     ROLES: {},
@@ -46,7 +45,7 @@ _DEFAULTS = {
     COMPOSITES: (),
     K_CHOICE: None,
     SEED: 42,
-    PERSONA_EDITS: {},
+    PERSONA_RECORDS: (),
     DATA_ERROR: None,
 }
 _CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
@@ -141,22 +140,12 @@ def run_config(k: int | None = None) -> RunConfig:
                      random_state=int(s[SEED]), roles=roles_key())
 
 
-def run_key(config: RunConfig, k: int) -> str:
-    """Identifies one segmentation: the data, every setting that shapes it, and its K.
-
-    Persona edits are stored under this key, so they stay with the segments
-    they were made for, and come back when the user returns to those settings.
-    """
-    return f"{st.session_state[DATA_FINGERPRINT]}|{replace(config, k=k)!r}"
+def persona_records() -> tuple:
+    return st.session_state[PERSONA_RECORDS]
 
 
-def persona_edits(key: str) -> dict[int, dict[str, str]]:
-    return st.session_state[PERSONA_EDITS].get(key, {})
-
-
-def set_persona_edit(key: str, segment: int, field: str, value: str) -> None:
-    edits = st.session_state[PERSONA_EDITS]
-    edits.setdefault(key, {}).setdefault(int(segment), {})[field] = value
+def set_persona_records(records) -> None:
+    st.session_state[PERSONA_RECORDS] = tuple(records)
 
 
 def bind(widget_key: str, state_key: str) -> dict:
