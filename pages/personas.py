@@ -82,8 +82,16 @@ for name in carried.vanished_names:
             "now split or merged differently); its name returns if a matching segment does.")
 
 st.subheader("How to treat each segment")
+st.caption("Stability badges appear once the Validate page has run the bootstrap.")
+boot = flow.known_bootstrap(result)
 for p in personas:
     with st.container(border=True):
-        st.markdown(f"**{p.name}** — {seg.shares[p.segment]:.0%} of customers")
+        badge = ""
+        if boot is not None:
+            row = boot.summary.loc[p.segment]
+            color = ("green" if row["mean_jaccard"] >= 0.75 else
+                     "orange" if row["mean_jaccard"] >= 0.6 else "red")
+            badge = f" :{color}-badge[{row['band']} · Jaccard {row['mean_jaccard']:.2f}]"
+        st.markdown(f"**{flow.md(p.name)}** — {seg.shares[p.segment]:.0%} of customers{badge}")
         st.caption(p.treatment)
         st.caption("Stands out on: " + "; ".join(p.traits[:3]))

@@ -8,9 +8,10 @@ column's role is known.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +59,16 @@ class RawTable:
     name: str = "upload"
     notes: tuple[str, ...] = field(default=())
     line_numbers: tuple[int, ...] | None = None  # file line of each row of ``frame``
+    fingerprint: str = ""  # of the file's bytes, see :func:`fingerprint`
 
     def line_of(self, position: int) -> int:
         """The file line a row of ``frame`` came from (the header is line 1)."""
         return self.line_numbers[position] if self.line_numbers else position + 2
+
+
+def fingerprint(data: bytes) -> str:
+    """A short, stable identifier of a file's exact bytes (SHA-256, 16 hex digits)."""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
@@ -116,6 +123,7 @@ def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
         raw = _read_parquet(data, name)
     else:
         raw = _read_text(data, name)
+    raw = replace(raw, fingerprint=fingerprint(data))
     if raw.frame.empty and not raw.malformed_lines:
         raise SegmentationError(
             f"{name} has a header row but no customer rows: export the table with its data."

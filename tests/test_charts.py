@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from segmentation import explore, run
-from segmentation.clustering import SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
+from segmentation.clustering import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
 from ui import charts
 
 TRICKY = "<b>x</b> & co"
@@ -227,7 +227,7 @@ def test_elbow_chart_uses_the_sweeps_knee(figures, result):
 
 
 def test_k_metrics_chart_shows_four_measures_with_references(result):
-    metrics = result.sweep.metrics
+    metrics = result.sweep.metrics.drop(columns="stability")
     chosen_k = result.chosen_k
     fig = charts.k_metrics_chart(metrics, chosen_k)
     lines = [t for t in fig.data if t.mode == "lines+markers"]
@@ -250,6 +250,19 @@ def test_k_metrics_chart_shows_four_measures_with_references(result):
         "y": row["silhouette"], "y2": row["calinski_harabasz"],
         "y3": row["davies_bouldin"], "y4": row["min_share"] * 100})
     assert sum(bool(t.showlegend) for t in chosen) == 1
+
+
+def test_k_metrics_chart_adds_split_half_agreement_when_measured(result):
+    metrics = result.sweep.metrics
+    assert "stability" in metrics
+    fig = charts.k_metrics_chart(metrics, result.chosen_k)
+    lines = {t.yaxis: t for t in fig.data if t.mode == "lines+markers"}
+    assert len(lines) == 5
+    np.testing.assert_allclose(lines["y5"].y, metrics["stability"])
+    dashed = {(s.yref, s.y0) for s in fig.layout.shapes if s.line.dash == "dash"}
+    assert ("y5", REPLICATES) in dashed
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("Split-half" in t for t in titles)
 
 
 # --- silhouette ---

@@ -20,10 +20,12 @@ from segmentation import (
     load_dataset,
     prepare,
     read_table,
+    stability,
     sweep_k,
 )
 from segmentation.features import variables_of
 from segmentation.pipeline import assemble
+from segmentation.stability import SplitHalf
 from segmentation.variables import Variable
 
 _ENTRIES = 16
@@ -69,3 +71,10 @@ def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Segm
     sw = sweep(fingerprint, _data, name, config.roles, config.prep, tuple(config.k_values),
                config.random_state, config.n_init, config.stability)
     return assemble(raw, ds, fm, sw, config)
+
+
+@st.cache_data(show_spinner="Clustering two random halves…", max_entries=_ENTRIES)
+def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
+               k: int) -> SplitHalf:
+    fm = features(fingerprint, _data, name, config.roles, config.prep)
+    return stability.split_half(fm, k, config.random_state, config.n_init)

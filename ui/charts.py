@@ -18,7 +18,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from segmentation.clustering import SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
+from segmentation.clustering import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
 from segmentation.explore import WHISKER_QUANTILES
 
 TEMPLATE = "plotly_white"
@@ -130,13 +130,21 @@ _K_PANELS = (
 )
 
 
+_STABILITY_PANEL = ("stability", "Split-half agreement, ARI (higher is better)", 1.0,
+                    REPLICATES, f"does not replicate below {REPLICATES:g}")
+
+
 def k_metrics_chart(metrics: pd.DataFrame, chosen_k: int | None) -> go.Figure:
-    """Silhouette, Calinski–Harabasz, Davies–Bouldin and smallest share per K, 2×2."""
-    fig = make_subplots(rows=2, cols=2, subplot_titles=[p[1] for p in _K_PANELS],
-                        horizontal_spacing=0.12, vertical_spacing=0.18)
+    """Silhouette, Calinski–Harabasz, Davies–Bouldin and smallest share per K (2×2),
+    plus split-half agreement when the sweep measured it (2×3)."""
+    panels = _K_PANELS + ((_STABILITY_PANEL,) if "stability" in metrics else ())
+    n_cols = 2 if len(panels) <= 4 else 3
+    fig = make_subplots(rows=2, cols=n_cols, subplot_titles=[p[1] for p in panels],
+                        horizontal_spacing=0.08 if n_cols == 3 else 0.12,
+                        vertical_spacing=0.18)
     chosen = _row_at(metrics, chosen_k)
-    for i, (column, title, scale, ref, note) in enumerate(_K_PANELS):
-        row, col = divmod(i, 2)
+    for i, (column, title, scale, ref, note) in enumerate(panels):
+        row, col = divmod(i, n_cols)
         fig.add_trace(go.Scatter(
             x=metrics["k"], y=metrics[column] * scale, mode="lines+markers", name=title,
             line={"color": LINE_COLOR}, showlegend=False,
@@ -371,3 +379,23 @@ def distribution_chart(frame: pd.DataFrame, colors: dict[str, str], label: str) 
     fig.for_each_trace(lambda t: t.update(scalegroup=t.name))
     fig.update_layout(showlegend=False)
     return _finish(fig, f"{_plain(label)}: distribution by persona")
+
+
+def stability_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Mean bootstrap Jaccard per persona, with Hennig's bands as reference lines.
+
+    ``frame`` has persona, segment, mean_jaccard (from the bootstrap summary).
+    """
+    personas = _personas(frame)
+    fig = go.Figure(go.Bar(
+        x=[_plain(p) for p in personas["persona"]], y=frame.set_index("segment").loc[
+            personas["segment"], "mean_jaccard"],
+        marker_color=[_color_of(colors, p, s) for p, s in zip(
+            personas["persona"], personas["segment"], strict=True)],
+        hovertemplate="%{x}<br>mean Jaccard %{y:.2f}<extra></extra>"))
+    for level, note in ((0.85, "highly stable"), (0.75, "stable"), (0.6, "doubtful below")):
+        fig.add_hline(y=level, line_dash="dash", line_color=REFERENCE_COLOR,
+                      annotation_text=note, annotation_position="top left")
+    fig.update_yaxes(title_text="Mean Jaccard over resamples", range=[0, 1.05])
+    fig.update_xaxes(title_text="Persona")
+    return _finish(fig, "Bootstrap stability per persona")

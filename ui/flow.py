@@ -7,6 +7,7 @@ import streamlit as st
 from segmentation import Dataset, SegmentationError, SegmentationResult
 from segmentation.identity import CarriedOver, carry_over, record_edit
 from segmentation.personas import Persona
+from segmentation.stability import Bootstrap, bootstrap_stability
 
 from . import cache, state
 
@@ -55,3 +56,29 @@ def edit_persona(result: SegmentationResult, segment: int, changes: dict[str, st
 
 def names(result: SegmentationResult) -> dict[int, str]:
     return {p.segment: p.name for p in personas(result)}
+
+
+def bootstrap(result: SegmentationResult, n_boot: int, progress=None) -> Bootstrap:
+    """The bootstrap of this segmentation, computed once per session and kept."""
+    key = f"{state.run_key(result.config, result.chosen_k)}|{n_boot}"
+    done = st.session_state[state.BOOTSTRAPS]
+    if key not in done:
+        done[key] = bootstrap_stability(result.features, result.segmentation, n_boot,
+                                        result.config.random_state, result.config.n_init,
+                                        progress=progress)
+    return done[key]
+
+
+def known_bootstrap(result: SegmentationResult) -> Bootstrap | None:
+    """The latest bootstrap computed for this segmentation, if any (for badges)."""
+    prefix = f"{state.run_key(result.config, result.chosen_k)}|"
+    found = [b for k, b in st.session_state[state.BOOTSTRAPS].items() if k.startswith(prefix)]
+    return found[-1] if found else None
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|:~$"
+
+
+def md(text: str) -> str:
+    """User-typed text made literal inside st.markdown (no links, colours or HTML)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))

@@ -10,12 +10,13 @@ widget's state when its page is not shown.
 from __future__ import annotations
 
 import copy
-import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
 from segmentation import PrepConfig, RunConfig
+from segmentation.io import fingerprint
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "marketing_campaign_sample.csv"
 
@@ -34,6 +35,7 @@ COMPOSITES = "vars.composites"  # tuple of (a, b)
 K_CHOICE = "k.choice"  # int, or None for the recommended K
 SEED = "k.seed"
 PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
+BOOTSTRAPS = "validate.bootstraps"  # {run key: Bootstrap}, computed on the Validate page
 
 _DEFAULTS = {
     ROLES: {},
@@ -46,6 +48,7 @@ _DEFAULTS = {
     K_CHOICE: None,
     SEED: 42,
     PERSONA_RECORDS: (),
+    BOOTSTRAPS: {},
     DATA_ERROR: None,
 }
 _CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
@@ -60,10 +63,6 @@ def init() -> None:
             st.session_state[key] = copy.deepcopy(value)
     if DATA_BYTES not in st.session_state:
         use_sample()
-
-
-def fingerprint(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _set_data(data: bytes, name: str, source: str) -> None:
@@ -138,6 +137,11 @@ def run_config(k: int | None = None) -> RunConfig:
     s = st.session_state
     return RunConfig(prep=prep_config(), k=k if k is not None else s[K_CHOICE],
                      random_state=int(s[SEED]), roles=roles_key())
+
+
+def run_key(config: RunConfig, k: int) -> str:
+    """Identifies one segmentation: the data, every setting that shapes it, and its K."""
+    return f"{st.session_state[DATA_FINGERPRINT]}|{replace(config, k=k)!r}"
 
 
 def persona_records() -> tuple:

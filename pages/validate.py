@@ -1,0 +1,86 @@
+"""Validate: do the segments replicate, and which of them can be trusted?"""
+
+import pandas as pd
+import streamlit as st
+
+from segmentation.stability import DEFAULT_BOOTSTRAPS, data_size_warning, small_segment_check
+from ui import cache, charts, flow, state
+
+st.title("Validate")
+st.caption("Segments that do not come back when the data is resampled are noise. These "
+           "checks re-cluster parts of your customers with the same settings.")
+result = flow.require_result()
+seg, fm = result.segmentation, result.features
+names = flow.names(result)
+colors = charts.persona_colors(names)
+fp, data, name = state.data()
+
+size_note = data_size_warning(seg.labels.size)
+if size_note:
+    st.warning(size_note)
+
+st.subheader("Split-half replication")
+halves = cache.split_half(fp, data, name, result.config, result.chosen_k)
+a, b = st.columns([1, 3])
+a.metric("Agreement (adjusted Rand index)", f"{halves.ari:.2f}")
+(b.success if halves.ari >= 0.6 else b.warning)(
+    f"Customers were split at random into two halves and each half was clustered on its "
+    f"own: {halves.verdict}.")
+key_vars = [v for v in (result.profiles.first("income"), result.profiles.first("total_spend"),
+                        result.profiles.first("recency"), result.profiles.first("children"))
+            if v]
+rows = []
+for pair, (sa, sb) in enumerate(halves.pairs):
+    means = halves.profiles[halves.profiles["pair"] == pair]
+    row = {"pair": pair + 1,
+           "customers (A / B)": f"{halves.sizes_a[sa]:,} / {halves.sizes_b[sb]:,}"}
+    for var in key_vars:
+        va = means[(means["half"] == "A") & (means["variable"] == var)]["mean"].iloc[0]
+        vb = means[(means["half"] == "B") & (means["variable"] == var)]["mean"].iloc[0]
+        label = fm.variables[var].label
+        row[f"{label} A"], row[f"{label} B"], row[f"{label} B−A"] = va, vb, vb - va
+    rows.append(row)
+st.dataframe(pd.DataFrame(rows).style.format(precision=0, thousands=","), hide_index=True,
+             width="stretch")
+st.caption("Each row pairs a segment of half A with its closest segment of half B "
+           "(Hungarian matching on the segment centres).")
+
+st.subheader("Bootstrap stability per persona")
+n_boot = st.select_slider("Resamples", [20, 50, 100, 200], value=DEFAULT_BOOTSTRAPS,
+                          key="w.validate.n_boot")
+bar = st.progress(0.0, text="Re-clustering resamples…")
+boot = flow.bootstrap(result, n_boot,
+                      progress=lambda done, total: bar.progress(
+                          done / total, text=f"Re-clustering resample {done} of {total}…"))
+bar.empty()
+summary = boot.summary.assign(persona=lambda f: f["segment"].map(names))
+st.plotly_chart(charts.stability_chart(summary, colors), width="stretch")
+st.dataframe(
+    summary[["persona", "mean_jaccard", "band", "dissolved", "recovered"]], hide_index=True,
+    width="stretch",
+    column_config={
+        "persona": "Persona",
+        "mean_jaccard": st.column_config.NumberColumn("Mean Jaccard", format="%.2f"),
+        "band": "Reading",
+        "dissolved": st.column_config.NumberColumn("Dissolved (≤ 0.5)", format="percent"),
+        "recovered": st.column_config.NumberColumn("Recovered (≥ 0.75)", format="percent"),
+    })
+st.caption("Hennig's reading of the mean Jaccard: 0.85 or more highly stable, 0.75 stable, "
+           "0.6 to 0.75 a real pattern but doubtful membership, under 0.6 not to be trusted.")
+for note in small_segment_check(seg, halves, boot):
+    st.info(note)
+
+st.subheader("Stability for every K")
+metrics = cache.sweep(fp, data, name, result.config.roles, result.config.prep,
+                      tuple(result.config.k_values), result.config.random_state,
+                      result.config.n_init, result.config.stability).metrics
+if "stability" in metrics:
+    st.dataframe(metrics[["k", "silhouette", "stability", "min_share"]], hide_index=True,
+                 column_config={"k": "K",
+                                "silhouette": st.column_config.NumberColumn("Silhouette",
+                                                                            format="%.2f"),
+                                "stability": st.column_config.NumberColumn(
+                                    "Split-half agreement", format="%.2f"),
+                                "min_share": st.column_config.NumberColumn(
+                                    "Smallest segment", format="percent")})
+    st.caption("A K whose split-half agreement is under 0.6 is not recommended.")

@@ -1,0 +1,165 @@
+"""A saved segmentation: model, settings, persona names and strategies, data fingerprint.
+
+The bundle is one JSON file. Opened with the same data and settings it
+restores the same segments and names exactly (the run is deterministic);
+with other data its persona records are matched to the new segments by
+profile (see :mod:`segmentation.identity`), and its model can assign new
+customers without re-clustering (see :func:`segmentation.model.score`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import SegmentationError
+from .export import _json_default, assignments_frame, model_dict, versions
+from .features import PrepConfig
+from .identity import PersonaRecord
+from .model import Model
+from .personas import EDITABLE_FIELDS, Persona
+from .pipeline import RunConfig, SegmentationResult
+
+BUNDLE_FORMAT = "segmentation-bundle"
+BUNDLE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A segmentation as saved: enough to restore it, compare with it, or score with it."""
+
+    config: RunConfig
+    model: Model
+    records: tuple[PersonaRecord, ...]
+    assignments: pd.DataFrame  # customer_id, segment, persona
+    fingerprint: str
+    data_name: str
+    created: str
+
+    def persona_names(self) -> dict[int, str]:
+        return dict(self.model.persona_names)
+
+
+def config_to_dict(config: RunConfig) -> dict:
+    out = asdict(config)
+    out["prep"]["features"] = (list(config.prep.features)
+                               if config.prep.features is not None else None)
+    return out
+
+
+def config_from_dict(data: dict) -> RunConfig:
+    data = dict(data)
+    prep = dict(data.pop("prep"))
+    prep["features"] = tuple(prep["features"]) if prep.get("features") is not None else None
+    prep["weights"] = tuple((str(f), float(w)) for f, w in prep.get("weights", ()))
+    prep["composites"] = tuple((str(a), str(b)) for a, b in prep.get("composites", ()))
+    data["roles"] = tuple((str(c), str(r)) for c, r in data.get("roles", ()))
+    return RunConfig(prep=PrepConfig(**prep), **data)
+
+
+def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...]) -> dict:
+    """The bundle of a run, with the personas as the user left them (names, strategies).
+
+    ``config.k`` is the K actually used, so reopening gives the same segments
+    even if the recommendation rule changes.
+    """
+    config = replace(result.config, k=result.chosen_k)
+    model = model_dict(result)
+    model["personas"] = [{"segment": p.segment, "name": p.name} for p in personas]
+    z = result.profiles.z
+    records = [
+        PersonaRecord(
+            signature={str(k): float(v) for k, v in z.loc[p.segment].items() if pd.notna(v)},
+            fields={f: str(getattr(p, f)) for f in EDITABLE_FIELDS},
+        ).to_dict()
+        for p in personas
+    ]
+    names = {p.segment: p.name for p in personas}
+    assignments = assignments_frame(result).assign(persona=lambda f: f["segment"].map(names))
+    return {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {"name": result.raw.name, "fingerprint": result.raw.fingerprint,
+                 "rows_read": result.features.report.rows_read},
+        "settings": config_to_dict(config),
+        "model": model,
+        "personas": records,
+        "assignments": {"customer_id": assignments["customer_id"].tolist(),
+                        "segment": assignments["segment"].astype(int).tolist()},
+        "versions": versions(),
+    }
+
+
+def bundle_bytes(result: SegmentationResult, personas: tuple[Persona, ...]) -> bytes:
+    return json.dumps(bundle_dict(result, personas), indent=1, allow_nan=False,
+                      default=_json_default).encode("utf-8")
+
+
+def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
+                 path: str | Path) -> Path:
+    path = Path(path)
+    try:
+        path.write_bytes(bundle_bytes(result, personas))
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write the bundle {str(path)!r} ({exc.strerror}): choose another place."
+        ) from None
+    return path
+
+
+def load_bundle(source: bytes | str | Path) -> Bundle:
+    """Read a bundle written by :func:`write_bundle` or downloaded from the app."""
+    if isinstance(source, str | Path):
+        try:
+            source = Path(source).read_bytes()
+        except OSError as exc:
+            raise SegmentationError(
+                f"Cannot open the bundle {str(source)!r} ({exc.strerror}): check the path."
+            ) from None
+    try:
+        data = json.loads(bytes(source).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise SegmentationError(
+            "This is not a segmentation bundle (not JSON): open the bundle.json saved from "
+            "the app or written by 'python -m segmentation run'."
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
+        raise SegmentationError(
+            "This is not a segmentation bundle: open the bundle.json saved from the app or "
+            "written by 'python -m segmentation run'."
+        )
+    try:
+        version = int(data.get("version"))
+    except (TypeError, ValueError):
+        version = 0
+    if version > BUNDLE_VERSION:
+        raise SegmentationError(
+            f"The bundle is version {version}, newer than this tool reads ({BUNDLE_VERSION}): "
+            "upgrade the tool."
+        )
+    try:
+        model = Model.from_dict(data["model"])
+        config = config_from_dict(data["settings"])
+        records = tuple(PersonaRecord.from_dict(r) for r in data["personas"])
+        assignments = pd.DataFrame({
+            "customer_id": [str(c) for c in data["assignments"]["customer_id"]],
+            "segment": [int(s) for s in data["assignments"]["segment"]],
+        })
+        names = model.persona_names
+        assignments["persona"] = assignments["segment"].map(names)
+        info = data["data"]
+        bundle = Bundle(config=config, model=model, records=records, assignments=assignments,
+                        fingerprint=str(info["fingerprint"]), data_name=str(info["name"]),
+                        created=str(data.get("created", "")))
+    except SegmentationError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise SegmentationError(
+            "The bundle is incomplete or damaged: save the segmentation again."
+        ) from None
+    return bundle
