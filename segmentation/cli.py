@@ -1,4 +1,4 @@
-"""Command line: ``python -m segmentation run|score``.
+"""Command line: ``python -m segmentation run|score|compare``.
 
 Exit 0 on success; on bad input, exit 2 with one ``error: ...`` line on
 stderr and no traceback.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 from .errors import SegmentationError
 from .features import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS, PrepConfig
@@ -37,16 +39,37 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scaling", choices=SCALINGS, default="zscore")
     run.add_argument("--outliers", choices=OUTLIER_POLICIES, default="clip")
     run.add_argument("--missing", choices=MISSING_POLICIES, default="impute")
+    run.add_argument("--previous", metavar="BUNDLE",
+                     help="bundle.json of an earlier run: persona names and strategies carry "
+                          "over to the segments whose profiles match")
 
     score = sub.add_parser("score", help="assign new customers to saved segments")
     score.add_argument("input", help="customer file with the same columns as the model's")
     score.add_argument("--model", required=True, help="model.json written by 'run'")
     score.add_argument("--out", required=True, help="CSV file to write")
+
+    compare = sub.add_parser(
+        "compare", help="compare two quarters' assignments: who moved between personas",
+        description="Compare two assignments.csv files written by 'run' (customers matched by "
+                    "id, segments by persona name). Writes migration_matrix.csv (counts, old "
+                    "persona rows x new persona columns, no totals), migration_percent.csv "
+                    "(row percentages), migration.json and movers.csv.")
+    compare.add_argument("old", help="last quarter's assignments.csv")
+    compare.add_argument("new", help="this quarter's assignments.csv")
+    compare.add_argument("--out", required=True, help="folder for the output files")
+    compare.add_argument("--high-value", action="append", metavar="PERSONA",
+                         help="a persona counted as high-value (repeat for several; default: "
+                              "names with High-Income, Big Spenders or Premium)")
+    compare.add_argument("--lapsed", action="append", metavar="PERSONA",
+                         help="a persona counted as lapsed (repeat for several; default: names "
+                              "with Lapsed)")
     return parser
 
 
 def _run(args) -> int:
+    from .bundle import load_bundle, write_bundle
     from .export import write_outputs
+    from .identity import carry_over
     from .pipeline import RunConfig, run
 
     if args.k == "auto":
@@ -65,14 +88,26 @@ def _run(args) -> int:
         k=k, k_min=args.k_min, k_max=args.k_max, random_state=args.seed, n_init=args.n_init,
         id_column=args.id_column,
     )
+    previous = load_bundle(args.previous) if args.previous else None
     result = run(args.input, config)
+    carried = None
+    if previous is not None:
+        carried = carry_over(result.personas, result.profiles.z, previous.records)
+        result = replace(result, personas=carried.personas)
     paths = write_outputs(result, args.out)
+    paths["bundle.json"] = write_bundle(result, result.personas, Path(args.out) / "bundle.json")
     seg = result.segmentation
     dropped = sum(result.features.report.dropped.values())
     print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "
           f"{dropped} dropped; K = {result.chosen_k} (silhouette {seg.silhouette:.2f}).")
     for p in result.personas:
         print(f"  {p.segment}: {p.name} ({seg.shares[p.segment]:.0%})")
+    if carried is not None:
+        m = carried.match
+        print(f"Names carried over from {args.previous}: {len(m.pairs)} segments matched, "
+              f"{len(m.new_unmatched)} new.")
+        for name in carried.vanished_names:
+            print(f"warning: '{name}' has no matching segment in this run.", file=sys.stderr)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"Wrote {', '.join(str(p) for p in paths.values())}")
@@ -91,10 +126,24 @@ def _score(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    from .migration import compare_assignments, read_assignments, summary_lines, write_migration
+
+    old, new = read_assignments(args.old), read_assignments(args.new)
+    migration = compare_assignments(old, new, high_value=args.high_value, lapsed=args.lapsed)
+    paths = write_migration(migration, args.out)
+    for line in summary_lines(migration):
+        print(line)
+    for note in migration.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    print(f"Wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"run": _run, "score": _score}[args.command](args)
+        return {"run": _run, "score": _score, "compare": _compare}[args.command](args)
     except SegmentationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

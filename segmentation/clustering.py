@@ -402,10 +402,12 @@ def quality_warnings(silhouette: float, shares, n_customers: int) -> tuple[str, 
         )
     small = [i for i, s in enumerate(shares) if s < SMALL_SEGMENT_SHARE]
     if small:
-        names = ", ".join(f"segment {i} ({shares[i]:.0%})" for i in small)
+        names = ", ".join(f"segment {i} ({shares[i]:.1%})" for i in small)
+        verb, them = ("holds", "it survives") if len(small) == 1 else ("hold", "they survive")
         out.append(
-            f"{names} hold under 10% of customers: check that they survive a rerun before "
-            "building a campaign for them."
+            f"{names.capitalize()} {verb} under 10% of customers: check that {them} a rerun "
+            "(Validate page) before building a campaign for "
+            f"{'it' if len(small) == 1 else 'them'}."
         )
     return tuple(out)
 

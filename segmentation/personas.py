@@ -302,6 +302,12 @@ def apply_edits(personas: tuple[Persona, ...],
         if not changes.get("name", p.name).strip():
             changes.pop("name")
         out.append(replace(p, **changes) if changes else p)
+    # A name the user gave wins over a suggestion that happens to collide
+    # with it; only names still shared after that get their segment number.
+    named = {p.segment for p in out if "name" in edits.get(p.segment, {})}
+    taken = {p.name.strip().lower() for p in out if p.segment in named}
+    out = [replace(p, name=f"{p.name} (segment {p.segment})")
+           if p.segment not in named and p.name.strip().lower() in taken else p for p in out]
     seen: dict[str, int] = {}
     for p in out:
         seen[p.name.strip().lower()] = seen.get(p.name.strip().lower(), 0) + 1

@@ -25,6 +25,7 @@ from .clustering import (
     fit_kmeans,
     nearest,
 )
+from .errors import SegmentationError
 from .features import FeatureMatrix
 
 # Hennig's reading of the mean bootstrap Jaccard of a segment.
@@ -86,6 +87,8 @@ class SplitHalf:
     sizes_b: tuple[int, ...]
     profiles: pd.DataFrame
     differences: pd.DataFrame
+    centers_a: np.ndarray
+    centers_b: np.ndarray
 
 
 def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_SEED,
@@ -120,6 +123,7 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
         sizes_a=tuple(int(v) for v in np.bincount(labels_a, minlength=n_clusters)),
         sizes_b=tuple(int(v) for v in np.bincount(labels_b, minlength=n_clusters)),
         profiles=pd.DataFrame(rows), differences=differences,
+        centers_a=centers_a, centers_b=centers_b,
     )
 
 
@@ -158,6 +162,8 @@ def bootstrap_stability(
     progress : callable, optional
         Called as ``progress(done, n_boot)`` after each resample.
     """
+    if n_boot < 1:
+        raise SegmentationError(f"{n_boot} resamples is not valid: use 1 or more (50 is usual).")
     X, labels, k = fm.X, seg.labels, seg.n_clusters
     rng = np.random.default_rng(random_state)
     out = np.empty((n_boot, k))
@@ -206,13 +212,25 @@ def small_segment_check(seg: Segmentation, halves: SplitHalf | None,
             parts.append(f"its bootstrap Jaccard is {row['mean_jaccard']:.2f} ({row['band']}), "
                          f"dissolving in {row['dissolved']:.0%} of resamples")
         if halves is not None:
-            small_a = min(halves.sizes_a) / max(sum(halves.sizes_a), 1)
-            small_b = min(halves.sizes_b) / max(sum(halves.sizes_b), 1)
-            survives = min(small_a, small_b) > 0.02
-            parts.append("a segment of that kind appears in both halves" if survives
-                         else "one of the halves has no segment of that kind")
+            found = [_counterpart(seg, s, centers, sizes)
+                     for centers, sizes in ((halves.centers_a, halves.sizes_a),
+                                            (halves.centers_b, halves.sizes_b))]
+            parts.append("a segment of that kind appears in both halves" if all(found)
+                         else "it does not appear in both halves")
         out.append("; ".join(parts) + ".")
     return tuple(out)
+
+
+def _counterpart(seg: Segmentation, s: int, centers: np.ndarray, sizes) -> bool:
+    """Whether a half has a segment of the same kind as segment ``s``.
+
+    Its closest half-segment must have ``s`` as its own closest original
+    segment (mutual nearest centres) and hold at least half of ``s``'s share.
+    """
+    d = ((seg.centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    j = int(d[s].argmin())
+    share = sizes[j] / max(sum(sizes), 1)
+    return int(d[:, j].argmin()) == s and share >= 0.5 * seg.shares[s]
 
 
 def data_size_warning(n_customers: int) -> str | None:

@@ -302,3 +302,17 @@ def test_the_name_check_rejects_unearned_names(sample_runs):
     lapsed = (replace(personas[0], name="Lapsed Customers"), *personas[1:])
     with pytest.raises(AssertionError):
         check_names_are_earned(fm, seg, lapsed)
+
+
+def test_a_users_name_wins_over_a_colliding_suggestion(sample_path):
+    from segmentation.personas import apply_edits
+
+    fm = prepare(load_dataset(read_table(sample_path)))
+    personas = suggest_personas(profile_segments(fm, segment(fm, 3)))
+    taken = personas[0].name
+    edited = apply_edits(personas, {1: {"name": taken}})
+    assert edited[1].name == taken  # the user's choice is kept as typed
+    assert edited[0].name == f"{taken} (segment 0)"  # the suggestion gives way
+    assert len({p.name for p in edited}) == len(edited)
+    both = apply_edits(personas, {0: {"name": "Same"}, 1: {"name": "Same"}})
+    assert [p.name for p in both[:2]] == ["Same (segment 0)", "Same (segment 1)"]
