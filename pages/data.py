@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from segmentation import SegmentationError
+from segmentation.bundle import load_bundle
 from segmentation.roles import ROLE_LABELS, Role
 from ui import cache, flow, state
 
@@ -23,6 +24,36 @@ left.file_uploader("Upload a customer file (CSV, TSV, Excel or Parquet)",
 right.write("")
 right.button("Use the bundled sample", on_click=state.use_sample,
              disabled=st.session_state[state.DATA_SOURCE] == "sample")
+
+
+
+def _on_bundle():
+    upload = st.session_state.get("w.bundle")
+    if upload is None:
+        return
+    try:
+        bundle = load_bundle(upload.getvalue())
+    except SegmentationError as exc:
+        st.session_state[state.BUNDLE_NOTE] = ("error", str(exc))
+        return
+    state.apply_bundle(bundle)
+    if bundle.fingerprint == st.session_state[state.DATA_FINGERPRINT]:
+        note = ("success", f"Restored the segmentation saved on {bundle.created[:10]}: same "
+                           "data, same settings, so the same segments and persona names.")
+    else:
+        note = ("info", f"This segmentation was saved for {bundle.data_name}, not the data "
+                        "loaded now: its settings are applied here and its persona names go to "
+                        "the segments whose profiles match. To assign these customers to the "
+                        "saved segments instead, use the Compare runs page.")
+    st.session_state[state.BUNDLE_NOTE] = note
+
+
+with st.expander("Open a saved segmentation (bundle.json)"):
+    st.file_uploader("Bundle saved from the Personas page or by the command line",
+                     type=["json"], key="w.bundle", on_change=_on_bundle)
+    if st.session_state[state.BUNDLE_NOTE]:
+        kind, message = st.session_state[state.BUNDLE_NOTE]
+        {"success": st.success, "info": st.info, "error": st.error}[kind](message)
 
 dataset = flow.require_dataset()
 fp, data, name = state.data()

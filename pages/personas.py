@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from segmentation.bundle import bundle_bytes
 from segmentation.clustering import quality_warnings
 from segmentation.explore import cheat_sheet
 from segmentation.personas import EDITABLE_FIELDS
@@ -95,3 +96,9 @@ for p in personas:
         st.markdown(f"**{flow.md(p.name)}** — {seg.shares[p.segment]:.0%} of customers{badge}")
         st.caption(p.treatment)
         st.caption("Stands out on: " + "; ".join(p.traits[:3]))
+
+st.download_button(
+    "Save segmentation bundle", data=lambda: bundle_bytes(result, flow.personas(result)),
+    file_name="bundle.json", mime="application/json", icon=":material/download:",
+    help="Settings, model, persona names and strategies: open it on the Data page to come "
+         "back to exactly this, or use it on Compare runs with next quarter's export.")

@@ -36,6 +36,7 @@ K_CHOICE = "k.choice"  # int, or None for the recommended K
 SEED = "k.seed"
 PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
 BOOTSTRAPS = "validate.bootstraps"  # {run key: Bootstrap}, computed on the Validate page
+BUNDLE_NOTE = "bundle.note"  # (kind, message) after opening a bundle: "success"/"info"/"error"
 
 _DEFAULTS = {
     ROLES: {},
@@ -49,6 +50,7 @@ _DEFAULTS = {
     SEED: 42,
     PERSONA_RECORDS: (),
     BOOTSTRAPS: {},
+    BUNDLE_NOTE: None,
     DATA_ERROR: None,
 }
 _CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
@@ -189,3 +191,25 @@ def pop_edits(name: str) -> dict[int, dict]:
     if edited:
         st.session_state[f"{name}.version"] += 1
     return {int(row): change for row, change in edited.items()}
+
+
+def apply_bundle(bundle) -> None:
+    """Take a saved segmentation's settings and persona records as the current choices.
+
+    With the data it was made on, the same segments and names come back
+    exactly; with other data, the names go to the segments whose profiles
+    match.
+    """
+    s = st.session_state
+    config = bundle.config
+    s[ROLES] = dict(config.roles)
+    s[FEATURES] = tuple(config.prep.features) if config.prep.features is not None else None
+    s[SCALING], s[OUTLIERS], s[MISSING] = (config.prep.scaling, config.prep.outliers,
+                                           config.prep.missing)
+    s[WEIGHTS] = dict(config.prep.weights)
+    s[COMPOSITES] = tuple(config.prep.composites)
+    s[K_CHOICE] = config.k
+    s[SEED] = config.random_state
+    s[PERSONA_RECORDS] = tuple(bundle.records)
+    for key in [k for k in s if str(k).startswith("w.") and k != "w.bundle"]:
+        del s[key]  # widgets reseed from the restored choices

@@ -1,0 +1,101 @@
+"""AppTest for the Validate page and for saving and reopening a segmentation bundle."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import ROOT, planted_customers, to_tsv_bytes
+from streamlit.testing.v1 import AppTest
+
+from segmentation import RunConfig, run
+from segmentation.bundle import bundle_bytes
+from segmentation.personas import apply_edits
+from segmentation.stability import bootstrap_stability, split_half
+
+APP_TIMEOUT = 180
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.fixture(scope="module")
+def sample(sample_path):
+    return run(sample_path)
+
+
+def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
+    at = go(start(), "pages/validate.py")
+    halves = split_half(sample.features, sample.chosen_k)
+    metric = next(m for m in at.metric if m.label.startswith("Agreement"))
+    assert metric.value == f"{halves.ari:.2f}"
+    assert any(halves.verdict in s.value for s in [*at.success, *at.warning])
+
+    boot = bootstrap_stability(sample.features, sample.segmentation, 50)
+    table = next(d.value for d in at.dataframe if "mean_jaccard" in d.value.columns)
+    names = [p.name for p in sample.personas]
+    assert table["persona"].tolist() == names
+    pd.testing.assert_series_equal(table["mean_jaccard"].reset_index(drop=True),
+                                   boot.summary["mean_jaccard"], check_names=False)
+    assert table["band"].tolist() == boot.summary["band"].tolist()
+
+    # The badges reach the Personas page once the bootstrap has run.
+    go(at, "pages/personas.py")
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert len(badges) == sample.chosen_k
+    assert all(f"Jaccard {v:.2f}" in b
+               for v, b in zip(boot.summary["mean_jaccard"], badges, strict=True))
+
+
+def test_personas_show_no_badge_before_the_bootstrap():
+    at = go(start(), "pages/personas.py")
+    assert not [m.value for m in at.markdown if "-badge[" in m.value]
+
+
+def test_reopening_a_bundle_restores_segments_and_names(sample_path):
+    saved = run(sample_path, RunConfig(k=4, random_state=7))
+    personas = apply_edits(saved.personas, {2: {"name": "Gone Quiet", "tone": "Gentle"}})
+    at = go(start(), "pages/data.py")
+    at.file_uploader(key="w.bundle").upload("bundle.json", bundle_bytes(saved, personas)).run()
+    assert not at.exception
+    assert any("same segments and persona names" in s.value for s in at.success)
+    assert at.session_state["k.choice"] == 4 and at.session_state["k.seed"] == 7
+
+    go(at, "pages/home.py")
+    shown = next(d.value for d in at.dataframe if "Persona" in d.value.columns)
+    assert shown["Persona"].tolist() == [p.name for p in personas]
+    assert shown["Customers"].tolist() == saved.segmentation.sizes.tolist()
+    go(at, "pages/personas.py")
+    editor = at.data_editor[0].value
+    assert editor.set_index("segment").loc[2, "tone"] == "Gentle"
+
+
+def test_a_bundle_from_other_data_says_so_and_carries_names_by_profile(sample_path):
+    planted = planted_customers(600, seed=3)
+    planted.attrs = {}
+    other = run(to_tsv_bytes(planted), RunConfig(k=3))
+    personas = apply_edits(other.personas, {0: {"name": "Big Spenders Club"}})
+    at = go(start(), "pages/data.py")
+    at.file_uploader(key="w.bundle").upload("bundle.json", bundle_bytes(other, personas)).run()
+    assert not at.exception
+    assert any("not the data loaded now" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"format": "segmentation-model"}',
+                                     b'{"format": "segmentation-bundle", "version": 1}'])
+def test_a_bad_bundle_shows_one_error_and_changes_nothing(content):
+    at = go(start(), "pages/data.py")
+    at.file_uploader(key="w.bundle").upload("bundle.json", content).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "bundle" in errors[0]
+    assert at.session_state["k.choice"] is None
+    assert at.session_state["personas.records"] == ()
