@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,24 @@ def sample_path() -> Path:
 @pytest.fixture(scope="session")
 def sample_bytes() -> bytes:
     return SAMPLE_PATH.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def sample_result():
+    """The default segmentation of the bundled sample, computed once per session."""
+    from segmentation import run
+
+    return run(SAMPLE_PATH)
+
+
+def assert_actionable(message: str) -> None:
+    """One sentence, no traceback: what is wrong, a colon, then what to do."""
+    assert "\n" not in message
+    assert "Traceback" not in message
+    assert message.endswith(".")
+    assert not re.search(r"[.!?]\s+[A-Z]", message[:-1]), f"more than one sentence: {message}"
+    what, colon, todo = message[:-1].partition(": ")
+    assert colon and what.strip() and todo.strip(), f"no 'problem: remedy' in {message!r}"
 
 
 @pytest.fixture(scope="session")

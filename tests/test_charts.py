@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from segmentation import explore, run
+from segmentation import explore
 from segmentation.clustering import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
 from ui import charts
 
@@ -33,8 +33,8 @@ def in_segment_order(names: dict[int, str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def result(sample_path):
-    return run(sample_path)
+def result(sample_result):
+    return sample_result
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import planted_customers, to_tsv_bytes
+from conftest import assert_actionable, planted_customers, to_tsv_bytes
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -27,14 +26,6 @@ SMALL = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCh
 DELIMITERS = [",", "\t", ";", "|"]
 
 
-def assert_actionable(message: str) -> None:
-    """One sentence, no traceback: what is wrong, a colon, then what to do."""
-    assert "\n" not in message
-    assert "Traceback" not in message
-    assert message.endswith(".")
-    assert not re.search(r"[.!?]\s+[A-Z]", message[:-1]), f"more than one sentence: {message}"
-    what, colon, todo = message[:-1].partition(": ")
-    assert colon and what.strip() and todo.strip(), f"no 'problem: remedy' in {message!r}"
 
 
 def load(data: bytes, **kwargs):

@@ -8,12 +8,12 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_samples
 
-from segmentation import explore, run, segment
+from segmentation import explore, segment
 
 
 @pytest.fixture(scope="module")
-def result(sample_path):
-    return run(sample_path)
+def result(sample_result):
+    return sample_result
 
 
 @pytest.fixture(scope="module")

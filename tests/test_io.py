@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import math
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_actionable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,14 +18,6 @@ from segmentation.io import numeric_share, read_table, to_number
 SMALL = settings(max_examples=50, deadline=None)
 
 
-def assert_actionable(message: str) -> None:
-    """One sentence, no traceback: what is wrong, a colon, then what to do."""
-    assert "\n" not in message
-    assert "Traceback" not in message
-    assert message.endswith(".")
-    assert not re.search(r"[.!?]\s+[A-Z]", message[:-1]), f"more than one sentence: {message}"
-    what, colon, todo = message[:-1].partition(": ")
-    assert colon and what.strip() and todo.strip(), f"no 'problem: remedy' in {message!r}"
 
 
 def lines(*rows: str, sep: str = "\n") -> bytes:
