@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
+from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from .errors import SegmentationError
@@ -31,9 +31,6 @@ SILHOUETTE_SAMPLE_SIZE = 4000
 # Above this many customers the k-means++ restarts run on a sample of this
 # size and the best solution is refined once on all customers.
 FIT_SAMPLE_SIZE = 20000
-# Below this many customers one OpenMP thread is faster than two: the work per
-# Lloyd iteration is too small to pay for waking a second thread.
-SINGLE_THREAD_BELOW = 5000
 WEAK_SILHOUETTE = 0.3
 SMALL_SEGMENT_SHARE = 0.10
 FEW_CUSTOMERS = 200
@@ -136,26 +133,31 @@ def fit_kmeans(
     random_state: int = DEFAULT_SEED,
     n_init: int = DEFAULT_N_INIT,
     fit_sample_size: int = FIT_SAMPLE_SIZE,
+    X32: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """k-means++ with ``n_init`` seeded restarts; returns labels, centres, inertia.
 
     Assumes validated input. On more than ``fit_sample_size`` rows the
     restarts run on a fixed-seed sample and the best centres are refined by
-    Lloyd iterations on all rows (float32 to halve the memory traffic).
+    Lloyd iterations on all rows in float32 (``X32``, if the caller already
+    has that copy), which halves the memory traffic.
+
+    k-means runs on one OpenMP thread: a second thread spin-waits and slows
+    every fit when the machine is busy (a shared app server always is), and a
+    fixed thread count keeps results the same on every machine.
     """
     n = X.shape[0]
-    if n > fit_sample_size:
-        rng = np.random.default_rng(random_state)
-        idx = np.sort(rng.choice(n, fit_sample_size, replace=False))
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
-        seed = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X32[idx])
-        km = KMeans(n_clusters, init=seed.cluster_centers_, n_init=1,
-                    random_state=random_state).fit(X32)
-    elif n < SINGLE_THREAD_BELOW:
-        with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1, user_api="openmp"):
+        if n <= fit_sample_size:
             km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X)
-    else:
-        km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X)
+        else:
+            rng = np.random.default_rng(random_state)
+            idx = np.sort(rng.choice(n, fit_sample_size, replace=False))
+            if X32 is None:
+                X32 = np.ascontiguousarray(X, dtype=np.float32)
+            seed = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X32[idx])
+            km = KMeans(n_clusters, init=seed.cluster_centers_, n_init=1,
+                        random_state=random_state).fit(X32)
     return km.labels_.astype(np.intp), km.cluster_centers_.astype(float), float(km.inertia_)
 
 
@@ -210,18 +212,85 @@ def silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> np.ndarray:
     k = int(labels.max()) + 1
     onehot = np.zeros((len(labels), k))
     onehot[np.arange(len(labels)), labels] = 1.0
-    sums = D @ onehot
-    counts = onehot.sum(axis=0)
+    return _silhouette_from_sums(D @ onehot, labels)
+
+
+_BLOCK = 1024
+
+
+def mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float]:
+    """Mean silhouette of several labelings of the same rows, in one pass.
+
+    Distances are computed a block of rows at a time (never the whole n × n
+    matrix) and summed per segment for every labeling at once, with one
+    product against the stacked one-hot labels. Equal to
+    :func:`silhouette_from_distances` on each labeling.
+    """
+    X = np.asarray(X, dtype=float)
+    m = X.shape[0]
+    ks = [int(lab.max()) + 1 for lab in label_sets]
+    offsets = np.cumsum([0, *ks])
+    H = np.zeros((m, offsets[-1]))
+    for lab, off in zip(label_sets, offsets[:-1], strict=True):
+        H[np.arange(m), off + lab] = 1.0
+    sq = np.einsum("ij,ij->i", X, X)
+    sums = np.empty_like(H)
+    for start in range(0, m, _BLOCK):
+        block = sq[start:start + _BLOCK, None] + sq[None, :] - 2.0 * (X[start:start + _BLOCK] @ X.T)
+        np.maximum(block, 0.0, out=block)
+        np.sqrt(block, out=block)
+        rows = np.arange(block.shape[0])
+        block[rows, start + rows] = 0.0
+        sums[start:start + _BLOCK] = block @ H
+    out = []
+    for lab, k, off in zip(label_sets, ks, offsets[:-1], strict=True):
+        if np.unique(lab).size < 2:
+            out.append(np.nan)
+            continue
+        out.append(float(_silhouette_from_sums(sums[:, off:off + k], lab).mean()))
+    return out
+
+
+def _silhouette_from_sums(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-sample silhouettes from each sample's summed distances to every segment."""
+    k = sums.shape[1]
+    rows = np.arange(len(labels))
+    counts = np.bincount(labels, minlength=k).astype(float)
     own = counts[labels]
-    a = sums[np.arange(len(labels)), labels] / np.maximum(own - 1, 1)
+    a = sums[rows, labels] / np.maximum(own - 1, 1)
     means = sums / np.maximum(counts, 1)
-    means[np.arange(len(labels)), labels] = np.inf
+    means[rows, labels] = np.inf
     means[:, counts == 0] = np.inf
     b = means.min(axis=1)
     denom = np.maximum(a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = np.where(denom > 0, (b - a) / denom, 0.0)
     return np.where(own > 1, s, 0.0)
+
+
+def ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
+    """Calinski–Harabasz and Davies–Bouldin as scikit-learn defines them.
+
+    Computed from per-segment sums and one n × k product instead of copying
+    each segment out, which is what makes them affordable on a million rows.
+    """
+    n = X.shape[0]
+    counts = np.bincount(labels, minlength=k).astype(float)
+    centers = np.stack([np.bincount(labels, weights=col, minlength=k) for col in X.T], axis=1)
+    centers /= np.maximum(counts, 1)[:, None]
+    xx = np.einsum("ij,ij->i", X, X)
+    own = np.einsum("ij,ij->i", X, centers[labels])
+    d2 = np.maximum(xx - 2.0 * own + np.einsum("ij,ij->i", centers, centers)[labels], 0.0)
+    within = float(d2.sum())
+    between = float((counts * ((centers - X.mean(axis=0)) ** 2).sum(axis=1)).sum())
+    ch = 1.0 if within == 0 else between * (n - k) / (within * (k - 1.0))
+    scatter = np.bincount(labels, weights=np.sqrt(d2), minlength=k) / np.maximum(counts, 1)
+    gaps = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    if np.allclose(scatter, 0) or np.allclose(gaps, 0):
+        return float(ch), 0.0
+    gaps[gaps == 0] = np.inf
+    db = float(np.mean(np.max((scatter[:, None] + scatter[None, :]) / gaps, axis=1)))
+    return float(ch), db
 
 
 def _silhouette_sample(n: int, sample_size: int, random_state: int) -> np.ndarray | None:
@@ -285,21 +354,25 @@ def sweep_k(
     """
     X = fm.X if isinstance(fm, FeatureMatrix) else np.asarray(fm, dtype=float)
     ks = _check_k(X.shape[0], k_values)
-    idx = _silhouette_sample(X.shape[0], silhouette_sample_size, random_state)
-    D = pairwise_distances(X if idx is None else X[idx])
+    n = X.shape[0]
+    # One float32 copy for every K's refinement on large data, not one per K.
+    X32 = np.ascontiguousarray(X, dtype=np.float32) if n > FIT_SAMPLE_SIZE else None
+    fits = [fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
+    del X32
+    idx = _silhouette_sample(n, silhouette_sample_size, random_state)
+    silhouettes = mean_silhouettes(X if idx is None else X[idx],
+                                   [labels if idx is None else labels[idx]
+                                    for labels, _, _ in fits])
     rows = []
-    for k in ks:
-        labels, _, inertia = fit_kmeans(X, k, random_state, n_init)
-        sub = labels if idx is None else labels[idx]
-        n_sub = np.unique(sub).size
-        sil = float(silhouette_from_distances(D, sub).mean()) if n_sub > 1 else np.nan
+    for k, (labels, _, inertia), sil in zip(ks, fits, silhouettes, strict=True):
+        ch, db = ch_db_scores(X, labels, k)
         rows.append({
             "k": k,
             "inertia": inertia,
             "silhouette": sil,
-            "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
-            "davies_bouldin": float(davies_bouldin_score(X, labels)),
-            "min_share": float(np.bincount(labels, minlength=k).min() / len(labels)),
+            "calinski_harabasz": ch,
+            "davies_bouldin": db,
+            "min_share": float(np.bincount(labels, minlength=k).min() / n),
         })
         if stability:
             rows[-1]["stability"] = split_half_ari(X, k, random_state, n_init)
