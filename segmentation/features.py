@@ -357,15 +357,18 @@ def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
     drops), implausible values are handled with the saved bounds, and the
     saved scaler is used, so the new rows are comparable with the model's.
     """
-    variables = catalogue(prep.roles)
+    everything = catalogue(prep.roles)
+    present = set(dataset.frame.columns)
     missing_vars = [f for f in prep.features
-                    if any(s not in dataset.frame.columns and s not in dataset.roles
-                           for s in _sources(f, variables, prep.composites))]
+                    if not all(s in present for s in _sources(f, everything, prep.composites))]
     if missing_vars:
         raise SegmentationError(
             f"The new file lacks the columns behind {', '.join(missing_vars)}: "
             "export it with the same columns as the file the model was built on."
         )
+    # Columns the model does not cluster on may be missing from a new export;
+    # the variables built from them are simply not profiled.
+    variables = {n: v for n, v in everything.items() if all(s in present for s in v.sources)}
     base, missing = _used_columns(dataset, variables)
     dropped = dict(dataset.dropped)
     excluded_ids: dict[str, str] = {}

@@ -19,7 +19,7 @@ from tools.browser import CHROMIUM, CHROMIUM_ARGS, go_to, running_app, settle
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots" / "browser_journey"
-PAGES = ["Data", "Variables & K", "Personas", "Explore", "Validate", "Home"]
+PAGES = ["Data", "Variables & K", "Personas", "Explore", "Validate", "Compare runs", "Home"]
 
 
 def _require_browser():
@@ -42,6 +42,10 @@ def app_url():
         yield url
 
 
+def _shot_name(title: str) -> str:
+    return f"{title.replace(' & ', '_').replace(' ', '_').lower()}.png"
+
+
 def _assert_no_exception(page, where: str):
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, f"{where}: {errors.first.inner_text()[:500]}"
@@ -61,7 +65,8 @@ def test_journey_through_every_page(app_url):
         _assert_no_exception(page, "Home")
 
         go_to(page, "Data")
-        page.locator('input[type="file"]').set_input_files(str(upload))
+        # The customer file's input, not the bundle's (which takes .json only).
+        page.locator('input[type="file"][accept*=".csv"]').set_input_files(str(upload))
         page.get_by_text(f"Data: {upload.name}").first.wait_for(timeout=60_000)
         settle(page, "Data")
         _assert_no_exception(page, "Data after upload")
@@ -72,8 +77,10 @@ def test_journey_through_every_page(app_url):
             _assert_no_exception(page, title)
             # Still the uploaded file: the session survived the page switch.
             assert page.get_by_text(f"Data: {upload.name}").count() >= 1, title
-            page.screenshot(path=str(SHOTS / f"{title.replace(' & ', '_').lower()}.png"),
-                            full_page=True)
+            if title == "Compare runs":  # nothing uploaded there yet: it asks for both files
+                for prompt in ("Upload the saved segmentation to compare.",
+                               "Upload the new export to compare."):
+                    assert page.get_by_text(prompt).count() == 1, prompt
+            page.screenshot(path=str(SHOTS / _shot_name(title)), full_page=True)
         browser.close()
-    assert sorted(p.name for p in SHOTS.iterdir()) == sorted(
-        f"{t.replace(' & ', '_').lower()}.png" for t in PAGES)
+    assert sorted(p.name for p in SHOTS.iterdir()) == sorted(_shot_name(t) for t in PAGES)

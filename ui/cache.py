@@ -20,10 +20,14 @@ from segmentation import (
     load_dataset,
     prepare,
     read_table,
+    run,
+    score,
     stability,
     sweep_k,
 )
+from segmentation.bundle import Bundle, load_bundle
 from segmentation.features import variables_of
+from segmentation.model import Model, Scores
 from segmentation.pipeline import assemble
 from segmentation.stability import SplitHalf
 from segmentation.variables import Variable
@@ -78,3 +82,21 @@ def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                k: int) -> SplitHalf:
     fm = features(fingerprint, _data, name, config.roles, config.prep)
     return stability.split_half(fm, k, config.random_state, config.n_init)
+
+
+@st.cache_data(show_spinner="Opening the saved segmentation…", max_entries=4)
+def bundle(fingerprint: str, _data: bytes) -> Bundle:
+    return load_bundle(_data)
+
+
+@st.cache_data(show_spinner="Assigning the new customers…", max_entries=4)
+def scores(bundle_fingerprint: str, _model: Model, fingerprint: str, _data: bytes,
+           name: str) -> Scores:
+    # The bundle's fingerprint stands for its model, as the file's does for its bytes.
+    return score(raw_table(fingerprint, _data, name), _model)
+
+
+@st.cache_data(show_spinner="Re-clustering the new customers…", max_entries=4)
+def recluster(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SegmentationResult:
+    """A whole run with a saved bundle's settings (its id column included), as the CLI does."""
+    return run(raw_table(fingerprint, _data, name), config)

@@ -399,3 +399,82 @@ def stability_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig.update_yaxes(title_text="Mean Jaccard over resamples", range=[0, 1.05])
     fig.update_xaxes(title_text="Persona")
     return _finish(fig, "Bootstrap stability per persona")
+
+
+def _faded(color: str, alpha: float = 0.45) -> str:
+    r, g, b = pc.hex_to_rgb(color)
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def sankey_chart(matrix: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Customers flowing from each old persona (left) to each new persona (right).
+
+    ``matrix`` holds counts, old personas as rows and new personas as columns
+    (``Migration.matrix``); empty flows are left out. A persona missing from
+    ``colors`` (one the new run no longer has) is drawn grey.
+    """
+    old = [str(p) for p in matrix.index]
+    new = [str(p) for p in matrix.columns]
+    counts = matrix.to_numpy(dtype=np.int64)
+    rows, cols = np.nonzero(counts)
+    node_colors = [colors.get(p, REFERENCE_COLOR) for p in old + new]
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={"label": [_plain(p) for p in old + new], "color": node_colors,
+              "pad": 14, "thickness": 16,
+              "customdata": ["saved run"] * len(old) + ["new run"] * len(new),
+              "hovertemplate": "%{label} (%{customdata})<br>%{value:,} customers"
+                               "<extra></extra>"},
+        link={"source": rows.tolist(), "target": (cols + len(old)).tolist(),
+              "value": counts[rows, cols].tolist(),
+              "color": [_faded(node_colors[r]) for r in rows],
+              "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} customers"
+                               "<extra></extra>"}))
+    return _finish(fig, "Where the customers of each persona went: saved run (left) → "
+                        "new run (right)")
+
+
+def drift_chart(frame: pd.DataFrame, top: int = 12) -> go.Figure:
+    """Matched personas × variables heatmap of how far each profile moved, in sd.
+
+    ``frame`` is the long table of ``migration.drift``; an optional ``label``
+    column names the variables for display. Only the ``top`` variables that
+    moved most for some persona are drawn, the largest move first.
+    """
+    if frame.empty:
+        fig = go.Figure()
+        fig.add_annotation(text="No persona of the saved run matched a segment of the new one",
+                           showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return _finish(fig, "Profile drift of the matched personas")
+    labels = dict(zip(frame["variable"], frame["label"] if "label" in frame
+                      else frame["variable"], strict=True))
+    moved = frame["change_in_sd"].abs().groupby(frame["variable"], sort=False).max()
+    variables = moved.sort_values(ascending=False, kind="stable").index[:top].tolist()
+    personas = _personas(frame.rename(columns={"new_segment": "segment"}))
+    # Two personas may carry the same name; the segment number keeps their rows apart.
+    repeated = personas["label"].duplicated(keep=False)
+    rows = [f"{p.label} (segment {p.segment})" if r else p.label
+            for p, r in zip(personas.itertuples(index=False), repeated, strict=True)]
+
+    def grid(column: str) -> np.ndarray:
+        return frame.pivot(index="new_segment", columns="variable", values=column).reindex(
+            index=personas["segment"], columns=variables).to_numpy(float)
+
+    z, now = grid("change_in_sd"), grid("new_mean")
+    finite = np.abs(z[np.isfinite(z)])
+    bound = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[_plain(labels[v]) for v in variables], y=rows,
+        text=[["" if np.isnan(v) else f"{v:+.2f}" for v in row] for row in z],
+        texttemplate="%{text}", customdata=[["n/a" if np.isnan(v) else f"{v:,.4g}"
+                                             for v in row] for row in now],
+        colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound, xgap=1, ygap=1,
+        colorbar={"title": {"text": "change<br>in sd"}},
+        hovertemplate="%{y}<br>%{x}<br>%{z:+.2f} sd against the saved profile<br>"
+                      "mean now %{customdata}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-30)
+    return _finish(fig, "Profile drift: how far each matched persona moved, in standard "
+                        "deviations from the average customer")

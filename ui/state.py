@@ -37,6 +37,9 @@ SEED = "k.seed"
 PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
 BOOTSTRAPS = "validate.bootstraps"  # {run key: Bootstrap}, computed on the Validate page
 BUNDLE_NOTE = "bundle.note"  # (kind, message) after opening a bundle: "success"/"info"/"error"
+# Compare runs: (fingerprint, bytes, name) of each uploaded file, or None before an upload.
+COMPARE_BUNDLE = "compare.bundle"  # the saved segmentation (bundle.json)
+COMPARE_EXPORT = "compare.export"  # next quarter's customer file
 
 _DEFAULTS = {
     ROLES: {},
@@ -52,6 +55,8 @@ _DEFAULTS = {
     BOOTSTRAPS: {},
     BUNDLE_NOTE: None,
     DATA_ERROR: None,
+    COMPARE_BUNDLE: None,
+    COMPARE_EXPORT: None,
 }
 _CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 
@@ -213,3 +218,13 @@ def apply_bundle(bundle) -> None:
     s[PERSONA_RECORDS] = tuple(bundle.records)
     for key in [k for k in s if str(k).startswith("w.") and k != "w.bundle"]:
         del s[key]  # widgets reseed from the restored choices
+
+
+def keep_upload(key: str, data: bytes, name: str) -> None:
+    """Keep a file uploaded on the Compare runs page (``COMPARE_BUNDLE`` or ``COMPARE_EXPORT``)."""
+    st.session_state[key] = (fingerprint(data), data, name)
+
+
+def kept_upload(key: str) -> tuple[str, bytes, str] | None:
+    """(fingerprint, bytes, name) of a file kept by :func:`keep_upload`, or None."""
+    return st.session_state[key]
