@@ -18,9 +18,12 @@ def _on_upload():
 
 
 left, right = st.columns([3, 1])
+limit = st.get_option("server.maxUploadSize")
 left.file_uploader("Upload a customer file (CSV, TSV, Excel or Parquet)",
                    type=["csv", "tsv", "txt", "xlsx", "parquet"], key="w.upload",
-                   on_change=_on_upload)
+                   on_change=_on_upload,
+                   help=f"Files up to {limit} MB (set in .streamlit/config.toml); a larger "
+                        "file is refused by the uploader with a message.")
 right.write("")
 right.button("Use the bundled sample", on_click=state.use_sample,
              disabled=st.session_state[state.DATA_SOURCE] == "sample")

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--previous", metavar="BUNDLE",
                      help="bundle.json of an earlier run: persona names and strategies carry "
                           "over to the segments whose profiles match")
+    run.add_argument("--report", action="store_true",
+                     help="also write report.html: every table and chart of the run in one "
+                          "interactive page that opens offline")
 
     score = sub.add_parser("score", help="assign new customers to saved segments")
     score.add_argument("input", help="customer file with the same columns as the model's")
@@ -96,6 +99,10 @@ def _run(args) -> int:
         result = replace(result, personas=carried.personas)
     paths = write_outputs(result, args.out)
     paths["bundle.json"] = write_bundle(result, result.personas, Path(args.out) / "bundle.json")
+    if args.report:
+        # Imported only here: the report draws with plotly, which the engine never loads.
+        from report.html import write_report
+        paths["report.html"] = write_report(result, Path(args.out) / "report.html")
     seg = result.segmentation
     dropped = sum(result.features.report.dropped.values())
     print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "

@@ -114,7 +114,7 @@ def load_dataset(
         notes.append("No customer id column was found: ids were made from file line numbers "
                      "(row_2 is the first data line).")
     else:
-        ids = frame[id_column].map(_id_text)
+        ids = frame[id_column].map(id_text)
     keep = ids.notna().to_numpy().copy()
     if (~keep).any():
         dropped[REASON_MISSING_ID] = int((~keep).sum())
@@ -167,7 +167,7 @@ def load_dataset(
     )
 
 
-def _id_text(value) -> str | float:
+def id_text(value) -> str | float:
     """Ids are text; an Excel number such as 5524.0 becomes "5524"."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return np.nan

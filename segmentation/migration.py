@@ -163,6 +163,10 @@ def read_assignments(source: bytes | str | Path, name: str | None = None) -> pd.
     frame = _parse(_decode(data, name), name)
     frame.columns = [_restore(str(c).strip()) for c in frame.columns]
     frame = frame.map(_restore)
+    if "status" in frame.columns:
+        # The full export lists customers that were not segmented, with the reason
+        # in ``status``; only the segmented ones can migrate.
+        frame = frame[frame["status"] == "segmented"].reset_index(drop=True)
     return validate_assignments(frame, name)
 
 

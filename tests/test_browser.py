@@ -19,7 +19,8 @@ from tools.browser import CHROMIUM, CHROMIUM_ARGS, go_to, running_app, settle
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots" / "browser_journey"
-PAGES = ["Data", "Variables & K", "Personas", "Explore", "Validate", "Compare runs", "Home"]
+PAGES = ["Data", "Variables & K", "Personas", "Explore", "Validate", "Compare runs", "Export",
+         "Home"]
 
 
 def _require_browser():
@@ -49,6 +50,18 @@ def _shot_name(title: str) -> str:
 def _assert_no_exception(page, where: str):
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, f"{where}: {errors.first.inner_text()[:500]}"
+
+
+def _download_report(page):
+    """Click the report button as a user would and check the file the browser saves."""
+    with page.expect_download(timeout=180_000) as info:
+        page.get_by_role("button", name="Full report (HTML)").click()
+    saved = SHOTS / "report.html"
+    info.value.save_as(str(saved))
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "Personas and strategies" in text
+    assert info.value.suggested_filename == "segmentation_report.html"
+    saved.unlink()  # the folder holds the page screenshots only
 
 
 def test_journey_through_every_page(app_url):
@@ -82,5 +95,7 @@ def test_journey_through_every_page(app_url):
                                "Upload the new export to compare."):
                     assert page.get_by_text(prompt).count() == 1, prompt
             page.screenshot(path=str(SHOTS / _shot_name(title)), full_page=True)
+            if title == "Export":
+                _download_report(page)
         browser.close()
     assert sorted(p.name for p in SHOTS.iterdir()) == sorted(_shot_name(t) for t in PAGES)

@@ -1,0 +1,80 @@
+"""Export: the files that take the segmentation to the CRM and to the marketing team."""
+
+import streamlit as st
+
+from segmentation.bundle import bundle_bytes
+from ui import flow
+
+st.title("Export")
+st.caption("Every file uses the persona names and strategies as edited on the Personas page. "
+           "Files are built when you click. Spreadsheet cells that could run as formulas are "
+           "neutralised, and everything you typed is escaped in the HTML files.")
+result = flow.require_result()
+personas = flow.personas(result)
+
+
+def _sheets():
+    # Imported on use: building spreadsheets is only needed when a file is asked for.
+    from segmentation import sheets
+
+    return sheets
+
+
+def _assignments():
+    return _sheets().customer_assignments(result, personas)
+
+
+st.subheader("For the CRM or email platform")
+st.markdown("Customer id, segment, persona, distance to the segment centre and the customer's "
+            "silhouette. Every customer of the file appears; those not segmented carry the "
+            "reason instead of a segment.")
+a, b = st.columns(2)
+a.download_button("Assignments (CSV)", data=lambda: _sheets().assignments_csv(_assignments()),
+                  file_name="assignments.csv", mime="text/csv", icon=":material/download:")
+b.download_button("Assignments (Excel)", data=lambda: _sheets().assignments_xlsx(_assignments()),
+                  file_name="assignments.xlsx", icon=":material/download:",
+                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+st.subheader("For the marketing team")
+st.markdown("The persona strategy sheet: a summary row per persona (size, shares of customers "
+            "and revenue, income, spend, recency, top traits, preferred channel, offer, "
+            "channels, tone, products, budget note) and a page per persona. The HTML version "
+            "prints to PDF from any browser.")
+a, b = st.columns(2)
+a.download_button("Strategy sheet (Excel)",
+                  data=lambda: _sheets().strategy_sheet_xlsx(result, personas),
+                  file_name="persona_strategies.xlsx", icon=":material/download:",
+                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+b.download_button("Strategy sheet (printable HTML)",
+                  data=lambda: _sheets().strategy_sheet_html(result, personas).encode("utf-8"),
+                  file_name="persona_strategies.html", mime="text/html",
+                  icon=":material/download:")
+
+
+# Read session state here, during the run: a download callable runs later, in the
+# server's download handler, where session state cannot be reached.
+bootstrap = flow.known_bootstrap(result)
+
+
+def _report() -> bytes:
+    from report.html import build_report
+
+    return build_report(result, personas, bootstrap=bootstrap).encode("utf-8")
+
+
+st.subheader("The full report")
+st.markdown("One interactive HTML file that opens without a network: the data and its "
+            "cleaning, the variables and scaling, the K panel and why this K, the profile "
+            "table, every Explore chart, the stability checks and the personas with their "
+            "strategies.")
+st.download_button("Full report (HTML)", data=_report, file_name="segmentation_report.html",
+                   mime="text/html", icon=":material/download:")
+
+st.subheader("The workshop file")
+st.markdown("Settings, variable choice, K, seed, persona names and strategies and the data's "
+            "fingerprint in one versioned JSON file. Open it on the Data page: with the same "
+            "data it restores exactly this segmentation; with other data it says so and "
+            "matches the personas by profile.")
+st.download_button("Workshop file (JSON)", data=lambda: bundle_bytes(result, personas),
+                   file_name="bundle.json", mime="application/json",
+                   icon=":material/download:")
