@@ -124,3 +124,15 @@ def test_the_workshop_file_reopens_with_the_name(files, sample_result):
     assert bundle.persona_names()[0] == NEW_NAME
     assert json.loads(got["Workshop file (JSON)"])["format"] == "segmentation-bundle"
     assert bundle.assignments["segment"].tolist() == sample_result.segmentation.labels.tolist()
+
+
+def test_the_upload_limit_is_configured_and_stated_on_the_data_page():
+    import tomllib
+
+    limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"][
+        "maxUploadSize"]
+    assert limit == 200
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/data.py").run()
+    uploader = at.file_uploader(key="w.upload")
+    assert f"up to {limit} MB" in uploader.proto.help

@@ -16,7 +16,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tools.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, go_to, running_app, settle  # noqa: E402
 
 PAGES = [("Home", "Segmentation Studio"), ("Data", "Data"), ("Variables & K", "Variables & K"),
-         ("Personas", "Personas"), ("Explore", "Explore"), ("Validate", "Validate")]
+         ("Personas", "Personas"), ("Explore", "Explore"), ("Validate", "Validate"),
+         ("Export", "Export")]
 
 
 def main() -> None:
