@@ -1,0 +1,491 @@
+"""Reading the results of an A/B campaign and measuring the lift per segment and overall.
+
+A campaign sends segmented messaging (the *treatment* arm) to some customers and
+the usual message (the *control* arm) to others. The results file says, per
+customer, which arm they were in and whether they clicked and converted. Joined
+with the segment assignments (``assignments.csv`` from ``python -m segmentation
+run``), :func:`analyse` reports for every segment and for the whole campaign:
+
+* the number of customers and the outcome rate in each arm;
+* the absolute lift (treatment rate minus control rate) with a Newcombe
+  hybrid-score confidence interval;
+* the relative lift (treatment rate / control rate minus one) with a
+  confidence interval from the log risk ratio;
+* the p-value of a two-proportion z-test (pooled variance), and per segment
+  the p-value adjusted for testing several segments (Holm or
+  Benjamini-Hochberg);
+* a stratified estimate across segments (Cochran-Mantel-Haenszel): the pooled
+  odds ratio with its confidence interval, the p-value of the test that the
+  common odds ratio is 1, and the Mantel-Haenszel risk difference.
+
+The stratified test compares customers only with customers of the same
+segment, so a segment that happens to be over-represented in one arm cannot
+fake a lift. Its p-value is the one the verdict quotes.
+
+Customers in the results file without a segment in the assignments are counted
+(``Analysis.unassigned``) and included in the overall figures, but they cannot
+enter a segment or the stratified test; a note says how many there were.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.contingency_tables import StratifiedTable
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+from .errors import SegmentationError
+from .migration import _restore
+
+FIELDS = ("customer_id", "arm", "clicked", "converted")
+OUTCOMES = ("clicked", "converted")
+OUTCOME_WORDS = {"clicked": "click-through", "converted": "conversion"}
+CORRECTIONS = {"holm": "holm", "bh": "fdr_bh", "none": None}
+# Accepted spellings of the two arms (compared after stripping and lower-casing).
+ARM_VALUES = {
+    "control": "control", "a": "control", "0": "control",
+    "treatment": "treatment", "b": "treatment", "1": "treatment",
+}
+_FORMAT_HINT = ("pass a CSV with columns customer_id, arm (control/treatment), clicked (0/1) "
+                "and converted (0/1), or map your column names with columns=")
+SEGMENT_COLUMNS = (
+    "segment", "persona", "n_control", "n_treatment", "events_control", "events_treatment",
+    "rate_control", "rate_treatment", "abs_lift", "abs_lift_low", "abs_lift_high",
+    "rel_lift", "rel_lift_low", "rel_lift_high", "p_value", "p_adjusted", "significant",
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The lift of a campaign per segment, overall and stratified across segments.
+
+    Attributes
+    ----------
+    per_segment : DataFrame
+        One row per segment, columns :data:`SEGMENT_COLUMNS`: customers
+        (``n_*``), customers with the outcome (``events_*``) and rates per
+        arm; ``abs_lift`` (treatment rate minus control rate, a proportion)
+        with its interval ``abs_lift_low``/``abs_lift_high``; ``rel_lift``
+        (treatment rate / control rate - 1) with its interval; ``p_value``
+        of the z-test, ``p_adjusted`` after the multiple-testing correction,
+        and ``significant`` (``p_adjusted < alpha``). A segment missing an
+        arm has NaN statistics and takes no part in the correction.
+    overall : dict
+        The same keys (without segment and persona) for all customers in the
+        results file, plus ``unassigned``.
+    cmh : dict
+        ``odds_ratio``, ``odds_ratio_low``, ``odds_ratio_high``, ``p_value``
+        (test that the common odds ratio is 1), ``risk_difference``,
+        ``risk_difference_low``, ``risk_difference_high`` (Mantel-Haenszel)
+        and ``strata`` (segments used). NaN values when no segment has both
+        arms.
+    verdict : str
+        One plain sentence: the lift and whether it is reliable.
+    outcome : str
+        ``"clicked"`` or ``"converted"``.
+    alpha : float
+    correction : str
+        ``"holm"``, ``"bh"`` or ``"none"``.
+    unassigned : int
+        Customers in the results file that have no segment in the assignments.
+    notes : tuple of str
+    """
+
+    per_segment: pd.DataFrame
+    overall: dict
+    cmh: dict
+    verdict: str
+    outcome: str
+    alpha: float
+    correction: str
+    unassigned: int
+    notes: tuple[str, ...] = field(default=())
+
+
+# --- reading a results file -----------------------------------------------------------------------
+
+def read_results(source: bytes | str | Path,
+                 columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a campaign results CSV, ids kept exactly as text.
+
+    Parameters
+    ----------
+    source : bytes, str or Path
+        The file's bytes, or a path to read them from.
+    columns : mapping, optional
+        The file's name for each of ``customer_id``, ``arm``, ``clicked`` and
+        ``converted``, e.g. ``{"customer_id": "ID", "arm": "group"}``; fields
+        not given keep their own name.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id`` (text), ``arm`` (``"control"`` or ``"treatment"``),
+        ``clicked`` and ``converted`` (int 0/1).
+
+    Notes
+    -----
+    Arms are matched ignoring case and surrounding spaces: ``control``,
+    ``A`` or ``0`` is the control arm; ``treatment``, ``B`` or ``1`` the
+    treatment arm (the segmented messaging). Outcomes must be 0 or 1 (``1.0``
+    is accepted as 1).
+
+    Raises
+    ------
+    SegmentationError
+        If the file cannot be read, lacks a column, has blank or repeated ids,
+        an unknown arm or an outcome other than 0/1.
+
+    Examples
+    --------
+    >>> frame = read_results(b"customer_id,arm,clicked,converted\\n007,A,1,0\\n8,B,0,0\\n")
+    >>> frame["customer_id"].tolist(), frame["arm"].tolist()
+    (['007', '8'], ['control', 'treatment'])
+    """
+    mapping = dict(columns or {})
+    unknown = sorted(set(mapping) - set(FIELDS))
+    if unknown:
+        raise SegmentationError(
+            f"columns= names unknown field(s) {', '.join(map(repr, unknown))}: use only "
+            f"{', '.join(FIELDS)} as keys."
+        )
+    data, name = _read_bytes(source)
+    frame = _parse(_decode(data, name), name)
+    frame.columns = [_restore(str(c).strip()) for c in frame.columns]
+    frame = frame.map(_restore)
+    wanted = {f: mapping.get(f, f) for f in FIELDS}
+    missing = [col for col in wanted.values() if col not in frame.columns]
+    if missing:
+        raise SegmentationError(
+            f"{name} has no {', '.join(map(repr, missing))} column (it has "
+            f"{', '.join(map(repr, list(frame.columns)[:8]))}): {_FORMAT_HINT}."
+        )
+    out = pd.DataFrame({f: frame[col].astype(str) for f, col in wanted.items()})
+    if out.empty:
+        raise SegmentationError(f"{name} has a header but no customer rows: {_FORMAT_HINT}.")
+    blank = out["customer_id"].str.strip() == ""
+    if blank.any():
+        raise SegmentationError(
+            f"{name} has {int(blank.sum())} row(s) without a customer id (first at data row "
+            f"{_first(blank) + 1}): every row needs an id."
+        )
+    repeated = out["customer_id"][out["customer_id"].duplicated()]
+    if not repeated.empty:
+        raise SegmentationError(
+            f"{name} lists {repeated.nunique()} customer id(s) more than once, e.g. "
+            f"{repeated.iloc[0]!r}: each customer must appear once, in one arm."
+        )
+    arms = out["arm"].str.strip().str.lower().map(ARM_VALUES)
+    if arms.isna().any():
+        row = _first(arms.isna())
+        raise SegmentationError(
+            f"{name} has an unknown arm {out['arm'].iloc[row]!r} at data row {row + 1}: use "
+            "control/treatment (or A/B, or 0/1)."
+        )
+    out["arm"] = arms.astype(object)
+    for outcome in OUTCOMES:
+        values = pd.to_numeric(out[outcome].str.strip(), errors="coerce")
+        bad = ~values.isin([0, 1])
+        if bad.any():
+            row = _first(bad)
+            raise SegmentationError(
+                f"{name} has {out[outcome].iloc[row]!r} in {wanted[outcome]!r} at data row "
+                f"{row + 1}: outcomes must be 0 or 1."
+            )
+        out[outcome] = values.astype(np.int64)
+    out["customer_id"] = out["customer_id"].astype(object)
+    return out.reset_index(drop=True)
+
+
+def _first(mask: pd.Series) -> int:
+    return int(np.flatnonzero(mask.to_numpy())[0])
+
+
+def _read_bytes(source: bytes | str | Path) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source), "the results file"
+    path = Path(source)
+    try:
+        return path.read_bytes(), path.name
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot open {str(path)!r} ({exc.strerror}): check the path and try again."
+        ) from None
+
+
+def _decode(data: bytes, name: str) -> str:
+    if not data.strip():
+        raise SegmentationError(f"{name} is empty: {_FORMAT_HINT}.")
+    if b"\x00" in data[:8192]:
+        raise SegmentationError(f"{name} is not a CSV file (it looks binary): {_FORMAT_HINT}.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _parse(text: str, name: str) -> pd.DataFrame:
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    sep = max((",", ";", "\t"), key=header.count)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                           skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        raise SegmentationError(
+            f"{name} cannot be read as CSV ({str(exc).strip().splitlines()[-1]}): "
+            f"{_FORMAT_HINT}."
+        ) from None
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+def compare_arms(events_treatment: int, n_treatment: int, events_control: int, n_control: int,
+                 alpha: float = 0.05) -> dict:
+    """Rates, lifts with intervals and z-test p-value for one pair of arms.
+
+    The absolute lift interval is Newcombe's hybrid score interval, the
+    relative lift interval comes from the log risk ratio, and the p-value is
+    that of the pooled two-proportion z-test. When an arm has no customers
+    every statistic is NaN; when both arms have the same all-0 or all-1
+    outcome there is no variation to test and the p-value is 1.
+    """
+    out = {"n_control": int(n_control), "n_treatment": int(n_treatment),
+           "events_control": int(events_control), "events_treatment": int(events_treatment)}
+    nan = float("nan")
+    keys = ("rate_control", "rate_treatment", "abs_lift", "abs_lift_low", "abs_lift_high",
+            "rel_lift", "rel_lift_low", "rel_lift_high", "p_value")
+    out.update(dict.fromkeys(keys, nan))
+    if n_control == 0 or n_treatment == 0:
+        return out
+    p_t, p_c = events_treatment / n_treatment, events_control / n_control
+    out["rate_control"], out["rate_treatment"] = p_c, p_t
+    out["abs_lift"] = p_t - p_c
+    low, high = confint_proportions_2indep(events_treatment, n_treatment, events_control,
+                                           n_control, method="newcomb", compare="diff",
+                                           alpha=alpha)
+    out["abs_lift_low"], out["abs_lift_high"] = float(low), float(high)
+    if events_control > 0:
+        out["rel_lift"] = p_t / p_c - 1
+        if events_treatment > 0:
+            low, high = confint_proportions_2indep(events_treatment, n_treatment,
+                                                   events_control, n_control, method="log",
+                                                   compare="ratio", alpha=alpha)
+            out["rel_lift_low"], out["rel_lift_high"] = float(low) - 1, float(high) - 1
+    pooled = (events_treatment + events_control) / (n_treatment + n_control)
+    if pooled in (0.0, 1.0):
+        out["p_value"] = 1.0
+    else:
+        _, p = proportions_ztest([events_treatment, events_control], [n_treatment, n_control])
+        out["p_value"] = float(p)
+    return out
+
+
+def mh_risk_difference(tables: list[np.ndarray], alpha: float = 0.05) -> tuple[float, ...]:
+    """Mantel-Haenszel risk difference across strata with a large-stratum Wald interval.
+
+    Each table is ``[[events_t, non_events_t], [events_c, non_events_c]]``.
+    The estimate is ``sum(w_k * (p_tk - p_ck)) / sum(w_k)`` with
+    ``w_k = n_tk * n_ck / N_k``; its variance is
+    ``sum(w_k**2 * (p_tk(1-p_tk)/n_tk + p_ck(1-p_ck)/n_ck)) / sum(w_k)**2``,
+    valid when every stratum has many customers in each arm.
+
+    Returns
+    -------
+    tuple of float
+        Estimate, lower and upper bound.
+    """
+    weights, diffs, variances = [], [], []
+    for table in tables:
+        (a, b), (c, d) = np.asarray(table, dtype=float)
+        n_t, n_c = a + b, c + d
+        p_t, p_c = a / n_t, c / n_c
+        weights.append(n_t * n_c / (n_t + n_c))
+        diffs.append(p_t - p_c)
+        variances.append(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
+    w, diff, var = (np.asarray(x) for x in (weights, diffs, variances))
+    estimate = float(np.sum(w * diff) / np.sum(w))
+    se = float(np.sqrt(np.sum(w**2 * var)) / np.sum(w))
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    return estimate, estimate - z * se, estimate + z * se
+
+
+def _counts(frame: pd.DataFrame, outcome: str) -> tuple[int, int, int, int]:
+    treated = frame["arm"] == "treatment"
+    return (int(frame.loc[treated, outcome].sum()), int(treated.sum()),
+            int(frame.loc[~treated, outcome].sum()), int((~treated).sum()))
+
+
+def analyse(results: pd.DataFrame, assignments: pd.DataFrame, outcome: str = "clicked",
+            alpha: float = 0.05, correction: str = "holm") -> Analysis:
+    """Measure the lift of segmented messaging per segment, overall and stratified.
+
+    Parameters
+    ----------
+    results : DataFrame
+        As returned by :func:`read_results`.
+    assignments : DataFrame
+        ``customer_id``, ``segment`` and (optionally) ``persona``, one row per
+        customer, e.g. from :func:`segmentation.migration.read_assignments`.
+    outcome : {"clicked", "converted"}
+    alpha : float
+        Significance level; intervals have coverage ``1 - alpha``.
+    correction : {"holm", "bh", "none"}
+        Adjustment of the per-segment p-values for testing several segments:
+        Holm (family-wise error), Benjamini-Hochberg (false discovery rate) or
+        none.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    SegmentationError
+        For an unknown outcome or correction, an alpha outside (0, 1), or
+        tables without the needed columns.
+    """
+    if outcome not in OUTCOMES:
+        raise SegmentationError(f"Unknown outcome {outcome!r}: use 'clicked' or 'converted'.")
+    if correction not in CORRECTIONS:
+        raise SegmentationError(
+            f"Unknown correction {correction!r}: use 'holm', 'bh' or 'none'."
+        )
+    if not 0 < alpha < 1:
+        raise SegmentationError(f"alpha must be between 0 and 1, not {alpha!r}: use e.g. 0.05.")
+    for label, frame, needed in (("The results", results, ("customer_id", "arm", outcome)),
+                                 ("The assignments", assignments, ("customer_id", "segment"))):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise SegmentationError(
+                f"{label} table has no {', '.join(map(repr, missing))} column: read it with "
+                f"{'read_results' if label == 'The results' else 'read_assignments'} first."
+            )
+    assigned = assignments[["customer_id", "segment"]].copy()
+    assigned["persona"] = (assignments["persona"].astype(str) if "persona" in assignments
+                           else "Segment " + assignments["segment"].astype(str))
+    assigned["customer_id"] = assigned["customer_id"].astype(str)
+    assigned = assigned.drop_duplicates("customer_id")
+    data = results[["customer_id", "arm", outcome]].copy()
+    data["customer_id"] = data["customer_id"].astype(str)
+    joined = data.merge(assigned, on="customer_id", how="left", validate="many_to_one")
+    in_segment = joined["segment"].notna()
+    unassigned = int((~in_segment).sum())
+    joined = joined[in_segment]
+
+    rows = []
+    for (segment, persona), group in joined.groupby(["segment", "persona"], sort=True):
+        row = {"segment": segment, "persona": persona}
+        row.update(compare_arms(*_counts(group, outcome), alpha=alpha))
+        rows.append(row)
+    per_segment = pd.DataFrame(rows, columns=[c for c in SEGMENT_COLUMNS
+                                              if c not in ("p_adjusted", "significant")])
+    per_segment["p_adjusted"] = _adjust(per_segment["p_value"], correction, alpha)
+    per_segment["significant"] = per_segment["p_adjusted"] < alpha
+    if not per_segment.empty:
+        per_segment["segment"] = per_segment["segment"].astype(np.int64)
+
+    overall = compare_arms(*_counts(data, outcome), alpha=alpha)
+    overall["unassigned"] = unassigned
+    cmh = _cmh(per_segment, alpha)
+    notes = []
+    if unassigned:
+        notes.append(f"{unassigned} customer(s) in the results have no segment in the "
+                     "assignments: they count in the overall figures but in no segment and "
+                     "not in the stratified test.")
+    skipped = int((per_segment["n_control"].eq(0) | per_segment["n_treatment"].eq(0)).sum())
+    if skipped:
+        notes.append(f"{skipped} segment(s) have customers in one arm only and cannot be "
+                     "compared.")
+    return Analysis(per_segment=per_segment, overall=overall, cmh=cmh,
+                    verdict=_verdict(overall, cmh, outcome, alpha), outcome=outcome,
+                    alpha=alpha, correction=correction, unassigned=unassigned,
+                    notes=tuple(notes))
+
+
+def _adjust(p_values: pd.Series, correction: str, alpha: float) -> pd.Series:
+    adjusted = pd.Series(np.nan, index=p_values.index, dtype=float)
+    valid = p_values.notna()
+    method = CORRECTIONS[correction]
+    if not valid.any():
+        return adjusted
+    if method is None:
+        adjusted[valid] = p_values[valid]
+    else:
+        adjusted[valid] = multipletests(p_values[valid].to_numpy(), alpha=alpha,
+                                        method=method)[1]
+    return adjusted
+
+
+def strata_tables(per_segment: pd.DataFrame) -> list[np.ndarray]:
+    """The 2x2 table of every segment with both arms, treatment in the first row.
+
+    Each table is ``[[events_t, non_events_t], [events_c, non_events_c]]``, so
+    an odds ratio above 1 means the treatment did better.
+    """
+    tables = []
+    for row in per_segment.itertuples():
+        if row.n_control == 0 or row.n_treatment == 0:
+            continue
+        tables.append(np.array([[row.events_treatment, row.n_treatment - row.events_treatment],
+                                [row.events_control, row.n_control - row.events_control]],
+                               dtype=float))
+    return tables
+
+
+def _cmh(per_segment: pd.DataFrame, alpha: float) -> dict:
+    keys = ("odds_ratio", "odds_ratio_low", "odds_ratio_high", "p_value", "risk_difference",
+            "risk_difference_low", "risk_difference_high")
+    tables = strata_tables(per_segment)
+    out: dict = dict.fromkeys(keys, float("nan"))
+    out["strata"] = len(tables)
+    if not tables:
+        return out
+    # A segment where no one (or everyone) responded makes the odds ratio infinite or
+    # undefined; statsmodels then warns and returns inf/NaN, which is reported as it is.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = StratifiedTable(tables)
+        out["odds_ratio"] = float(table.oddsratio_pooled)
+        low, high = table.oddsratio_pooled_confint(alpha=alpha)
+        out["odds_ratio_low"], out["odds_ratio_high"] = float(low), float(high)
+        out["p_value"] = float(table.test_null_odds(correction=False).pvalue)
+        rd = mh_risk_difference(tables, alpha=alpha)
+    out["risk_difference"], out["risk_difference_low"], out["risk_difference_high"] = rd
+    return out
+
+
+def _percent(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value * 100:.1f}%"
+
+
+def format_p(p: float) -> str:
+    """``"p = 0.003"``, or ``"p < 0.001"`` for smaller values."""
+    if not math.isfinite(p):
+        return "p = n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _verdict(overall: dict, cmh: dict, outcome: str, alpha: float) -> str:
+    word = OUTCOME_WORDS[outcome]
+    level = f"{(1 - alpha) * 100:g}%"
+    interval = (f"({level} CI {_percent(overall['rel_lift_low'])} to "
+                f"{_percent(overall['rel_lift_high'])})")
+    p = cmh["p_value"]
+    if cmh["strata"] == 0 or not math.isfinite(p):
+        return (f"No reliable lift: no segment has customers in both arms, so the {word} of "
+                "segmented messaging cannot be compared.")
+    if p < alpha:
+        direction = "lifted" if cmh["odds_ratio"] > 1 else "lowered"
+        return (f"Segmented messaging {direction} {word} by "
+                f"{_percent(abs(overall['rel_lift']))} {interval}, {format_p(p)} across "
+                "segments.")
+    return (f"No reliable lift: {word} was {_percent(overall['rate_treatment'])} with segmented "
+            f"messaging against {_percent(overall['rate_control'])} without, a relative change "
+            f"of {_percent(overall['rel_lift'])} {interval}, {format_p(p)} across segments.")

@@ -1,0 +1,293 @@
+"""What each segment is worth, and how it answered past campaigns.
+
+Two small tables read off a finished run:
+
+* :func:`segment_value` -- customers, revenue, a simple customer lifetime value
+  (CLV) and a marketing budget cap per segment;
+* :func:`response_rates` -- the share of each segment that accepted a
+  campaign, with Wilson confidence intervals.
+
+Both take a :class:`~segmentation.pipeline.SegmentationResult` and return a
+plain :class:`pandas.DataFrame`, one row per segment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from .errors import SegmentationError
+
+__all__ = ["ValueAssumptions", "response_rates", "segment_value"]
+
+DAYS_PER_YEAR = 365.25
+MIN_WINDOW_YEARS = 1.0
+
+VALUE_COLUMNS = ["segment", "persona", "customers", "share_customers", "revenue",
+                 "share_revenue", "window_years", "avg_annual_spend", "expected_years",
+                 "retention", "clv", "budget_fraction", "budget_cap"]
+RATE_COLUMNS = ["segment", "persona", "n", "responders", "rate", "ci_low", "ci_high"]
+
+
+@dataclass(frozen=True)
+class ValueAssumptions:
+    """The three numbers a segment's CLV and budget cap rest on.
+
+    Parameters
+    ----------
+    expected_years : float
+        How many more years a customer is expected to stay (> 0).
+    retention : float
+        The share of that expected spend that is kept, in [0, 1].
+    budget_fraction : float
+        The share of CLV that may be spent on marketing to a customer, in [0, 1].
+    """
+
+    expected_years: float = 3.0
+    retention: float = 0.8
+    budget_fraction: float = 0.2
+
+    def __post_init__(self):
+        checks = (
+            ("expected_years", self.expected_years, 0.0, math.inf, False),
+            ("retention", self.retention, 0.0, 1.0, True),
+            ("budget_fraction", self.budget_fraction, 0.0, 1.0, True),
+        )
+        for name, value, low, high, closed in checks:
+            ok = (isinstance(value, int | float) and not isinstance(value, bool)
+                  and math.isfinite(value)
+                  and (low <= value <= high if closed else low < value <= high))
+            if not ok:
+                bounds = f"between {low:g} and {high:g}" if closed else "above 0"
+                raise SegmentationError(
+                    f"{name} is {value!r}: choose a number {bounds}.")
+
+
+def _column(result, kind: str, default: str) -> str:
+    """The frame column of a variable kind, found through the profiles when possible."""
+    frame = result.features.frame
+    name = None
+    profiles = getattr(result, "profiles", None)
+    if profiles is not None:
+        name = profiles.first(kind)
+    if name is not None and name in frame.columns:
+        return name
+    if default in frame.columns:
+        return default
+    raise SegmentationError(
+        f"The data has no {kind.replace('_', ' ')} column: "
+        f"map a column to the {kind.replace('_', ' ')} role and run the segmentation again.")
+
+
+def _segments(result) -> tuple[np.ndarray, list[int]]:
+    labels = np.asarray(result.segmentation.labels)
+    if labels.size != len(result.features.frame):
+        raise SegmentationError(
+            "The segment labels do not match the customers: run the segmentation again.")
+    k = int(getattr(result.segmentation, "n_clusters", 0) or 0)
+    segments = sorted(set(range(k)) | {int(s) for s in np.unique(labels)})
+    return labels, segments
+
+
+def _names(result, names: Mapping[int, str] | None, segments: list[int]) -> dict[int, str]:
+    """Persona names per segment: the run's suggestions, overridden by ``names``."""
+    out = {s: f"Segment {s}" for s in segments}
+    for persona in getattr(result, "personas", ()) or ():
+        out[int(persona.segment)] = persona.name
+    for s, name in (names or {}).items():
+        out[int(s)] = str(name)
+    return out
+
+
+def segment_value(result, names: Mapping[int, str] | None = None, expected_years: float = 3.0,
+                  retention: float = 0.8, budget_fraction: float = 0.2,
+                  per_segment: Mapping[int, Mapping[str, float]] | None = None) -> pd.DataFrame:
+    """Customers, revenue, lifetime value and a marketing budget cap per segment.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+        A finished run; reads ``features.frame`` (total spend and tenure),
+        ``segmentation.labels`` and ``personas``.
+    names : mapping of int to str, optional
+        Display names per segment, overriding the suggested persona names.
+    expected_years : float, default 3.0
+        Years a customer is expected to stay from now on.
+    retention : float, default 0.8
+        Share of the expected spend that is kept (a flat discount for churn).
+    budget_fraction : float, default 0.2
+        Share of CLV that may be spent on marketing to one customer.
+    per_segment : mapping of int to dict, optional
+        Per-segment overrides of ``expected_years``, ``retention`` and
+        ``budget_fraction``, e.g. ``{0: {"retention": 0.9}}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment with columns ``segment``, ``persona``,
+        ``customers``, ``share_customers``, ``revenue`` (sum of total spend),
+        ``share_revenue``, ``window_years``, ``avg_annual_spend``,
+        ``expected_years``, ``retention``, ``clv``, ``budget_fraction`` and
+        ``budget_cap``.
+
+    Notes
+    -----
+    The spend columns of the Kaggle marketing export add up what a customer
+    bought over the period the data covers (about the last two years), not per
+    year. That window is taken to be the longest tenure in the data,
+    ``window_years = max(tenure_days) / 365.25``, but never less than one year,
+    and is shown in the ``window_years`` column. Then
+
+    * ``avg_annual_spend = revenue / customers / window_years``,
+    * ``clv = avg_annual_spend * expected_years * retention``,
+    * ``budget_cap = clv * budget_fraction``.
+
+    Spend is in the currency of the data and is not discounted over time.
+
+    Examples
+    --------
+    >>> table = segment_value(result, per_segment={0: {"retention": 0.9}})  # doctest: +SKIP
+    """
+    default = ValueAssumptions(expected_years, retention, budget_fraction)
+    frame = result.features.frame
+    spend = pd.to_numeric(frame[_column(result, "total_spend", "total_spend")], errors="coerce")
+    tenure = pd.to_numeric(frame[_column(result, "tenure", "tenure_days")], errors="coerce")
+    labels, segments = _segments(result)
+    persona = _names(result, names, segments)
+
+    max_tenure = float(tenure.max()) if tenure.notna().any() else 0.0
+    window = max(max_tenure / DAYS_PER_YEAR, MIN_WINDOW_YEARS)
+
+    assumptions = {s: default for s in segments}
+    allowed = set(ValueAssumptions.__dataclass_fields__)
+    for s, override in (per_segment or {}).items():
+        if int(s) not in assumptions:
+            raise SegmentationError(
+                f"There is no segment {s} to override: use one of {segments}.")
+        unknown = set(override) - allowed
+        if unknown:
+            raise SegmentationError(
+                f"Unknown setting {sorted(unknown)[0]!r} for segment {s}: "
+                f"use {', '.join(sorted(allowed))}.")
+        fields = {**default.__dict__, **dict(override)}
+        assumptions[int(s)] = ValueAssumptions(**fields)
+
+    spend_values = spend.fillna(0.0).to_numpy(dtype=float)
+    total_customers = labels.size
+    total_revenue = float(spend_values.sum())
+    rows = []
+    for s in segments:
+        mask = labels == s
+        customers = int(mask.sum())
+        revenue = float(spend_values[mask].sum())
+        annual = revenue / customers / window if customers else float("nan")
+        a = assumptions[s]
+        clv = annual * a.expected_years * a.retention
+        rows.append({
+            "segment": s,
+            "persona": persona[s],
+            "customers": customers,
+            "share_customers": customers / total_customers if total_customers else float("nan"),
+            "revenue": revenue,
+            "share_revenue": revenue / total_revenue if total_revenue else float("nan"),
+            "window_years": window,
+            "avg_annual_spend": annual,
+            "expected_years": float(a.expected_years),
+            "retention": float(a.retention),
+            "clv": clv,
+            "budget_fraction": float(a.budget_fraction),
+            "budget_cap": clv * a.budget_fraction,
+        })
+    return pd.DataFrame(rows, columns=VALUE_COLUMNS)
+
+
+def _responded(frame: pd.DataFrame, column: str | None) -> tuple[pd.Series | None, str]:
+    """Per-customer 0/1 response (NaN when unknown) and a description of it."""
+    if column is not None:
+        if column not in frame.columns:
+            raise SegmentationError(
+                f"There is no column {column!r} in the data: "
+                "choose Response, campaigns_accepted or an AcceptedCmp column.")
+        values = pd.to_numeric(frame[column], errors="coerce")
+        return values.gt(0).astype(float).where(values.notna()), column
+    if "Response" in frame.columns:
+        return _responded(frame, "Response")
+    if "campaigns_accepted" in frame.columns:
+        return _responded(frame, "campaigns_accepted")
+    accepted = [c for c in frame.columns if str(c).startswith("AcceptedCmp")]
+    if accepted:
+        values = frame[accepted].apply(pd.to_numeric, errors="coerce")
+        any_known = values.notna().any(axis=1)
+        return values.gt(0).any(axis=1).astype(float).where(any_known), "any AcceptedCmp"
+    return None, ""
+
+
+def response_rates(result, names: Mapping[int, str] | None = None, column: str | None = None,
+                   confidence: float = 0.95) -> pd.DataFrame:
+    """Share of each segment that responded to a campaign, with Wilson intervals.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+        A finished run.
+    names : mapping of int to str, optional
+        Display names per segment, overriding the suggested persona names.
+    column : str, optional
+        The response column. By default ``Response`` (the last campaign) when
+        present, else ``campaigns_accepted > 0``, else any ``AcceptedCmp*`` > 0.
+        Any value above 0 counts as a response; missing values are left out.
+    confidence : float, default 0.95
+        Confidence level of the intervals, between 0 and 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment: ``segment``, ``persona``, ``n`` (customers with a
+        known response), ``responders``, ``rate``, ``ci_low``, ``ci_high``.
+        ``attrs["column"]`` names the response used. When the data has no
+        campaign response column the frame is empty and ``attrs["reason"]``
+        says why.
+
+    Notes
+    -----
+    Intervals are Wilson score intervals from
+    :func:`statsmodels.stats.proportion.proportion_confint` with
+    ``method="wilson"``; they stay inside [0, 1] and behave well for rates
+    near 0 or small segments, unlike the normal-approximation interval.
+    """
+    if not (isinstance(confidence, int | float) and 0 < confidence < 1):
+        raise SegmentationError(
+            f"The confidence level is {confidence!r}: choose a number between 0 and 1, e.g. 0.95.")
+    frame = result.features.frame
+    responded, used = _responded(frame, column)
+    if responded is None:
+        empty = pd.DataFrame(columns=RATE_COLUMNS)
+        empty.attrs["column"] = None
+        empty.attrs["reason"] = ("The data has no campaign response column "
+                                 "(Response, campaigns_accepted or AcceptedCmp1-5), "
+                                 "so response rates cannot be measured.")
+        return empty
+    labels, segments = _segments(result)
+    persona = _names(result, names, segments)
+    values = responded.to_numpy(dtype=float)
+    rows = []
+    for s in segments:
+        known = values[(labels == s) & ~np.isnan(values)]
+        n = int(known.size)
+        responders = int(known.sum())
+        if n:
+            low, high = proportion_confint(responders, n, alpha=1 - confidence, method="wilson")
+            rate = responders / n
+        else:
+            low = high = rate = float("nan")
+        rows.append({"segment": s, "persona": persona[s], "n": n, "responders": responders,
+                     "rate": rate, "ci_low": float(low), "ci_high": float(high)})
+    table = pd.DataFrame(rows, columns=RATE_COLUMNS)
+    table.attrs["column"] = used
+    table.attrs["reason"] = None
+    return table
