@@ -1,4 +1,4 @@
-"""Command line: ``python -m segmentation run|score|compare``.
+"""Command line: ``python -m segmentation run|score|compare|predict``.
 
 Exit 0 on success; on bad input, exit 2 with one ``error: ...`` line on
 stderr and no traceback.
@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--lapsed", action="append", metavar="PERSONA",
                          help="a persona counted as lapsed (repeat for several; default: names "
                               "with Lapsed)")
+    predict = sub.add_parser(
+        "predict", help="predict new customers' segments from their sign-up data")
+    predict.add_argument("input", help="customer file with the sign-up columns")
+    predict.add_argument("--model", required=True,
+                         help="bundle.json holding a sign-up model (key 'signup')")
+    predict.add_argument("--out", required=True, help="CSV file to write")
     return parser
 
 
@@ -147,10 +153,21 @@ def _compare(args) -> int:
     return 0
 
 
+def _predict(args) -> int:
+    from .export import write_scores
+    from .signup import predict_file
+
+    predictions = predict_file(args.input, args.model)
+    path = write_scores(predictions, args.out)
+    print(f"{len(predictions)} customers predicted. Wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"run": _run, "score": _score, "compare": _compare}[args.command](args)
+        return {"run": _run, "score": _score, "compare": _compare,
+                "predict": _predict}[args.command](args)
     except SegmentationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
