@@ -19,6 +19,7 @@ navigation = st.navigation([
     st.Page("pages/personas.py", title="Personas", icon=":material/groups:"),
     st.Page("pages/explore.py", title="Explore", icon=":material/insights:"),
     st.Page("pages/validate.py", title="Validate", icon=":material/verified:"),
+    st.Page("pages/plan.py", title="Plan", icon=":material/campaign:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
     st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
 ])

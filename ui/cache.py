@@ -100,3 +100,12 @@ def scores(bundle_fingerprint: str, _model: Model, fingerprint: str, _data: byte
 def recluster(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SegmentationResult:
     """A whole run with a saved bundle's settings (its id column included), as the CLI does."""
     return run(raw_table(fingerprint, _data, name), config)
+
+
+@st.cache_data(show_spinner="Training the sign-up model…", max_entries=_ENTRIES)
+def signup_model(fingerprint: str, _data: bytes, name: str, config: RunConfig,
+                 features: tuple[str, ...]):
+    from segmentation import signup
+
+    res = result(fingerprint, _data, name, config)
+    return signup.train(res, list(features), random_state=config.random_state)

@@ -40,6 +40,8 @@ BUNDLE_NOTE = "bundle.note"  # (kind, message) after opening a bundle: "success"
 # Compare runs: (fingerprint, bytes, name) of each uploaded file, or None before an upload.
 COMPARE_BUNDLE = "compare.bundle"  # the saved segmentation (bundle.json)
 COMPARE_EXPORT = "compare.export"  # next quarter's customer file
+PLAN_RESULTS = "plan.results"  # an A/B campaign's results file
+PLAN_NEWCOMERS = "plan.newcomers"  # new customers to give a segment from sign-up data
 
 _DEFAULTS = {
     ROLES: {},
@@ -57,6 +59,8 @@ _DEFAULTS = {
     DATA_ERROR: None,
     COMPARE_BUNDLE: None,
     COMPARE_EXPORT: None,
+    PLAN_RESULTS: None,
+    PLAN_NEWCOMERS: None,
 }
 _CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 
@@ -221,7 +225,7 @@ def apply_bundle(bundle) -> None:
 
 
 def keep_upload(key: str, data: bytes, name: str) -> None:
-    """Keep a file uploaded on the Compare runs page (``COMPARE_BUNDLE`` or ``COMPARE_EXPORT``)."""
+    """Keep a file uploaded on a page (``COMPARE_BUNDLE``, ``COMPARE_EXPORT``, ``PLAN_RESULTS``)."""
     st.session_state[key] = (fingerprint(data), data, name)
 
 

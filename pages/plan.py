@@ -1,0 +1,158 @@
+"""Plan: what each segment is worth, a test that proves segmentation pays, and new customers."""
+
+import json
+
+import streamlit as st
+
+from segmentation import SegmentationError, abtest, bandit, results, signup, value
+from segmentation.bundle import bundle_dict
+from segmentation.export import _json_default, safe_frame
+from ui import cache, flow, state
+
+st.title("Plan")
+st.caption("From segments to decisions: value per segment, an A/B test per segment with "
+           "randomised arms, the analysis of its results, and segments for new sign-ups.")
+result = flow.require_result()
+names = flow.names(result)
+
+st.subheader("Value per segment")
+c1, c2, c3 = st.columns(3)
+years = c1.number_input("Expected customer lifetime (years)", 0.5, 20.0, 3.0, 0.5,
+                        key="w.plan.years")
+retention = c2.number_input("Retention (share still buying)", 0.05, 1.0, 0.8, 0.05,
+                           key="w.plan.retention")
+budget = c3.number_input("Acquisition/retention budget cap (share of CLV)", 0.01, 1.0, 0.2,
+                         0.01, key="w.plan.budget")
+worth = value.segment_value(result, names, expected_years=years, retention=retention,
+                            budget_fraction=budget)
+st.dataframe(worth, hide_index=True, width="stretch")
+rates = value.response_rates(result, names)
+if rates is not None and len(rates):
+    st.markdown("**Campaign response per segment** (95% Wilson intervals)")
+    st.dataframe(rates, hide_index=True, width="stretch")
+
+st.subheader("A/B test per segment")
+c1, c2, c3, c4 = st.columns(4)
+lift = c1.number_input("Minimum detectable relative lift", 0.01, 2.0, 0.15, 0.01,
+                       key="w.plan.lift")
+alpha = c2.number_input("Significance level", 0.001, 0.2, 0.05, 0.005, key="w.plan.alpha")
+power = c3.number_input("Power", 0.5, 0.99, 0.8, 0.05, key="w.plan.power")
+correction = c4.selectbox("Correction across segments", ["holm", "bh", "none"],
+                          key="w.plan.correction",
+                          format_func={"holm": "Holm", "bh": "Benjamini–Hochberg",
+                                       "none": "None"}.get)
+sizes = {s: int(n) for s, n in enumerate(result.segmentation.sizes)}
+default_rate = float(rates["rate"].mean()) if rates is not None and len(rates) else 0.1
+baselines = {s: (float(rates.set_index("segment").loc[s, "rate"])
+                 if rates is not None and len(rates) and
+                 0 < rates.set_index("segment").loc[s, "rate"] < 1 else default_rate)
+             for s in sizes}
+try:
+    planned = abtest.plan_tests(sizes, baselines, relative_lift=lift, alpha=alpha, power=power,
+                                correction=correction)
+except SegmentationError as exc:
+    flow.stop_with(str(exc))
+st.dataframe(planned.assign(persona=planned["segment"].map(names)), hide_index=True,
+             width="stretch")
+st.caption("Rule of thumb: at least 100 customers per segment per arm; the exact figure is "
+           "the two-proportion power calculation beside it.")
+
+arms = abtest.assign_arms(result.segmentation.customer_ids.astype(str),
+                          result.segmentation.labels, random_state=result.config.random_state)
+arms = arms.assign(persona=arms["segment"].map(names))
+st.download_button("Download the randomised arms (CSV)",
+                   data=safe_frame(arms[["customer_id", "persona", "arm"]])
+                   .to_csv(index=False).encode("utf-8"),
+                   file_name="ab_arms.csv", mime="text/csv", icon=":material/download:")
+balance_vars = [v for v in (result.profiles.first("income"), result.profiles.first("total_spend"),
+                            result.profiles.first("recency")) if v]
+st.markdown("**Are the arms comparable?** Standardized mean difference per segment "
+            "(under 0.1 well balanced, under 0.2 acceptable).")
+st.dataframe(abtest.balance_table(arms, result.features.frame, columns=balance_vars),
+             hide_index=True, width="stretch")
+
+st.subheader("Campaign results")
+
+
+def _keep_results():
+    upload = st.session_state.get("w.plan.results")
+    if upload is not None:
+        state.keep_upload(state.PLAN_RESULTS, upload.getvalue(), upload.name)
+
+
+st.file_uploader("Results file (customer id, arm, clicked, converted)", type=["csv", "tsv"],
+                 key="w.plan.results", on_change=_keep_results)
+kept = state.kept_upload(state.PLAN_RESULTS)
+if kept is not None:
+    try:
+        outcome = results.read_results(kept[1])
+        analysis = results.analyse(outcome, arms, correction=correction)
+    except SegmentationError as exc:
+        st.error(str(exc))
+    else:
+        st.info(analysis.verdict)
+        st.dataframe(analysis.per_segment, hide_index=True, width="stretch")
+
+st.subheader("Bandit simulation")
+st.caption("A simulation with rates you state, not your data: how much traffic a "
+           "Thompson-sampling bandit would spend on the worse message against a fixed split.")
+c1, c2, c3 = st.columns(3)
+rate_a = c1.number_input("True rate of message A", 0.001, 0.999, 0.10, 0.01, key="w.plan.ra")
+rate_b = c2.number_input("True rate of message B", 0.001, 0.999, 0.12, 0.01, key="w.plan.rb")
+visitors = c3.number_input("Visitors", 100, 200_000, 10_000, 1000, key="w.plan.visitors")
+sim = bandit.simulate({"A": rate_a, "B": rate_b}, n_visitors=int(visitors),
+                      random_state=result.config.random_state)
+st.info(sim.summary)
+
+st.subheader("Segments for new customers")
+st.caption("Spend and purchases are what the segments are made of and are unknown at "
+           "sign-up, so they are left out by default.")
+candidates = signup.signup_candidates(result)
+chosen = st.multiselect("Known at sign-up", candidates, default=candidates,
+                        key="w.plan.signup",
+                        format_func=lambda n: result.features.variables[n].label
+                        if n in result.features.variables else n)
+if not chosen:
+    st.stop()
+fp, data, name = state.data()
+try:
+    model = cache.signup_model(fp, data, name, result.config, tuple(chosen))
+except SegmentationError as exc:
+    flow.stop_with(str(exc))
+(st.success if model.predicts else st.warning)(model.verdict)
+st.code("\n".join(model.rules), language=None)
+st.dataframe(model.confusion, width="stretch")
+st.caption("Cross-validated confusion matrix of the better model (rows: actual segment).")
+
+
+def _bundle_with_model() -> bytes:
+    data = signup.add_to_bundle(bundle_dict(result, flow_personas), model)
+    return json.dumps(data, indent=1, default=_json_default).encode("utf-8")
+
+
+flow_personas = flow.personas(result)
+st.download_button("Save the segmentation with this sign-up model (bundle.json)",
+                   data=_bundle_with_model, file_name="bundle.json", mime="application/json",
+                   icon=":material/download:")
+
+
+def _keep_newcomers():
+    upload = st.session_state.get("w.plan.newcomers")
+    if upload is not None:
+        state.keep_upload(state.PLAN_NEWCOMERS, upload.getvalue(), upload.name)
+
+
+st.file_uploader("Score a file of new customers", type=["csv", "tsv", "txt", "xlsx", "parquet"],
+                 key="w.plan.newcomers", on_change=_keep_newcomers)
+newcomers = state.kept_upload(state.PLAN_NEWCOMERS)
+if newcomers is not None:
+    try:
+        predicted = signup.predict_file(newcomers[1], model)
+    except SegmentationError as exc:
+        st.error(str(exc))
+    else:
+        st.dataframe(predicted, hide_index=True, width="stretch")
+        st.download_button("Download the predicted segments (CSV)",
+                           data=safe_frame(predicted).to_csv(index=False).encode("utf-8"),
+                           file_name="new_customers_segments.csv", mime="text/csv",
+                           icon=":material/download:")

@@ -1,0 +1,93 @@
+"""AppTest for the Plan page: every figure equals the engine's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from segmentation import abtest, bandit, results, signup, value
+
+
+def plan_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+@pytest.fixture(scope="module")
+def names(sample_result):
+    return {p.segment: p.name for p in sample_result.personas}
+
+
+@pytest.fixture(scope="module")
+def arms(sample_result, names):
+    seg = sample_result.segmentation
+    out = abtest.assign_arms(seg.customer_ids.astype(str), seg.labels,
+                             random_state=sample_result.config.random_state)
+    return out.assign(persona=out["segment"].map(names))
+
+
+def test_value_plan_bandit_and_signup_equal_the_engine(sample_result, names):
+    at = plan_page()
+    shown = frame_with(at, "clv")
+    expected = value.segment_value(sample_result, names)
+    np.testing.assert_allclose(shown["clv"], expected["clv"])
+    assert shown["persona"].tolist() == expected["persona"].tolist()
+
+    plan = frame_with(at, "needed_per_arm")
+    rates = value.response_rates(sample_result, names).set_index("segment")["rate"]
+    want = abtest.plan_tests({s: int(n) for s, n in enumerate(sample_result.segmentation.sizes)},
+                             {s: float(rates[s]) for s in rates.index})
+    assert plan["needed_per_arm"].tolist() == want["needed_per_arm"].tolist()
+
+    sim = bandit.simulate({"A": 0.10, "B": 0.12}, n_visitors=10_000,
+                          random_state=sample_result.config.random_state)
+    assert any(i.value == sim.summary for i in at.info)
+
+    model = signup.train(sample_result, signup.signup_candidates(sample_result),
+                         random_state=sample_result.config.random_state)
+    assert any(m.value == model.verdict for m in [*at.success, *at.warning])
+
+
+def test_campaign_results_are_analysed_per_segment(sample_result, arms):
+    rng = np.random.default_rng(0)
+    rate = np.where(arms["arm"] == "treatment", 0.2, 0.1)
+    outcome = pd.DataFrame({"customer_id": arms["customer_id"], "arm": arms["arm"],
+                            "clicked": (rng.random(len(arms)) < rate).astype(int),
+                            "converted": (rng.random(len(arms)) < rate / 2).astype(int)})
+    data = outcome.to_csv(index=False).encode()
+    at = plan_page()
+    at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
+    assert not at.exception
+    expected = results.analyse(results.read_results(data), arms)
+    assert any(i.value == expected.verdict for i in at.info)
+    assert "lifted" in expected.verdict
+
+
+def test_a_bad_results_file_shows_one_error():
+    at = plan_page()
+    at.file_uploader(key="w.plan.results").upload("results.csv", b"id,x\n1,2\n").run()
+    assert not at.exception
+    assert len(at.error) == 1
+
+
+def test_new_customers_are_given_a_segment(sample_result, sample_path):
+    fresh = pd.read_csv(sample_path, sep="\t", dtype=str).head(40)
+    data = fresh.to_csv(sep="\t", index=False).encode()
+    at = plan_page()
+    at.file_uploader(key="w.plan.newcomers").upload("new.tsv", data).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = frame_with(at, "probability")
+    model = signup.train(sample_result, signup.signup_candidates(sample_result),
+                         random_state=sample_result.config.random_state)
+    expected = signup.predict_file(data, model)
+    assert shown["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert shown["segment"].tolist() == expected["segment"].tolist()
