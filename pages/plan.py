@@ -6,7 +6,7 @@ import streamlit as st
 
 from segmentation import SegmentationError, abtest, bandit, results, signup, value
 from segmentation.bundle import bundle_dict
-from segmentation.export import _json_default, safe_frame
+from segmentation.export import json_default, safe_frame
 from ui import cache, flow, state
 
 st.title("Plan")
@@ -127,7 +127,7 @@ st.caption("Cross-validated confusion matrix of the better model (rows: actual s
 
 def _bundle_with_model() -> bytes:
     data = signup.add_to_bundle(bundle_dict(result, flow_personas), model)
-    return json.dumps(data, indent=1, default=_json_default).encode("utf-8")
+    return json.dumps(data, indent=1, default=json_default).encode("utf-8")
 
 
 flow_personas = flow.personas(result)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import SegmentationError
-from .export import _json_default, assignments_frame, model_dict, versions
+from .export import assignments_frame, json_default, model_dict, versions
 from .features import PrepConfig
 from .identity import PersonaRecord
 from .model import Model
@@ -97,7 +97,7 @@ def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...]) -> di
 
 def bundle_bytes(result: SegmentationResult, personas: tuple[Persona, ...]) -> bytes:
     return json.dumps(bundle_dict(result, personas), indent=1, allow_nan=False,
-                      default=_json_default).encode("utf-8")
+                      default=json_default).encode("utf-8")
 
 
 def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],

@@ -161,11 +161,12 @@ def _finite(x: float):
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, allow_nan=False, default=_json_default),
+    path.write_text(json.dumps(data, indent=2, allow_nan=False, default=json_default),
                     encoding="utf-8")
 
 
-def _json_default(value):
+def json_default(value):
+    """``json.dumps`` ``default=`` for numpy numbers and arrays."""
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
