@@ -25,7 +25,6 @@ shift.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -37,6 +36,7 @@ import pandas as pd
 
 from .errors import SegmentationError
 from .export import neutralise, safe_frame
+from .tables import read_text_table
 
 STABLE_RATE = 0.10
 HIGH_CHURN_RATE = 0.30
@@ -159,8 +159,7 @@ def read_assignments(source: bytes | str | Path, name: str | None = None) -> pd.
     >>> frame["customer_id"].tolist(), frame["segment"].tolist()
     (['007', '-5x'], [1, 0])
     """
-    data, name = _read_bytes(source, name)
-    frame = _parse(_decode(data, name), name)
+    frame, name = read_text_table(source, _FORMAT_HINT, name=name)
     frame.columns = [_restore(str(c).strip()) for c in frame.columns]
     frame = frame.map(_restore)
     if "status" in frame.columns:
@@ -168,46 +167,6 @@ def read_assignments(source: bytes | str | Path, name: str | None = None) -> pd.
         # in ``status``; only the segmented ones can migrate.
         frame = frame[frame["status"] == "segmented"].reset_index(drop=True)
     return validate_assignments(frame, name)
-
-
-def _read_bytes(source: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
-    if isinstance(source, bytes | bytearray):
-        return bytes(source), name or "upload"
-    path = Path(source)
-    try:
-        return path.read_bytes(), name or path.name
-    except OSError as exc:
-        raise SegmentationError(
-            f"Cannot open {str(path)!r} ({exc.strerror}): check the path and try again."
-        ) from None
-
-
-def _decode(data: bytes, name: str) -> str:
-    if not data.strip():
-        raise SegmentationError(f"{name} is empty: {_FORMAT_HINT}.")
-    # A NUL byte never occurs in a text CSV but always in Excel, Parquet or zip files.
-    if b"\x00" in data[:8192]:
-        raise SegmentationError(f"{name} is not a CSV file (it looks binary): {_FORMAT_HINT}.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Spreadsheets on some systems save in Latin-1; every byte decodes.
-        return data.decode("latin-1")
-
-
-def _parse(text: str, name: str) -> pd.DataFrame:
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    # The separator that splits the header most: comma as written by run, or
-    # semicolon / tab after a round trip through a spreadsheet.
-    sep = max((",", ";", "\t"), key=header.count)
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           skip_blank_lines=True)
-    except pd.errors.ParserError as exc:
-        raise SegmentationError(
-            f"{name} cannot be read as CSV ({str(exc).strip().splitlines()[-1]}): "
-            f"{_FORMAT_HINT}."
-        ) from None
 
 
 def _restore(value):

@@ -29,7 +29,6 @@ enter a segment or the stratified test; a note says how many there were.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from .errors import SegmentationError
 from .migration import _restore
+from .tables import read_text_table
 
 FIELDS = ("customer_id", "arm", "clicked", "converted")
 OUTCOMES = ("clicked", "converted")
@@ -157,8 +157,7 @@ def read_results(source: bytes | str | Path,
             f"columns= names unknown field(s) {', '.join(map(repr, unknown))}: use only "
             f"{', '.join(FIELDS)} as keys."
         )
-    data, name = _read_bytes(source)
-    frame = _parse(_decode(data, name), name)
+    frame, name = read_text_table(source, _FORMAT_HINT, default_name="the results file")
     frame.columns = [_restore(str(c).strip()) for c in frame.columns]
     frame = frame.map(_restore)
     wanted = {f: mapping.get(f, f) for f in FIELDS}
@@ -207,42 +206,6 @@ def read_results(source: bytes | str | Path,
 
 def _first(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0])
-
-
-def _read_bytes(source: bytes | str | Path) -> tuple[bytes, str]:
-    if isinstance(source, bytes | bytearray):
-        return bytes(source), "the results file"
-    path = Path(source)
-    try:
-        return path.read_bytes(), path.name
-    except OSError as exc:
-        raise SegmentationError(
-            f"Cannot open {str(path)!r} ({exc.strerror}): check the path and try again."
-        ) from None
-
-
-def _decode(data: bytes, name: str) -> str:
-    if not data.strip():
-        raise SegmentationError(f"{name} is empty: {_FORMAT_HINT}.")
-    if b"\x00" in data[:8192]:
-        raise SegmentationError(f"{name} is not a CSV file (it looks binary): {_FORMAT_HINT}.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _parse(text: str, name: str) -> pd.DataFrame:
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    sep = max((",", ";", "\t"), key=header.count)
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           skip_blank_lines=True)
-    except pd.errors.ParserError as exc:
-        raise SegmentationError(
-            f"{name} cannot be read as CSV ({str(exc).strip().splitlines()[-1]}): "
-            f"{_FORMAT_HINT}."
-        ) from None
 
 
 # --- statistics -----------------------------------------------------------------------------------
