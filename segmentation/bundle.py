@@ -112,8 +112,8 @@ def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
     return path
 
 
-def load_bundle(source: bytes | str | Path) -> Bundle:
-    """Read a bundle written by :func:`write_bundle` or downloaded from the app."""
+def read_bundle_json(source: bytes | str | Path) -> dict:
+    """A bundle file's JSON (from a path or bytes), refused unless it is a bundle."""
     if isinstance(source, str | Path):
         try:
             source = Path(source).read_bytes()
@@ -133,6 +133,12 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
             "This is not a segmentation bundle: open the bundle.json saved from the app or "
             "written by 'python -m segmentation run'."
         )
+    return data
+
+
+def load_bundle(source: bytes | str | Path) -> Bundle:
+    """Read a bundle written by :func:`write_bundle` or downloaded from the app."""
+    data = read_bundle_json(source)
     try:
         version = int(data.get("version"))
     except (TypeError, ValueError):

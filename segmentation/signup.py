@@ -21,7 +21,6 @@ under the optional key ``"signup"`` (see :func:`add_to_bundle`).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .bundle import read_bundle_json
 from .errors import SegmentationError
 from .roles import Role
 from .variables import age_from, catalogue, derive
@@ -526,26 +526,8 @@ def predict_file(source, bundle) -> pd.DataFrame:
 def _bundle_json(bundle) -> dict:
     if isinstance(bundle, dict):
         return bundle
-    if isinstance(bundle, str | Path):
-        try:
-            bundle = Path(bundle).read_bytes()
-        except OSError as exc:
-            raise SegmentationError(
-                f"Cannot open the bundle {str(bundle)!r} ({exc.strerror}): check the path."
-            ) from None
-    if isinstance(bundle, bytes | bytearray):
-        try:
-            data = json.loads(bytes(bundle).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise SegmentationError(
-                "This is not a segmentation bundle (not JSON): pass the bundle.json of a "
-                "segmentation."
-            ) from None
-        if not isinstance(data, dict):
-            raise SegmentationError(
-                "This is not a segmentation bundle: pass the bundle.json of a segmentation."
-            )
-        return data
+    if isinstance(bundle, str | Path | bytes | bytearray):
+        return read_bundle_json(bundle)
     signup = getattr(bundle, "signup", None)
     if isinstance(signup, SignupModel):
         return add_to_bundle({"format": "segmentation-bundle"}, signup)
