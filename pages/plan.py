@@ -2,12 +2,14 @@
 
 import json
 
+import pandas as pd
 import streamlit as st
 
 from segmentation import SegmentationError, abtest, bandit, results, signup, value
 from segmentation.bundle import bundle_dict
 from segmentation.export import json_default, safe_frame
-from ui import cache, flow, state
+from segmentation.tables import read_text_table
+from ui import cache, charts, flow, state
 
 st.title("Plan")
 st.caption("From segments to decisions: value per segment, an A/B test per segment with "
@@ -23,18 +25,58 @@ retention = c2.number_input("Retention (share still buying)", 0.05, 1.0, 0.8, 0.
                            key="w.plan.retention")
 budget = c3.number_input("Acquisition/retention budget cap (share of CLV)", 0.01, 1.0, 0.2,
                          0.01, key="w.plan.budget")
-worth = value.segment_value(result, names, expected_years=years, retention=retention,
-                            budget_fraction=budget)
-st.dataframe(worth, hide_index=True, width="stretch")
 rates = value.response_rates(result, names)
+observed = (rates.set_index("segment")["rate"] if rates is not None and len(rates)
+            else pd.Series(dtype=float))
+default_rate = float(observed.mean()) if len(observed) else 0.1
+overrides = st.session_state[state.PLAN_OVERRIDES]
+assumptions = pd.DataFrame([{
+    "segment": s, "persona": names[s],
+    "expected_years": overrides.get(s, {}).get("expected_years", years),
+    "retention": overrides.get(s, {}).get("retention", retention),
+    "budget_fraction": overrides.get(s, {}).get("budget_fraction", budget),
+    "baseline": overrides.get(s, {}).get(
+        "baseline", float(observed[s]) if s in observed and 0 < observed[s] < 1
+        else default_rate),
+} for s in sorted(names)])
+
+
+def _apply_overrides():
+    # Rows arrive by position; the table lists segments in order.
+    for row, change in state.pop_edits("plan").items():
+        segment = int(assumptions.loc[row, "segment"])
+        st.session_state[state.PLAN_OVERRIDES].setdefault(segment, {}).update(
+            {k: float(v) for k, v in change.items() if v is not None})
+
+
+if state.has_edits("plan"):  # edits set without the callback
+    _apply_overrides()
+    st.rerun()
+st.caption("Per segment, edit the assumptions below (defaults from the fields above and, "
+           "for the test baseline, the segment's observed response rate).")
+st.data_editor(assumptions, key=state.editor_key("plan"), on_change=_apply_overrides,
+               hide_index=True, width="stretch", disabled=["segment", "persona"],
+               column_config={"expected_years": "Expected years", "retention": "Retention",
+                              "budget_fraction": "Budget share of CLV",
+                              "baseline": "Test baseline rate"})
+per_segment = {int(r.segment): {"expected_years": r.expected_years, "retention": r.retention,
+                                "budget_fraction": r.budget_fraction}
+               for r in assumptions.itertuples()}
+try:
+    worth = value.segment_value(result, names, per_segment=per_segment)
+except SegmentationError as exc:
+    flow.stop_with(str(exc))
+st.dataframe(worth, hide_index=True, width="stretch")
+st.plotly_chart(charts.value_chart(worth, charts.persona_colors(names)), width="stretch")
 if rates is not None and len(rates):
     st.markdown("**Campaign response per segment** (95% Wilson intervals)")
     st.dataframe(rates, hide_index=True, width="stretch")
 
 st.subheader("A/B test per segment")
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4, c5 = st.columns(5)
 lift = c1.number_input("Minimum detectable relative lift", 0.01, 2.0, 0.15, 0.01,
                        key="w.plan.lift")
+split = c5.number_input("Share in the treatment arm", 0.1, 0.9, 0.5, 0.05, key="w.plan.split")
 alpha = c2.number_input("Significance level", 0.001, 0.2, 0.05, 0.005, key="w.plan.alpha")
 power = c3.number_input("Power", 0.5, 0.99, 0.8, 0.05, key="w.plan.power")
 correction = c4.selectbox("Correction across segments", ["holm", "bh", "none"],
@@ -42,14 +84,10 @@ correction = c4.selectbox("Correction across segments", ["holm", "bh", "none"],
                           format_func={"holm": "Holm", "bh": "Benjamini–Hochberg",
                                        "none": "None"}.get)
 sizes = {s: int(n) for s, n in enumerate(result.segmentation.sizes)}
-default_rate = float(rates["rate"].mean()) if rates is not None and len(rates) else 0.1
-baselines = {s: (float(rates.set_index("segment").loc[s, "rate"])
-                 if rates is not None and len(rates) and
-                 0 < rates.set_index("segment").loc[s, "rate"] < 1 else default_rate)
-             for s in sizes}
+baselines = dict(zip(assumptions["segment"], assumptions["baseline"], strict=True))
 try:
     planned = abtest.plan_tests(sizes, baselines, relative_lift=lift, alpha=alpha, power=power,
-                                correction=correction)
+                                correction=correction, split=split)
 except SegmentationError as exc:
     flow.stop_with(str(exc))
 st.dataframe(planned.assign(persona=planned["segment"].map(names)), hide_index=True,
@@ -58,7 +96,8 @@ st.caption("Rule of thumb: at least 100 customers per segment per arm; the exact
            "the two-proportion power calculation beside it.")
 
 arms = abtest.assign_arms(result.segmentation.customer_ids.astype(str),
-                          result.segmentation.labels, random_state=result.config.random_state)
+                          result.segmentation.labels, split=split,
+                          random_state=result.config.random_state)
 arms = arms.assign(persona=arms["segment"].map(names))
 st.download_button("Download the randomised arms (CSV)",
                    data=safe_frame(arms[["customer_id", "persona", "arm"]])
@@ -85,13 +124,30 @@ st.file_uploader("Results file (customer id, arm, clicked, converted)", type=["c
 kept = state.kept_upload(state.PLAN_RESULTS)
 if kept is not None:
     try:
-        outcome = results.read_results(kept[1])
-        analysis = results.analyse(outcome, arms, correction=correction)
+        header = list(read_text_table(kept[1], "a results CSV")[0].columns)
     except SegmentationError as exc:
+        header = []
         st.error(str(exc))
-    else:
-        st.info(analysis.verdict)
-        st.dataframe(analysis.per_segment, hide_index=True, width="stretch")
+    mapping = {}
+    if header:
+        cols = st.columns(4)
+        for col, field in zip(cols, ("customer_id", "arm", "clicked", "converted"),
+                              strict=True):
+            guess = header.index(field) if field in header else min(
+                len(header) - 1, ("customer_id", "arm", "clicked", "converted").index(field))
+            mapping[field] = col.selectbox(f"Column for {field}", header, index=guess,
+                                           key=f"w.plan.map.{field}")
+        try:
+            outcome = results.read_results(kept[1], columns=mapping)
+            analysis = results.analyse(outcome, arms, correction=correction)
+        except SegmentationError as exc:
+            st.error(str(exc))
+        else:
+            st.info(analysis.verdict)
+            st.plotly_chart(charts.forest_chart(analysis.per_segment,
+                                                charts.persona_colors(names),
+                                                analysis.overall), width="stretch")
+            st.dataframe(analysis.per_segment, hide_index=True, width="stretch")
 
 st.subheader("Bandit simulation")
 st.caption("A simulation with rates you state, not your data: how much traffic a "
@@ -103,6 +159,7 @@ visitors = c3.number_input("Visitors", 100, 200_000, 10_000, 1000, key="w.plan.v
 sim = bandit.simulate({"A": rate_a, "B": rate_b}, n_visitors=int(visitors),
                       random_state=result.config.random_state)
 st.info(sim.summary)
+st.plotly_chart(charts.bandit_chart(sim.traffic), width="stretch")
 
 st.subheader("Segments for new customers")
 st.caption("Spend and purchases are what the segments are made of and are unknown at "

@@ -465,3 +465,27 @@ def test_distribution_chart_has_one_violin_per_persona_in_segment_order(result, 
     # Each violin scales on its own, so a spread-out persona is not drawn as a line.
     assert len({t.scalegroup for t in fig.data}) == len(names)
     assert fig.layout.yaxis.title.text == "Income"
+
+
+def test_value_forest_and_bandit_charts_show_the_engines_numbers(result, names, colors):
+    from segmentation import bandit, value
+
+    worth = value.segment_value(result, names)
+    fig = charts.value_chart(worth, colors)
+    ordered = worth.sort_values("segment")
+    np.testing.assert_allclose(fig.data[0].y, ordered["clv"])
+    np.testing.assert_allclose(fig.data[1].y, ordered["clv"] * ordered["customers"])
+    per_segment = pd.DataFrame({"segment": [0, 1], "persona": [names[0], names[1]],
+                                "rel_lift": [0.2, -0.1], "rel_lift_low": [0.05, -0.3],
+                                "rel_lift_high": [0.4, 0.1]})
+    fig = charts.forest_chart(per_segment, colors, {"rel_lift": 0.1, "rel_lift_low": 0.0,
+                                                    "rel_lift_high": 0.2})
+    point = fig.data[0]
+    np.testing.assert_allclose(point.x, [20, -10, 10])
+    np.testing.assert_allclose(point.error_x.array, [20, 20, 10])
+    np.testing.assert_allclose(point.error_x.arrayminus, [15, 20, 10])
+    assert list(point.y)[-1] == "All customers"
+    sim = bandit.simulate({"A": 0.05, "B": 0.1}, n_visitors=2000)
+    fig = charts.bandit_chart(sim.traffic)
+    np.testing.assert_allclose(fig.data[0].y, sim.traffic["bandit_share_worse"] * 100)
+    np.testing.assert_allclose(fig.data[1].y, sim.traffic["split_share_worse"] * 100)

@@ -91,3 +91,57 @@ def test_new_customers_are_given_a_segment(sample_result, sample_path):
     expected = signup.predict_file(data, model)
     assert shown["customer_id"].tolist() == expected["customer_id"].tolist()
     assert shown["segment"].tolist() == expected["segment"].tolist()
+
+
+def test_per_segment_assumptions_change_that_segment_only(sample_result, names):
+    at = plan_page()
+    at.session_state["w.plan.0"] = {"edited_rows": {0: {"retention": 0.5},
+                                                    1: {"baseline": 0.3}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["plan.overrides"] == {0: {"retention": 0.5}, 1: {"baseline": 0.3}}
+    shown = frame_with(at, "clv")
+    defaults = {"expected_years": 3.0, "retention": 0.8, "budget_fraction": 0.2}
+    per_segment = {s: dict(defaults) for s in names}
+    per_segment[0]["retention"] = 0.5
+    expected = value.segment_value(sample_result, names, per_segment=per_segment)
+    np.testing.assert_allclose(shown["clv"], expected["clv"])
+    plan = frame_with(at, "needed_per_arm")
+    rates = value.response_rates(sample_result, names).set_index("segment")["rate"]
+    baselines = {s: float(rates[s]) for s in rates.index} | {1: 0.3}
+    sizes = {s: int(n) for s, n in enumerate(sample_result.segmentation.sizes)}
+    expected_plan = abtest.plan_tests(sizes, baselines)  # the page's defaults: +15%, Holm
+    assert plan["baseline"].tolist() == pytest.approx(expected_plan["baseline"].tolist())
+    assert plan["needed_per_arm"].tolist() == expected_plan["needed_per_arm"].tolist()
+
+
+def test_results_columns_can_be_mapped_and_the_forest_plot_shows_each_segment(arms, names):
+    rng = np.random.default_rng(1)
+    rate = np.where(arms["arm"] == "treatment", 0.2, 0.1)
+    outcome = pd.DataFrame({"client": arms["customer_id"],
+                            "group": arms["arm"].map({"control": "A", "treatment": "B"}),
+                            "click": (rng.random(len(arms)) < rate).astype(int),
+                            "sale": (rng.random(len(arms)) < rate / 2).astype(int)})
+    data = outcome.to_csv(index=False).encode()
+    at = plan_page()
+    at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
+    for field, column in (("customer_id", "client"), ("arm", "group"), ("clicked", "click"),
+                          ("converted", "sale")):
+        at.selectbox(key=f"w.plan.map.{field}").set_value(column)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    mapping = {"customer_id": "client", "arm": "group", "clicked": "click", "converted": "sale"}
+    expected = results.analyse(results.read_results(data, columns=mapping), arms)
+    assert any(i.value == expected.verdict for i in at.info)
+    forest = [c for c in at.get("plotly_chart") if "Lift per segment" in c.proto.spec]
+    assert len(forest) == 1
+
+
+def test_a_chosen_split_reaches_the_plan_and_the_arms(sample_result):
+    at = plan_page()
+    at.number_input(key="w.plan.split").set_value(0.3).run()
+    assert not at.exception
+    plan = frame_with(at, "available_per_arm")
+    sizes = sample_result.segmentation.sizes
+    assert plan["available_per_arm"].tolist() == [int(np.floor(n * 0.3)) for n in sizes]

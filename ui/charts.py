@@ -478,3 +478,73 @@ def drift_chart(frame: pd.DataFrame, top: int = 12) -> go.Figure:
     fig.update_xaxes(tickangle=-30)
     return _finish(fig, "Profile drift: how far each matched persona moved, in standard "
                         "deviations from the average customer")
+
+
+def value_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Value per customer (CLV) and total value per segment, side by side.
+
+    ``frame`` is :func:`segmentation.value.segment_value`'s table (segment,
+    persona, customers, clv).
+    """
+    personas = _personas(frame)
+    rows = frame.set_index("segment").loc[personas["segment"]]
+    bar_colors = [_color_of(colors, p, s) for p, s in zip(
+        personas["persona"], personas["segment"], strict=True)]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Lifetime value per customer",
+                                                        "Total lifetime value of the segment"])
+    for col, values, fmt in ((1, rows["clv"], ",.0f"),
+                             (2, rows["clv"] * rows["customers"], ",.0f")):
+        fig.add_trace(go.Bar(x=personas["label"], y=values, marker_color=bar_colors,
+                             showlegend=False,
+                             hovertemplate=f"%{{x}}<br>%{{y:{fmt}}}<extra></extra>"),
+                      row=1, col=col)
+    return _finish(fig, "Value per segment")
+
+
+def forest_chart(frame: pd.DataFrame, colors: dict[str, str],
+                 overall: dict | None = None) -> go.Figure:
+    """Relative lift per segment with its confidence interval (a forest plot).
+
+    ``frame`` is :class:`segmentation.results.Analysis`'s ``per_segment``
+    (segment, persona, rel_lift, rel_lift_low, rel_lift_high); ``overall``
+    adds an "All customers" row from ``Analysis.overall``.
+    """
+    personas = _personas(frame)
+    rows = frame.set_index("segment").loc[personas["segment"]]
+    labels = list(personas["label"])
+    lift, low, high = (list(rows[c] * 100) for c in ("rel_lift", "rel_lift_low",
+                                                      "rel_lift_high"))
+    marker = [_color_of(colors, p, s) for p, s in zip(
+        personas["persona"], personas["segment"], strict=True)]
+    if overall is not None:
+        labels.append("All customers")
+        lift.append(overall["rel_lift"] * 100)
+        low.append(overall["rel_lift_low"] * 100)
+        high.append(overall["rel_lift_high"] * 100)
+        marker.append(LINE_COLOR)
+    fig = go.Figure(go.Scatter(
+        x=lift, y=labels, mode="markers", marker={"size": 12, "color": marker},
+        error_x={"type": "data", "symmetric": False,
+                 "array": [h - m for h, m in zip(high, lift, strict=True)],
+                 "arrayminus": [m - lo for m, lo in zip(lift, low, strict=True)]},
+        hovertemplate="%{y}<br>lift %{x:.1f}%<extra></extra>", showlegend=False))
+    fig.add_vline(x=0, line_dash="dash", line_color=REFERENCE_COLOR)
+    fig.update_xaxes(title_text="Relative lift of the segment message, % (95% CI)")
+    fig.update_yaxes(autorange="reversed")
+    return _finish(fig, "Lift per segment")
+
+
+def bandit_chart(traffic: pd.DataFrame) -> go.Figure:
+    """Running share of visitors sent to the worse variant: bandit against a fixed split.
+
+    ``traffic`` is :class:`segmentation.bandit.Simulation`'s ``traffic``.
+    """
+    fig = go.Figure()
+    for column, name in (("bandit_share_worse", "Thompson-sampling bandit"),
+                         ("split_share_worse", "Fixed 50/50 split")):
+        fig.add_trace(go.Scatter(x=traffic["visitor"], y=traffic[column] * 100, name=name,
+                                 mode="lines",
+                                 hovertemplate="visitor %{x}<br>%{y:.1f}%<extra></extra>"))
+    fig.update_xaxes(title_text="Visitors so far")
+    fig.update_yaxes(title_text="Share sent to the worse variant, %")
+    return _finish(fig, "Simulation: traffic spent on the worse variant")

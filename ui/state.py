@@ -42,6 +42,7 @@ COMPARE_BUNDLE = "compare.bundle"  # the saved segmentation (bundle.json)
 COMPARE_EXPORT = "compare.export"  # next quarter's customer file
 PLAN_RESULTS = "plan.results"  # an A/B campaign's results file
 PLAN_NEWCOMERS = "plan.newcomers"  # new customers to give a segment from sign-up data
+PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on the Plan page
 
 _DEFAULTS = {
     ROLES: {},
@@ -61,6 +62,7 @@ _DEFAULTS = {
     COMPARE_EXPORT: None,
     PLAN_RESULTS: None,
     PLAN_NEWCOMERS: None,
+    PLAN_OVERRIDES: {},
 }
 _CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 
