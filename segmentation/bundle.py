@@ -57,6 +57,7 @@ def config_from_dict(data: dict) -> RunConfig:
     prep["features"] = tuple(prep["features"]) if prep.get("features") is not None else None
     prep["weights"] = tuple((str(f), float(w)) for f, w in prep.get("weights", ()))
     prep["composites"] = tuple((str(a), str(b)) for a, b in prep.get("composites", ()))
+    prep["labels"] = tuple((str(c), str(v)) for c, v in prep.get("labels", ()))
     data["roles"] = tuple((str(c), str(r)) for c, r in data.get("roles", ()))
     return RunConfig(prep=PrepConfig(**prep), **data)
 

@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--features", help="comma-separated clustering variables (default: a "
                                         "standard set)")
     run.add_argument("--id-column", help="the customer id column (default: detected)")
+    run.add_argument("--roles", metavar="ROLES",
+                     help="corrections to the detected column kinds and roles: a JSON file "
+                          "{\"column\": \"role\"} or \"Channel=category,Fresh=money\" (see "
+                          "'inspect' for each column's detected kind and role)")
+    run.add_argument("--labels", metavar="LABELS",
+                     help="display names for columns, used in persona names: a JSON file or "
+                          "\"Fresh=Fresh food,Milk=Dairy\"")
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--n-init", type=int, default=10, help="k-means++ restarts per K")
     run.add_argument("--scaling", choices=SCALINGS, default="zscore")
@@ -45,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", action="store_true",
                      help="also write report.html: every table and chart of the run in one "
                           "interactive page that opens offline")
+
+    inspect = sub.add_parser(
+        "inspect", help="show what each column means: its kind, role and the reason")
+    inspect.add_argument("input", help="CSV/TSV, Excel (.xlsx) or Parquet customer file")
+    inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    inspect.add_argument("--roles", metavar="ROLES", help="corrections, as for 'run'")
 
     score = sub.add_parser("score", help="assign new customers to saved segments")
     score.add_argument("input", help="customer file with the same columns as the model's")
@@ -93,9 +106,10 @@ def _run(args) -> int:
         if args.features else None
     config = RunConfig(
         prep=PrepConfig(features=features, missing=args.missing, outliers=args.outliers,
-                        scaling=args.scaling),
+                        scaling=args.scaling,
+                        labels=tuple(parse_mapping(args.labels, "--labels").items())),
         k=k, k_min=args.k_min, k_max=args.k_max, random_state=args.seed, n_init=args.n_init,
-        id_column=args.id_column,
+        id_column=args.id_column, roles=tuple(parse_mapping(args.roles, "--roles").items()),
     )
     previous = load_bundle(args.previous) if args.previous else None
     result = run(args.input, config)
@@ -127,6 +141,65 @@ def _run(args) -> int:
     return 0
 
 
+def parse_mapping(text: str | None, option: str) -> dict[str, str]:
+    """``"a=x,b=y"`` or the path of a JSON object file → ``{"a": "x", "b": "y"}``."""
+    import json
+
+    if not text:
+        return {}
+    path = Path(text)
+    if text.strip().endswith(".json") or (path.suffix and path.exists()):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SegmentationError(
+                f"Cannot open the {option} file {text!r} ({exc.strerror}): check the path."
+            ) from None
+        except ValueError:
+            raise SegmentationError(
+                f"The {option} file {text!r} is not JSON: write it as "
+                '{"column": "value", ...}.') from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise SegmentationError(
+                f"The {option} file {text!r} is not one JSON object of column names to "
+                'text: write it as {"column": "value", ...}.')
+        return {str(k): v for k, v in data.items()}
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        column, eq, value = part.partition("=")
+        if not eq or not column.strip() or not value.strip():
+            raise SegmentationError(
+                f"{option} {part.strip()!r} is not column=value: write e.g. "
+                f"{option} \"Channel=category,Fresh=money\".")
+        out[column.strip()] = value.strip()
+    return out
+
+
+def _inspect(args) -> int:
+    import json
+
+    from .dataset import load_dataset
+    from .io import read_table
+
+    raw = read_table(args.input)
+    dataset = load_dataset(raw, roles=parse_mapping(args.roles, "--roles"))
+    rows = [{"column": c, "kind": m.kind, "role": m.role, "reason": m.reason}
+            for c, m in dataset.meanings.items()]
+    if args.json:
+        print(json.dumps({"file": raw.name, "rows": raw.rows_read,
+                          "customers": dataset.n_customers, "columns": rows}, indent=2))
+        return 0
+    width = max(len(r["column"]) for r in rows)
+    print(f"{raw.name}: {raw.rows_read:,} rows, {dataset.n_customers:,} customers, "
+          f"{len(rows)} columns")
+    print(f"{'column':<{width}}  {'kind':<10}  {'role':<18}  reason")
+    for r in rows:
+        print(f"{r['column']:<{width}}  {r['kind']:<10}  {r['role']:<18}  {r['reason']}")
+    return 0
+
+
 def _score(args) -> int:
     from .export import write_scores
     from .model import load_model, score
@@ -136,6 +209,8 @@ def _score(args) -> int:
     dropped = ", ".join(f"{n} {why}" for why, n in scores.dropped.items()) or "none"
     print(f"{scores.rows_read} rows read, {len(scores.assignments)} assigned; dropped: "
           f"{dropped}. Wrote {path}")
+    for warning in scores.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -166,7 +241,7 @@ def _predict(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"run": _run, "score": _score, "compare": _compare,
+        return {"run": _run, "score": _score, "compare": _compare, "inspect": _inspect,
                 "predict": _predict}[args.command](args)
     except SegmentationError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -43,6 +43,11 @@ NEARLY_AS_GOOD_RATIO = 2 / 3
 # Split-half agreement (adjusted Rand index) below which a K's segments are
 # said not to replicate, and so are not recommended.
 REPLICATES = 0.60
+# A K is never recommended when a segment would be too small to act on (a
+# campaign for 0.5% of customers cannot be tested or staffed) or when one
+# segment holds nearly everyone (then there are no segments, only outliers).
+MIN_ACTIONABLE_SHARE = 0.03
+MAX_DOMINANT_SHARE = 0.85
 
 
 @dataclass(frozen=True)
@@ -399,6 +404,21 @@ def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
     if m.empty:
         k = int(metrics["k"].iloc[0])
         return k, f"K = {k} is the only option that could be measured."
+    guard_notes = []
+    if "max_share" in m:
+        unusable = m[(m["min_share"] < MIN_ACTIONABLE_SHARE) | (m["max_share"] > MAX_DOMINANT_SHARE)]
+        for k_bad, row in unusable.iterrows():
+            if row["min_share"] < MIN_ACTIONABLE_SHARE:
+                guard_notes.append(f"K = {k_bad} was passed over: one segment holds "
+                                   f"{row['min_share']:.1%} of customers")
+            else:
+                guard_notes.append(f"K = {k_bad} was passed over: one segment holds "
+                                   f"{row['max_share']:.0%} of customers")
+        if len(unusable) < len(m):
+            m = m.drop(index=unusable.index)
+        else:
+            guard_notes.append("every K leaves a segment under 3% or one over 85% of customers, "
+                               "so the segments are not actionable as they stand")
     unstable_note = None
     if "stability" in m:
         replicating = m[m["stability"] >= REPLICATES]
@@ -457,6 +477,7 @@ def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
         parts.append(f"its split-half agreement is {m.loc[k, 'stability']:.2f}")
     if unstable_note:
         parts.append(unstable_note)
+    parts.extend(guard_notes)
     return k, "; ".join(parts) + "."
 
 

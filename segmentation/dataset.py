@@ -9,11 +9,27 @@ import pandas as pd
 
 from .errors import SegmentationError
 from .io import RawTable, to_number
-from .roles import NUMERIC_ROLES, Role, detect_roles, parse_dates
+from .roles import (
+    BINARY_ROLES,
+    CATEGORY_ROLES,
+    NUMERIC_ROLES,
+    ColumnMeaning,
+    Kind,
+    Role,
+    describe_columns,
+    kind_of,
+    parse_dates,
+    parse_role,
+    sentinel_of,
+    to_binary,
+)
 
 REASON_MALFORMED = "malformed line (wrong number of fields)"
 REASON_DUPLICATE_ID = "duplicate customer id (first kept)"
 REASON_MISSING_ID = "missing customer id"
+# A file whose ids repeat on more than this share of its rows, and that has a
+# date and an amount, is a log of orders, not a table of customers.
+LOG_DUPLICATE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -51,10 +67,16 @@ class Dataset:
     excluded_columns: dict[str, str] = field(default_factory=dict)
     unparseable: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    meanings: dict[str, ColumnMeaning] = field(default_factory=dict)
+    sentinels: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_customers(self) -> int:
         return len(self.frame)
+
+    def kind(self, column: str) -> str:
+        """The kind of a column of the input (see :class:`segmentation.roles.Kind`)."""
+        return kind_of(self.roles[column])
 
 
 def load_dataset(
@@ -84,18 +106,27 @@ def load_dataset(
         For an unknown column or role, or a table with no numeric column.
     """
     frame = raw.frame
-    detected = detect_roles(frame, raw.decimal)
-    for col, role in (roles or {}).items():
+    meanings = describe_columns(frame, raw.decimal)
+    detected = {col: m.role for col, m in meanings.items()}
+    given = dict(roles or {})
+    for col, role in given.items():
         if col not in detected:
             raise SegmentationError(
                 f"The role given for column {col!r} names no column of the file: "
                 f"use one of {_names(frame.columns)}."
             )
-        if role not in set(Role):
+        try:
+            detected[col] = parse_role(role)
+        except ValueError:
             raise SegmentationError(
-                f"{role!r} is not a column role: use one of {_names(r.value for r in Role)}."
-            )
-        detected[col] = str(Role(role))
+                f"{role!r} is not a column kind or role: use a kind ("
+                + ", ".join(k.value for k in Kind) + ") or a role ("
+                + ", ".join(r.value for r in Role if r.value not in {k.value for k in Kind})
+                + ")."
+            ) from None
+        if detected[col] != meanings[col].role:
+            meanings[col] = ColumnMeaning(col, detected[col], kind_of(detected[col]),
+                                          "set by the user", meanings[col].sentinel)
     if id_column is not None:
         if id_column not in detected:
             raise SegmentationError(
@@ -123,21 +154,42 @@ def load_dataset(
         dropped[REASON_DUPLICATE_ID] = int(duplicated.sum())
     keep = keep & ~duplicated
 
-    typed, excluded, unparseable = {}, {}, {}
+    _refuse_order_log(raw, detected, id_column, ids)
+    typed, excluded, unparseable, sentinels = {}, {}, {}, {}
     for col, role in detected.items():
         if role == Role.ID and col == id_column:
             continue
         series = frame[col]
+        if role == Role.SENTINEL:
+            code = meanings[col].sentinel
+            code = code if code is not None else sentinel_of(series, raw.decimal)
+            if code is None:  # set by the user on a column with no code: a plain measure
+                detected[col] = Role.OTHER_NUMERIC.value
+                role = detected[col]
+            else:
+                sentinels[col] = float(code)
         if role in NUMERIC_ROLES:
             numbers = to_number(series, raw.decimal)
             bad = int((numbers.isna() & series.notna()).sum())
             if bad:
                 unparseable[col] = bad
             typed[col] = numbers
-        elif role == Role.SIGNUP_DATE:
+        elif role in BINARY_ROLES or role == Role.LEAK and _is_binary(series):
+            values = to_binary(series)
+            if values.notna().sum() < series.notna().sum() * 0.95:  # not yes/no after all
+                values = to_number(series, raw.decimal)
+            bad = int((values.isna() & series.notna()).sum())
+            if bad:
+                unparseable[col] = bad
+            typed[col] = values
+        elif role == Role.LEAK:
+            numbers = to_number(series, raw.decimal)
+            typed[col] = (numbers if numbers.notna().sum() >= series.notna().sum() * 0.95
+                          else _as_text(series))
+        elif role in {Role.SIGNUP_DATE, Role.DATE}:
             typed[col] = parse_dates(series)
-        elif role in {Role.EDUCATION, Role.MARITAL_STATUS, Role.CATEGORY}:
-            typed[col] = series.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        elif role in CATEGORY_ROLES:
+            typed[col] = _as_text(series)
         else:
             excluded[col] = {
                 Role.ID: "another id column",
@@ -145,10 +197,10 @@ def load_dataset(
                 Role.TEXT: "free text",
                 Role.IGNORE: "ignored",
             }.get(Role(role), "not used")
-    if not any(detected[c] in NUMERIC_ROLES for c in typed):
+    if not any(detected[c] in NUMERIC_ROLES | BINARY_ROLES for c in typed):
         raise SegmentationError(
-            f"{raw.name} has no numeric column to segment on: check the delimiter, "
-            "or upload an export with income, spend or purchase counts."
+            f"{raw.name} has no numeric column to segment on (no amounts, counts or yes/no "
+            "flags): check the delimiter, or upload an export with one row per customer."
         )
     out = pd.DataFrame(typed).loc[keep]
     out.index = pd.Index(ids[keep].to_numpy(), name="customer_id", dtype=object)
@@ -164,7 +216,44 @@ def load_dataset(
         excluded_columns=excluded,
         unparseable=unparseable,
         notes=tuple(notes),
+        meanings=meanings,
+        sentinels=sentinels,
     )
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Category values as text; whole numbers read as numbers lose their ".0"."""
+    def text(value):
+        if pd.isna(value):
+            return value
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            return str(int(value))
+        return str(value)
+
+    return series.map(text).astype(object)
+
+
+def _is_binary(series: pd.Series) -> bool:
+    present = series.dropna()
+    return bool(len(present)) and to_binary(present).notna().all()
+
+
+def _refuse_order_log(raw: RawTable, roles: dict[str, str], id_column: str | None,
+                      ids: pd.Series) -> None:
+    """One clear sentence for a file of order lines, which this table reader cannot segment."""
+    if id_column is None or len(ids) < 20:
+        return
+    present = ids.dropna()
+    repeated = 1 - present.nunique() / max(len(present), 1)
+    has_date = any(kind_of(r) == Kind.DATE for r in roles.values())
+    has_amount = any(kind_of(r) in {Kind.MONEY, Kind.MEASURE} for r in roles.values())
+    if repeated > LOG_DUPLICATE_SHARE and has_date and has_amount:
+        raise SegmentationError(
+            f"{raw.name} looks like a log of orders ({len(present):,} rows for "
+            f"{present.nunique():,} customer ids in {id_column!r}, with dates and amounts), not "
+            "one row per customer: total it per customer first (orders, spend, first and last "
+            "date) and upload that table."
+        )
 
 
 def id_text(value) -> str | float:

@@ -65,7 +65,11 @@ def profiles_frame(result: SegmentationResult) -> pd.DataFrame:
     table = result.profiles.table()
     names = {p.segment: p.name for p in result.personas}
     table.insert(1, "persona", table["segment"].map(names))
-    return table
+    claims = {p.segment: "; ".join(c.text for c in p.claims) for p in result.personas}
+    table.insert(2, "name_claims", table["segment"].map(claims))
+    # A figure the file cannot give (revenue share without spend columns) is left out,
+    # not written as an empty column.
+    return table.dropna(axis=1, how="all")
 
 
 def summary_dict(result: SegmentationResult) -> dict:
@@ -80,12 +84,17 @@ def summary_dict(result: SegmentationResult) -> dict:
         "rows_dropped": dict(report.dropped),
         "malformed_lines": list(result.dataset.malformed_lines[:100]),
         "id_column": result.dataset.id_column,
+        "columns": [{"column": c, "kind": m.kind, "role": m.role, "reason": m.reason}
+                    for c, m in result.dataset.meanings.items()],
         "excluded_columns": result.dataset.excluded_columns,
         "missing_values": report.missing,
         "imputed": report.imputed,
         "outliers": {"policy": report.outlier_policy, "flagged": report.outliers},
         "features": list(result.features.features),
         "scaling": result.features.preparation.scaling,
+        "log_scaled": list(result.features.preparation.log_features),
+        "left_out_of_default": list(report.spiky),
+        "suggestions": list(report.suggestions),
         "metrics": metrics,
         "silhouette_sample_size": result.sweep.silhouette_sample_size,
         "recommended_k": result.sweep.recommended_k,
@@ -94,7 +103,8 @@ def summary_dict(result: SegmentationResult) -> dict:
         "silhouette": _finite(seg.silhouette),
         "segments": [
             {"segment": p.segment, "persona": p.name,
-             "size": int(seg.sizes[p.segment]), "share": float(seg.shares[p.segment])}
+             "size": int(seg.sizes[p.segment]), "share": float(seg.shares[p.segment]),
+             "claims": [c.to_dict() for c in p.claims]}
             for p in result.personas
         ],
         "warnings": list(result.warnings),

@@ -18,12 +18,19 @@ from .dataset import Dataset
 from .errors import SegmentationError
 from .roles import Role
 from .variables import (
+    BINARY_KINDS,
+    CATEGORY_KINDS,
+    LOGGABLE_KINDS,
+    OTHER_LEVEL,
     Variable,
     age_from,
     catalogue,
     default_features,
     derive,
+    levels_of,
+    spiky,
     tenure_end_of,
+    with_levels,
 )
 
 MISSING_POLICIES = ("impute", "drop")
@@ -32,8 +39,23 @@ SCALINGS = ("zscore", "robust", "log")
 SCALING_LABELS = {
     "zscore": "z-score (mean 0, sd 1)",
     "robust": "robust (median 0, IQR 1)",
-    "log": "log1p for spend, then z-score",
+    "log": "log for amounts, counts and durations, then z-score",
 }
+# A chosen amount or count this skewed gets log scaling suggested: its few
+# largest values would otherwise decide the segments.
+SKEW_SUGGESTS_LOG = 2.0
+# A category's levels: the most common ones, at most this many, each held by
+# at least MIN_LEVEL_SHARE of customers; the rest are pooled as "(other)".
+MAX_LEVELS = 12
+MIN_LEVEL_SHARE = 0.01
+# Scale of the 0/1 columns in the clustering space. One level indicator per
+# category value, left as 0/1: two customers in different levels differ by 1
+# on two columns, a squared distance of 2, which is the expected squared
+# distance between two customers on one z-scored number. So a category
+# weighs like one numeric variable, however many levels it has, and a yes/no
+# flag (one column) is scaled by sqrt(2) to weigh the same.
+LEVEL_SCALE = 1.0
+FLAG_SCALE = 1 / np.sqrt(2)
 CORRELATION_THRESHOLD = 0.75
 REASON_MISSING = "missing value in a clustering variable (drop policy)"
 REASON_OUTLIER = "implausible value (exclude policy)"
@@ -75,6 +97,7 @@ class PrepConfig:
     weights: tuple[tuple[str, float], ...] = ()
     composites: tuple[tuple[str, str], ...] = ()
     reference_year: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         for value, allowed, what in (
@@ -143,6 +166,14 @@ class Preparation:
     center: tuple[float, ...]
     scale: tuple[float, ...]
     weights: tuple[float, ...]
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sentinels: dict[str, float] = field(default_factory=dict)
+    date_ends: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def variables(self) -> dict[str, Variable]:
+        """Every variable of the fitted preparation, category levels included."""
+        return with_levels(catalogue(self.roles, self.labels), self.levels)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -152,6 +183,7 @@ class Preparation:
             for r in self.outlier_rules
         ]
         out["composites"] = [list(p) for p in self.composites]
+        out["levels"] = {k: list(v) for k, v in self.levels.items()}
         return out
 
     @classmethod
@@ -166,6 +198,10 @@ class Preparation:
         data["composite_stats"] = {k: tuple(v) for k, v in data["composite_stats"].items()}
         for key in ("features", "log_features", "center", "scale", "weights"):
             data[key] = tuple(data[key])
+        data["levels"] = {str(k): tuple(map(str, v)) for k, v in data.get("levels", {}).items()}
+        data["sentinels"] = {str(k): float(v) for k, v in data.get("sentinels", {}).items()}
+        data["date_ends"] = {str(k): str(v) for k, v in data.get("date_ends", {}).items()}
+        data["labels"] = {str(k): str(v) for k, v in data.get("labels", {}).items()}
         return cls(**data)
 
 
@@ -183,6 +219,9 @@ class PrepReport:
     correlated: tuple[CompositeSuggestion, ...]
     warnings: tuple[str, ...]
     excluded_ids: dict[str, str] = field(default_factory=dict)
+    suggestions: tuple[str, ...] = ()
+    skewed: tuple[str, ...] = ()
+    spiky: tuple[str, ...] = ()
 
     @property
     def rows_dropped(self) -> int:
@@ -222,9 +261,10 @@ class FeatureMatrix:
         return self.X.shape[0]
 
 
-def variables_of(dataset: Dataset) -> dict[str, Variable]:
+def variables_of(dataset: Dataset, labels: dict[str, str] | None = None,
+                 ) -> dict[str, Variable]:
     """The variables available for this dataset (clustering candidates and profile-only)."""
-    return catalogue(dataset.roles)
+    return catalogue(dataset.roles, labels)
 
 
 def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix:
@@ -251,11 +291,12 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         variance left after preparation.
     """
     config = config or PrepConfig()
-    variables = catalogue(dataset.roles)
-    features = _resolve_features(config, variables)
-    requested = features
+    labels = dict(config.labels)
+    variables = catalogue(dataset.roles, labels)
     reference_year = config.reference_year or _reference_year(dataset)
     base, missing = _used_columns(dataset, variables)
+    features = _resolve_features(config, variables, base)
+    requested = features
 
     dropped = dict(dataset.dropped)
     excluded_ids: dict[str, str] = {}
@@ -279,14 +320,27 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         excluded_ids.update(dict.fromkeys(base.index[out_mask], REASON_OUTLIER))
         base = base.loc[~out_mask]
 
+    levels = _fit_levels(base, variables)
+    variables = with_levels(variables, levels)
     tenure_end = tenure_end_of(base, variables, reference_year)
-    frame = derive(base, variables, tenure_end)
+    date_ends = _fit_date_ends(base, variables)
+    frame = derive(base, variables, tenure_end, dataset.sentinels, date_ends)
+    variables = {n: v for n, v in variables.items() if n in frame.columns}
+    missing_derived = [f for f in features if f not in variables]
+    if missing_derived:
+        raise SegmentationError(
+            f"{', '.join(missing_derived)} cannot be computed from this file: "
+            "choose other clustering variables."
+        )
     frame, variables, stats = _add_composites(frame, variables, config.composites)
     features = _apply_composites(features, config.composites)
+    features = _expand_categories(features, variables)
     correlated = suggest_composites(frame, features, variables)
+    impute_values.update(_fit_gaps(frame, features))
 
-    X_raw = frame[list(features)].to_numpy(dtype=float)
-    log_features = tuple(f for f in features if config.scaling == "log" and variables[f].is_spend)
+    X_raw = _fill_gaps(frame[list(features)], impute_values).to_numpy(dtype=float)
+    log_features = tuple(f for f in features
+                         if config.scaling == "log" and variables[f].kind in LOGGABLE_KINDS)
     X_raw = _log_columns(X_raw, features, log_features)
     spread = X_raw.std(axis=0) if len(X_raw) else np.zeros(len(features))
     flat = tuple(f for f, s in zip(features, spread, strict=True) if not s > 1e-12)
@@ -305,16 +359,18 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     features = tuple(features[i] for i in keep)
     X_raw = X_raw[:, keep]
     center, scale = _fit_scaler(X_raw, config.scaling)
-    weight_map = dict(config.weights)
+    center, scale = _fixed_scales(features, variables, center, scale)
+    weight_map = _weights_by_feature(dict(config.weights), variables, features)
     # Weights on variables folded into a composite or dropped as flat are moot,
     # not mistakes; a name that was never chosen is.
-    unknown = set(weight_map) - set(requested) - set(features)
+    unknown = set(dict(config.weights)) - set(requested) - set(features)
     if unknown:
         raise SegmentationError(
             f"Weights were given for {', '.join(sorted(unknown))}, which are not clustering "
             "variables: weight only the chosen variables."
         )
     weights = tuple(float(weight_map.get(f, 1.0)) for f in features)
+    skewed, suggestions = _skew_suggestions(frame, features, variables, config.scaling)
     prep = Preparation(
         roles=dict(dataset.roles),
         id_column=dataset.id_column,
@@ -332,6 +388,10 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         center=tuple(map(float, center)),
         scale=tuple(map(float, scale)),
         weights=weights,
+        levels=levels,
+        sentinels=dict(dataset.sentinels),
+        date_ends=date_ends,
+        labels=labels,
     )
     report = PrepReport(
         rows_read=dataset.rows_read,
@@ -344,6 +404,9 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         correlated=correlated,
         warnings=tuple(warnings),
         excluded_ids=excluded_ids,
+        suggestions=suggestions,
+        skewed=skewed,
+        spiky=spiky(variables, frame) if config.features is None else (),
     )
     X = _scale(X_raw, prep)
     return FeatureMatrix(X=X, features=features, frame=frame, variables=variables,
@@ -357,7 +420,7 @@ def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
     drops), implausible values are handled with the saved bounds, and the
     saved scaler is used, so the new rows are comparable with the model's.
     """
-    everything = catalogue(prep.roles)
+    everything = prep.variables()
     present = set(dataset.frame.columns)
     missing_vars = [f for f in prep.features
                     if not all(s in present for s in _sources(f, everything, prep.composites))]
@@ -388,17 +451,129 @@ def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
         dropped[REASON_OUTLIER] = int(out_mask.sum())
         excluded_ids.update(dict.fromkeys(base.index[out_mask], REASON_OUTLIER))
         base = base.loc[~out_mask]
-    frame = derive(base, variables, prep.tenure_end)
+    warnings = _unseen_levels(base, variables, prep)
+    frame = derive(base, variables, prep.tenure_end, prep.sentinels, prep.date_ends)
     frame, variables, _ = _add_composites(frame, variables, prep.composites, prep.composite_stats)
-    X_raw = _log_columns(frame[list(prep.features)].to_numpy(dtype=float), prep.features,
-                         prep.log_features)
+    variables = {n: v for n, v in variables.items() if n in frame.columns}
+    X_raw = _fill_gaps(frame[list(prep.features)], prep.impute_values).to_numpy(dtype=float)
+    X_raw = _log_columns(X_raw, prep.features, prep.log_features)
     report = PrepReport(
         rows_read=dataset.rows_read, dropped=dropped, missing=missing, imputed=imputed,
         outliers=outliers, outlier_policy=prep.outliers, zero_variance=(), correlated=(),
-        warnings=(), excluded_ids=excluded_ids,
+        warnings=warnings, excluded_ids=excluded_ids,
     )
     return FeatureMatrix(X=_scale(X_raw, prep), features=prep.features, frame=frame,
                          variables=variables, preparation=prep, report=report)
+
+
+def _unseen_levels(base: pd.DataFrame, variables: dict[str, Variable],
+                   prep: Preparation) -> tuple[str, ...]:
+    """Warnings for category values that the model never saw (they match no level)."""
+    out = []
+    for col, levels in prep.levels.items():
+        if col not in base.columns or OTHER_LEVEL in levels:
+            continue
+        values = base[col].astype(object)
+        unseen = values.notna() & ~values.isin(levels)
+        if unseen.any():
+            examples = ", ".join(repr(str(v)) for v in values[unseen].unique()[:3])
+            out.append(
+                f"{int(unseen.sum()):,} customers have a {variables[col].label} never seen when "
+                f"the model was built ({examples}): they match none of its known values, so "
+                "their segment rests on the other variables.")
+    return tuple(out)
+
+
+def _fit_levels(base: pd.DataFrame, variables: dict[str, Variable]) -> dict[str, tuple[str, ...]]:
+    """The levels kept for each category: the most common, the rest pooled as "(other)"."""
+    out = {}
+    for _name, var in variables.items():
+        if var.kind not in CATEGORY_KINDS or var.sources[0] not in base.columns:
+            continue
+        counts = base[var.sources[0]].dropna().astype(str).value_counts()
+        if counts.empty:
+            continue
+        total = counts.sum()
+        kept = [str(v) for v, c in counts.items() if c / total >= MIN_LEVEL_SHARE][:MAX_LEVELS]
+        if len(kept) < len(counts):
+            kept.append(OTHER_LEVEL)
+        out[var.sources[0]] = tuple(kept)
+    return out
+
+
+def _fit_date_ends(base: pd.DataFrame, variables: dict[str, Variable]) -> dict[str, str]:
+    out = {}
+    for var in variables.values():
+        col = var.sources[0]
+        if var.kind == "days_since" and col in base.columns and \
+                pd.api.types.is_datetime64_any_dtype(base[col].dtype) and base[col].notna().any():
+            out[col] = base[col].max().isoformat()
+    return out
+
+
+def _fit_gaps(frame: pd.DataFrame, features) -> dict[str, float]:
+    """Fill values for derived variables that may be missing (a measure whose code says
+    "not applicable"): their median where they apply."""
+    out = {}
+    for f in features:
+        values = frame[f]
+        if values.isna().any():
+            med = values.median()
+            out[f] = float(med) if pd.notna(med) else 0.0
+    return out
+
+
+def _fill_gaps(values: pd.DataFrame, fill: dict[str, object]) -> pd.DataFrame:
+    gaps = {c: values[c].fillna(fill.get(c, 0.0)) for c in values.columns if values[c].isna().any()}
+    return values.assign(**gaps) if gaps else values
+
+
+def _expand_categories(features, variables) -> tuple[str, ...]:
+    """A chosen category stands for its level indicators in the clustering matrix."""
+    out = []
+    for f in features:
+        levels = levels_of(f, variables)
+        out.extend(levels if variables[f].kind in CATEGORY_KINDS else [f])
+    return tuple(dict.fromkeys(out))
+
+
+def _weights_by_feature(weights: dict[str, float], variables, features) -> dict[str, float]:
+    """A category's weight applies to each of its levels."""
+    out = dict(weights)
+    for name, w in weights.items():
+        for level in levels_of(name, variables):
+            if level in features:
+                out[level] = w
+    return out
+
+
+def _fixed_scales(features, variables, center, scale):
+    """0/1 columns keep their units (see ``LEVEL_SCALE``); everything else is as fitted."""
+    center, scale = np.array(center, dtype=float), np.array(scale, dtype=float)
+    for i, f in enumerate(features):
+        kind = variables[f].kind
+        if kind == "level":
+            center[i], scale[i] = 0.0, LEVEL_SCALE
+        elif kind in BINARY_KINDS:
+            center[i], scale[i] = 0.0, FLAG_SCALE
+    return center, scale
+
+
+def _skew_suggestions(frame, features, variables, scaling):
+    skewed, out = [], []
+    for f in features:
+        if variables[f].kind not in LOGGABLE_KINDS:
+            continue
+        values = frame[f].dropna()
+        if len(values) < 3 or values.std() == 0:
+            continue
+        skew = float(values.skew())
+        if skew > SKEW_SUGGESTS_LOG:
+            skewed.append(f)
+            if scaling != "log":
+                out.append(f"{variables[f].label} is skewed (skewness {skew:.1f}): log scaling "
+                           "would stop its few largest values from deciding the segments.")
+    return tuple(skewed), tuple(out)
 
 
 def suggest_composites(
@@ -426,9 +601,10 @@ def _composite_name(a: str, b: str, variables: dict[str, Variable]) -> tuple[str
     return f"{a}+{b}", label
 
 
-def _resolve_features(config: PrepConfig, variables: dict[str, Variable]) -> tuple[str, ...]:
+def _resolve_features(config: PrepConfig, variables: dict[str, Variable],
+                      base: pd.DataFrame | None = None) -> tuple[str, ...]:
     if config.features is None:
-        chosen = default_features(variables)
+        chosen = default_features(variables, frame=base)
         if not chosen:
             raise SegmentationError(
                 "No clustering variable could be chosen automatically: "
@@ -479,6 +655,8 @@ def _used_columns(dataset: Dataset, variables: dict[str, Variable]):
 def _sources(feature, variables, composites) -> tuple[str, ...]:
     if feature in variables:
         return variables[feature].sources
+    if " = " in feature:  # a category level
+        return (feature.split(" = ", 1)[0],)
     for a, b in composites:
         if feature == f"{a}+{b}":
             return variables[a].sources + variables[b].sources
@@ -595,7 +773,8 @@ def _log_columns(X, features, log_features):
     X = X.copy()
     for i, f in enumerate(features):
         if f in log_features:
-            X[:, i] = np.log1p(np.clip(X[:, i], 0, None))
+            # Signed, so an overdrawn balance stays below zero instead of failing.
+            X[:, i] = np.sign(X[:, i]) * np.log1p(np.abs(X[:, i]))
     return X
 
 

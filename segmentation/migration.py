@@ -46,7 +46,7 @@ PSI_SIGNIFICANT = 0.25
 # it is given this share instead (the usual practice), so that a persona that
 # appears or vanishes adds a large but finite term.
 PSI_EPSILON = 1e-4
-HIGH_VALUE_WORDS = ("High-Income", "Big Spenders", "Premium")
+HIGH_VALUE_WORDS = ("High-Income", "High Income", "Big Spenders", "Premium")
 LAPSED_WORDS = ("Lapsed",)
 REQUIRED_COLUMNS = ("customer_id", "segment")
 FILE_NAMES = ("migration_matrix.csv", "migration_percent.csv", "migration.json", "movers.csv")

@@ -13,7 +13,6 @@ from .dataset import load_dataset
 from .errors import SegmentationError
 from .features import FeatureMatrix, Preparation, transform
 from .io import RawTable, read_table
-from .variables import catalogue
 
 MODEL_FORMAT = "segmentation-model"
 MODEL_VERSION = 1
@@ -77,7 +76,7 @@ def _check_consistent(prep: Preparation, centers: np.ndarray, names: dict[int, s
             or min(prep.scale) <= 0 or min(prep.weights) <= 0
             or set(names) != set(range(centers.shape[0]))):
         raise _damaged()
-    known = set(catalogue(prep.roles)) | {f"{a}+{b}" for a, b in prep.composites}
+    known = set(prep.variables()) | {f"{a}+{b}" for a, b in prep.composites}
     if not set(prep.features) <= known or not set(prep.log_features) <= set(prep.features):
         raise _damaged()
 
@@ -113,6 +112,7 @@ class Scores:
     assignments: pd.DataFrame
     rows_read: int
     dropped: dict[str, int]
+    warnings: tuple[str, ...] = ()
 
 
 def score(source: bytes | str | Path | RawTable, model: Model, name: str | None = None) -> Scores:
@@ -135,4 +135,4 @@ def score(source: bytes | str | Path | RawTable, model: Model, name: str | None 
         "distance": distances,
     })
     return Scores(assignments=assignments, rows_read=fm.report.rows_read,
-                  dropped=dict(fm.report.dropped))
+                  dropped=dict(fm.report.dropped), warnings=fm.report.warnings)

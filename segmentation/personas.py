@@ -8,6 +8,7 @@ everyone's, only "Lapsed" if its days since last purchase are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,6 +45,7 @@ class Persona:
     preferred_channel: str | None
     treatment: str
     traits: tuple[str, ...]
+    claims: tuple[Claim, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,92 +128,246 @@ def facts_of(profiles: Profiles, segment: int) -> Facts:
     )
 
 
-def name_of(f: Facts) -> tuple[str, str]:
-    """A persona name and its archetype from the facts; every word is earned."""
-    cats = " & ".join(_CATEGORY_WORDS.get(c, c.title()) for c in f.categories)
-    channel = _channel_phrase(f)
+def archetype_of(f: Facts) -> str:
+    """The strategy family of a segment of retail customers (offers and tone follow it)."""
     if f.lapsed:
-        base = "Lapsed Low Spenders" if f.low_spender else "Lapsed Customers"
-        if f.income >= HIGH:
-            base = "Lapsed High-Income Customers"
-        return _join(base, None), "lapsed"
-    if f.premium:
-        return _join(f"High-Income {cats + ' ' if cats else ''}Lovers"
-                     if cats else "High-Income Big Spenders", channel), "premium"
-    if f.budget and f.family:
-        return _join("Budget Families", channel), "budget"
+        return "lapsed"
+    if f.premium or f.spend >= HIGH:
+        return "premium"
     if f.family:
-        return _join("Families" + (f", {cats} Buyers" if cats else ""), channel), "family"
+        return "budget" if f.budget else "family"
     if f.categories and not f.low_spender:
-        if f.categories[0] == "gold":
-            return _join("Gold Gift Buyers", channel), "specialist"
-        income = "High-Income " if f.income >= HIGH else ("Budget " if f.budget else "")
-        return _join(f"{income}{cats} Specialists", channel), "specialist"
-    if f.low_spender:
-        who = "Young " if f.age <= -HIGH else ("Older " if f.age >= HIGH else "")
-        return _join(f"{'Budget ' if f.budget else ''}{who}Low Spenders", channel), "budget"
-    if f.spend >= HIGH:
-        return _join("Big Spenders", channel), "premium"
-    income = "High-Income " if f.income >= HIGH else ("Budget " if f.budget else "Mid-Income ")
-    return _join(f"{income}Everyday Shoppers", channel), "mainstream"
+        return "specialist"
+    if f.low_spender or f.budget:
+        return "budget"
+    return "mainstream"
 
 
-def _channel_phrase(f: Facts) -> str | None:
-    words = []
-    if f.channel:
-        words.append(_CHANNEL_WORDS.get(f.channel, f.channel.title()))
-    if f.deals >= HIGH:
-        words.append("Deals")
-    return " & ".join(words) if words else None
+@dataclass(frozen=True)
+class Claim:
+    """One word of a persona name and the numbers that earn it.
 
-
-def _join(base: str, channel: str | None) -> str:
-    return f"{base}, {channel}" if channel else base
-
-
-def suggest_personas(profiles: Profiles) -> tuple[Persona, ...]:
-    """One suggested persona per segment, with names unique across segments.
-
-    Examples
-    --------
-    The names read like "High-Income Wine & Meat Lovers, Catalog",
-    "Budget Families, Deals" or "Lapsed Low Spenders".
+    ``z`` is the standardized difference (segment mean − everyone's mean) /
+    everyone's standard deviation; for a category value or a yes/no flag the
+    means are shares. ``rule`` is the test the word passed, so a user can
+    check it against the profile.
     """
-    facts = {s: facts_of(profiles, s) for s in range(profiles.n_segments)}
-    named = {s: name_of(f) for s, f in facts.items()}
-    names = _unique({s: n for s, (n, _) in named.items()}, facts)
-    return tuple(
-        _persona(profiles, s, names[s], named[s][1], facts[s]) for s in range(profiles.n_segments)
-    )
+
+    segment: int
+    word: str
+    variable: str
+    label: str
+    segment_value: float
+    population_value: float
+    z: float
+    rule: str
+
+    @property
+    def text(self) -> str:
+        share = self.rule.startswith("share")
+        fmt = (lambda v: f"{v:.0%}") if share else _number
+        return (f"{self.word}: {self.label} {fmt(self.segment_value)} against "
+                f"{fmt(self.population_value)} for everyone ({self.z:+.1f} sd)")
+
+    def to_dict(self) -> dict:
+        return {"segment": self.segment, "word": self.word, "variable": self.variable,
+                "label": self.label, "segment_value": self.segment_value,
+                "population_value": self.population_value, "z": self.z, "rule": self.rule}
 
 
-def _unique(names: dict[int, str], facts: dict[int, Facts]) -> dict[int, str]:
-    """Tell apart segments that earned the same name by what differs between them."""
-    out = dict(names)
-    for name in set(names.values()):
-        same = sorted(s for s, n in names.items() if n == name)
-        if len(same) < 2:
+def _number(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+# Variables a name may be built from; outcomes and leaks describe a segment
+# (in its description) but never name it: they are results, not traits.
+_NAMING_KINDS = frozenset({"income", "age", "children", "household_size", "recency", "spend",
+                           "total_spend", "spend_share", "channel_share", "deals", "web_visits",
+                           "money", "other", "measure_na", "sentinel_flag", "binary", "level",
+                           "education", "tenure", "total_purchases", "composite", "days_since",
+                           "channel"})
+MAX_NAME_WORDS = 3
+# A category value names a segment only when it is this common inside it.
+LEVEL_MIN_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class _Word:
+    word: str
+    prefix: str  # "High", "Low" or "" (merged: "High Fresh & Frozen")
+    claim: Claim
+    clustered: bool
+
+
+def _candidate_words(profiles: Profiles, s: int) -> list[_Word]:
+    """Every word this segment has earned, strongest first (clustered variables first)."""
+    z = profiles.z.loc[s]
+    means = profiles.means.loc[s]
+    pop = profiles.population_mean
+    out = []
+    for name, var in profiles.variables.items():
+        if var.kind not in _NAMING_KINDS or name not in z.index or not np.isfinite(z[name]):
             continue
-        for s in same:
-            f = facts[s]
-            others = [facts[o] for o in same if o != s]
-            if all(f.spend > o.spend for o in others):
-                tag = "Higher Spend"
-            elif all(f.spend < o.spend for o in others):
-                tag = "Lower Spend"
-            elif all(f.age > o.age for o in others):
-                tag = "Older"
-            elif all(f.age < o.age for o in others):
-                tag = "Younger"
-            else:
-                tag = f"Segment {s}"
-            out[s] = f"{name} ({tag})"
-    if len(set(out.values())) < len(out):  # ties that the tags did not break
-        out = {s: f"{n} (Segment {s})" for s, n in out.items()}
+        zv, mv, pv = float(z[name]), float(means[name]), float(pop[name])
+        word = _word_for(profiles, s, name, var, zv, mv, pv)
+        if word is None:
+            continue
+        text, prefix, rule = word
+        out.append(_Word(text, prefix, Claim(s, f"{prefix} {text}".strip(), name, var.label, mv,
+                                             pv, zv, rule), name in profiles.features))
+    # Strength in quarter-sd steps, then the file's column order: two traits that are
+    # about as strong keep the same order from one run to the next, and so do the names.
+    order = {name: i for i, name in enumerate(profiles.variables)}
+    out.sort(key=lambda w: (not w.clustered, -round(abs(w.claim.z) * 4) / 4, order[w.claim.variable]))
     return out
 
 
-def _persona(profiles: Profiles, s: int, name: str, archetype: str, f: Facts) -> Persona:
+def _word_for(profiles, s, name, var, z, mean, pop):
+    kind = var.kind
+    if abs(z) < HIGH:
+        return None
+    up = z > 0
+    if kind == "income":
+        return ("Income", "High" if up else "Low", _rule(up))
+    if kind == "age":
+        return ("Older" if up else "Younger", "", _rule(up))
+    if kind == "children":
+        return ("Families" if up else "Few Children", "", _rule(up))
+    if kind == "recency":
+        if up and pop > 0 and mean >= LAPSED_RATIO * pop:
+            return ("Lapsed", "", f"{_rule(up)} and at least {LAPSED_RATIO}x everyone's days")
+        if not up:
+            return ("Recent Buyers", "", _rule(up))
+        return None
+    if kind == "total_spend":
+        return ("Big Spenders" if up else "Low Spenders", "", _rule(up))
+    if kind == "spend":
+        word = _CATEGORY_WORDS.get(var.detail or "", var.label)
+        return (word, "High" if up else "Low", _rule(up))
+    if kind == "spend_share":
+        own = name.removeprefix("share_")
+        if not up or own not in profiles.z.columns or profiles.z.loc[s, own] < 0:
+            return None  # a share word never names a segment that spends less on it
+        word = _CATEGORY_WORDS.get(var.detail or "", var.label.removesuffix(" share of spend"))
+        return (f"{word}-Focused", "", _rule(up))
+    if kind == "channel_share":
+        own = name.removeprefix("channel_share_")
+        if not up or own not in profiles.z.columns or profiles.z.loc[s, own] <= -HIGH:
+            return None  # "In-Store" only where store purchases are not well below average
+        return (_CHANNEL_WORDS.get(var.detail or "", var.label.removesuffix(" share of purchases")),
+                "", _rule(up))
+    if kind == "deals":
+        return ("Deal-Seekers", "", _rule(up)) if up else None
+    if kind == "level":
+        if not up or mean < LEVEL_MIN_SHARE:
+            return None
+        value = str(var.detail)
+        word = (value.strip().title() if not re.fullmatch(r"[\d.,-]+|\(other\)", value)
+                and len(value) <= 24 else var.label)
+        return (word, "", f"share z >= {HIGH} and at least {LEVEL_MIN_SHARE:.0%} of the segment")
+    if kind == "sentinel_flag":
+        base = var.label.removesuffix(": not applicable")
+        return (f"No {base}" if up else f"With {base}", "", "share " + _rule(up))
+    if kind == "binary":
+        return (f"With {var.label}" if up else f"Without {var.label}", "", "share " + _rule(up))
+    return (var.label, "High" if up else "Low", _rule(up))
+
+
+def _rule(up: bool) -> str:
+    return f"z >= {HIGH}" if up else f"z <= -{HIGH}"
+
+
+def _compose(words: list[_Word]) -> str:
+    """ "High Fresh", "High Frozen", "Low Grocery" → "High Fresh & Frozen, Low Grocery"."""
+    parts: list[tuple[str, list[str]]] = []
+    for w in words:
+        if w.prefix and parts and parts[-1][0] == w.prefix:
+            parts[-1][1].append(w.word)
+        else:
+            parts.append((w.prefix, [w.word]))
+    return ", ".join(f"{prefix} {_and(ws)}".strip() for prefix, ws in parts)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " & " + words[-1]
+
+
+def _pick(words: list[_Word], n: int) -> list[_Word]:
+    """The first ``n`` words, with words of the same direction side by side."""
+    groups: dict[object, list[_Word]] = {}
+    for i, w in enumerate(words[:n]):
+        groups.setdefault(w.prefix or i, []).append(w)
+    return [w for group in groups.values() for w in group]
+
+
+def suggest_personas(profiles: Profiles) -> tuple[Persona, ...]:
+    """One suggested persona per segment, named after what sets it apart from everyone.
+
+    Every word of a name is backed by a :class:`Claim` (the variable, the
+    segment's value, everyone's value and the standardized difference), kept
+    in ``Persona.claims``. Segments whose strongest traits coincide are named
+    from their next distinguishing trait.
+
+    Examples
+    --------
+    Names read like "High Fresh & Frozen, Low Grocery" or "Retired, Married,
+    High Balance"; with retail columns, "High Income, High Wine & Meat, Catalog".
+    """
+    n = profiles.n_segments
+    words = {s: _candidate_words(profiles, s) for s in range(n)}
+    depth = dict.fromkeys(range(n), MAX_NAME_WORDS)
+    names = {}
+    for _ in range(8):
+        names = {s: _compose(_pick(words[s], depth[s])) for s in range(n)}
+        clashes = [s for s in range(n)
+                   if list(names.values()).count(names[s]) > 1 and depth[s] < len(words[s])]
+        if not clashes:
+            break
+        for s in clashes:
+            depth[s] += 1
+    noun = "Shoppers" if profiles.kind("spend") or profiles.kind("channel") else "Customers"
+    claims = {s: [w.claim for w in _pick(words[s], depth[s])] for s in range(n)}
+    for s in range(n):
+        if not names[s]:
+            names[s] = f"Typical {noun}"
+    _tell_apart(profiles, names, claims)
+    facts = {s: facts_of(profiles, s) for s in range(n)}
+    return tuple(_persona(profiles, s, names[s], facts[s], tuple(claims[s])) for s in range(n))
+
+
+def _tell_apart(profiles: Profiles, names: dict[int, str], claims: dict[int, list[Claim]]) -> None:
+    """Segments still sharing a name get the variable on which they differ most."""
+    for name in set(names.values()):
+        same = sorted(s for s, v in names.items() if v == name)
+        if len(same) < 2:
+            continue
+        z = profiles.z.loc[same, [c for c in profiles.z.columns
+                                  if profiles.variables.get(c) is not None
+                                  and profiles.variables[c].kind in _NAMING_KINDS]]
+        z = z.dropna(axis=1)
+        if z.empty:
+            continue
+        var = (z.max() - z.min()).idxmax()
+        label = profiles.variables[var].label
+        for s in same:
+            up = z.loc[s, var] >= z[var].median()
+            word = f"{'Higher' if up else 'Lower'} {label}"
+            others = [o for o in same if o != s]
+            ref = float(profiles.means.loc[others, var].mean())
+            names[s] = f"{name}, {word}"
+            claims[s].append(Claim(s, word, var, label, float(profiles.means.loc[s, var]), ref,
+                                   float(z.loc[s, var]),
+                                   "compared with the namesake segments "
+                                   + ", ".join(map(str, others))))
+    if len(set(names.values())) < len(names):  # identical on every variable: sizes differ
+        for s in names:
+            names[s] = f"{names[s]} ({profiles.summary.loc[s, 'share']:.0%})"
+
+
+def _persona(profiles: Profiles, s: int, name: str, f: Facts,
+             claims: tuple[Claim, ...]) -> Persona:
+    retail = bool(profiles.kind("spend") or profiles.kind("channel"))
+    archetype = archetype_of(f) if retail else "general"
     row = profiles.summary.set_index("segment").loc[s]
     means = profiles.means.loc[s]
     pop = profiles.population_mean
@@ -231,6 +387,18 @@ def _persona(profiles: Profiles, s: int, name: str, archetype: str, f: Facts) ->
     traits = tuple(t.text for t in profiles.traits[s])
     if traits:
         sentences.append("Stands out on: " + "; ".join(traits[:3]) + ".")
+    for var in profiles.kind("outcome"):
+        sentences.append(f"{profiles.variables[var].label}: {means[var]:.0%} "
+                         f"(everyone: {pop[var]:.0%}).")
+    if not retail:
+        focus = ", ".join(c.word for c in claims[:3]) or "no stand-out trait"
+        prompt = f"To decide in the workshop, for {focus}"
+        return Persona(segment=s, name=name, description=" ".join(sentences),
+                       offer=f"{prompt}: what offer would they value?",
+                       channels=f"{prompt}: where do they listen?",
+                       tone=f"{prompt}: what tone fits?", products="",
+                       archetype=archetype, preferred_channel=None,
+                       treatment=_treatment(row), traits=traits, claims=claims)
     offer, tone = _STRATEGY[archetype]
     cats = [_CATEGORY_WORDS.get(c, c.title()) for c in f.categories]
     products = ", ".join(cats) if cats else _top_products(profiles, s)
@@ -239,16 +407,19 @@ def _persona(profiles: Profiles, s: int, name: str, archetype: str, f: Facts) ->
     if f.family:
         offer += "; family packs"
     channels = _channels(f)
-    high_value = pd.notna(row["revenue_share"]) and row["revenue_share"] > row["share"]
-    if row["share"] < SMALL_VALUABLE_SHARE and high_value:
-        treatment = "Small and valuable: personal treatment (account manager, hand-picked offers)."
-    elif row["share"] >= 0.25:
-        treatment = "Large: automate (triggered emails, rules-based offers) and test at scale."
-    else:
-        treatment = "Mid-sized: templated campaigns with segment-specific content."
     return Persona(segment=s, name=name, description=" ".join(sentences), offer=offer,
                    channels=channels, tone=tone, products=products, archetype=archetype,
-                   preferred_channel=f.top_channel, treatment=treatment, traits=traits)
+                   preferred_channel=f.top_channel, treatment=_treatment(row), traits=traits,
+                   claims=claims)
+
+
+def _treatment(row) -> str:
+    high_value = pd.notna(row["revenue_share"]) and row["revenue_share"] > row["share"]
+    if row["share"] < SMALL_VALUABLE_SHARE and high_value:
+        return "Small and valuable: personal treatment (account manager, hand-picked offers)."
+    if row["share"] >= 0.25:
+        return "Large: automate (triggered emails, rules-based offers) and test at scale."
+    return "Mid-sized: templated campaigns with segment-specific content."
 
 
 _STRATEGY = {

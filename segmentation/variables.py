@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .roles import Role, channel_name, spend_category
+from .roles import Role, channel_name, education_rank, spend_category
 
 GROUPS = (
     "Demographics",
@@ -22,16 +22,28 @@ GROUPS = (
     "Spend shares",
     "Recency",
     "Channels",
+    "Money",
+    "Measures",
+    "Categories",
+    "Flags",
     "Campaign response",
+    "Outcomes",
+    "Recorded after the outcome",
     "Other",
 )
-_EDUCATION_LEVELS = (
-    (1, r"basic|primary|elementary|high.?school|secondary"),
-    (2, r"2n.?cycle|associate|college|diploma|vocational"),
-    (3, r"graduat|bachelor|undergrad|licen"),
-    (4, r"master|mba|msc"),
-    (5, r"phd|doctor"),
-)
+#: Kinds of variable that are yes/no (0/1): a share when averaged.
+BINARY_KINDS = frozenset({"binary", "outcome", "campaign", "complaint", "sentinel_flag", "level"})
+#: Kinds of variable whose values are categories (text), expanded to one 0/1 level each.
+CATEGORY_KINDS = frozenset({"category", "calendar"})
+#: Kinds of variable that log scaling applies to: amounts, counts and durations.
+LOGGABLE_KINDS = frozenset({"income", "spend", "total_spend", "money", "other", "channel",
+                            "total_purchases", "deals", "web_visits", "recency", "measure_na",
+                            "days_since", "tenure", "leak"})
+#: Kinds never in the default clustering set (they are offered, or profiled only).
+NOT_DEFAULT_KINDS = frozenset({"category", "calendar", "level", "binary", "outcome", "campaign",
+                               "complaint", "sentinel_flag", "measure_na", "leak", "days_since",
+                               "campaigns_accepted"})
+OTHER_LEVEL = "(other)"
 _PARTNERED = r"married|together|partner|couple|cohabit"
 _CATEGORY_LABELS = {
     "wine": "Wine",
@@ -62,8 +74,18 @@ class Variable:
         )
 
 
-def catalogue(roles: dict[str, str]) -> dict[str, Variable]:
-    """Every variable that can be derived from columns with these roles, in display order."""
+def catalogue(roles: dict[str, str], labels: dict[str, str] | None = None,
+              ) -> dict[str, Variable]:
+    """Every variable that can be derived from columns with these roles, in display order.
+
+    ``labels`` gives columns the names a user chose; they are used wherever a
+    column is shown or a persona is named after it.
+    """
+    labels = {c: str(v).strip() for c, v in (labels or {}).items() if str(v).strip()}
+
+    def _label(col: str) -> str:
+        return labels.get(col) or label_of(col)
+
     by_role: dict[str, list[str]] = {}
     for col, role in roles.items():
         by_role.setdefault(role, []).append(col)
@@ -90,7 +112,7 @@ def catalogue(roles: dict[str, str]) -> dict[str, Variable]:
         add(Variable("household_size", "Household size", "Demographics", "household_size",
                      tuple(kids + cols(Role.MARITAL_STATUS)[:1])))
     if cols(Role.EDUCATION):
-        add(Variable("education_level", "Education level (1-5)", "Demographics", "education",
+        add(Variable("education_level", "Education level (1-6)", "Demographics", "education",
                      tuple(cols(Role.EDUCATION)[:1])))
     if cols(Role.SIGNUP_DATE):
         add(Variable("tenure_days", "Tenure (days)", "Demographics", "tenure",
@@ -100,7 +122,7 @@ def catalogue(roles: dict[str, str]) -> dict[str, Variable]:
     spend = cols(Role.SPEND)
     for col in spend:
         cat = spend_category(col)
-        label = f"{_CATEGORY_LABELS[cat]} spend" if cat else _label(col)
+        label = labels.get(col) or (f"{_CATEGORY_LABELS[cat]} spend" if cat else _label(col))
         add(Variable(col, label, "Product spend", "spend", (col,), cat))
     if len(spend) > 1:
         add(Variable("total_spend", "Total spend", "Product spend", "total_spend", tuple(spend)))
@@ -111,7 +133,7 @@ def catalogue(roles: dict[str, str]) -> dict[str, Variable]:
     channels = cols(Role.CHANNEL)
     for col in channels:
         ch = channel_name(col)
-        label = f"{_CHANNEL_LABELS[ch]} purchases" if ch else _label(col)
+        label = labels.get(col) or (f"{_CHANNEL_LABELS[ch]} purchases" if ch else _label(col))
         add(Variable(col, label, "Channels", "channel", (col,), ch))
     if len(channels) > 1:
         add(Variable("total_purchases", "Total purchases", "Channels", "total_purchases",
@@ -133,21 +155,76 @@ def catalogue(roles: dict[str, str]) -> dict[str, Variable]:
     for col in cols(Role.COMPLAINT):
         add(Variable(col, "Complained", "Campaign response", "complaint", (col,)))
     for col in cols(Role.OTHER_NUMERIC):
-        add(Variable(col, _label(col), "Other", "other", (col,)))
+        add(Variable(col, _label(col), "Measures", "other", (col,)))
+    for col in cols(Role.MONEY):
+        add(Variable(col, _label(col), "Money", "money", (col,)))
+    for col in cols(Role.SENTINEL):
+        add(Variable(col, _label(col), "Measures", "measure_na", (col,)))
+        add(Variable(f"{col}_not_applicable", f"{_label(col)}: not applicable", "Flags",
+                     "sentinel_flag", (col,)))
+    for col in cols(Role.BINARY):
+        add(Variable(col, _label(col), "Flags", "binary", (col,)))
+    for col in cols(Role.OUTCOME):
+        add(Variable(col, _label(col), "Outcomes", "outcome", (col,)))
+    for col in cols(Role.CATEGORY) + cols(Role.MARITAL_STATUS) + cols(Role.EDUCATION):
+        add(Variable(col, _label(col), "Categories", "category", (col,)))
+    for col in cols(Role.CALENDAR):
+        add(Variable(col, _label(col), "Categories", "calendar", (col,)))
+    for col in cols(Role.DATE):
+        add(Variable(f"days_since_{col}", f"Days since {_label(col)}", "Other", "days_since",
+                     (col,)))
+    for col in cols(Role.LEAK):
+        add(Variable(col, _label(col), "Recorded after the outcome", "leak", (col,)))
     return out
 
 
-def default_features(variables: dict[str, Variable], limit: int = 12) -> tuple[str, ...]:
-    """A sensible clustering set: income, age, children, recency, spend per category, channels.
+def with_levels(variables: dict[str, Variable], levels: dict[str, tuple[str, ...]],
+                ) -> dict[str, Variable]:
+    """The catalogue plus one 0/1 variable per level of each category (``"job = retired"``)."""
+    out = dict(variables)
+    for col, values in levels.items():
+        parent = variables.get(col)
+        if parent is None:
+            continue
+        for value in values:
+            name = level_name(col, value)
+            out[name] = Variable(name, f"{parent.label}: {value}", parent.group, "level", (col,),
+                                 value)
+    return out
 
-    Spend categories and channels come in the order that matters most for
-    telling customers apart in retail data (wine and meat carry most of the
-    spend; store, web and catalog are the three buying channels), so the
-    least informative ones are the first to go when the set would exceed
-    ``limit``.
+
+def level_name(column: str, value: str) -> str:
+    """The variable name of one level of a category column."""
+    return f"{column} = {value}"
+
+
+def levels_of(name: str, variables: dict[str, Variable]) -> list[str]:
+    """The level variables of a category variable, in order."""
+    var = variables.get(name)
+    if var is None or var.kind not in CATEGORY_KINDS:
+        return []
+    return [n for n, v in variables.items() if v.kind == "level" and v.sources == var.sources]
+
+
+def default_features(variables: dict[str, Variable], limit: int = 12,
+                     frame: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """A sensible clustering set: the file's behaviour measures and money columns.
+
+    Retail columns come first, in the order that matters most for telling
+    customers apart (income, age, children, recency, then wine and meat, which
+    carry most of the spend, and the store, web and catalog channels), then
+    the file's other measures and money columns. Never ids, codes and
+    categories, calendar parts, sentinel-coded measures, outcomes or leaks:
+    those are offered, not preselected. With ``frame`` (the variables'
+    values), a measure that most customers share one value of is left out too
+    (see ``SPIKE_SHARE``).
     """
     by_kind: dict[str, list[str]] = {}
     for var in variables.values():
+        if var.kind in NOT_DEFAULT_KINDS:
+            continue
+        if frame is not None and var.name in left_out(variables, frame):
+            continue
         by_kind.setdefault(var.kind, []).append(var.name)
     spend_order = ("wine", "meat", "gold", "fish", "sweets", "fruit", None)
     channel_order = ("store", "web", "catalog", "app", None)
@@ -160,16 +237,77 @@ def default_features(variables: dict[str, Variable], limit: int = 12) -> tuple[s
     spend = ordered("spend", spend_order)
     channels = ordered("channel", channel_order)
     head = [n for kind in ("income", "age", "children", "recency") for n in by_kind.get(kind, [])]
-    priority = head + spend[:2] + channels[:3] + spend[2:] + channels[3:]
+    priority = (head + spend[:2] + channels[:3] + spend[2:] + channels[3:]
+                + by_kind.get("money", []) + by_kind.get("other", []))
     if len(priority) < 5:
-        priority += [n for kind in ("deals", "web_visits", "other", "total_spend")
+        priority += [n for kind in ("deals", "web_visits", "total_purchases", "total_spend")
                      for n in by_kind.get(kind, []) if n not in priority]
     chosen = priority[:limit]
     return tuple(n for n in variables if n in chosen)
 
 
+# A measure where at least this share of customers hold the same value mostly
+# tells those few apart from everyone else: clustered on by default it makes
+# lopsided or tiny segments, so it is offered, not preselected.
+SPIKE_SHARE = 0.6
+
+
+def _is_spike(values: pd.Series) -> bool:
+    present = values.dropna()
+    if present.empty or not pd.api.types.is_numeric_dtype(present.dtype):
+        return False
+    return float(present.value_counts(normalize=True).iloc[0]) >= SPIKE_SHARE
+
+
+def _set_by(values: pd.Series, frame: pd.DataFrame, variables: dict[str, Variable]) -> str | None:
+    """The category column that fixes this number (one value per level, e.g. a plan's fee)."""
+    present = values.dropna()
+    if present.nunique() > MAX_SET_BY_LEVELS or present.nunique() < 2:
+        return None
+    for var in variables.values():
+        col = var.sources[0]
+        if var.kind not in CATEGORY_KINDS or col not in frame.columns:
+            continue
+        pairs = pd.DataFrame({"level": frame[col], "value": values}).dropna()
+        if len(pairs) and pairs.groupby("level")["value"].nunique().max() == 1:
+            return var.label
+    return None
+
+
+# A number with at most this many values, one per level of a category, is a
+# property of that category (a plan's monthly fee), not a behaviour of its own.
+MAX_SET_BY_LEVELS = 12
+
+
+_DEFAULT_KINDS = frozenset({"income", "age", "children", "recency", "spend", "channel", "money",
+                            "other"})
+
+
+def left_out(variables: dict[str, Variable], frame: pd.DataFrame) -> dict[str, str]:
+    """Measures the default set leaves out, and why (they stay available)."""
+    out = {}
+    for name, var in variables.items():
+        if var.kind not in _DEFAULT_KINDS or name not in frame.columns:
+            continue
+        if _is_spike(frame[name]):
+            share = float(frame[name].value_counts(normalize=True).iloc[0])
+            out[name] = (f"{share:.0%} of customers share one value, so it mostly sets a few "
+                         "apart from everyone")
+            continue
+        parent = _set_by(frame[name], frame, variables)
+        if parent:
+            out[name] = f"one value per {parent}: a property of the {parent}, not a behaviour"
+    return out
+
+
+def spiky(variables: dict[str, Variable], frame: pd.DataFrame) -> tuple[str, ...]:
+    """Measures left out of the default set (see :func:`left_out`)."""
+    return tuple(left_out(variables, frame))
+
+
 def derive(base: pd.DataFrame, variables: dict[str, Variable], tenure_end: str | None = None,
-           ) -> pd.DataFrame:
+           sentinels: dict[str, float] | None = None,
+           date_ends: dict[str, str] | None = None) -> pd.DataFrame:
     """Compute every catalogued variable from the cleaned base columns.
 
     ``base`` already holds ``age`` (see :func:`age_from`) and has no missing
@@ -180,7 +318,33 @@ def derive(base: pd.DataFrame, variables: dict[str, Variable], tenure_end: str |
     out = {}
     for var in variables.values():
         src = list(var.sources)
-        if var.name in base.columns:
+        if var.kind in CATEGORY_KINDS:
+            out[var.name] = base[src[0]].astype(object)
+        elif var.kind == "level":
+            values = base[src[0]].astype(object)
+            if var.detail == OTHER_LEVEL:
+                named = [v.detail for v in variables.values()
+                         if v.kind == "level" and v.sources == var.sources
+                         and v.detail != OTHER_LEVEL]
+                out[var.name] = (~values.isin(named)).astype(float)
+            else:
+                out[var.name] = (values == var.detail).astype(float)
+        elif var.kind == "measure_na":
+            code = (sentinels or {}).get(src[0])
+            values = base[src[0]].astype(float)
+            out[var.name] = values.where(values != code) if code is not None else values
+        elif var.kind == "sentinel_flag":
+            code = (sentinels or {}).get(src[0])
+            out[var.name] = (base[src[0]].astype(float) == code).astype(float)
+        elif var.kind == "days_since":
+            dates = base[src[0]]
+            if not pd.api.types.is_datetime64_any_dtype(dates.dtype):
+                continue
+            end = pd.Timestamp((date_ends or {}).get(src[0]) or dates.max())
+            out[var.name] = (end - dates).dt.days.astype(float)
+        elif var.kind == "leak" and not pd.api.types.is_numeric_dtype(base[src[0]].dtype):
+            continue
+        elif var.name in base.columns:
             out[var.name] = base[var.name].astype(float)
         elif var.kind == "children":
             out[var.name] = base[src].sum(axis=1)
@@ -214,18 +378,12 @@ def age_from(frame: pd.DataFrame, variables: dict[str, Variable],
 
 
 def education_level(series: pd.Series) -> pd.Series:
-    """Education as an ordinal 1 (basic) .. 5 (doctorate); unrecognised values are missing."""
-    def level(value) -> float:
-        if pd.isna(value):
-            return np.nan
-        text = str(value).lower()
-        return next((float(lv) for lv, pattern in _EDUCATION_LEVELS if re.search(pattern, text)),
-                    np.nan)
-
-    return series.map(level).astype(float)
+    """Education as an ordinal 1 (basic) .. 6 (doctorate); unrecognised values are missing."""
+    return series.map(education_rank).astype(float)
 
 
-def _label(col: str) -> str:
+def label_of(col: str) -> str:
+    """A readable label for a column name: ``"NumWebPurchases"`` → ``"Num Web Purchases"``."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", col).replace("_", " ").strip()
     return spaced[:1].upper() + spaced[1:]
 

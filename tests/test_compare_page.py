@@ -65,7 +65,7 @@ def next_quarter(sample_path, bundle) -> bytes:
     25 join, and two rows cannot be assigned (a repeated id and a missing one)."""
     frame = _sample_text(sample_path)
     persona = bundle.assignments.set_index("customer_id")["persona"]
-    high = frame.index[frame["ID"].map(persona).str.contains("High-Income")]
+    high = frame.index[frame["ID"].map(persona).str.contains("High Income")]
     lapse = np.random.default_rng(1).choice(high, size=len(high) // 3, replace=False)
     frame.loc[lapse, "Recency"] = "97"
     for column in SPEND:

@@ -143,8 +143,29 @@ def test_tenure_in_days_up_to_the_latest_signup(tiny_fm):
 
 
 def test_education_is_an_ordinal_from_basic_to_phd(tiny_fm):
-    # Graduation, PhD, Basic, Master, 2n Cycle, Graduation
-    assert tiny_fm.frame["education_level"].tolist() == [3.0, 5.0, 1.0, 4.0, 2.0, 3.0]
+    # Graduation, PhD, Basic, Master, 2n Cycle, Graduation on the 1 (basic) .. 6 (doctorate) scale
+    assert tiny_fm.frame["education_level"].tolist() == [4.0, 6.0, 1.0, 5.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    (["primary", "secondary", "tertiary"], [1.0, 2.0, 4.0]),
+    (["High School", "Bachelor's", "Master", "PhD"], [2.0, 4.0, 5.0, 6.0]),
+    (["Basic", "Graduation", "2n Cycle"], [1.0, 4.0, 3.0]),
+])
+def test_education_levels_in_other_vocabularies(values, expected):
+    from segmentation.variables import education_level
+
+    assert education_level(pd.Series(values)).tolist() == expected
+
+
+def test_education_with_an_unknown_level_stays_a_category():
+    from segmentation.roles import detect_roles, describe_columns
+
+    frame = pd.DataFrame({"education": ["primary", "secondary", "apprenticeship", "tertiary"] * 10})
+    assert detect_roles(frame) == {"education": "category"}
+    assert "'apprenticeship'" in describe_columns(frame)["education"].reason
+    known = pd.DataFrame({"education": ["primary", "secondary", "unknown", "tertiary"] * 10})
+    assert detect_roles(known) == {"education": "education"}
 
 
 def test_category_shares_of_spend(tiny_fm):
@@ -281,8 +302,8 @@ def test_median_and_mode_imputation_with_counts():
     assert f.loc["A3", "Income"] == 50000.0
     # median birth year of 1980, 1975, 1990, 1985, 1970 is 1980: age 34 in 2014
     assert f.loc["A4", "age"] == 34.0
-    # mode of Graduation, PhD, Basic, Master, Graduation
-    assert f.loc["A6", "education_level"] == 3.0
+    # mode of Graduation, PhD, Basic, Master, Graduation (4 on the 1..6 scale)
+    assert f.loc["A6", "education_level"] == 4.0
     assert not f.isna().any().any()
     assert fm.preparation.impute_values["Education"] == "Graduation"
 
@@ -295,7 +316,7 @@ def test_drop_policy_drops_and_counts_rows():
     assert fm.report.dropped == {REASON_MISSING: 2}
     assert fm.report.excluded_ids == {"A3": REASON_MISSING, "A4": REASON_MISSING}
     assert fm.report.imputed == {"Education": 1}
-    assert fm.frame.loc["A6", "education_level"] == 3.0
+    assert fm.frame.loc["A6", "education_level"] == 4.0
 
 
 def test_drop_policy_only_looks_at_chosen_variables():
@@ -441,17 +462,30 @@ def test_robust_equals_robust_scaler_where_iqr_is_positive(sample):
     positive = iqr > 0
     assert positive.sum() == len(features) - 1
     np.testing.assert_allclose(fm.X[:, positive], expected[:, positive], rtol=1e-10, atol=1e-10)
-    # with no interquartile spread, the standard deviation measures the spread instead
+    # a yes/no flag keeps its 0/1 units, scaled by sqrt(2) so it weighs like one z-scored
+    # number (features.FLAG_SCALE), whatever the scaling
     j = fm.features.index("Complain")
-    col = raw[:, j]
-    np.testing.assert_allclose(fm.X[:, j], (col - np.median(col)) / col.std(), rtol=1e-10)
+    np.testing.assert_allclose(fm.X[:, j], raw[:, j] * np.sqrt(2), rtol=1e-10)
 
 
-def test_log_scaling_is_log1p_on_spend_then_zscore(sample):
+def test_robust_scale_falls_back_to_the_sd_where_the_iqr_is_zero(sample):
+    fm = prepare(sample, PrepConfig(scaling="robust", features=("Income", "NumDealsPurchases")))
+    raw = fm.frame[list(fm.features)].to_numpy(float)
+    q75, q25 = np.percentile(raw, [75, 25], axis=0)
+    for j in range(raw.shape[1]):
+        scale = (q75 - q25)[j] if (q75 - q25)[j] > 1e-12 else raw[:, j].std()
+        np.testing.assert_allclose(fm.X[:, j], (raw[:, j] - np.median(raw[:, j])) / scale,
+                                   rtol=1e-10)
+
+
+def test_log_scaling_is_log1p_on_amounts_and_counts_then_zscore(sample):
     fm = prepare(sample, PrepConfig(scaling="log"))
+    # every amount, count and duration; not age or children (measures of another sort)
     spend = {"MntWines", "MntMeatProducts", "MntFishProducts", "MntSweetProducts",
-             "MntGoldProds"}
+             "MntGoldProds", "Income", "Recency", "NumWebPurchases", "NumCatalogPurchases",
+             "NumStorePurchases"}
     assert set(fm.preparation.log_features) == spend & set(fm.features)
+    assert not {"age", "children"} & set(fm.preparation.log_features)
     raw = fm.frame[list(fm.features)].copy()
     for col in raw.columns:
         if col in spend:

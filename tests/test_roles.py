@@ -114,7 +114,7 @@ def test_other_spellings_get_their_roles():
         "store_purchases": "channel_purchases",
         "site_visits": "web_visits",
         "discount_orders": "deal_purchases",
-        "responded": "campaign_response",
+        "responded": "outcome",
         "complaints": "complaint",
         "age": "age",
     }
@@ -141,6 +141,8 @@ def test_other_spellings_get_their_roles():
 def test_role_from_name(name, role):
     if role == "signup_date":
         values = ["04-09-2012", "08-03-2014", "21-08-2013", "10-02-2014"]
+    elif role == "campaign_response":  # a response is yes/no
+        values = ["1", "0", "0", "1"]
     elif role == "id":
         values = ["A1", "A2", "A3", "A4"]
     else:
@@ -181,11 +183,12 @@ def test_free_text_and_categories():
 
 
 def test_a_named_role_needs_matching_values():
-    # Income written as words is not a number, so it cannot be the income role
+    # Income written as words is not a number, so it cannot be the income role; education
+    # written as numbers is a set of codes, not levels that can be read in order
     frame = pd.DataFrame(
         {"Income": ["high", "low", "mid", "low"], "Education": ["1", "2", "3", "5"]}, dtype=object
     )
-    assert detect_roles(frame) == {"Income": "category", "Education": "other_numeric"}
+    assert detect_roles(frame) == {"Income": "category", "Education": "category"}
 
 
 def test_unnamed_numbers_are_other_numeric_and_decimal_comma_counts():
