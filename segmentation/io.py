@@ -3,6 +3,19 @@
 Text cells are kept as strings (customer ids keep their leading zeros);
 numbers are parsed later, per column, by :func:`to_number`, once the
 column's role is known.
+
+Delimited text is parsed column-wise by pyarrow's CSV reader. A numpy scan of
+the bytes finds where every record starts, the file line it starts on and how
+many fields it has, so the rows kept, the lines reported as malformed and their
+line numbers are exactly those of Python's csv module reading the file row by
+row. The few files whose quoting the scan cannot follow exactly (see
+:func:`_records`) are read row by row with the csv module instead.
+
+Numbers are parsed with pyarrow compute kernels (RE2 regular expressions) on
+whole columns. The RE2 patterns are written for ASCII text, where they match
+exactly what the Python patterns below match; the rare cells that could be a
+number and hold non-ASCII characters (digits of other scripts, for example)
+are parsed by the Python patterns themselves.
 """
 
 from __future__ import annotations
@@ -10,12 +23,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
+import operator
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from .errors import SegmentationError
 
@@ -28,6 +46,42 @@ _DOT_DECIMAL = re.compile(
 _COMMA_DECIMAL = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 _COMMA_HINT = re.compile(r"^[+-]?[\d.]*\d,\d{1,2}$")
 _DOT_HINT = re.compile(r"^[+-]?[\d,]*\d\.\d{1,2}$")
+
+# Every character str.isspace() accepts: what str.strip() removes and what ``\s``
+# matches in a Python pattern (a test checks this list against the Unicode tables).
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# The missing markers in every mix of upper and lower case. A cell is in this set
+# exactly when ``cell.lower()`` is a marker: the only non-ASCII character whose
+# lower case is ASCII is the Kelvin sign (lower case "k"), and no marker holds a "k".
+_MARKER_SPELLINGS = pa.array(sorted({
+    "".join(letters)
+    for marker in MISSING_MARKERS
+    for letters in itertools.product(*({c.lower(), c.upper()} for c in marker))
+}), type=pa.string())
+
+# RE2 forms of _CURRENCY, _DOT_DECIMAL and _COMMA_DECIMAL. The currency pattern
+# removes the same characters as the Python one from any text: the whitespace class
+# is spelled out, and RE2 folds the case of u, s, d, e, r, g, b, p exactly as
+# Python does (a test checks both on every character). The number patterns are for
+# ASCII text, where Python's \d is [0-9].
+_ARROW_CURRENCY = (
+    "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE) + "$€£¥]|(?i:usd|eur|gbp)")
+_ARROW_DOT_DECIMAL = (
+    r"^[+-]?(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_ARROW_COMMA_DECIMAL = r"^[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?$"
+# The characters a cell may hold and still be a number once currency signs and
+# spaces are removed: digits, signs, separators, exponent marks, ASCII spaces, "$",
+# the letters of usd, eur and gbp, and any non-ASCII character (a currency sign, a
+# space, or a digit of another script, which only the Python pattern knows).
+_ARROW_MAYBE_NUMBER = (
+    r"^[0-9+\-.,eE\t\n\x0b\x0c\r\x1c-\x1f $uUsSdDrRgGbBpP\x{80}-\x{10FFFF}]*$")
+_CURRENCY_SIGNS = _WHITESPACE + "$€£¥"  # the characters in _CURRENCY's class
+_BOM = b"\xef\xbb\xbf"
+_SAMPLE = 2000  # first cells of a column looked at to judge how often its values repeat
+_SCAN_BLOCK = 1 << 22  # bytes of a text file scanned at a time
 
 
 @dataclass(frozen=True)
@@ -194,17 +248,54 @@ def _sniff_delimiter(lines: list[str]) -> str | None:
     return best
 
 
+def _first_lines(text: str, count: int) -> list[str]:
+    """``text.splitlines()[:count]``, splitting only as much of the text as that needs."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        # With more than `count` lines in the prefix, the first `count` end inside it.
+        if len(lines) > count or size >= len(text):
+            return lines[:count]
+        size *= 4
+
+
 def _read_text(data: bytes, name: str) -> RawTable:
     text, encoding = _decode(data, name)
-    head = [line for line in text.splitlines()[:_SNIFF_LINES * 4] if line.strip()]
+    head = [line for line in _first_lines(text, _SNIFF_LINES * 4) if line.strip()]
     if not head:
         raise SegmentationError(
             f"{name} is empty: export the customer table again and upload the new file."
         )
     delimiter = _sniff_delimiter(head[:_SNIFF_LINES])
+    separator = delimiter or "\x1f"
+    if encoding == "utf-8":
+        utf8 = data
+    elif encoding == "utf-8-sig" and "\ufffd" not in text:
+        utf8 = data[3:]
+    else:
+        utf8 = text.encode("utf-8")
+    parsed = _parse_columns(utf8, separator)
+    if parsed is None:
+        parsed = _parse_rows(text, separator, name)
+    frame, rows_read, malformed, lines = parsed
+    return RawTable(
+        frame=frame,
+        rows_read=rows_read,
+        malformed_lines=tuple(malformed),
+        file_format="text",
+        delimiter=delimiter,
+        decimal=_detect_decimal(frame),
+        line_numbers=tuple(lines),
+        encoding=encoding,
+        name=name,
+    )
+
+
+def _parse_rows(text: str, separator: str, name: str):
+    """Row by row with the csv module: the reference behaviour, for files the fast path declines."""
     # One reader over the whole text, so a quoted cell may hold a line break;
     # a record's line number is the line it starts on.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or "\x1f")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     header, records, lines, malformed, rows_read = None, [], [], [], 0
     start = 1
     try:
@@ -227,58 +318,248 @@ def _read_text(data: bytes, name: str) -> RawTable:
             "export it again as CSV."
         ) from None
     frame = _tidy(pd.DataFrame(records, columns=header, dtype=object))
-    return RawTable(
-        frame=frame,
-        rows_read=rows_read,
-        malformed_lines=tuple(malformed),
-        file_format="text",
-        delimiter=delimiter,
-        decimal=_detect_decimal(frame),
-        line_numbers=tuple(lines),
-        encoding=encoding,
-        name=name,
-    )
+    return frame, rows_read, malformed, lines
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Unique, stripped column names; stripped text; missing markers as missing."""
+@dataclass(frozen=True)
+class _Records:
+    """Where each record of a delimited file lies, as the csv module splits it."""
+
+    starts: np.ndarray  # byte offset of the record's first character
+    ends: np.ndarray  # byte offset just past its last character (before the line break)
+    lines: np.ndarray  # file line the record starts on (1-based)
+    fields: np.ndarray  # number of fields
+    quoted_breaks: bool  # whether some quoted cell holds a line break
+
+
+def _records(buf: np.ndarray, separator: str) -> _Records | None:
+    """Split the bytes into records the way Python's csv module does, or None if unsure.
+
+    The csv module ends a line at ``\\r\\n``, ``\\r`` or ``\\n``, and a record at a
+    line end outside quotes. A quote opens a quoted section only at the start of a
+    field; inside one, ``""`` is a literal quote. When every quote is either at the
+    start of a field or closes a section right before a delimiter, a line end, the
+    end of the file or a doubled quote, quotes simply alternate between opening and
+    closing, and whether a byte is quoted is the parity of the quotes before it.
+    Other quoting (a quote inside an unquoted cell, text after a closing quote, an
+    unclosed quote) is left to the csv module, as is a record longer than the csv
+    module's field size limit, which it reports as an error.
+    """
+    size, sep = buf.size, ord(separator)
+    special = np.zeros(256, dtype=bool)
+    special[[10, 13, 34, sep]] = True
+    breaks, quotes, record_ends, delimiters = [], [], [], []
+    quotes_before = records_before = 0
+    for offset in range(0, size, _SCAN_BLOCK):  # a block at a time, to bound memory
+        block = buf[offset:offset + _SCAN_BLOCK]
+        at = np.flatnonzero(special[block])
+        kind = block[at]
+        at += offset
+        is_quote = kind == 34
+        line_break = kind == 13
+        feed = np.flatnonzero(kind == 10)
+        line_break[feed] = (at[feed] == 0) | (buf[at[feed] - 1] != 13)  # not the \\n of \\r\\n
+        quoted = (np.cumsum(is_quote) + quotes_before) % 2 == 1
+        record_end = line_break & ~quoted
+        # delimiters outside quotes, by record (records ending in this block, and the next)
+        record = np.cumsum(record_end)[(kind == sep) & ~quoted]
+        ended = int(np.count_nonzero(record_end))
+        delimiters.append((records_before, np.bincount(record, minlength=ended + 1)))
+        breaks.append(at[line_break])
+        quotes.append(at[is_quote])
+        record_ends.append(at[record_end])
+        quotes_before += int(np.count_nonzero(is_quote))
+        records_before += ended
+    breaks, quotes, record_ends = (np.concatenate(parts) if parts else np.empty(0, np.int64)
+                                   for parts in (breaks, quotes, record_ends))
+    if quotes.size:
+        if quotes.size % 2:
+            return None
+        opening, closing = quotes[0::2], quotes[1::2]
+        before = buf[opening - 1]
+        after = buf[np.minimum(closing + 1, size - 1)]
+        opens_field = (opening == 0) | (before == sep) | (before == 10) | (before == 13) | (
+            before == 34)
+        closes_field = (closing == size - 1) | (after == sep) | (after == 10) | (after == 13) | (
+            after == 34)
+        if not (opens_field.all() and closes_field.all()):
+            return None
+    crlf = (buf[record_ends] == 13) & (buf[np.minimum(record_ends + 1, size - 1)] == 10) & (
+        record_ends + 1 < size)
+    starts = np.concatenate(([0], record_ends + 1 + crlf))
+    ends = np.concatenate((record_ends, [size]))
+    fields = np.ones(starts.size, dtype=np.int64)
+    for first, counts in delimiters:
+        fields[first:first + counts.size] += counts
+    if starts[-1] == size:  # the file ends with a line break: no record after it
+        starts, ends, fields = starts[:-1], ends[:-1], fields[:-1]
+    if starts.size and int((ends - starts).max()) > csv.field_size_limit():
+        return None
+    quoted_breaks = breaks.size != record_ends.size
+    # a record's line: one plus the line breaks before it, quoted ones included
+    lines = (np.searchsorted(breaks, starts) + 1 if quoted_breaks
+             else np.arange(1, starts.size + 1))
+    return _Records(starts, ends, lines, fields, quoted_breaks)
+
+
+def _parse_columns(raw: bytes, separator: str):
+    """Parse UTF-8 delimited text with pyarrow; None where only the csv module can be exact."""
+    if b"\x00" in raw or raw.startswith(_BOM):
+        # The csv module stops at a NUL byte with an error naming the line, and
+        # pyarrow would drop a second byte order mark that the csv module keeps.
+        return None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    rec = _records(buf, separator)
+    if rec is None:
+        return None
+    empty = rec.starts == rec.ends
+
+    def blank(k: int) -> bool:
+        """Whether a one-field record is a blank line to the csv module."""
+        row = next(csv.reader([raw[rec.starts[k]:rec.ends[k]].decode("utf-8")],
+                              delimiter=separator), [])
+        return not row or (len(row) == 1 and not row[0].strip())
+
+    header = next((int(k) for k in np.flatnonzero(~empty)
+                   if rec.fields[k] > 1 or not blank(int(k))), None)
+    if header is None:
+        return _tidy(pd.DataFrame([], dtype=object)), 0, [], []
+    width = int(rec.fields[header])
+    # pyarrow skips empty lines and hands every record with `width` fields on;
+    # rows[i] is the record behind its i-th row.
+    rows = np.flatnonzero(~empty & (rec.fields == width))
+    invalid = []
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(raw),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=separator,
+                newlines_in_values=rec.quoted_breaks,
+                invalid_row_handler=lambda row: invalid.append(row.actual_columns) or "skip",
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    after = np.arange(rec.starts.size) > header
+    candidates = ~empty & (rec.fields != width) & after
+    if table.num_rows != rows.size or len(invalid) < int(candidates.sum()):
+        return None  # pyarrow split the text differently from the scan: read it row by row
+    blank_line = empty.copy()
+    if width == 1:
+        trimmed = pc.utf8_trim(table.column(0), _WHITESPACE)
+        blank_line[rows] = pc.equal(trimmed, "").to_numpy()
+    else:
+        for k in np.flatnonzero(after & ~empty & (rec.fields == 1)):
+            blank_line[k] = blank(int(k))
+    data = after & ~blank_line
+    valid = data & (rec.fields == width)
+    keep = (rows > header) & ~blank_line[rows]
+    header_row = int(np.searchsorted(rows, header))
+    labels = [table.column(i)[header_row].as_py() for i in range(width)]
+    kept = np.flatnonzero(keep)
+    if kept.size == 0 or kept[-1] - kept[0] + 1 == kept.size:  # one run of rows: no copy
+        table = table.slice(kept[0] if kept.size else 0, kept.size)
+    else:
+        table = table.filter(pa.array(keep))
+    out = {}
+    for label, column in zip(_column_names(labels), table.columns, strict=True):
+        out[label] = _clean_text(column)
+    return (pd.DataFrame(out, copy=False), int(data.sum()), rec.lines[data & ~valid].tolist(),
+            rec.lines[valid].tolist())
+
+
+def _clean_text(column: pa.ChunkedArray) -> pd.Series:
+    """Stripped text, missing markers as missing: ``_clean_cell`` on a whole text column."""
+    if _repetitive(column):  # one Python string per distinct value
+        return pd.Series(_by_value(column, _clean_strings), dtype=object)
+    return pd.Series(_clean_strings(column), dtype=object)
+
+
+def _clean_strings(arr: pa.Array) -> np.ndarray:
+    trimmed = pc.utf8_trim(arr, _WHITESPACE)
+    values = trimmed.to_numpy(zero_copy_only=False)
+    missing = _mask(pc.is_in(trimmed, value_set=_MARKER_SPELLINGS))
+    if missing.any():
+        values[missing] = np.nan
+    return values
+
+
+def _column_names(columns) -> list[str]:
+    """Unique, stripped names; ``column_N`` for blank and pandas' ``Unnamed:`` ones."""
     names, seen = [], {}
-    for i, col in enumerate(frame.columns):
+    for i, col in enumerate(columns):
         label = str(col).strip() if col is not None and str(col).strip() else f"column_{i + 1}"
         if label.startswith("Unnamed:"):
             label = f"column_{i + 1}"
         count = seen.get(label, 0)
         seen[label] = count + 1
         names.append(label if count == 0 else f"{label}.{count}")
+    return names
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Unique, stripped column names; stripped text; missing markers as missing."""
     out = {}
-    for i, label in enumerate(names):
+    for i, label in enumerate(_column_names(frame.columns)):
         series = frame.iloc[:, i]  # by position: the raw header may repeat a name
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            series = series.map(_clean_cell).astype(object)
+            cleaned = _clean_objects(series.to_numpy(dtype=object))
+            if series.dtype == object:
+                # as Series.map would leave it: numbers-only columns become numbers
+                series = pd.Series(cleaned, dtype=object).infer_objects().astype(object)
+            else:
+                series = pd.Series(pd.array(cleaned, dtype=series.dtype)).astype(object)
         out[label] = series.reset_index(drop=True)
     return pd.DataFrame(out)
 
 
-def _clean_cell(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return np.nan
-    if isinstance(value, str):
-        stripped = value.strip()
-        return np.nan if stripped.lower() in MISSING_MARKERS else stripped
-    return value
+def _instances(values: np.ndarray, kind) -> np.ndarray:
+    """``isinstance(value, kind)`` for each value of an object array."""
+    return np.fromiter(map(isinstance, values, itertools.repeat(kind)), dtype=bool,
+                       count=len(values))
+
+
+def _clean_objects(values: np.ndarray) -> np.ndarray:
+    """None and NaN as NaN; text stripped, missing markers as NaN; anything else as it is."""
+    cleaned = values.copy()
+    nothing = np.fromiter(map(operator.is_, values, itertools.repeat(None)), dtype=bool,
+                          count=len(values))
+    cleaned[nothing | (_instances(values, float) & pd.isna(values))] = np.nan
+    text = _instances(values, str)
+    if text.any():
+        stripped = pd.Series(values[text], dtype=object).str.strip()
+        marker = stripped.str.lower().isin(list(MISSING_MARKERS)).to_numpy(dtype=bool)
+        stripped = np.array(stripped, dtype=object)
+        stripped[marker] = np.nan
+        cleaned[text] = stripped
+    return cleaned
 
 
 def _detect_decimal(frame: pd.DataFrame) -> str:
     """"," when numbers like ``12,5`` or ``1.234,50`` outnumber ones like ``12.50``."""
-    comma = dot = 0
+    samples = []
     for col in frame.columns:
-        sample = frame[col].dropna().head(200)
-        for value in sample:
-            if not isinstance(value, str):
-                continue
-            token = _CURRENCY.sub("", value)
-            comma += bool(_COMMA_HINT.match(token))
-            dot += bool(_DOT_HINT.match(token))
+        column, size = frame[col], 256
+        while True:  # the first 200 values present, looking no further than needed
+            sample = column.head(size).dropna().head(200)
+            if len(sample) >= 200 or size >= len(column):
+                break
+            size *= 4
+        samples.append(list(sample))
+    values = np.array([None, *itertools.chain.from_iterable(samples)], dtype=object)[1:]
+    text = pd.Series(values[_instances(values, str)], dtype=object)
+    if text.empty:
+        return "."
+    tokens = text.str.replace(_CURRENCY, "", regex=True)
+    comma = int(tokens.str.match(_COMMA_HINT).sum())
+    dot = int(tokens.str.match(_DOT_HINT).sum())
     return "," if comma > dot else "."
 
 
@@ -299,30 +580,147 @@ def to_number(series: pd.Series, decimal: str = ".") -> pd.Series:
         return series.astype(float)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.astype(float)
-    pattern = _COMMA_DECIMAL if decimal == "," else _DOT_DECIMAL
-    thousands = "." if decimal == "," else ","
-
-    def parse(value) -> float:
-        if isinstance(value, bool):
-            return float(value)
-        if isinstance(value, int | float | np.integer | np.floating):
-            return float(value)
-        if not isinstance(value, str):
-            return np.nan
-        token = _CURRENCY.sub("", value)
-        if not pattern.match(token):
-            return np.nan
-        token = token.replace(thousands, "")
-        if decimal == ",":
-            token = token.replace(",", ".")
-        return float(token)
-
-    return series.map(parse).astype(float)
+    return pd.Series(_parse_values(series, decimal), index=series.index, name=series.name)
 
 
 def numeric_share(series: pd.Series, decimal: str = ".") -> float:
     """Share of the non-missing values that parse as numbers (1.0 for an empty column)."""
-    present = series.dropna()
-    if present.empty:
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        present = series.dropna()
+        if present.empty:
+            return 1.0
+        return float(to_number(present, decimal).notna().mean())
+    numbers, missing = _parse_values(series, decimal, count_missing=True)
+    if missing == len(numbers):
         return 1.0
-    return float(to_number(present, decimal).notna().mean())
+    # the mean of a boolean Series is this same division
+    return np.count_nonzero(~np.isnan(numbers)) / (len(numbers) - missing)
+
+
+def _parse_values(series: pd.Series, decimal: str, count_missing: bool = False):
+    """:func:`to_number` of a column that is not numeric, as a float array.
+
+    With ``count_missing``, also the number of missing values (as ``Series.isna``
+    counts them; pyarrow's nulls are the same values).
+    """
+    if isinstance(series.dtype, pd.StringDtype):
+        arr = pa.array(series.array)
+        numbers = _parse_strings(arr, decimal)
+        return (numbers, arr.null_count) if count_missing else numbers
+    values = series.to_numpy(dtype=object)
+    try:
+        arr = pa.array(values, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        arr = None  # mixed types
+    if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+                            or pa.types.is_null(arr.type)):
+        numbers = (_parse_strings(arr, decimal) if arr.null_count < len(arr)
+                   else np.full(len(arr), np.nan))  # text and missing values only
+        return (numbers, arr.null_count) if count_missing else numbers
+    numbers = np.full(len(values), np.nan)
+    kind = _instances(values, (int, float, np.integer, np.floating))  # bool is an int
+    if kind.any():
+        numbers[kind] = values[kind].astype(np.float64)
+    text = _instances(values, str)
+    if text.any():
+        try:
+            strings = pa.array(values[text], type=pa.string())
+        except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate, not valid UTF-8
+            numbers[text] = [_parse_text(value, decimal) for value in values[text]]
+        else:
+            numbers[text] = _parse_strings(strings, decimal)
+    return (numbers, int(pd.isna(values).sum())) if count_missing else numbers
+
+
+def _parse_text(value: str, decimal: str) -> float:
+    """One cell, with the Python patterns: the definition the column-wise parsing follows."""
+    return _parse_token(_CURRENCY.sub("", value), decimal)
+
+
+def _parse_token(token: str, decimal: str) -> float:
+    """A cell without its currency signs and spaces, as a number (NaN if it is not one)."""
+    pattern = _COMMA_DECIMAL if decimal == "," else _DOT_DECIMAL
+    if not pattern.match(token):
+        return np.nan
+    token = token.replace("." if decimal == "," else ",", "")
+    if decimal == ",":
+        token = token.replace(",", ".")
+    return float(token)
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A pyarrow boolean result as a numpy mask, missing as False."""
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+
+def _repetitive(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a column repeats its values enough to work on its distinct values only."""
+    if len(arr) < 4 * _SAMPLE:
+        return False
+    head = arr.slice(0, _SAMPLE)
+    return pc.count_distinct(head).as_py() * 2 <= len(head) - head.null_count
+
+
+def _by_value(arr: pa.Array | pa.ChunkedArray, work) -> np.ndarray:
+    """``work`` done once per distinct value of a string array, spread back to every cell.
+
+    ``work`` takes a pyarrow string array and returns a numpy array as long; a missing
+    cell gets ``work``'s result for a missing value.
+    """
+    encoded = pc.dictionary_encode(arr)
+    if isinstance(encoded, pa.ChunkedArray):
+        chunks = encoded.unify_dictionaries().chunks
+        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
+        indices = pa.chunked_array([c.indices for c in chunks], pa.int32())
+    else:
+        dictionary, indices = encoded.dictionary, encoded.indices
+    words = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+    positions = pc.fill_null(indices, len(dictionary)).to_numpy()
+    return work(words)[positions]
+
+
+def _parse_strings(arr: pa.Array | pa.ChunkedArray, decimal: str) -> np.ndarray:
+    """:func:`_parse_text` of every cell of a pyarrow string array (missing cells: NaN)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if _repetitive(arr):
+        return _by_value(arr, lambda words: _parse_strings(words, decimal))
+    pattern = _ARROW_COMMA_DECIMAL if decimal == "," else _ARROW_DOT_DECIMAL
+    out = np.full(len(arr), np.nan)
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    # 1. Plain digits are numbers as they are.
+    found = _mask(pc.ascii_is_decimal(arr))
+    if np.array_equal(found, valid):
+        out[found] = _as_floats(arr.filter(found), decimal)
+        return out
+    # 2. So are cells that match the pattern once the currency signs and spaces
+    # around the number are trimmed ("$1,234.50", "12,5 €"): only those characters
+    # go, as with the Python pattern.
+    trimmed = pc.utf8_trim(arr, _CURRENCY_SIGNS)
+    found = _mask(pc.match_substring_regex(trimmed, pattern))
+    if found.any():
+        out[found] = _as_floats(trimmed.filter(found), decimal)
+    # 3. Other cells made only of characters a number may hold: remove every currency
+    # sign, space and currency code, as the Python pattern does, then match.
+    rest = np.flatnonzero(valid & ~found)
+    if rest.size:
+        rest = rest[_mask(pc.match_substring_regex(arr.take(rest), _ARROW_MAYBE_NUMBER))]
+    if rest.size:
+        cleaned = pc.replace_substring_regex(arr.take(rest), _ARROW_CURRENCY, "")
+        ascii_text = _mask(pc.string_is_ascii(cleaned))
+        ok = ascii_text & _mask(pc.match_substring_regex(cleaned, pattern))
+        if ok.any():
+            out[rest[ok]] = _as_floats(cleaned.filter(ok), decimal)
+        for i in np.flatnonzero(~ascii_text):  # digits of other scripts: Python decides
+            out[rest[i]] = _parse_token(cleaned[int(i)].as_py(), decimal)
+    return out
+
+
+def _as_floats(numbers: pa.Array, decimal: str) -> np.ndarray:
+    """Cells that match the number pattern (ASCII, no currency signs) as floats."""
+    thousands = "." if decimal == "," else ","
+    if pc.any(pc.match_substring(numbers, thousands)).as_py():
+        numbers = pc.replace_substring(numbers, thousands, "")
+    if decimal == ",":
+        numbers = pc.replace_substring(numbers, ",", ".")
+    return pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
