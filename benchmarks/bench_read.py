@@ -23,17 +23,17 @@ during the timed work (``VmHWM`` on Linux, ``ru_maxrss`` elsewhere); the table a
 part of it (it holds one Python string per text cell), and the process's whole peak is
 printed in brackets.
 
-Before. The row-by-row reader this replaced took about 50 s for read plus parsing at
-100,000 rows on the 2-core reference machine (see ``BEFORE_100K``). To measure a given
-revision of ``segmentation/io.py`` on the same file instead, pass ``--before REV`` (a git
-revision, for example the commit before the column-wise reader); it runs at 100,000 rows only
-(about a minute for the row-by-row reader).
+Before. The row-by-row reader this replaced (``segmentation/io.py`` at commit 893d1c3) took
+13.3 s for the same work at 100,000 rows on the 2-CPU machine these targets are for (see
+``BEFORE_100K``; the figure printed when nothing is measured). ``--before REV`` measures
+``segmentation/io.py`` of a git revision on the same file, at 100,000 rows only (about a minute
+for the row-by-row reader).
 
 Run from the repository root::
 
     python benchmarks/bench_read.py                        # 100,000 and 1,000,000 rows
     python benchmarks/bench_read.py --sizes 100000         # a subset
-    python benchmarks/bench_read.py --sizes 100000 --before 8eef596
+    python benchmarks/bench_read.py --sizes 100000 --before 893d1c3
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {100_000: 1.5, 1_000_000: 12.0}  # seconds: read_table + to_number + numeric_share
-BEFORE_100K = 50.0  # seconds, row-by-row reader at 100,000 rows (recorded, see the docstring)
+BEFORE_100K = 13.3  # seconds, row-by-row reader at 100,000 rows (recorded, see the docstring)
 COLUMNS = 30
 MALFORMED_EVERY = 20_000  # one line in this many gets an extra field
 
@@ -153,13 +153,12 @@ def _load_io(source: str | None):
     if source is None:
         from segmentation import io
         return io
-    import segmentation  # the package, so the module's relative imports resolve
+    import segmentation  # noqa: F401  (the package, so the module's relative imports resolve)
 
     spec = importlib.util.spec_from_file_location("segmentation._io_before", source)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    assert segmentation
     return module
 
 
@@ -197,12 +196,13 @@ def _run_child(path: Path, source: Path | None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _busy_note() -> str:
+def _load_note() -> str:
+    """The 1-minute load average: on 2 CPUs, anything much above 1 slows the timings."""
     try:
         load = os.getloadavg()[0]
-    except OSError:
+    except (AttributeError, OSError):  # not on Windows
         return ""
-    return f"  (load average {load:.1f} on {os.cpu_count()} CPUs)" if load > 0.5 else ""
+    return f"  (load average {load:.1f} on {os.cpu_count()} CPUs)"
 
 
 def _verdict(seconds: float, target: float | None) -> str:
@@ -248,7 +248,7 @@ def main() -> None:
             path.write_bytes(data)
             del data
             print(f"{n:>9,} rows: {path.stat().st_size / 1e6:,.0f} MB file, generated in "
-                  f"{time.perf_counter() - started:.1f} s{_busy_note()}")
+                  f"{time.perf_counter() - started:.1f} s{_load_note()}")
             result = _run_child(path, None)
             results[n] = result
             if "error" in result:
@@ -283,7 +283,7 @@ def main() -> None:
         if n == 100_000 and "before" in results:
             before = f"{results['before']['total']:.1f} s"
         elif n == 100_000:
-            before = f"~{BEFORE_100K:.0f} s"
+            before = f"{BEFORE_100K:.1f} s*"
         else:
             before = "-"
         target = TARGETS.get(n)
@@ -291,7 +291,8 @@ def main() -> None:
         print(f"{n:>11,}  {before:>9}  {result['total']:7.2f} s  "
               f"{(f'{target:g} s' if target else '-'):>7}  {verdict}")
     if 100_000 in sizes and "before" not in results:
-        print("(before at 100,000 rows: the recorded figure; --before REV measures a revision)")
+        print("* recorded figure for the row-by-row reader (commit 893d1c3); "
+              "--before REV measures a revision")
 
 
 if __name__ == "__main__":

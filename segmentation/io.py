@@ -5,17 +5,18 @@ numbers are parsed later, per column, by :func:`to_number`, once the
 column's role is known.
 
 Delimited text is parsed column-wise by pyarrow's CSV reader. A numpy scan of
-the bytes finds where every record starts, the file line it starts on and how
-many fields it has, so the rows kept, the lines reported as malformed and their
-line numbers are exactly those of Python's csv module reading the file row by
-row. The few files whose quoting the scan cannot follow exactly (see
-:func:`_records`) are read row by row with the csv module instead.
+the bytes finds where every record starts and the file line it starts on, so the
+rows kept, the lines reported as malformed and their line numbers are exactly
+those of Python's csv module reading the file row by row. The few files whose
+quoting the scan cannot follow exactly (see :func:`_records`), or that the csv
+module rejects, are read row by row with the csv module instead.
 
 Numbers are parsed with pyarrow compute kernels (RE2 regular expressions) on
-whole columns. The RE2 patterns are written for ASCII text, where they match
-exactly what the Python patterns below match; the rare cells that could be a
-number and hold non-ASCII characters (digits of other scripts, for example)
-are parsed by the Python patterns themselves.
+whole columns, each distinct value once in columns that repeat their values.
+The RE2 patterns match exactly what the Python patterns below match (tests
+check the character classes against every character); the rare cells that
+could be a number written with digits of another script are parsed by the
+Python patterns themselves.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import hashlib
 import io
 import itertools
 import operator
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from pandas._libs import lib as _pandas_lib
 
 from .errors import SegmentationError
 
@@ -61,6 +65,7 @@ _MARKER_SPELLINGS = pa.array(sorted({
     for marker in MISSING_MARKERS
     for letters in itertools.product(*({c.lower(), c.upper()} for c in marker))
 }), type=pa.string())
+_MARKER_BYTES = max(len(marker.encode()) for marker in MISSING_MARKERS)
 
 # RE2 forms of _CURRENCY, _DOT_DECIMAL and _COMMA_DECIMAL. The currency pattern
 # removes the same characters as the Python one from any text: the whitespace class
@@ -80,6 +85,9 @@ _ARROW_MAYBE_NUMBER = (
     r"^[0-9+\-.,eE\t\n\x0b\x0c\r\x1c-\x1f $uUsSdDrRgGbBpP\x{80}-\x{10FFFF}]*$")
 _CURRENCY_SIGNS = _WHITESPACE + "$€£¥"  # the characters in _CURRENCY's class
 _BOM = b"\xef\xbb\xbf"
+_ASCII_NOT_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # what bytes.strip() keeps
+_MATCH_ROWS = 500  # rows set aside by pyarrow that are found by their text
+_PARALLEL_CELLS = 1 << 17  # a column this long is parsed in two halves at once
 _SAMPLE = 2000  # first cells of a column looked at to judge how often its values repeat
 _SCAN_BLOCK = 1 << 22  # bytes of a text file scanned at a time
 
@@ -167,7 +175,7 @@ def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
     else:
         data = bytes(source)
     name = name or "upload"
-    if not data.strip():
+    if _ASCII_NOT_SPACE.search(data) is None:  # ``not data.strip()``, without copying the data
         raise SegmentationError(
             f"{name} is empty: export the customer table again and upload the new file."
         )
@@ -275,7 +283,7 @@ def _read_text(data: bytes, name: str) -> RawTable:
     else:
         utf8 = text.encode("utf-8")
     parsed = _parse_columns(utf8, separator)
-    if parsed is None:
+    if parsed is None:  # quoting only the csv module reads exactly, or a cell it refuses
         parsed = _parse_rows(text, separator, name)
     frame, rows_read, malformed, lines = parsed
     return RawTable(
@@ -312,7 +320,7 @@ def _parse_rows(text: str, separator: str, name: str):
                 lines.append(line_no)
             else:
                 malformed.append(line_no)
-    except csv.Error as exc:  # e.g. a NUL byte or a field over the size limit
+    except csv.Error as exc:  # e.g. a field over the size limit
         raise SegmentationError(
             f"{name} cannot be read as a table near line {start} ({exc}): "
             "export it again as CSV."
@@ -328,11 +336,21 @@ class _Records:
     starts: np.ndarray  # byte offset of the record's first character
     ends: np.ndarray  # byte offset just past its last character (before the line break)
     lines: np.ndarray  # file line the record starts on (1-based)
-    fields: np.ndarray  # number of fields
+    quotes: np.ndarray  # byte offsets of the quote characters, opening and closing in turn
     quoted_breaks: bool  # whether some quoted cell holds a line break
 
 
-def _records(buf: np.ndarray, separator: str) -> _Records | None:
+def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
+    """Offsets of one byte value, a block at a time (no file-sized temporary array)."""
+    found, hits = [], np.empty(min(buf.size, _SCAN_BLOCK), dtype=bool)
+    for offset in range(0, buf.size, _SCAN_BLOCK):
+        block = buf[offset:offset + _SCAN_BLOCK]
+        np.equal(block, byte, out=hits[:block.size])
+        found.append(np.flatnonzero(hits[:block.size]) + offset)
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
+def _records(buf: np.ndarray, raw: bytes, separator: str) -> _Records | None:
     """Split the bytes into records the way Python's csv module does, or None if unsure.
 
     The csv module ends a line at ``\\r\\n``, ``\\r`` or ``\\n``, and a record at a
@@ -342,36 +360,15 @@ def _records(buf: np.ndarray, separator: str) -> _Records | None:
     end of the file or a doubled quote, quotes simply alternate between opening and
     closing, and whether a byte is quoted is the parity of the quotes before it.
     Other quoting (a quote inside an unquoted cell, text after a closing quote, an
-    unclosed quote) is left to the csv module, as is a record longer than the csv
-    module's field size limit, which it reports as an error.
+    unclosed quote) is left to the csv module.
     """
     size, sep = buf.size, ord(separator)
-    special = np.zeros(256, dtype=bool)
-    special[[10, 13, 34, sep]] = True
-    breaks, quotes, record_ends, delimiters = [], [], [], []
-    quotes_before = records_before = 0
-    for offset in range(0, size, _SCAN_BLOCK):  # a block at a time, to bound memory
-        block = buf[offset:offset + _SCAN_BLOCK]
-        at = np.flatnonzero(special[block])
-        kind = block[at]
-        at += offset
-        is_quote = kind == 34
-        line_break = kind == 13
-        feed = np.flatnonzero(kind == 10)
-        line_break[feed] = (at[feed] == 0) | (buf[at[feed] - 1] != 13)  # not the \\n of \\r\\n
-        quoted = (np.cumsum(is_quote) + quotes_before) % 2 == 1
-        record_end = line_break & ~quoted
-        # delimiters outside quotes, by record (records ending in this block, and the next)
-        record = np.cumsum(record_end)[(kind == sep) & ~quoted]
-        ended = int(np.count_nonzero(record_end))
-        delimiters.append((records_before, np.bincount(record, minlength=ended + 1)))
-        breaks.append(at[line_break])
-        quotes.append(at[is_quote])
-        record_ends.append(at[record_end])
-        quotes_before += int(np.count_nonzero(is_quote))
-        records_before += ended
-    breaks, quotes, record_ends = (np.concatenate(parts) if parts else np.empty(0, np.int64)
-                                   for parts in (breaks, quotes, record_ends))
+    breaks = _positions(buf, 10)
+    if b"\r" in raw:  # a line feed right after a carriage return ends the same line
+        breaks = np.sort(np.concatenate((
+            _positions(buf, 13), breaks[(breaks == 0) | (buf[breaks - 1] != 13)])))
+    quotes = _positions(buf, 34) if b'"' in raw else np.empty(0, dtype=np.int64)
+    record_ends = breaks
     if quotes.size:
         if quotes.size % 2:
             return None
@@ -384,60 +381,117 @@ def _records(buf: np.ndarray, separator: str) -> _Records | None:
             after == 34)
         if not (opens_field.all() and closes_field.all()):
             return None
+        record_ends = breaks[np.searchsorted(quotes, breaks) % 2 == 0]
     crlf = (buf[record_ends] == 13) & (buf[np.minimum(record_ends + 1, size - 1)] == 10) & (
         record_ends + 1 < size)
     starts = np.concatenate(([0], record_ends + 1 + crlf))
     ends = np.concatenate((record_ends, [size]))
-    fields = np.ones(starts.size, dtype=np.int64)
-    for first, counts in delimiters:
-        fields[first:first + counts.size] += counts
     if starts[-1] == size:  # the file ends with a line break: no record after it
-        starts, ends, fields = starts[:-1], ends[:-1], fields[:-1]
-    if starts.size and int((ends - starts).max()) > csv.field_size_limit():
-        return None
+        starts, ends = starts[:-1], ends[:-1]
     quoted_breaks = breaks.size != record_ends.size
     # a record's line: one plus the line breaks before it, quoted ones included
     lines = (np.searchsorted(breaks, starts) + 1 if quoted_breaks
              else np.arange(1, starts.size + 1))
-    return _Records(starts, ends, lines, fields, quoted_breaks)
+    return _Records(starts, ends, lines, quotes, quoted_breaks)
+
+
+def _count_fields(buf: np.ndarray, separator: str, rec: _Records) -> np.ndarray:
+    """Delimiters outside quotes, plus one, per record; a block of records at a time."""
+    starts, ends = rec.starts, rec.ends
+    fields = np.ones(starts.size, dtype=np.int64)
+    sep = ord(separator)
+    opening, closing = rec.quotes[0::2], rec.quotes[1::2]
+    first = 0
+    while first < starts.size:
+        offset = int(starts[first])
+        last = max(first + 1, int(np.searchsorted(starts, offset + _SCAN_BLOCK)))
+        stop = int(ends[last - 1])
+        hits = np.flatnonzero(buf[offset:stop] == sep) + offset
+        fields[first:last] += np.diff(np.searchsorted(hits, ends[first:last]), prepend=0)
+        if opening.size:  # quoted sections lie inside records, so inside the block
+            low, high = np.searchsorted(opening, [offset, stop])
+            quoted = (np.searchsorted(hits, closing[low:high])
+                      - np.searchsorted(hits, opening[low:high]))
+            record = np.searchsorted(starts[first:last], opening[low:high], side="right") - 1
+            fields[first:last] -= np.bincount(record, weights=quoted,
+                                              minlength=last - first).astype(np.int64)
+        first = last
+    return fields
+
+
+def _match_rows(buf: np.ndarray, rec: _Records, rows: list[tuple[int, str]]) -> dict | None:
+    """The records whose text is that of the given rows, with the rows' field counts.
+
+    Records with the same text have the same fields, so every record matching a
+    row pyarrow set aside is one it set aside: with as many matches as rows, these
+    are exactly its records. None when there are not as many (a different split).
+    """
+    lengths = rec.ends - rec.starts
+    texts: dict[bytes, int] = {}
+    for fields, text in rows:
+        texts[text.encode("utf-8")] = fields
+    found, budget = {}, 2 * buf.size + (1 << 24)  # bytes compared, about what counting costs
+    for length in {len(text) for text in texts}:
+        same = np.flatnonzero(lengths == length)
+        for text in (t for t in texts if len(t) == length):
+            if not length:
+                return None
+            expected = np.frombuffer(text, dtype=np.uint8)
+            cands = same[(buf[rec.starts[same]] == expected[0])
+                         & (buf[rec.starts[same] + length - 1] == expected[-1])]
+            budget -= cands.size * length
+            if budget < 0:
+                return None  # many records alike: counting delimiters is quicker
+            step = max(1, (1 << 24) // length)  # compare at most ~16 MB of bytes at once
+            for i in range(0, cands.size, step):
+                part = cands[i:i + step]
+                window = buf[rec.starts[part][:, None] + np.arange(length)]
+                for k in part[(window == expected).all(axis=1)]:
+                    found[int(k)] = texts[text]
+    return found if len(found) == len(rows) else None
 
 
 def _parse_columns(raw: bytes, separator: str):
     """Parse UTF-8 delimited text with pyarrow; None where only the csv module can be exact."""
-    if b"\x00" in raw or raw.startswith(_BOM):
-        # The csv module stops at a NUL byte with an error naming the line, and
-        # pyarrow would drop a second byte order mark that the csv module keeps.
+    if raw.startswith(_BOM):  # pyarrow would drop a second byte order mark the csv module keeps
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
-    rec = _records(buf, separator)
+    rec = _records(buf, raw, separator)
     if rec is None:
         return None
     empty = rec.starts == rec.ends
 
-    def blank(k: int) -> bool:
-        """Whether a one-field record is a blank line to the csv module."""
-        row = next(csv.reader([raw[rec.starts[k]:rec.ends[k]].decode("utf-8")],
-                              delimiter=separator), [])
+    def fields_of(k: int) -> list[str]:
+        return next(csv.reader([raw[rec.starts[k]:rec.ends[k]].decode("utf-8")],
+                               delimiter=separator), [])
+
+    def blank(row: list[str]) -> bool:
         return not row or (len(row) == 1 and not row[0].strip())
 
-    header = next((int(k) for k in np.flatnonzero(~empty)
-                   if rec.fields[k] > 1 or not blank(int(k))), None)
-    if header is None:
-        return _tidy(pd.DataFrame([], dtype=object)), 0, [], []
-    width = int(rec.fields[header])
-    # pyarrow skips empty lines and hands every record with `width` fields on;
-    # rows[i] is the record behind its i-th row.
-    rows = np.flatnonzero(~empty & (rec.fields == width))
-    invalid = []
+    try:
+        header = next((int(k) for k in np.flatnonzero(~empty) if not blank(fields_of(int(k)))),
+                      None)
+        if header is None:
+            return _tidy(pd.DataFrame([], dtype=object)), 0, [], []
+        width = len(fields_of(header))
+    except csv.Error:  # a cell over the field size limit: the csv module reports it
+        return None
+    set_aside = []  # (fields, text) of the rows pyarrow skips for their number of fields
+
+    def set_row_aside(row) -> str:
+        set_aside.append((row.actual_columns, row.text))
+        return "skip"
+
     names = [f"f{i}" for i in range(width)]
     try:
         table = pa_csv.read_csv(
             pa.BufferReader(raw),
-            read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=max(
+                1 << 20, 2 * int((rec.ends - rec.starts).max()))),  # a record fits in a block
             parse_options=pa_csv.ParseOptions(
                 delimiter=separator,
                 newlines_in_values=rec.quoted_breaks,
-                invalid_row_handler=lambda row: invalid.append(row.actual_columns) or "skip",
+                invalid_row_handler=set_row_aside,
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -447,19 +501,29 @@ def _parse_columns(raw: bytes, separator: str):
         )
     except (pa.ArrowException, ValueError):
         return None
-    after = np.arange(rec.starts.size) > header
-    candidates = ~empty & (rec.fields != width) & after
-    if table.num_rows != rows.size or len(invalid) < int(candidates.sum()):
+    # Fields per record: `width` for the records pyarrow kept, the count it gave for the
+    # ones it set aside (found by their text, or by counting delimiters when many).
+    fields = np.full(rec.starts.size, width, dtype=np.int64)
+    matched = _match_rows(buf, rec, set_aside) if len(set_aside) <= _MATCH_ROWS else None
+    if matched is not None:
+        fields[list(matched)] = list(matched.values())
+    else:
+        fields = _count_fields(buf, separator, rec)
+    rows = np.flatnonzero(~empty & (fields == width))  # the record behind each of pyarrow's rows
+    if table.num_rows != rows.size or len(set_aside) != int(np.count_nonzero(~empty)) - rows.size:
         return None  # pyarrow split the text differently from the scan: read it row by row
+    if _over_field_limit(table, rec, set_aside):
+        return None  # the csv module reports a cell this long as an error
+    after = np.arange(rec.starts.size) > header
     blank_line = empty.copy()
     if width == 1:
         trimmed = pc.utf8_trim(table.column(0), _WHITESPACE)
         blank_line[rows] = pc.equal(trimmed, "").to_numpy()
-    else:
-        for k in np.flatnonzero(after & ~empty & (rec.fields == 1)):
-            blank_line[k] = blank(int(k))
+    else:  # cells within the field size limit here, as _over_field_limit checked
+        for k in np.flatnonzero(after & (fields == 1) & ~empty):
+            blank_line[k] = blank(fields_of(int(k)))
     data = after & ~blank_line
-    valid = data & (rec.fields == width)
+    valid = data & (fields == width)
     keep = (rows > header) & ~blank_line[rows]
     header_row = int(np.searchsorted(rows, header))
     labels = [table.column(i)[header_row].as_py() for i in range(width)]
@@ -468,25 +532,38 @@ def _parse_columns(raw: bytes, separator: str):
         table = table.slice(kept[0] if kept.size else 0, kept.size)
     else:
         table = table.filter(pa.array(keep))
-    out = {}
-    for label, column in zip(_column_names(labels), table.columns, strict=True):
-        out[label] = _clean_text(column)
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:  # pyarrow releases the GIL
+        columns = list(pool.map(_clean_text, table.columns))
+    out = dict(zip(_column_names(labels), columns, strict=True))
     return (pd.DataFrame(out, copy=False), int(data.sum()), rec.lines[data & ~valid].tolist(),
             rec.lines[valid].tolist())
 
 
+def _over_field_limit(table: pa.Table, rec: _Records, set_aside: list) -> bool:
+    """Whether some cell is longer than the csv module's field size limit."""
+    limit = csv.field_size_limit()
+    if not rec.starts.size or int((rec.ends - rec.starts).max()) <= limit:
+        return False  # no record is that long (a character takes a byte or more)
+    if any(len(text) > limit for _, text in set_aside):
+        return True
+    return any((pc.max(pc.utf8_length(column)).as_py() or 0) > limit for column in table.columns)
+
+
 def _clean_text(column: pa.ChunkedArray) -> pd.Series:
-    """Stripped text, missing markers as missing: ``_clean_cell`` on a whole text column."""
+    """A text column as read: cells stripped, missing markers as NaN."""
     if _repetitive(column):  # one Python string per distinct value
-        return pd.Series(_by_value(column, _clean_strings), dtype=object)
-    return pd.Series(_clean_strings(column), dtype=object)
+        return pd.Series(_by_value(column, _clean_strings), dtype=object, copy=False)
+    return pd.Series(_clean_strings(column), dtype=object, copy=False)
 
 
-def _clean_strings(arr: pa.Array) -> np.ndarray:
+def _clean_strings(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Python strings stripped as ``str.strip`` does, NaN for a missing marker."""
     trimmed = pc.utf8_trim(arr, _WHITESPACE)
     values = trimmed.to_numpy(zero_copy_only=False)
-    missing = _mask(pc.is_in(trimmed, value_set=_MARKER_SPELLINGS))
-    if missing.any():
+    # no missing marker is longer than four bytes: look up only the short cells
+    short = np.flatnonzero(_mask(pc.less_equal(pc.binary_length(trimmed), _MARKER_BYTES)))
+    if short.size:
+        missing = short[_mask(pc.is_in(trimmed.take(short), value_set=_MARKER_SPELLINGS))]
         values[missing] = np.nan
     return values
 
@@ -512,10 +589,12 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
             cleaned = _clean_objects(series.to_numpy(dtype=object))
             if series.dtype == object:
-                # as Series.map would leave it: numbers-only columns become numbers
-                series = pd.Series(cleaned, dtype=object).infer_objects().astype(object)
+                # the values as Series.map returns them: pandas' conversion of the results
+                # (a column of numbers becomes numeric, of dates datetime), then back to objects
+                series = pd.Series(_pandas_lib.maybe_convert_objects(cleaned), copy=False)
             else:
-                series = pd.Series(pd.array(cleaned, dtype=series.dtype)).astype(object)
+                series = pd.Series(pd.array(cleaned, dtype=series.dtype))
+            series = series.astype(object)
         out[label] = series.reset_index(drop=True)
     return pd.DataFrame(out)
 
@@ -608,14 +687,14 @@ def _parse_values(series: pd.Series, decimal: str, count_missing: bool = False):
         numbers = _parse_strings(arr, decimal)
         return (numbers, arr.null_count) if count_missing else numbers
     values = series.to_numpy(dtype=object)
-    try:
-        arr = pa.array(values, from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        arr = None  # mixed types
-    if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
-                            or pa.types.is_null(arr.type)):
-        numbers = (_parse_strings(arr, decimal) if arr.null_count < len(arr)
-                   else np.full(len(arr), np.nan))  # text and missing values only
+    arr = None
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        try:  # text and missing values only
+            arr = pa.array(values, type=pa.string(), from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+            arr = None  # a missing value pyarrow does not know, or a lone surrogate
+    if arr is not None:
+        numbers = _parse_strings(arr, decimal)
         return (numbers, arr.null_count) if count_missing else numbers
     numbers = np.full(len(values), np.nan)
     kind = _instances(values, (int, float, np.integer, np.floating))  # bool is an int
@@ -685,6 +764,22 @@ def _parse_strings(arr: pa.Array | pa.ChunkedArray, decimal: str) -> np.ndarray:
         arr = arr.combine_chunks()
     if _repetitive(arr):
         return _by_value(arr, lambda words: _parse_strings(words, decimal))
+    if len(arr) >= _PARALLEL_CELLS and _workers() > 1:
+        # pyarrow's kernels release the GIL: the halves of a long column run side by side
+        middle = len(arr) // 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            halves = list(pool.map(lambda part: _parse_distinct(part, decimal),
+                                   [arr.slice(0, middle), arr.slice(middle)]))
+        return np.concatenate(halves)
+    return _parse_distinct(arr, decimal)
+
+
+def _workers() -> int:
+    return min(2, os.cpu_count() or 1)
+
+
+def _parse_distinct(arr: pa.Array, decimal: str) -> np.ndarray:
+    """:func:`_parse_strings` of an array whose values mostly differ."""
     pattern = _ARROW_COMMA_DECIMAL if decimal == "," else _ARROW_DOT_DECIMAL
     out = np.full(len(arr), np.nan)
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
@@ -711,9 +806,30 @@ def _parse_strings(arr: pa.Array | pa.ChunkedArray, decimal: str) -> np.ndarray:
         ok = ascii_text & _mask(pc.match_substring_regex(cleaned, pattern))
         if ok.any():
             out[rest[ok]] = _as_floats(cleaned.filter(ok), decimal)
-        for i in np.flatnonzero(~ascii_text):  # digits of other scripts: Python decides
-            out[rest[i]] = _parse_token(cleaned[int(i)].as_py(), decimal)
+        # What is left and not ASCII may be written with digits of another script,
+        # which only Python's \d knows; a letter other than an exponent's e rules
+        # that out (no digit is a letter).
+        other = np.flatnonzero(~ascii_text)
+        if other.size:
+            other = other[~_mask(pc.match_substring_regex(cleaned.take(other), r"[^\P{L}eE]"))]
+        if other.size:
+            out[rest[other]] = _python_numbers(cleaned.take(other).to_numpy(
+                zero_copy_only=False), decimal)
     return out
+
+
+def _python_numbers(tokens: np.ndarray, decimal: str) -> np.ndarray:
+    """:func:`_parse_token` of each token, with pandas' string methods and Python's patterns."""
+    tokens = pd.Series(tokens, dtype=object)
+    numbers = np.full(len(tokens), np.nan)
+    match = tokens.str.match(_COMMA_DECIMAL if decimal == "," else _DOT_DECIMAL).to_numpy(
+        dtype=bool)
+    if match.any():
+        found = tokens[match].str.replace("." if decimal == "," else ",", "", regex=False)
+        if decimal == ",":
+            found = found.str.replace(",", ".", regex=False)
+        numbers[match] = found.to_numpy(dtype=object).astype(np.float64)  # float() of each
+    return numbers
 
 
 def _as_floats(numbers: pa.Array, decimal: str) -> np.ndarray:

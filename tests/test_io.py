@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import csv
+import datetime
+import decimal as decimals
 import io
 import math
+import re
+import sys
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from conftest import assert_actionable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segmentation import io as seg_io
 from segmentation.errors import SegmentationError
-from segmentation.io import numeric_share, read_table, to_number
+from segmentation.io import MISSING_MARKERS, numeric_share, read_table, to_number
 
 SMALL = settings(max_examples=50, deadline=None)
 
@@ -437,3 +445,397 @@ def test_to_number_round_trips_formatted_amounts(case):
     text, decimal, value = case
     parsed = to_number(pd.Series([text]), decimal=decimal).iloc[0]
     assert math.isclose(parsed, value, rel_tol=1e-12, abs_tol=1e-9), text
+
+
+
+# --- the column-wise reader against the csv module, cell by cell -------------------------------
+#
+# The reference below is the row-by-row reading the column-wise reader must reproduce exactly:
+# Python's csv module over the decoded text, every cell cleaned and parsed on its own.
+
+MANY = settings(max_examples=300, deadline=None)
+
+_REF_CURRENCY = re.compile(r"[\s\u00a0$€£¥]|(?i:usd|eur|gbp)")
+_REF_DOT = re.compile(r"^[+-]?((\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_REF_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_REF_COMMA_HINT = re.compile(r"^[+-]?[\d.]*\d,\d{1,2}$")
+_REF_DOT_HINT = re.compile(r"^[+-]?[\d,]*\d\.\d{1,2}$")
+
+
+def _ref_clean(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    if isinstance(value, str):
+        stripped = value.strip()
+        return np.nan if stripped.lower() in MISSING_MARKERS else stripped
+    return value
+
+
+def _ref_tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    names, seen = [], {}
+    for i, col in enumerate(frame.columns):
+        label = str(col).strip() if col is not None and str(col).strip() else f"column_{i + 1}"
+        if label.startswith("Unnamed:"):
+            label = f"column_{i + 1}"
+        count = seen.get(label, 0)
+        seen[label] = count + 1
+        names.append(label if count == 0 else f"{label}.{count}")
+    out = {}
+    for i, label in enumerate(names):
+        series = frame.iloc[:, i]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            series = series.map(_ref_clean).astype(object)
+        out[label] = series.reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def _ref_detect_decimal(frame: pd.DataFrame) -> str:
+    comma = dot = 0
+    for col in frame.columns:
+        for value in frame[col].dropna().head(200):
+            if isinstance(value, str):
+                token = _REF_CURRENCY.sub("", value)
+                comma += bool(_REF_COMMA_HINT.match(token))
+                dot += bool(_REF_DOT_HINT.match(token))
+    return "," if comma > dot else "."
+
+
+def _ref_to_number(series: pd.Series, decimal: str = ".") -> pd.Series:
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        return series.astype(float)
+    pattern = _REF_COMMA if decimal == "," else _REF_DOT
+    thousands = "." if decimal == "," else ","
+
+    def parse(value) -> float:
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, int | float | np.integer | np.floating):
+            return float(value)
+        if not isinstance(value, str):
+            return np.nan
+        token = _REF_CURRENCY.sub("", value)
+        if not pattern.match(token):
+            return np.nan
+        token = token.replace(thousands, "")
+        if decimal == ",":
+            token = token.replace(",", ".")
+        return float(token)
+
+    return series.map(parse).astype(float)
+
+
+def _ref_numeric_share(series: pd.Series, decimal: str = ".") -> float:
+    present = series.dropna()
+    if present.empty:
+        return 1.0
+    return float(_ref_to_number(present, decimal).notna().mean())
+
+
+def _ref_read(data: bytes):
+    """(frame, rows_read, malformed_lines, line_numbers, delimiter, decimal) the csv module's way."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    head = [line for line in text.splitlines()[:200] if line.strip()]
+    delimiter = seg_io._sniff_delimiter(head[:50])  # sniffing itself is not under test here
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or "\x1f")
+    header, records, lines, malformed, rows_read, start = None, [], [], [], 0, 1
+    try:
+        for row in reader:
+            line_no, start = start, reader.line_num + 1
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if header is None:
+                header = row
+                continue
+            rows_read += 1
+            if len(row) == len(header):
+                records.append(row)
+                lines.append(line_no)
+            else:
+                malformed.append(line_no)
+    except csv.Error as exc:
+        raise SegmentationError(f"upload cannot be read as a table near line {start} ({exc}): "
+                                "export it again as CSV.") from None
+    frame = _ref_tidy(pd.DataFrame(records, columns=header, dtype=object))
+    return (frame, rows_read, tuple(malformed), tuple(lines), delimiter,
+            _ref_detect_decimal(frame))
+
+
+def assert_reads_like_the_csv_module(data: bytes) -> None:
+    try:
+        frame, rows_read, malformed, lines, delimiter, decimal = _ref_read(data)
+    except SegmentationError as exc:  # the same one sentence
+        with pytest.raises(SegmentationError, match=re.escape(str(exc))):
+            read_table(data)
+        return
+    try:
+        raw = read_table(data)
+    except SegmentationError as exc:
+        assert frame.empty, exc  # read_table refuses a table without rows
+        return
+    assert (raw.rows_read, raw.malformed_lines, raw.line_numbers) == (rows_read, malformed, lines)
+    assert (raw.delimiter, raw.decimal) == (delimiter, decimal)
+    pd.testing.assert_frame_equal(raw.frame, frame)
+    for col in frame.columns:  # the same kinds of values, not only equal ones
+        assert list(map(type, raw.frame[col])) == list(map(type, frame[col])), col
+
+
+def assert_parses_like_cell_by_cell(series: pd.Series) -> None:
+    for decimal in (".", ","):
+        got, expected = to_number(series, decimal), _ref_to_number(series, decimal)
+        pd.testing.assert_series_equal(got, expected)
+        number = ~np.isnan(expected.to_numpy())  # and -0.0 stays -0.0 (a NaN's sign is no number's)
+        assert np.array_equal(np.signbit(got.to_numpy()[number]),
+                              np.signbit(expected.to_numpy()[number]))
+        assert numeric_share(series, decimal) == _ref_numeric_share(series, decimal)
+
+
+_PLAIN_CELLS = st.text(alphabet=st.sampled_from(list("ab1 .$é-")), max_size=4)
+_QUOTED_CELLS = st.text(alphabet=st.sampled_from(list('ab1 ,;\t|"\n\r.')), max_size=5).map(
+    lambda text: '"' + text.replace('"', '""') + '"')
+_TYPICAL_CELLS = st.sampled_from(["NA", " n/a ", "", "-", "None", "007", '"$1,234.50"', "12,5",
+                                  "1.234,50", "3.25", "#N/A", "nan "])
+_BLANK_LINES = st.sampled_from(["", "  ", '""', '" "', "\t "])
+
+
+@st.composite
+def delimited_files(draw, quoting_as_written=True):
+    """Small delimited files: quoted cells with delimiters and line breaks, blank lines,
+    lines with too many or too few fields, three kinds of line break, three encodings."""
+    sep = draw(st.sampled_from([",", ";", "\t", "|"]))
+    width = draw(st.integers(1, 4))
+    cell = st.one_of(_PLAIN_CELLS, _QUOTED_CELLS, _TYPICAL_CELLS)
+    if not quoting_as_written:  # quotes inside cells: the csv module reads these row by row
+        cell = st.one_of(cell, st.sampled_from(['5\'10"', 'a"b', '"x"y', '"open']))
+    header = [draw(st.sampled_from(["id", "income", " ", "income", "Unnamed: 3", "note"]))
+              for _ in range(width)]
+    lines = [sep.join(header)]
+    for _ in range(draw(st.integers(0, 8))):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            lines.append(draw(_BLANK_LINES))
+        else:
+            fields = width if kind > 2 else draw(st.integers(1, width + 2))
+            lines.append(sep.join(draw(cell) for _ in range(fields)))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    text = newline.join(lines) + (newline if draw(st.booleans()) else "")
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]))
+    if encoding == "utf-8-sig":
+        return b"\xef\xbb\xbf" + text.encode("utf-8")
+    return text.encode(encoding)
+
+
+@MANY
+@given(delimited_files())
+def test_column_wise_reading_matches_the_csv_module(data):
+    assert_reads_like_the_csv_module(data)
+
+
+@SMALL
+@given(delimited_files())
+def test_the_same_when_rows_set_aside_are_counted_and_scanned_in_tiny_blocks(data):
+    # many malformed rows are found by counting delimiters; tiny blocks put every
+    # record and quoted cell across block boundaries
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(seg_io, "_MATCH_ROWS", 0)
+        patch.setattr(seg_io, "_SCAN_BLOCK", 3)
+        assert_reads_like_the_csv_module(data)
+
+
+@SMALL
+@given(delimited_files(quoting_as_written=False))
+def test_quotes_inside_cells_read_like_the_csv_module(data):
+    assert_reads_like_the_csv_module(data)
+
+
+def test_line_numbers_with_quoted_line_breaks_blank_and_malformed_lines():
+    data = (b'id,note,v\r\n'              # 1 header
+            b'1,"two\r\nlines",10\r\n'    # 2-3 one record over two lines
+            b'\r\n'                       # 4 blank
+            b'2,plain,20,extra\r\n'       # 5 too many fields
+            b'   \r\n'                    # 6 blank (spaces only)
+            b'3,"a ""quote""",30\r\n'     # 7
+            b'4,"x\ny\nz"\r\n'            # 8-10 too few fields, over three lines
+            b'5,last,50')                 # 11 no line break at the end
+    for encoded in (data, b"\xef\xbb\xbf" + data, data.replace(b"last", b"l\xe4st")):
+        raw = read_table(encoded)
+        assert raw.line_numbers == (2, 7, 11)
+        assert raw.malformed_lines == (5, 8)
+        assert raw.rows_read == 5
+        assert raw.frame["id"].tolist() == ["1", "3", "5"]
+        assert raw.frame["note"].tolist()[:2] == ["two\r\nlines", 'a "quote"']
+        assert_reads_like_the_csv_module(encoded)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'id,height\n1,5\'10"\n2,6\'1"\n3,"5\'9"""\n',   # a quote inside an unquoted cell
+     b'id,v\n1,"abc"def\n2,x\n',                      # text after a closing quote
+     b'id,v\n1,"never closed\n2,x\n3,y\n',            # a quote that never closes
+     b"\xef\xbb\xbf\xef\xbb\xbfid,v\n1,2\n"],         # a second byte order mark
+    ids=["quote-in-cell", "text-after-quote", "unclosed-quote", "two-byte-order-marks"],
+)
+def test_files_the_scan_cannot_follow_are_read_by_the_csv_module(data):
+    assert seg_io._parse_columns(data.removeprefix(b"\xef\xbb\xbf"), ",") is None
+    assert_reads_like_the_csv_module(data)
+
+
+_LIMIT = csv.field_size_limit()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"id,v,note\n1,10," + b"x" * _LIMIT + b"\n2,20,short\n",
+     b"id,v,note\n1,10,\"" + b"x" * (_LIMIT + 1) + b"\"\n2,20,short\n",
+     b"id,v,note\n1,10,5," + b"x" * (_LIMIT + 1) + b"\n2,20,short\n",
+     b"id,v,note\n" + b",".join([b"y" * (_LIMIT // 2)] * 3) + b"\n2,20,short\n",
+     b"id," + b"h" * (_LIMIT + 1) + b",note\n1,2,3\n"],
+    ids=["at-the-limit", "over-quoted", "over-in-malformed-line", "long-line-short-cells",
+         "over-in-header"],
+)
+def test_cells_near_the_field_size_limit_read_like_the_csv_module(data):
+    assert_reads_like_the_csv_module(data)
+
+
+def test_nul_byte_past_the_binary_check_reads_like_the_csv_module():
+    rows = b"".join(b"%d,%d\n" % (i, i * 10) for i in range(2000))  # past the first 8 KB
+    data = b"id,v\n" + rows + b"7,7\x00\n8,\x00\n\x00\n"
+    assert_reads_like_the_csv_module(data)
+    assert read_table(data).frame["v"].tolist()[-2:] == ["7\x00", "\x00"]
+
+
+def test_a_large_file_reads_like_the_csv_module():
+    rng = np.random.default_rng(5)
+    n = 12_000
+    ids = [f"{i:06d}" for i in rng.permutation(n)]
+    money = [f'"${v:,.2f}"' for v in rng.uniform(0, 50_000, n)]
+    kind = rng.choice(["Basic", "PhD", "Master", " NA ", ""], n)  # repeats: one string per value
+    note = rng.choice(['"called\nback"', "ok", '"said ""hi"""', "n/a"], n)
+    lines = [f"{a},{b},{c},{d}" for a, b, c, d in zip(ids, money, kind, note, strict=True)]
+    for i in range(0, n, 997):
+        lines[i] += ",extra"
+    for i in range(5, n, 1499):
+        lines[i] = "  "
+    data = ("ID,Income,Education,Note\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    assert_reads_like_the_csv_module(data)
+    raw = read_table(data)
+    for col in raw.frame.columns:
+        assert_parses_like_cell_by_cell(raw.frame[col])
+
+
+# --- number parsing against the cell-by-cell definition ------------------------------------------
+
+_NUMBER_PIECES = ["0", "1", "23", "456", "7890", ",", ".", ",", ".", "$", "€", "£", "¥", " ",
+                  "\u00a0", "\u2009", "\x1c", "\n", "+", "-", "e", "E", "e-", "usd", "EUR", "gBp",
+                  "uſd", "u", "sd", "x", "K", "é", "٣", "３", "n/a", "1,234", "1.234", "12,5"]
+_NUMBER_TEXT = st.lists(st.sampled_from(_NUMBER_PIECES), max_size=7).map("".join)
+_CELLS = st.one_of(
+    _NUMBER_TEXT, _NUMBER_TEXT, st.none(), st.just(np.nan), st.integers(-10**9, 10**9),
+    st.floats(), st.booleans(),
+    st.sampled_from(["$1,234.50", "1.234,50 €", "-$5.00", "1e5", ".5", "5.", "USD 7", "12,5",
+                     pd.NA, pd.NaT, b"12", np.int32(3), np.float32(2.5), np.bool_(True),
+                     decimals.Decimal("1.5"), "\ud800"]),
+)
+
+
+@MANY
+@given(st.lists(_CELLS, max_size=30))
+def test_to_number_and_numeric_share_match_cell_by_cell_parsing(cells):
+    assert_parses_like_cell_by_cell(pd.Series(cells + [None], dtype=object)[:-1])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(_NUMBER_TEXT, min_size=1, max_size=40), st.integers(0, 2**16))
+def test_columns_that_repeat_values_are_parsed_like_cell_by_cell(pool, seed):
+    # long enough to be parsed once per distinct value
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(np.array([*pool, None], dtype=object), 4 * seg_io._SAMPLE)
+    assert_parses_like_cell_by_cell(pd.Series(cells, dtype=object))
+
+
+def test_a_long_column_of_distinct_values_is_parsed_like_cell_by_cell():
+    # long enough to be parsed in two halves at once
+    rng = np.random.default_rng(2)
+    values = rng.uniform(-1e6, 1e6, 140_000)
+    cells = np.array([f"${v:,.2f}" if i % 3 else f"{v:.3f}" for i, v in enumerate(values)],
+                     dtype=object)
+    cells[::101] = "n/a"
+    cells[::997] = None
+    assert_parses_like_cell_by_cell(pd.Series(cells, dtype=object))
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "string[python]", "category"])
+def test_to_number_on_other_text_dtypes(dtype):
+    series = pd.Series(["$1,234.50", None, "abc", "12", "1.234,5"], dtype=dtype)
+    for decimal in (".", ","):
+        pd.testing.assert_series_equal(to_number(series, decimal), _ref_to_number(series, decimal))
+        assert numeric_share(series, decimal) == _ref_numeric_share(series, decimal)
+
+
+# --- the RE2 patterns and character sets against Python's ---------------------------------------
+
+_EVERY_CHARACTER = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+
+
+def test_whitespace_is_every_character_python_strips():
+    assert set(seg_io._WHITESPACE) == {c for c in _EVERY_CHARACTER if c.isspace()}
+
+
+def test_marker_spellings_are_the_cells_whose_lower_case_is_a_marker():
+    # the only non-ASCII character with an ASCII lower case is the Kelvin sign, "k"
+    assert [c for c in _EVERY_CHARACTER if not c.isascii() and c.lower().isascii()] == ["\u212a"]
+    assert not any("k" in marker for marker in MISSING_MARKERS)
+    spellings = set(seg_io._MARKER_SPELLINGS.to_pylist())
+    assert {s.lower() for s in spellings} == set(MISSING_MARKERS)
+    assert len(spellings) == sum(2 ** sum(c.isalpha() for c in m) for m in MISSING_MARKERS)
+
+
+def test_currency_pattern_removes_what_python_removes_from_every_character():
+    every = pa.array([_EVERY_CHARACTER])
+    kept = pc.replace_substring_regex(every, seg_io._ARROW_CURRENCY, "")[0].as_py()
+    assert kept == _REF_CURRENCY.sub("", _EVERY_CHARACTER)
+    characters = pa.array(list(_EVERY_CHARACTER))
+    for letter in "usdergbp":  # case-insensitive letters: the same characters in both engines
+        pattern = f"(?i:{letter})"
+        arrow = characters.filter(pc.match_substring_regex(characters, pattern)).to_pylist()
+        assert sorted(arrow) == sorted(set(re.findall(pattern, _EVERY_CHARACTER))), letter
+
+
+def test_no_digit_of_another_script_is_a_letter_to_re2():
+    digits = [c for c in _EVERY_CHARACTER if re.fullmatch(r"\d", c)]
+    letters = pc.match_substring_regex(pa.array(digits), r"[^\P{L}eE]")
+    assert not pc.any(letters).as_py()
+
+
+# --- tidying Excel and Parquet columns ------------------------------------------------------------
+
+_OBJECT_CELLS = st.one_of(
+    st.sampled_from([" x ", "NA", "n/a", "", "None", "  ", "K", "ok", "\u3000y\u2028"]),
+    st.none(), st.just(np.nan), st.integers(-5, 5), st.integers(2**62, 2**65),
+    st.floats(allow_nan=True), st.booleans(), st.sampled_from([
+        pd.NA, pd.NaT, decimals.Decimal("2.5"), datetime.datetime(2020, 1, 2),
+        datetime.date(2021, 3, 4), datetime.timedelta(days=1), b"raw", 1 + 2j, np.int64(4),
+        np.float32(1.5), np.bool_(False), np.datetime64("2020-01-01")]),
+)
+
+
+@MANY
+@given(st.lists(st.lists(_OBJECT_CELLS, min_size=3, max_size=3), max_size=8))
+def test_tidy_matches_cell_by_cell_cleaning(rows):
+    frame = pd.DataFrame(rows, columns=[" a ", "a", "Unnamed: 2"], dtype=object)
+    expected = _ref_tidy(frame)
+    got = seg_io._tidy(frame)
+    pd.testing.assert_frame_equal(got, expected)
+    for col in expected.columns:
+        assert list(map(type, got[col])) == list(map(type, expected[col])), col
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "string[python]"])
+def test_tidy_of_text_dtypes_matches_cell_by_cell_cleaning(dtype):
+    frame = pd.DataFrame({"a": pd.Series([" x ", None, "NA", "", "y "], dtype=dtype)})
+    pd.testing.assert_frame_equal(seg_io._tidy(frame), _ref_tidy(frame))
