@@ -5,7 +5,7 @@ import streamlit as st
 
 from segmentation import SegmentationError
 from segmentation.bundle import load_bundle
-from segmentation.roles import ROLE_LABELS, Role
+from segmentation.roles import KIND_LABELS, ROLE_LABELS, Kind, Role, kind_of
 from ui import cache, flow, state
 
 st.title("Data")
@@ -75,14 +75,26 @@ for note in dataset.notes:
     st.info(note)
 
 st.subheader("Column roles")
-st.caption("How each column is used. Correct a role if it was misread; the app recomputes. "
-           "Ids, constant columns and free text are never clustered on.")
+st.caption("What each column holds (its kind), how it is used (its role) and why it was read "
+           "that way. Correct a role if it was misread; the app recomputes. Ids, constant "
+           "columns and free text are never clustered on.")
 role_options = [ROLE_LABELS[r] for r in Role]
 label_to_role = {ROLE_LABELS[r]: r.value for r in Role}
 columns = list(dataset.roles)
+meanings = dataset.meanings
+
+
+def _reason(column: str) -> str:
+    meaning = meanings.get(column)
+    return str(meaning.reason) if meaning is not None and meaning.reason else "set by you"
+
+
 roles_table = pd.DataFrame({
     "column": columns,
+    "kind": [KIND_LABELS[Kind(kind_of(dataset.roles[c]))] for c in columns],
     "role": [ROLE_LABELS[Role(dataset.roles[c])] for c in columns],
+    "label": [st.session_state[state.LABELS].get(c, "") for c in columns],
+    "because": [_reason(c) for c in columns],
     "example": [", ".join(map(str, raw.frame[c].dropna().head(3).tolist())) for c in columns],
     "missing": [int(raw.frame[c].isna().sum()) for c in columns],
 })
@@ -92,11 +104,15 @@ def _apply_roles():
     # Edits arrive by row position; the table's rows are the columns in order.
     edited = state.pop_edits("roles")
     overrides = dict(st.session_state[state.ROLES])
+    labels = dict(st.session_state[state.LABELS])
     for row, change in edited.items():
         if "role" in change and change["role"] in label_to_role:
             overrides[columns[row]] = label_to_role[change["role"]]
+        if "label" in change:
+            labels[columns[row]] = change["label"]
     if overrides != st.session_state[state.ROLES]:
         state.set_roles(overrides)
+    state.set_labels(labels)
 
 
 if state.has_edits("roles"):  # edits set without the callback
@@ -104,10 +120,15 @@ if state.has_edits("roles"):  # edits set without the callback
     st.rerun()
 st.data_editor(
     roles_table, key=state.editor_key("roles"), on_change=_apply_roles, hide_index=True,
-    disabled=["column", "example", "missing"], width="stretch",
-    column_config={"column": "Column",
+    disabled=["column", "kind", "because", "example", "missing"], width="stretch",
+    column_config={"column": "Column", "kind": "Kind",
                    "role": st.column_config.SelectboxColumn("Role", options=role_options,
                                                             required=True),
+                   "label": st.column_config.TextColumn(
+                       "Display name", max_chars=60,
+                       help="How the column is named on charts and in persona names; leave "
+                            "blank for the automatic name."),
+                   "because": st.column_config.TextColumn("Why", width="large"),
                    "example": "First values", "missing": "Missing"},
 )
 if st.session_state[state.ROLES]:
@@ -139,7 +160,7 @@ with left:
                                    "flagged": list(report.outliers.values())}),
                      hide_index=True)
     else:
-        st.caption("None found.")
+        st.caption("Nothing implausible found.")
 with right:
     st.markdown("**Rows not segmented**")
     if report.dropped:
@@ -159,7 +180,7 @@ with right:
                                    "why": list(dataset.excluded_columns.values())}),
                      hide_index=True)
     else:
-        st.caption("None.")
+        st.caption("No column is excluded.")
 
 with st.expander("Preview the first rows"):
     st.dataframe(raw.frame.head(50), hide_index=True)

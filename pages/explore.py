@@ -11,15 +11,31 @@ names = flow.names(result)
 colors = charts.persona_colors(names)
 fm, seg, profiles = result.features, result.segmentation, result.profiles
 
-st.subheader("Who brings the revenue")
-st.plotly_chart(charts.spend_ranking_chart(explore.segment_value(profiles, names), colors),
-                width="stretch")
 
-income = profiles.first("income")
-if income:
-    st.subheader("Income by segment")
-    st.plotly_chart(charts.box_chart(explore.spread(fm, seg, names, income), colors,
-                                     fm.variables[income].label), width="stretch")
+def label(name: str) -> str:
+    var = fm.variables.get(name)
+    return var.label if var is not None else name
+
+
+st.subheader("Who brings the value")
+worth = explore.value_variables(profiles)
+if worth:
+    chosen = st.selectbox("Rank the personas by", worth, key="w.explore.value",
+                          format_func=label)
+    st.plotly_chart(charts.spend_ranking_chart(
+        explore.segment_value(profiles, names, chosen), colors), width="stretch")
+else:
+    st.info("No ranking by value: the file has no money or measure column.")
+
+st.subheader("Spread by segment")
+measures = explore.measure_variables(profiles)
+if measures:
+    measure = st.selectbox("Measure", measures, key="w.explore.measure", format_func=label)
+    st.plotly_chart(charts.box_chart(explore.spread(fm, seg, names, measure), colors,
+                                     label(measure)), width="stretch")
+else:
+    st.info("No box plot: the file has no measure in its own units, only flags and "
+            "categories.")
 
 if len(profiles.kind("spend")) > 1:
     st.subheader("Which categories are bought together")
@@ -35,6 +51,18 @@ if profiles.kind("channel"):
     shares = st.toggle("Show as 100% shares of purchases", key="w.explore.channel_shares")
     st.plotly_chart(charts.channel_mix_chart(explore.channel_mix(profiles, names), colors,
                                              normalized=shares), width="stretch")
+else:
+    st.subheader("How each segment splits by category")
+    categories = explore.category_variables(profiles)
+    if categories:
+        category = st.selectbox("Category", categories, key="w.explore.category",
+                                format_func=label)
+        st.plotly_chart(charts.category_mix_chart(
+            explore.category_mix(profiles, names, category), colors, label(category)),
+            width="stretch")
+    else:
+        st.info("No mix chart: the file has neither purchases per channel nor a category "
+                "column.")
 
 st.subheader("How each segment differs from everyone")
 st.plotly_chart(charts.profile_heatmap(explore.profile_z(profiles, names)), width="stretch")
@@ -44,11 +72,10 @@ if len(frame) < seg.labels.size:
     st.caption(f"A fixed sample of {len(frame):,} customers is drawn.")
 
 st.subheader("Any variable by segment")
-numeric = [n for n in fm.frame.columns if n in fm.variables]
+numeric = [n for n in fm.frame.columns
+           if n in fm.variables and fm.frame[n].dtype.kind in "biuf"]
+default = next((v for v in (profiles.first("total_spend"), *worth) if v in numeric), None)
 variable = st.selectbox("Variable", numeric, key="w.explore.variable",
-                        index=numeric.index(profiles.first("total_spend"))
-                        if profiles.first("total_spend") in numeric else 0,
-                        format_func=lambda n: fm.variables[n].label)
+                        index=numeric.index(default) if default else 0, format_func=label)
 st.plotly_chart(charts.distribution_chart(explore.customer_values(fm, seg, names, variable),
-                                          colors, fm.variables[variable].label),
-                width="stretch")
+                                          colors, label(variable)), width="stretch")

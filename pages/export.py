@@ -36,10 +36,10 @@ b.download_button("Assignments (Excel)", data=lambda: _sheets().assignments_xlsx
                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 st.subheader("For the marketing team")
-st.markdown("The persona strategy sheet: a summary row per persona (size, shares of customers "
-            "and revenue, income, spend, recency, top traits, preferred channel, offer, "
-            "channels, tone, products, budget note) and a page per persona. The HTML version "
-            "prints to PDF from any browser.")
+st.markdown("The persona strategy sheet: a summary row per persona (size, share of customers, "
+            "the averages of the clustering, money and outcome columns the file has, top "
+            "traits, why each name was given, offer, channels, tone, budget note) and a page "
+            "per persona. The HTML version prints to PDF from any browser.")
 a, b = st.columns(2)
 a.download_button("Strategy sheet (Excel)",
                   data=lambda: _sheets().strategy_sheet_xlsx(result, personas),

@@ -5,7 +5,7 @@ import streamlit as st
 
 from segmentation.bundle import bundle_bytes
 from segmentation.clustering import quality_warnings
-from segmentation.explore import cheat_sheet
+from segmentation.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.personas import EDITABLE_FIELDS
 from ui import flow, state
 
@@ -39,21 +39,15 @@ carried = flow.carried_over(result)
 personas = carried.personas
 
 st.subheader("Cheat sheet")
+sheet = cheat_sheet(result.profiles, personas)
+_FORMATS = {"int": "%d", "pct1": "percent", "num0": "%.0f", "num1": "%.1f", "num2": "%.2f"}
 st.dataframe(
-    cheat_sheet(result.profiles, personas).drop(columns=["segment"]), hide_index=True,
-    width="stretch",
+    sheet.drop(columns=["segment"]), hide_index=True, width="stretch",
     column_config={
-        "persona": "Persona",
-        "size": st.column_config.NumberColumn("Customers", format="%d"),
-        "share": st.column_config.NumberColumn("Share", format="percent"),
-        "revenue_share": st.column_config.NumberColumn("Revenue share", format="percent"),
-        "avg_income": st.column_config.NumberColumn("Avg income", format="%.0f"),
-        "avg_wine": st.column_config.NumberColumn("Avg wine", format="%.0f"),
-        "avg_meat": st.column_config.NumberColumn("Avg meat", format="%.0f"),
-        "avg_total_spend": st.column_config.NumberColumn("Avg total spend", format="%.0f"),
-        "avg_recency": st.column_config.NumberColumn("Days since purchase", format="%.0f"),
-        "preferred_channel": "Preferred channel",
-    },
+        column: (st.column_config.NumberColumn(header, format=_FORMATS[fmt]) if fmt in _FORMATS
+                 else header)
+        for column, (header, fmt) in cheat_sheet_columns(result.profiles, sheet).items()
+        if column != "segment"},
 )
 for warning in quality_warnings(seg.silhouette, seg.shares, seg.labels.size):
     st.warning(warning)
@@ -95,7 +89,11 @@ for p in personas:
             badge = f" :{color}-badge[{row['band']} · Jaccard {row['mean_jaccard']:.2f}]"
         st.markdown(f"**{flow.md(p.name)}** — {seg.shares[p.segment]:.0%} of customers{badge}")
         st.caption(p.treatment)
-        st.caption("Stands out on: " + "; ".join(p.traits[:3]))
+        if p.claims:
+            st.markdown("**Why this name:** " + "; ".join(flow.md(c.text) for c in p.claims)
+                        + ".")
+        if p.traits:
+            st.caption("Stands out on: " + "; ".join(p.traits[:3]))
 
 st.download_button(
     "Save segmentation bundle", data=lambda: bundle_bytes(result, flow.personas(result)),

@@ -17,24 +17,53 @@ st.caption("From segments to decisions: value per segment, an A/B test per segme
 result = flow.require_result()
 names = flow.names(result)
 
+profiles, frame = result.profiles, result.features.frame
+
+
+def label(column: str) -> str:
+    var = result.features.variables.get(column)
+    return var.label if var is not None else column
+
+
 st.subheader("Value per segment")
-c1, c2, c3 = st.columns(3)
-years = c1.number_input("Expected customer lifetime (years)", 0.5, 20.0, 3.0, 0.5,
-                        key="w.plan.years")
-retention = c2.number_input("Retention (share still buying)", 0.05, 1.0, 0.8, 0.05,
-                           key="w.plan.retention")
-budget = c3.number_input("Acquisition/retention budget cap (share of CLV)", 0.01, 1.0, 0.2,
-                         0.01, key="w.plan.budget")
-rates = value.response_rates(result, names)
+moneys = value.money_columns(result)
+if moneys:
+    c0, c1, c2, c3 = st.columns(4)
+    money = c0.selectbox("Value from", moneys, key="w.plan.money", format_func=label,
+                         help="The money column a segment's revenue and lifetime value "
+                              "are read from.")
+    years = c1.number_input("Expected customer lifetime (years)", 0.5, 20.0, 3.0, 0.5,
+                            key="w.plan.years")
+    retention = c2.number_input("Retention (share still buying)", 0.05, 1.0, 0.8, 0.05,
+                               key="w.plan.retention")
+    budget = c3.number_input("Acquisition/retention budget cap (share of CLV)", 0.01, 1.0,
+                             0.2, 0.01, key="w.plan.budget")
+else:
+    money = None
+    years, retention, budget = 3.0, 0.8, 0.2
+    st.info("No value or lifetime value per segment: the file has no money column (spend, "
+            "revenue, balance or fee); mark one as Money on the Data page to see it.")
+
+outcomes = value.outcome_columns(result)
+if outcomes:
+    outcome = st.selectbox("Response from", outcomes, key="w.plan.outcome", format_func=label,
+                           help="The yes/no column whose rate per segment is the A/B test's "
+                                "baseline.")
+    rates = value.response_rates(result, names, column=outcome)
+else:
+    rates = None
+    st.caption("The file has no outcome column (response, churn, conversion): type each "
+               "segment's expected baseline rate in the table below.")
 observed = (rates.set_index("segment")["rate"] if rates is not None and len(rates)
             else pd.Series(dtype=float))
-default_rate = float(observed.mean()) if len(observed) else 0.1
+default_rate = (float(observed.mean()) if len(observed) and 0 < observed.mean() < 1
+                else 0.1)
 overrides = st.session_state[state.PLAN_OVERRIDES]
+value_fields = ("expected_years", "retention", "budget_fraction") if money else ()
+defaults = {"expected_years": years, "retention": retention, "budget_fraction": budget}
 assumptions = pd.DataFrame([{
     "segment": s, "persona": names[s],
-    "expected_years": overrides.get(s, {}).get("expected_years", years),
-    "retention": overrides.get(s, {}).get("retention", retention),
-    "budget_fraction": overrides.get(s, {}).get("budget_fraction", budget),
+    **{f: overrides.get(s, {}).get(f, defaults[f]) for f in value_fields},
     "baseline": overrides.get(s, {}).get(
         "baseline", float(observed[s]) if s in observed and 0 < observed[s] < 1
         else default_rate),
@@ -59,18 +88,19 @@ st.data_editor(assumptions, key=state.editor_key("plan"), on_change=_apply_overr
                column_config={"expected_years": "Expected years", "retention": "Retention",
                               "budget_fraction": "Budget share of CLV",
                               "baseline": "Test baseline rate"})
-per_segment = {int(r.segment): {"expected_years": r.expected_years, "retention": r.retention,
-                                "budget_fraction": r.budget_fraction}
-               for r in assumptions.itertuples()}
-try:
-    worth = value.segment_value(result, names, per_segment=per_segment)
-except SegmentationError as exc:
-    flow.stop_with(str(exc))
-st.dataframe(worth, hide_index=True, width="stretch")
-st.plotly_chart(charts.value_chart(worth, charts.persona_colors(names)), width="stretch")
+if money:
+    per_segment = {int(r.segment): {f: getattr(r, f) for f in value_fields}
+                   for r in assumptions.itertuples()}
+    try:
+        worth = value.segment_value(result, names, per_segment=per_segment, money=money)
+    except SegmentationError as exc:
+        flow.stop_with(str(exc))
+    st.dataframe(worth, hide_index=True, width="stretch")
+    st.plotly_chart(charts.value_chart(worth, charts.persona_colors(names)), width="stretch")
 if rates is not None and len(rates):
-    st.markdown("**Campaign response per segment** (95% Wilson intervals)")
-    st.dataframe(rates, hide_index=True, width="stretch")
+    st.markdown(f"**{flow.md(label(rates.attrs.get('column') or outcome))} per segment** "
+                "(95% Wilson intervals)")
+    st.dataframe(rates.dropna(), hide_index=True, width="stretch")
 
 st.subheader("A/B test per segment")
 c1, c2, c3, c4, c5 = st.columns(5)
@@ -82,7 +112,7 @@ power = c3.number_input("Power", 0.5, 0.99, 0.8, 0.05, key="w.plan.power")
 correction = c4.selectbox("Correction across segments", ["holm", "bh", "none"],
                           key="w.plan.correction",
                           format_func={"holm": "Holm", "bh": "Benjamini–Hochberg",
-                                       "none": "None"}.get)
+                                       "none": "No correction"}.get)
 sizes = {s: int(n) for s, n in enumerate(result.segmentation.sizes)}
 baselines = dict(zip(assumptions["segment"], assumptions["baseline"], strict=True))
 try:
@@ -103,8 +133,10 @@ st.download_button("Download the randomised arms (CSV)",
                    data=safe_frame(arms[["customer_id", "persona", "arm"]])
                    .to_csv(index=False).encode("utf-8"),
                    file_name="ab_arms.csv", mime="text/csv", icon=":material/download:")
-balance_vars = [v for v in (result.profiles.first("income"), result.profiles.first("total_spend"),
-                            result.profiles.first("recency")) if v]
+balance_vars = [v for v in (profiles.first("income"), profiles.first("total_spend"),
+                            profiles.first("recency")) if v]
+if not balance_vars:  # no marketing columns: the first clustering variables stand in
+    balance_vars = list(result.features.features[:3])
 st.markdown("**Are the arms comparable?** Standardized mean difference per segment "
             "(under 0.1 well balanced, under 0.2 acceptable).")
 st.dataframe(abtest.balance_table(arms, result.features.frame, columns=balance_vars),
@@ -119,8 +151,8 @@ def _keep_results():
         state.keep_upload(state.PLAN_RESULTS, upload.getvalue(), upload.name)
 
 
-st.file_uploader("Results file (customer id, arm, clicked, converted)", type=["csv", "tsv"],
-                 key="w.plan.results", on_change=_keep_results)
+st.file_uploader("Results file (customer id, arm, and one or more 0/1 or yes/no outcomes)",
+                 type=["csv", "tsv"], key="w.plan.results", on_change=_keep_results)
 kept = state.kept_upload(state.PLAN_RESULTS)
 if kept is not None:
     try:
@@ -130,24 +162,30 @@ if kept is not None:
         st.error(str(exc))
     mapping = {}
     if header:
-        cols = st.columns(4)
-        for col, field in zip(cols, ("customer_id", "arm", "clicked", "converted"),
-                              strict=True):
+        cols = st.columns(2)
+        for col, field in zip(cols, ("customer_id", "arm"), strict=True):
             guess = header.index(field) if field in header else min(
-                len(header) - 1, ("customer_id", "arm", "clicked", "converted").index(field))
+                len(header) - 1, ("customer_id", "arm").index(field))
             mapping[field] = col.selectbox(f"Column for {field}", header, index=guess,
                                            key=f"w.plan.map.{field}")
         try:
             outcome = results.read_results(kept[1], columns=mapping)
-            analysis = results.analyse(outcome, arms, correction=correction)
         except SegmentationError as exc:
             st.error(str(exc))
         else:
-            st.info(analysis.verdict)
-            st.plotly_chart(charts.forest_chart(analysis.per_segment,
-                                                charts.persona_colors(names),
-                                                analysis.overall), width="stretch")
-            st.dataframe(analysis.per_segment, hide_index=True, width="stretch")
+            measured = st.selectbox("Outcome", results.outcomes_of(outcome),
+                                    key="w.plan.results_outcome")
+            try:
+                analysis = results.analyse(outcome, arms, outcome=measured,
+                                           correction=correction)
+            except SegmentationError as exc:
+                st.error(str(exc))
+            else:
+                st.info(analysis.verdict)
+                st.plotly_chart(charts.forest_chart(analysis.per_segment,
+                                                    charts.persona_colors(names),
+                                                    analysis.overall), width="stretch")
+                st.dataframe(analysis.per_segment, hide_index=True, width="stretch")
 
 st.subheader("Bandit simulation")
 st.caption("A simulation with rates you state, not your data: how much traffic a "

@@ -12,7 +12,7 @@ from ui import cache, charts, flow, state
 st.title("Variables & K")
 dataset = flow.require_dataset()
 fp, data, name = state.data()
-variables = cache.variables(fp, data, name, state.roles_key())
+variables = cache.variables(fp, data, name, state.roles_key(), state.prep_config().labels)
 defaults = default_features(variables)
 chosen = list(st.session_state[state.FEATURES] or defaults)
 groups = {g: [n for n, v in variables.items() if v.group == g] for g in GROUPS}

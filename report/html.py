@@ -287,14 +287,14 @@ def _data_section(result: SegmentationResult, summary: dict) -> str:
         parts.append(_table(["Variable", "Flagged", "Plausible range", "Why"], rows,
                             numeric=(1,), table_id="outliers-table"))
     else:
-        parts.append(_p("None found.", "note"))
+        parts.append(_p("Nothing implausible found.", "note"))
     parts.append("</div><div>")
     parts.append("<h3>Columns excluded from clustering</h3>")
     if summary["excluded_columns"]:
         parts.append(_table(["Column", "Why"], list(summary["excluded_columns"].items()),
                             table_id="excluded-table"))
     else:
-        parts.append(_p("None.", "note"))
+        parts.append(_p("No column is excluded.", "note"))
     parts.append("</div></div>")
     return _section("data", parts)
 
@@ -326,7 +326,7 @@ def _variables_section(result: SegmentationResult) -> str:
             items.append(f"<li>{_e(label)}: combines {_e(la)} and {_e(lb)}</li>")
         parts.append(f"<ul>{''.join(items)}</ul>")
     else:
-        parts.append(_p("None: every variable is clustered on its own.", "note"))
+        parts.append(_p("No composites: every variable is clustered on its own.", "note"))
     parts.append(_warnings(fm.report.warnings))
     parts.append(_warnings(c.message for c in fm.report.correlated))
     ages = (f" Ages are measured at {prep.reference_year}." if "age" in fm.variables else "")
@@ -368,77 +368,85 @@ def _k_section(result: SegmentationResult, names: dict[int, str],
     return _section("k", parts)
 
 
-# Cheat-sheet columns as displayed: (column, header, format).
-PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("segment", "Segment", "int"),
-    ("persona", "Persona", "text"),
-    ("size", "Customers", "int"),
-    ("share", "Share of customers", "pct1"),
-    ("revenue_share", "Share of revenue", "pct1"),
-    ("avg_income", "Avg income", "num0"),
-    ("avg_wine", "Avg wine", "num0"),
-    ("avg_meat", "Avg meat", "num0"),
-    ("avg_total_spend", "Avg total spend", "num0"),
-    ("avg_recency", "Days since purchase", "num1"),
-    ("preferred_channel", "Preferred channel", "text"),
-)
-
-
 def _format(value, kind: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
     if kind == "int":
         return f"{int(value):,}"
     if kind == "pct1":
         return _pct(value, 1)
     if kind.startswith("num"):
         return _num(value, int(kind[3:]))
-    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return str(value)
 
 
 def _profile_section(result: SegmentationResult, personas: tuple[Persona, ...],
                      seg_colors: dict[int, str]) -> str:
     sheet = explore.cheat_sheet(result.profiles, personas)
+    columns = explore.cheat_sheet_columns(result.profiles, sheet)
     rows = []
     for record in sheet.to_dict(orient="records"):
-        row = [_format(record[c], kind) for c, _, kind in PROFILE_COLUMNS]
+        row = [_format(record[c], kind) for c, (_, kind) in columns.items()]
         row[1] = _persona_cell(record["persona"], seg_colors[int(record["segment"])])
         rows.append(row)
-    numeric = tuple(i for i, (_, _, kind) in enumerate(PROFILE_COLUMNS) if kind != "text")
-    parts = [_table([h for _, h, _ in PROFILE_COLUMNS], rows, numeric=numeric,
+    numeric = tuple(i for i, (_, kind) in enumerate(columns.values()) if kind != "text")
+    notes = ["Averages per customer of each segment; a yes/no or category value shows the "
+             "share of the segment that has it."]
+    if "revenue_share" in columns:
+        notes.append("Share of revenue is the segment's part of everyone's total spend.")
+    if "preferred_channel" in columns:
+        notes.append("The preferred channel is where its purchases stand out most.")
+    parts = [_table([h for h, _ in columns.values()], rows, numeric=numeric,
                     table_id="profile-table"),
-             _p("Averages per customer of each segment. Share of revenue is the segment's part "
-                "of everyone's total spend; the preferred channel is where its purchases stand "
-                "out most.", "note")]
+             _p(" ".join(notes), "note")]
     return _section("profiles", parts)
+
+
+# At most this many category mixes in the report: one chart each.
+REPORT_CATEGORY_MIXES = 3
 
 
 def _explore_section(result: SegmentationResult, names: dict[int, str],
                      colors: dict[str, str]) -> str:
     fm, seg, profiles = result.features, result.segmentation, result.profiles
-    parts = ["<h3>Who brings the revenue</h3>",
-             _chart(charts.spend_ranking_chart(explore.segment_value(profiles, names), colors),
-                    "spend-ranking", 460)]
-    income = profiles.first("income")
-    parts.append("<h3>Income by segment</h3>")
-    if income:
-        parts.append(_chart(charts.box_chart(explore.spread(fm, seg, names, income), colors,
-                                             fm.variables[income].label), "income-box", 480))
+    parts = ["<h3>Who brings the value</h3>"]
+    worth = explore.value_variables(profiles)
+    if worth:
+        parts.append(_chart(charts.spend_ranking_chart(
+            explore.segment_value(profiles, names, worth[0]), colors), "spend-ranking", 460))
     else:
-        parts.append(_p("Not shown: the file has no income column.", "note"))
-    parts.append("<h3>Which categories are bought together</h3>")
+        parts.append(_p("Not shown: the file has no money or measure column to rank by.",
+                        "note"))
+    parts.append("<h3>Spread by segment</h3>")
+    measures = explore.measure_variables(profiles)
+    if measures:
+        parts.append(_chart(charts.box_chart(explore.spread(fm, seg, names, measures[0]),
+                                             colors, fm.variables[measures[0]].label),
+                            "income-box", 480))
+    else:
+        parts.append(_p("Not shown: the file has no measure in its own units.", "note"))
     if len(profiles.kind("spend")) > 1:
+        parts.append("<h3>Which categories are bought together</h3>")
         parts.append(_chart(charts.correlation_heatmap(explore.spend_correlation(fm),
                                                        "Spend correlation: All customers"),
                             "spend-correlation", 520))
-    else:
-        parts.append(_p("Not shown: the file has fewer than two spend categories.", "note"))
-    parts.append("<h3>Where each segment buys</h3>")
     if profiles.kind("channel"):
+        parts.append("<h3>Where each segment buys</h3>")
         mix = explore.channel_mix(profiles, names)
         parts.append(_chart(charts.channel_mix_chart(mix, colors), "channel-mix", 460))
         parts.append(_chart(charts.channel_mix_chart(mix, colors, normalized=True),
                             "channel-share", 460))
     else:
-        parts.append(_p("Not shown: the file has no purchases per channel.", "note"))
+        categories = explore.category_variables(profiles)
+        parts.append("<h3>How each segment splits by category</h3>")
+        if not categories:
+            parts.append(_p("Not shown: the file has neither purchases per channel nor a "
+                            "category column.", "note"))
+        for i, category in enumerate(categories[:REPORT_CATEGORY_MIXES]):
+            parts.append(_chart(charts.category_mix_chart(
+                explore.category_mix(profiles, names, category), colors,
+                fm.variables[category].label if category in fm.variables else category),
+                f"category-mix-{i}", 460))
     parts.append("<h3>How each segment differs from everyone</h3>")
     parts.append(_chart(charts.profile_heatmap(explore.profile_z(profiles, names)),
                         "profile-heatmap", 460))
@@ -515,7 +523,10 @@ def _personas_section(result: SegmentationResult, personas: tuple[Persona, ...],
         if p.segment in bands.index:
             row = bands.loc[p.segment]
             stats += f" · {row['band']} (Jaccard {row['mean_jaccard']:.2f})"
-        fields = [(label, getattr(p, attr)) for attr, label in _PERSONA_FIELDS]
+        fields = [(label, getattr(p, attr)) for attr, label in _PERSONA_FIELDS
+                  if getattr(p, attr) or attr != "products"]
+        if p.claims:
+            fields.insert(1, ("Why this name", "; ".join(c.text for c in p.claims)))
         if p.traits:
             fields.append(("Stands out on", "; ".join(p.traits)))
         items = "".join(f"<dt>{_e(label)}</dt><dd>{_e(value or '–')}</dd>"

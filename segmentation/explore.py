@@ -27,46 +27,152 @@ def _names_frame(names: dict[int, str]) -> pd.DataFrame:
 
 _CHANNEL_NAMES = {"web": "Web", "catalog": "Catalog", "store": "Store", "app": "App"}
 
+# Cheat-sheet columns a marketing file is known by: (column, kind, detail, header, format).
+_NAMED_COLUMNS = (
+    ("avg_income", "income", None, "Avg income", "num0"),
+    ("avg_wine", "spend", "wine", "Avg wine", "num0"),
+    ("avg_meat", "spend", "meat", "Avg meat", "num0"),
+    ("avg_total_spend", "total_spend", None, "Avg total spend", "num0"),
+    ("avg_recency", "recency", None, "Days since purchase", "num1"),
+)
+# Variables whose mean is a share of customers (0/1 per customer): shown as percentages.
+SHARE_KINDS = frozenset({"binary", "outcome", "campaign", "complaint", "sentinel_flag", "level",
+                         "spend_share", "channel_share"})
+# Variables a segment's worth can be read from, the most telling first.
+VALUE_KINDS = ("total_spend", "money", "spend", "income", "total_purchases", "other")
+# Variables a box plot can show: measures in their own units, not 0/1 flags.
+MEASURE_KINDS = ("income", "money", "total_spend", "spend", "other", "age", "recency",
+                 "tenure", "children", "household_size", "total_purchases", "channel", "deals",
+                 "web_visits", "campaigns_accepted", "measure_na", "days_since", "education",
+                 "composite")
+
+
+def _finite(values) -> bool:
+    return bool(np.isfinite(np.asarray(values, dtype=float)).any())
+
+
+def _decimals(values) -> str:
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 0.0
+    return "num0" if top >= 100 else "num1" if top >= 1 else "num2"
+
 
 def cheat_sheet(profiles: Profiles, personas: tuple[Persona, ...]) -> pd.DataFrame:
     """The one-row-per-segment summary a workshop works from.
 
-    Columns: segment, persona, size, share, revenue_share, avg_income, avg_wine,
-    avg_meat, avg_total_spend, avg_recency, preferred_channel (absent
-    variables give empty cells).
+    Columns: segment, persona, size, share; then, only when the file has what
+    they need, revenue_share, avg_income, avg_wine, avg_meat, avg_total_spend,
+    avg_recency; then ``avg_<variable>`` for every other clustering variable,
+    money and outcome variable; then preferred_channel when some persona has
+    one. No column is all empty. :func:`cheat_sheet_columns` gives each
+    column's header and number format.
+
+    Examples
+    --------
+    >>> sheet = cheat_sheet(result.profiles, result.personas)  # doctest: +SKIP
+    >>> list(sheet.columns[:4])  # doctest: +SKIP
+    ['segment', 'persona', 'size', 'share']
     """
-    def mean_of(kind: str, detail: str | None = None) -> pd.Series:
+    summary = profiles.summary
+    out = summary[["segment", "size", "share"]].assign(persona=[p.name for p in personas])
+    columns = ["segment", "persona", "size", "share"]
+    if "revenue_share" in summary and _finite(summary["revenue_share"]):
+        out["revenue_share"] = summary["revenue_share"].to_numpy()
+        columns.append("revenue_share")
+    shown: set[str] = set()
+    for column, kind, detail, _, _ in _NAMED_COLUMNS:
         var = profiles.first(kind, detail)
-        return profiles.means[var] if var else pd.Series(np.nan, index=profiles.means.index)
+        if var and var in profiles.means and _finite(profiles.means[var]):
+            out[column] = profiles.means[var].to_numpy()
+            columns.append(column)
+            shown.add(var)
+    extras = [*profiles.features, *profiles.kind("money"), *profiles.kind("outcome")]
+    for var in dict.fromkeys(extras):
+        if var in shown or var not in profiles.means or not _finite(profiles.means[var]):
+            continue
+        out[f"avg_{var}"] = profiles.means[var].to_numpy()
+        columns.append(f"avg_{var}")
+    channels = [_CHANNEL_NAMES.get(p.preferred_channel, p.preferred_channel) or ""
+                for p in personas]
+    if any(channels):
+        out["preferred_channel"] = channels
+        columns.append("preferred_channel")
+    return out[columns]
 
-    out = profiles.summary.assign(
-        persona=[p.name for p in personas],
-        avg_income=mean_of("income").to_numpy(),
-        avg_wine=mean_of("spend", "wine").to_numpy(),
-        avg_meat=mean_of("spend", "meat").to_numpy(),
-        avg_total_spend=mean_of("total_spend").to_numpy(),
-        avg_recency=mean_of("recency").to_numpy(),
-        preferred_channel=[_CHANNEL_NAMES.get(p.preferred_channel, p.preferred_channel)
-                           for p in personas],
-    )
-    return out[["segment", "persona", "size", "share", "revenue_share", "avg_income",
-                "avg_wine", "avg_meat", "avg_total_spend", "avg_recency",
-                "preferred_channel"]]
 
+def cheat_sheet_columns(profiles: Profiles, sheet: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """``{column: (header, format)}`` for a :func:`cheat_sheet` frame, in its column order.
 
-def segment_value(profiles: Profiles, names: dict[int, str]) -> pd.DataFrame:
-    """Average total spend per segment, with its share of customers and of revenue.
-
-    Columns: segment, persona, size, customer_share, revenue_share, avg_total_spend;
-    sorted by average total spend, highest first.
+    Formats: ``int``, ``pct1`` (a share shown as a percentage), ``num0``/``num1``/``num2``
+    (decimal places) and ``text``.
     """
+    fixed = {"segment": ("Segment", "int"), "persona": ("Persona", "text"),
+             "size": ("Customers", "int"), "share": ("Share of customers", "pct1"),
+             "revenue_share": ("Share of revenue", "pct1"),
+             "preferred_channel": ("Preferred channel", "text")}
+    fixed.update({c: (header, fmt) for c, _, _, header, fmt in _NAMED_COLUMNS})
+    out = {}
+    for column in sheet.columns:
+        if column in fixed:
+            out[column] = fixed[column]
+            continue
+        var = profiles.variables[column.removeprefix("avg_")]
+        if var.kind in SHARE_KINDS:
+            out[column] = (f"{var.label} (share)", "pct1")
+        else:
+            out[column] = (f"Avg {var.label}", _decimals(sheet[column]))
+    return out
+
+
+def value_variables(profiles: Profiles) -> list[str]:
+    """Variables a segment's worth can be ranked by, total spend first when there is one."""
+    return [n for kind in VALUE_KINDS for n in profiles.kind(kind)
+            if n in profiles.means and _finite(profiles.means[n])]
+
+
+def measure_variables(profiles: Profiles) -> list[str]:
+    """Variables in their own units (not 0/1 flags), for box plots; income first."""
+    return [n for kind in MEASURE_KINDS for n in profiles.kind(kind)
+            if n in profiles.means and _finite(profiles.means[n])]
+
+
+def segment_value(profiles: Profiles, names: dict[int, str],
+                  variable: str | None = None) -> pd.DataFrame:
+    """Average of a value variable per segment, with its share of customers and of the total.
+
+    ``variable`` is any numeric variable of the profiles (see
+    :func:`value_variables`); by default total spend, then the first money variable.
+
+    Columns: segment, persona, size, customer_share, value_share, avg_value,
+    variable, label; sorted by ``avg_value``, highest first. ``value_share`` is
+    the segment's part of the variable's sum over everyone, and is empty when
+    the variable can be negative (a share of a sum of mixed signs means nothing).
+
+    Raises
+    ------
+    ValueError
+        When there is no such variable, or none to default to.
+    """
+    if variable is None:
+        candidates = value_variables(profiles)
+        if not candidates:
+            raise ValueError("segment_value: the profiles have no money or measure variable")
+        variable = candidates[0]
+    if variable not in profiles.means:
+        raise ValueError(f"segment_value: no profiled variable {variable!r}")
     summary = profiles.summary.rename(columns={"share": "customer_share"})
-    spend = profiles.first("total_spend")
-    summary = summary.assign(
-        avg_total_spend=profiles.means[spend].to_numpy() if spend else np.nan)
+    means = profiles.means[variable].to_numpy(float)
+    sums = np.nan_to_num(means) * summary["size"].to_numpy(float)
+    total = sums.sum()
+    nonnegative = bool(np.nanmin(means) >= 0) if _finite(means) else False
+    share = sums / total if nonnegative and total > 0 else np.full(len(sums), np.nan)
+    summary = summary.assign(avg_value=means, value_share=share, variable=variable,
+                             label=profiles.variables[variable].label)
     out = summary.merge(_names_frame(names), on="segment")
-    cols = ["segment", "persona", "size", "customer_share", "revenue_share", "avg_total_spend"]
-    return out[cols].sort_values("avg_total_spend", ascending=False, kind="stable",
+    cols = ["segment", "persona", "size", "customer_share", "value_share", "avg_value",
+            "variable", "label"]
+    return out[cols].sort_values("avg_value", ascending=False, kind="stable",
                                  ignore_index=True)
 
 
@@ -74,12 +180,16 @@ def spread(fm: FeatureMatrix, seg: Segmentation, names: dict[int, str],
            variable: str) -> pd.DataFrame:
     """Box-plot figures of one variable per segment, whiskers at the 5th/95th percentiles.
 
-    Columns: segment, persona, n, p05, q1, median, q3, p95, mean.
+    Columns: segment, persona, n, p05, q1, median, q3, p95, mean. Missing values
+    are left out; a segment with none has no row.
     """
     values = fm.frame[variable].to_numpy(float)
     rows = []
     for s in range(seg.n_clusters):
         v = values[seg.labels == s]
+        v = v[np.isfinite(v)]
+        if not v.size:
+            continue  # nobody in the segment has a value: no box to draw
         p05, q1, med, q3, p95 = np.quantile(v, [WHISKER_QUANTILES[0], .25, .5, .75,
                                                 WHISKER_QUANTILES[1]])
         rows.append({"segment": s, "persona": names[s], "n": v.size, "p05": p05, "q1": q1,
@@ -127,6 +237,34 @@ def channel_mix(profiles: Profiles, names: dict[int, str]) -> pd.DataFrame:
             rows.append({"segment": s, "persona": names[s], "variable": var,
                          "channel": profiles.variables[var].label, "kind": kind,
                          "mean": float(means[var]), "share": share})
+    return pd.DataFrame(rows)
+
+
+def category_variables(profiles: Profiles) -> list[str]:
+    """Category columns whose levels were profiled (each level a 0/1 variable), in order."""
+    return list(dict.fromkeys(v.sources[0] for v in profiles.variables.values()
+                              if v.kind == "level" and v.sources))
+
+
+def _levels(profiles: Profiles, category: str) -> list[str]:
+    return [n for n, v in profiles.variables.items()
+            if v.kind == "level" and v.sources == (category,) and n in profiles.means]
+
+
+def category_mix(profiles: Profiles, names: dict[int, str], category: str) -> pd.DataFrame:
+    """Each segment's split across the levels of one category column.
+
+    Columns: segment, persona, variable, level, share (the segment's share of
+    customers at that level; a segment's shares add up to 1 when every level
+    was kept).
+    """
+    levels = _levels(profiles, category)
+    if not levels:
+        raise ValueError(f"category_mix: {category!r} is not a profiled category")
+    rows = [{"segment": s, "persona": names[s], "variable": var,
+             "level": str(profiles.variables[var].detail),
+             "share": float(np.nan_to_num(profiles.means.loc[s, var]))}
+            for s in range(profiles.n_segments) for var in levels]
     return pd.DataFrame(rows)
 
 

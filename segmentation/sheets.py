@@ -46,7 +46,7 @@ from openpyxl.utils import get_column_letter
 
 from .dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID, id_text
 from .errors import SegmentationError
-from .explore import cheat_sheet
+from .explore import cheat_sheet, cheat_sheet_columns
 from .export import neutralise, safe_frame
 from .personas import Persona
 from .pipeline import SegmentationResult
@@ -54,11 +54,18 @@ from .pipeline import SegmentationResult
 ASSIGNMENT_COLUMNS = ("customer_id", "segment", "persona", "distance", "silhouette", "status")
 STATUS_SEGMENTED = "segmented"
 SUMMARY_SHEET = "Summary"
+# The Summary sheet's columns, in order. Only the first four and the texts are always
+# there; the figures (share of revenue, averages) are those the file has (see strategy_frame).
 SUMMARY_COLUMNS = (
     "Segment", "Persona", "Customers", "Share of customers", "Share of revenue",
     "Average income", "Average total spend", "Average recency (days)", "Top traits",
-    "Preferred channel", "Offer", "Channels", "Tone", "Products", "Budget note",
+    "Why this name", "Preferred channel", "Offer", "Channels", "Tone", "Products",
+    "Budget note",
 )
+_ALWAYS = frozenset({"Segment", "Persona", "Customers", "Share of customers", "Top traits",
+                     "Offer", "Channels", "Tone", "Budget note"})
+_TEXT_COLUMNS = ("Top traits", "Why this name", "Preferred channel", "Offer", "Channels",
+                 "Tone", "Products", "Budget note")
 PROFILE_COLUMNS = ("Variable", "Persona mean", "Population mean",
                    "Standardized difference (z)", "Group", "Clustered on")
 STRATEGY_FIELDS = (("Offer", "offer"), ("Channels", "channels"), ("Tone", "tone"),
@@ -82,8 +89,14 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
 _CHANNEL_WORDS = {"web": "Web", "catalog": "Catalog", "store": "Store", "app": "App"}
 # Means of these kinds are proportions (0.25 = 25 %), of these money amounts.
-_SHARE_KINDS = frozenset({"spend_share", "channel_share", "campaign", "complaint"})
-_MONEY_KINDS = frozenset({"income", "spend", "total_spend"})
+_SHARE_KINDS = frozenset({"spend_share", "channel_share", "campaign", "complaint", "binary",
+                          "outcome", "level", "sentinel_flag"})
+_MONEY_KINDS = frozenset({"income", "spend", "total_spend", "money"})
+_EXCEL_FORMATS = {"int": _THOUSANDS, "pct1": _PERCENT, "num0": _THOUSANDS, "num1": _DECIMAL,
+                  "num2": "#,##0.00"}
+# Cheat-sheet headers as the strategy sheet words them.
+_HEADERS = {"avg_income": "Average income", "avg_total_spend": "Average total spend",
+            "avg_recency": "Average recency (days)", "revenue_share": "Share of revenue"}
 
 
 # --- every customer of the upload -----------------------------------------------------------------
@@ -347,27 +360,31 @@ def strategy_frame(result: SegmentationResult,
     Returns
     -------
     DataFrame
-        Columns :data:`SUMMARY_COLUMNS`, rows in segment order. Shares are
-        fractions (0.25 = 25 %); averages are missing when the data has no
-        such variable.
+        Segment, Persona, Customers, Share of customers; Share of revenue
+        when the file has spend; an "Average ..." column per cheat-sheet
+        figure (see :func:`segmentation.explore.cheat_sheet`); then Top
+        traits, Why this name, Preferred channel, Offer, Channels, Tone,
+        Products and Budget note (a text column empty for every persona is
+        left out). Rows in segment order. Shares are fractions (0.25 = 25 %).
+        ``attrs["formats"]`` gives each figure column's format.
     """
     personas = _checked_personas(result, personas)
     seg = result.segmentation
-    sheet = cheat_sheet(result.profiles, personas).set_index("segment")
-    revenue = result.profiles.summary.set_index("segment")["revenue_share"]
+    sheet = cheat_sheet(result.profiles, personas)
+    described = cheat_sheet_columns(result.profiles, sheet)
+    figures = {c: (_HEADERS.get(c) or header.replace("Avg ", "Average ", 1), fmt)
+               for c, (header, fmt) in described.items()
+               if c not in {"segment", "persona", "size", "share", "preferred_channel"}}
+    sheet = sheet.set_index("segment")
     rows = []
     for p in personas:
         s = p.segment
-        rows.append({
-            "Segment": s,
-            "Persona": p.name,
-            "Customers": int(seg.sizes[s]),
-            "Share of customers": float(seg.shares[s]),
-            "Share of revenue": _number(revenue.loc[s]),
-            "Average income": _number(sheet.loc[s, "avg_income"]),
-            "Average total spend": _number(sheet.loc[s, "avg_total_spend"]),
-            "Average recency (days)": _number(sheet.loc[s, "avg_recency"]),
+        row = {"Segment": s, "Persona": p.name, "Customers": int(seg.sizes[s]),
+               "Share of customers": float(seg.shares[s])}
+        row.update({header: _number(sheet.loc[s, c]) for c, (header, _) in figures.items()})
+        row.update({
             "Top traits": "; ".join(p.traits),
+            "Why this name": "; ".join(c.text for c in p.claims),
             "Preferred channel": _channel(p.preferred_channel),
             "Offer": p.offer,
             "Channels": p.channels,
@@ -375,7 +392,14 @@ def strategy_frame(result: SegmentationResult,
             "Products": p.products,
             "Budget note": p.treatment,
         })
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    # A text column nobody has anything in (no channel, no product) is left out.
+    empty = [c for c in _TEXT_COLUMNS if c not in _ALWAYS and not table[c].astype(bool).any()]
+    table = table.drop(columns=empty)
+    table.attrs["formats"] = {"Customers": "int", "Share of customers": "pct1",
+                              **{h: fmt for h, fmt in figures.values()}}
+    return table
 
 
 def profile_frame(result: SegmentationResult, segment: int) -> pd.DataFrame:
@@ -485,10 +509,9 @@ def sheet_titles(names: list[str], segments: list[int],
 
 
 def _write_summary(ws, table: pd.DataFrame, result: SegmentationResult) -> None:
-    formats = {"Customers": _THOUSANDS, "Share of customers": _PERCENT,
-               "Share of revenue": _PERCENT, "Average income": _THOUSANDS,
-               "Average total spend": _THOUSANDS, "Average recency (days)": _DECIMAL}
+    formats = {c: _EXCEL_FORMATS[f] for c, f in table.attrs.get("formats", {}).items()}
     widths = {"Segment": 9, "Persona": 34, "Customers": 11, "Top traits": 48, "Offer": 44,
+              "Why this name": 48,
               "Channels": 24, "Tone": 30, "Products": 22, "Budget note": 44,
               "Preferred channel": 12}
     for j, col in enumerate(table.columns, start=1):
@@ -528,17 +551,22 @@ def _write_persona(ws, result: SegmentationResult, p: Persona) -> None:
     row = 3
     facts = (("Segment", p.segment, None), ("Customers", int(seg.sizes[p.segment]), _THOUSANDS),
              ("Share of customers", float(seg.shares[p.segment]), _PERCENT),
-             ("Share of revenue", _number(revenue), _PERCENT))
+             *((("Share of revenue", _number(revenue), _PERCENT),)
+               if _number(revenue) is not None else ()))
     for label, value, fmt in facts:
         ws.cell(row, 1, label).font = _BOLD
         _put(ws.cell(row, 2), value, fmt)
         ws.cell(row, 2).alignment = Alignment(horizontal="left")
         row += 1
     row += 1
-    text_rows = (("Description", p.description), ("Top traits", "; ".join(p.traits)),
+    text_rows = (("Description", p.description),
+                 ("Why this name", "; ".join(c.text for c in p.claims)),
+                 ("Top traits", "; ".join(p.traits)),
                  *((label, getattr(p, field)) for label, field in STRATEGY_FIELDS),
                  ("Preferred channel", _channel(p.preferred_channel)),
                  ("Budget note", p.treatment))
+    text_rows = tuple((label, value) for label, value in text_rows
+                      if value or label in {"Description", "Top traits", "Budget note"})
     text_width = sum(widths[1:])
     for label, value in text_rows:
         ws.cell(row, 1, label).font = _BOLD
@@ -708,17 +736,23 @@ def strategy_sheet_html(result: SegmentationResult,
         _html_summary(table),
         "</section>",
     ]
+    formats = table.attrs.get("formats", {})
     for p, row in zip(personas, table.to_dict("records"), strict=True):
-        parts.append(_html_persona(result, p, row))
+        parts.append(_html_persona(result, p, row, formats))
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
+def _html_format(code: str):
+    return {"int": _fmt_int, "pct1": _fmt_pct, "num0": _fmt_int, "num1": _fmt_dec,
+            "num2": _fmt_dec2}[code]
+
+
 def _html_summary(table: pd.DataFrame) -> str:
-    cols = (("Persona", None), ("Customers", _fmt_int), ("Share of customers", _fmt_pct),
-            ("Share of revenue", _fmt_pct), ("Average income", _fmt_int),
-            ("Average total spend", _fmt_int), ("Average recency (days)", _fmt_dec),
-            ("Preferred channel", None))
+    formats = table.attrs.get("formats", {})
+    # The longer texts would not fit a printed row: figures and the preferred channel only.
+    cols = [("Persona", None), *((c, _html_format(f)) for c, f in formats.items()),
+            *((("Preferred channel", None),) if "Preferred channel" in table else ())]
     head = "".join(f'<th{"" if fmt is None else " class=num"}>{_esc(c)}</th>'
                    for c, fmt in cols)
     body = []
@@ -733,19 +767,17 @@ def _html_summary(table: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _html_persona(result: SegmentationResult, p: Persona, row: dict) -> str:
+def _html_persona(result: SegmentationResult, p: Persona, row: dict,
+                  formats: dict[str, str]) -> str:
     e = _esc
     figures = "".join(
-        f"<div><strong>{e(value)}</strong>{e(label)}</div>" for label, value in (
-            ("customers", _fmt_int(row["Customers"])),
-            ("of customers", _fmt_pct(row["Share of customers"])),
-            ("of revenue", _fmt_pct(row["Share of revenue"])),
-            ("average income", _fmt_int(row["Average income"])),
-            ("average total spend", _fmt_int(row["Average total spend"])),
-            ("days since last purchase", _fmt_dec(row["Average recency (days)"]))))
+        f"<div><strong>{e(_html_format(fmt)(row[label]))}</strong>{e(_figure_label(label))}"
+        "</div>" for label, fmt in formats.items())
     fields = [(label, getattr(p, field)) for label, field in STRATEGY_FIELDS]
-    fields += [("Preferred channel", row["Preferred channel"]), ("Budget note", p.treatment)]
-    strategy = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in fields)
+    fields += [("Preferred channel", row.get("Preferred channel", "")),
+               ("Budget note", p.treatment)]
+    strategy = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in fields if v)
+    claims = "".join(f"<li>{e(c.text)}</li>" for c in p.claims)
     traits = "".join(f"<li>{e(t)}</li>" for t in p.traits) or "<li>none stands out</li>"
     profile_rows = []
     for rec in profile_frame(result, p.segment).itertuples(index=False):
@@ -764,12 +796,22 @@ def _html_persona(result: SegmentationResult, p: Persona, row: dict) -> str:
         f'<p class="meta">Segment {p.segment}</p>'
         f'<div class="figures">{figures}</div>'
         f'<p class="description">{e(p.description)}</p>'
-        f"<h3>Top traits</h3><ul>{traits}</ul>"
+        + (f"<h3>Why this name</h3><ul>{claims}</ul>" if claims else "")
+        + f"<h3>Top traits</h3><ul>{traits}</ul>"
         f'<h3>{e(STRATEGY_HEADING)}</h3><dl class="fields">{strategy}</dl>'
         f"<h3>{e(PROFILE_HEADING)}</h3>"
         f"<table><thead>{head}</thead><tbody>{''.join(profile_rows)}</tbody></table>"
         "</section>"
     )
+
+
+def _figure_label(header: str) -> str:
+    """A summary header as the caption under a big figure ("Share of revenue" → "of revenue")."""
+    if header == "Customers":
+        return "customers"
+    if header == "Average recency (days)":
+        return "days since last purchase"
+    return header.removeprefix("Share ").replace("Average ", "average ", 1)
 
 
 def _bar(z: float) -> str:
@@ -797,6 +839,10 @@ def _fmt_int(value) -> str:
 
 def _fmt_dec(value) -> str:
     return f"{float(value):,.1f}" if _finite(value) else "–"
+
+
+def _fmt_dec2(value) -> str:
+    return f"{float(value):,.2f}" if _finite(value) else "–"
 
 
 def _fmt_pct(value) -> str:

@@ -23,7 +23,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from .errors import SegmentationError
 
-__all__ = ["ValueAssumptions", "response_rates", "segment_value"]
+__all__ = ["ValueAssumptions", "money_columns", "outcome_columns", "response_rates",
+           "segment_value"]
 
 DAYS_PER_YEAR = 365.25
 MIN_WINDOW_YEARS = 1.0
@@ -84,6 +85,35 @@ def _column(result, kind: str, default: str) -> str:
         f"map a column to the {kind.replace('_', ' ')} role and run the segmentation again.")
 
 
+# Variable kinds a customer's spend can be read from, the most telling first.
+MONEY_KINDS = ("total_spend", "money", "spend")
+# Variable kinds that say whether a customer responded (0/1, or a count of responses).
+OUTCOME_KINDS = ("outcome", "campaign", "campaigns_accepted")
+
+
+def money_columns(result) -> list[str]:
+    """Columns a segment's value can be read from: total spend first, then money, then spend.
+
+    Examples
+    --------
+    >>> money_columns(result)  # doctest: +SKIP
+    ['total_spend', 'MntWines', ...]
+    """
+    frame = result.features.frame
+    return [n for kind in MONEY_KINDS for n in result.profiles.kind(kind)
+            if n in frame.columns and pd.to_numeric(frame[n], errors="coerce").notna().any()]
+
+
+def outcome_columns(result) -> list[str]:
+    """Columns a response rate can be read from, the default of :func:`response_rates` first."""
+    frame = result.features.frame
+    found = [n for kind in OUTCOME_KINDS for n in result.profiles.kind(kind)
+             if n in frame.columns]
+    first = [n for n in ("Response", "campaigns_accepted") if n in found]
+    return list(dict.fromkeys([*[n for n in found if result.profiles.variables[n].kind
+                                 == "outcome"], *first, *found]))
+
+
 def _segments(result) -> tuple[np.ndarray, list[int]]:
     labels = np.asarray(result.segmentation.labels)
     if labels.size != len(result.features.frame):
@@ -106,7 +136,8 @@ def _names(result, names: Mapping[int, str] | None, segments: list[int]) -> dict
 
 def segment_value(result, names: Mapping[int, str] | None = None, expected_years: float = 3.0,
                   retention: float = 0.8, budget_fraction: float = 0.2,
-                  per_segment: Mapping[int, Mapping[str, float]] | None = None) -> pd.DataFrame:
+                  per_segment: Mapping[int, Mapping[str, float]] | None = None,
+                  money: str | None = None) -> pd.DataFrame:
     """Customers, revenue, lifetime value and a marketing budget cap per segment.
 
     Parameters
@@ -125,6 +156,9 @@ def segment_value(result, names: Mapping[int, str] | None = None, expected_years
     per_segment : mapping of int to dict, optional
         Per-segment overrides of ``expected_years``, ``retention`` and
         ``budget_fraction``, e.g. ``{0: {"retention": 0.9}}``.
+    money : str, optional
+        The column revenue is read from (see :func:`money_columns`); by
+        default total spend. Files without one must name a money column.
 
     Returns
     -------
@@ -155,8 +189,18 @@ def segment_value(result, names: Mapping[int, str] | None = None, expected_years
     """
     default = ValueAssumptions(expected_years, retention, budget_fraction)
     frame = result.features.frame
-    spend = pd.to_numeric(frame[_column(result, "total_spend", "total_spend")], errors="coerce")
-    tenure = pd.to_numeric(frame[_column(result, "tenure", "tenure_days")], errors="coerce")
+    if money is None:
+        money = _column(result, "total_spend", "total_spend")
+    elif money not in frame.columns:
+        raise SegmentationError(
+            f"There is no column {money!r} in the data: choose one of "
+            f"{', '.join(money_columns(result)) or 'the money columns'}.")
+    spend = pd.to_numeric(frame[money], errors="coerce")
+    # Without a signup date the data is taken to cover one year.
+    tenure_column = (result.profiles.first("tenure") if getattr(result, "profiles", None)
+                     else None) or ("tenure_days" if "tenure_days" in frame else None)
+    tenure = (pd.to_numeric(frame[tenure_column], errors="coerce") if tenure_column
+              else pd.Series(dtype=float))
     labels, segments = _segments(result)
     persona = _names(result, names, segments)
 

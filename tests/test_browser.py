@@ -64,6 +64,20 @@ def _download_report(page):
     saved.unlink()  # the folder holds the page screenshots only
 
 
+def upload_on_the_data_page(browser, app_url, upload):
+    """Open the app, check Home, go to Data by its sidebar link and upload a customer file."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    settle(page, "Segmentation Studio")
+    _assert_no_exception(page, "Home")
+    go_to(page, "Data")
+    # The customer file's input, not the bundle's (which takes .json only).
+    page.locator('input[type="file"][accept*=".csv"]').set_input_files(str(upload))
+    page.get_by_text(f"Data: {upload.name}").first.wait_for(timeout=60_000)
+    settle(page, "Data")
+    return page
+
+
 def test_journey_through_every_page(app_url):
     from playwright.sync_api import sync_playwright
 
@@ -72,16 +86,7 @@ def test_journey_through_every_page(app_url):
     SHOTS.mkdir(parents=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url)
-        settle(page, "Segmentation Studio")
-        _assert_no_exception(page, "Home")
-
-        go_to(page, "Data")
-        # The customer file's input, not the bundle's (which takes .json only).
-        page.locator('input[type="file"][accept*=".csv"]').set_input_files(str(upload))
-        page.get_by_text(f"Data: {upload.name}").first.wait_for(timeout=60_000)
-        settle(page, "Data")
+        page = upload_on_the_data_page(browser, app_url, upload)
         _assert_no_exception(page, "Data after upload")
         assert page.get_by_text("Column roles").count() == 1
 
@@ -99,3 +104,28 @@ def test_journey_through_every_page(app_url):
                 _download_report(page)
         browser.close()
     assert sorted(p.name for p in SHOTS.iterdir()) == sorted(_shot_name(t) for t in PAGES)
+
+
+def _assert_no_error_box(page, where: str):
+    _assert_no_exception(page, where)
+    boxes = page.locator('[data-testid="stAlertContentError"]')
+    assert boxes.count() == 0, f"{where}: {boxes.first.inner_text()[:500]}"
+
+
+def test_journey_with_a_file_of_another_shape(app_url, tmp_path):
+    """A bank export (semicolons, yes/no flags, an outcome, no spend) through every page."""
+    from playwright.sync_api import sync_playwright
+    from shapes import ALL_SHAPES, to_bytes
+
+    generator, sep = ALL_SHAPES["bank"]
+    upload = tmp_path / "bank_customers.csv"
+    upload.write_bytes(to_bytes(generator(), sep))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = upload_on_the_data_page(browser, app_url, upload)
+        _assert_no_error_box(page, "Data after upload")
+        for title in PAGES:
+            go_to(page, title, "Segmentation Studio" if title == "Home" else title)
+            _assert_no_error_box(page, title)
+            assert page.get_by_text(f"Data: {upload.name}").count() >= 1, title
+        browser.close()

@@ -302,20 +302,21 @@ def test_silhouette_diagram_on_sampled_silhouettes_skips_the_unmeasured(result, 
 
 def test_spend_ranking_chart_ranks_by_spend_and_shows_both_shares(result, names, colors):
     frame = explore.segment_value(result.profiles, names)
+    assert set(frame["variable"]) == {"total_spend"}
     # Handing the frame over in segment order must not change the ranking.
     fig = charts.spend_ranking_chart(frame.sort_values("segment"), colors)
-    ranked = frame.sort_values("avg_total_spend", ascending=False)
+    ranked = frame.sort_values("avg_value", ascending=False)
     spend, *shares = fig.data
     assert list(spend.y) == ranked["persona"].map(shown).tolist()
-    np.testing.assert_allclose(spend.x, ranked["avg_total_spend"])
+    np.testing.assert_allclose(spend.x, ranked["avg_value"])
     assert list(spend.marker.color) == [colors[p] for p in ranked["persona"]]
     # Horizontal categories are drawn bottom up: the top spender comes last.
     assert list(fig.layout.yaxis.categoryarray)[-1] == shown(ranked["persona"].iloc[0])
     assert list(fig.layout.yaxis.categoryarray) == ranked["persona"].map(shown).tolist()[::-1]
     by_name = {t.name: t for t in shares}
     np.testing.assert_allclose(by_name["Share of customers"].x, ranked["customer_share"] * 100)
-    np.testing.assert_allclose(by_name["Share of revenue"].x, ranked["revenue_share"] * 100)
-    assert sum(by_name["Share of revenue"].x) == pytest.approx(100)
+    np.testing.assert_allclose(by_name["Share of Total spend"].x, ranked["value_share"] * 100)
+    assert sum(by_name["Share of Total spend"].x) == pytest.approx(100)
     assert fig.layout.barmode == "group"
     assert {t.xaxis for t in shares} == {"x2"} and spend.xaxis == "x"
 

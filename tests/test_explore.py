@@ -94,16 +94,40 @@ def test_segment_value_shares_and_spend_from_the_customers(result, names, labels
     k = result.segmentation.n_clusters
     revenue = np.bincount(labels, weights=spend, minlength=k)
     counts = np.bincount(labels, minlength=k)
-    assert frame["revenue_share"].sum() == pytest.approx(1.0)
+    assert frame["value_share"].sum() == pytest.approx(1.0)
     assert frame["customer_share"].sum() == pytest.approx(1.0)
     for row in frame.itertuples():
         s = row.segment
         assert row.persona == names[s]
         assert row.size == counts[s]
         assert row.customer_share == pytest.approx(counts[s] / counts.sum())
-        assert row.revenue_share == pytest.approx(revenue[s] / revenue.sum())
-        assert row.avg_total_spend == pytest.approx(spend[labels == s].mean())
-    assert frame["avg_total_spend"].is_monotonic_decreasing
+        assert row.value_share == pytest.approx(revenue[s] / revenue.sum())
+        assert row.avg_value == pytest.approx(spend[labels == s].mean())
+    assert frame["avg_value"].is_monotonic_decreasing
+    # the share of revenue is the profiles' own
+    summary = result.profiles.summary.set_index("segment")["revenue_share"]
+    assert frame.set_index("segment")["value_share"].to_dict() == pytest.approx(
+        summary.to_dict())
+
+
+def test_segment_value_ranks_by_any_money_column(result, names, labels):
+    variable = next(v for v in explore.value_variables(result.profiles) if v != "total_spend")
+    frame = explore.segment_value(result.profiles, names, variable)
+    values = result.features.frame[variable].to_numpy(float)
+    for row in frame.itertuples():
+        assert row.avg_value == pytest.approx(values[labels == row.segment].mean())
+    assert set(frame["variable"]) == {variable}
+
+
+def test_cheat_sheet_columns_come_only_from_what_the_file_has(result):
+    sheet = explore.cheat_sheet(result.profiles, result.personas)
+    columns = explore.cheat_sheet_columns(result.profiles, sheet)
+    assert list(columns) == list(sheet.columns)
+    assert not sheet.drop(columns=["preferred_channel"], errors="ignore").isna().any().any()
+    for variable in result.features.features:
+        shown = {"Income": "avg_income", "Recency": "avg_recency", "MntWines": "avg_wine",
+                 "MntMeatProducts": "avg_meat"}.get(variable, f"avg_{variable}")
+        assert shown in sheet.columns, variable
 
 
 def test_profile_z_is_the_standardized_difference_from_everyone(result, names, labels):

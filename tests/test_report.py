@@ -23,7 +23,7 @@ from conftest import ROOT, planted_customers, to_tsv_bytes
 from report.html import SECTIONS, build_report, write_report
 from segmentation import PrepConfig, RunConfig, SegmentationError, run
 from segmentation.cli import main
-from segmentation.explore import cheat_sheet
+from segmentation.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.stability import bootstrap_stability, split_half
 
 # The charts of the sample's report, in page order: the K panel (3), Explore (7), stability (1).
@@ -249,13 +249,14 @@ def test_k_section_gives_the_reason(page, sample_result):
 
 def test_profile_table_shows_the_engine_cheat_sheet(page, sample_result):
     sheet = cheat_sheet(sample_result.profiles, sample_result.personas)
-    columns = {"Segment": "segment", "Persona": "persona", "Customers": "size",
-               "Share of customers": "share", "Share of revenue": "revenue_share",
-               "Avg income": "avg_income", "Avg wine": "avg_wine", "Avg meat": "avg_meat",
-               "Avg total spend": "avg_total_spend", "Days since purchase": "avg_recency",
-               "Preferred channel": "preferred_channel"}
+    columns = {header: column for column, (header, _) in
+               cheat_sheet_columns(sample_result.profiles, sheet).items()}
     header, rows = page.table("profile-table")
     assert header == list(columns)
+    # The marketing export has what these need, so they are all there, in this order.
+    fixed = ["Segment", "Persona", "Customers", "Share of customers", "Share of revenue",
+             "Avg income", "Avg wine", "Avg meat", "Avg total spend", "Days since purchase"]
+    assert header[:len(fixed)] == fixed and header[-1] == "Preferred channel"
     assert len(rows) == len(sheet)
     for row, (_, engine) in zip(rows, sheet.iterrows(), strict=True):
         for cell, title in zip(row, header, strict=True):

@@ -304,7 +304,12 @@ def test_strategy_workbook_has_a_summary_and_one_sheet_per_persona(strategy_book
 
 def test_summary_sheet_figures_equal_the_engine(strategy_book, result, personas):
     ws = strategy_book["Summary"]
-    assert [c.value for c in ws[1]] == list(SUMMARY_COLUMNS)
+    header = [c.value for c in ws[1]]
+    # The fixed columns in their order, with the cheat sheet's averages among them.
+    assert [c for c in header if c in SUMMARY_COLUMNS] == [
+        c for c in SUMMARY_COLUMNS if c in header]
+    assert header[:5] == ["Segment", "Persona", "Customers", "Share of customers",
+                          "Share of revenue"]
     assert ws.freeze_panes is not None and ws.auto_filter.ref
     profiles, seg = result.profiles, result.segmentation
     income, spend, recency = (first_of(profiles, k) for k in ("income", "total_spend", "recency"))
@@ -312,7 +317,7 @@ def test_summary_sheet_figures_equal_the_engine(strategy_book, result, personas)
                        strict=True))
     rows = list(ws.iter_rows(min_row=2, max_row=1 + len(personas), values_only=True))
     for p, values in zip(sorted(personas, key=lambda p: p.segment), rows, strict=True):
-        got = dict(zip(SUMMARY_COLUMNS, values, strict=True))
+        got = dict(zip(header, values, strict=True))
         s = p.segment
         assert got["Segment"] == s
         assert got["Customers"] == int(np.sum(seg.labels == s))
@@ -324,6 +329,7 @@ def test_summary_sheet_figures_equal_the_engine(strategy_book, result, personas)
         assert got["Average recency (days)"] == pytest.approx(profiles.means.loc[s, recency],
                                                               rel=1e-12)
         assert got["Top traits"] == "; ".join(p.traits)
+        assert got.get("Why this name", "") == "; ".join(c.text for c in p.claims)
         assert got["Budget note"] == p.treatment
         assert got["Offer"] == p.offer and got["Channels"] == p.channels
     # the revenue shares add up; the figures are numbers with number formats
@@ -367,8 +373,10 @@ def test_strategy_workbook_neutralises_persona_text_and_keeps_numbers(strategy_b
     summary = strategy_book["Summary"]
     names = [summary.cell(r, 2).value for r in range(2, 2 + result.chosen_k)]
     assert "'" + EVIL_NAME in names
-    assert "'" + EVIL_PRODUCTS in [summary.cell(r, 14).value for r in range(2, 5)]
-    assert "'-cmd|' /C calc'!A0" in [summary.cell(r, 13).value for r in range(2, 5)]
+    header = [c.value for c in summary[1]]
+    products, tone = header.index("Products") + 1, header.index("Tone") + 1
+    assert "'" + EVIL_PRODUCTS in [summary.cell(r, products).value for r in range(2, 5)]
+    assert "'-cmd|' /C calc'!A0" in [summary.cell(r, tone).value for r in range(2, 5)]
     evil_sheet = strategy_book[strategy_book.sheetnames[1]]
     assert evil_sheet["A1"].value == "'" + EVIL_NAME
     for ws in strategy_book.worksheets:
@@ -445,7 +453,11 @@ def test_html_has_every_persona_and_every_section(page, personas):
     h2 = [text for tag, text in parsed.headings if tag == "h2"]
     assert h2 == ["Summary", *[p.name for p in sorted(personas, key=lambda p: p.segment)]]
     h3 = [text for tag, text in parsed.headings if tag == "h3"]
-    assert h3 == ["Top traits", "Strategy", "Profile against all customers"] * len(personas)
+    expected = []
+    for p in sorted(personas, key=lambda p: p.segment):
+        expected += (["Why this name"] if p.claims else []) + [
+            "Top traits", "Strategy", "Profile against all customers"]
+    assert h3 == expected
     text = "".join(parsed.text)
     for p in personas:
         for field in (p.name, p.description, p.offer, p.channels, p.tone, p.products,

@@ -48,8 +48,9 @@ def dataset(fingerprint: str, _data: bytes, name: str,
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
 def variables(fingerprint: str, _data: bytes, name: str,
-              roles: tuple[tuple[str, str], ...]) -> dict[str, Variable]:
-    return variables_of(dataset(fingerprint, _data, name, roles))
+              roles: tuple[tuple[str, str], ...],
+              labels: tuple[tuple[str, str], ...] = ()) -> dict[str, Variable]:
+    return variables_of(dataset(fingerprint, _data, name, roles), dict(labels))
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)

@@ -194,42 +194,71 @@ def silhouette_diagram(frame: pd.DataFrame, colors: dict[str, str],
 
 
 def spend_ranking_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Average total spend per persona (ranked) beside its shares of customers and revenue."""
-    # The frame comes ranked, highest spend first; sorting again keeps the
-    # chart right when a caller passes it in another order.
-    ranked = frame.sort_values("avg_total_spend", ascending=False, kind="stable")
+    """Average of a value variable per persona (ranked) beside its shares of customers and value.
+
+    ``frame`` is :func:`segmentation.explore.segment_value`'s table. When the
+    variable has no meaningful share (it can be negative), the right panel
+    shows the share of customers alone.
+    """
+    # The frame comes ranked, highest first; sorting again keeps the chart
+    # right when a caller passes it in another order.
+    ranked = frame.sort_values("avg_value", ascending=False, kind="stable")
+    label = _plain(ranked["label"].iloc[0]) if len(ranked) else "value"
     labels = ranked["persona"].map(_plain).tolist()
     bar_colors = [_color_of(colors, p, s) for p, s in zip(ranked["persona"], ranked["segment"],
                                                           strict=True)]
+    has_share = bool(ranked["value_share"].notna().any())
+    right = (f"Share of customers vs share of {label} (%)" if has_share
+             else "Share of customers (%)")
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("Average total spend per customer",
-                                        "Share of customers vs share of revenue (%)"))
+                        subplot_titles=(f"Average {label} per customer", right))
     fig.add_trace(go.Bar(
-        y=labels, x=ranked["avg_total_spend"], orientation="h", name="Average total spend",
-        marker={"color": bar_colors}, showlegend=False, texttemplate="%{x:,.0f}",
-        textposition="auto", hovertemplate="%{y}<br>average total spend %{x:,.0f}"
+        y=labels, x=ranked["avg_value"], orientation="h", name=f"Average {label}",
+        marker={"color": bar_colors}, showlegend=False, texttemplate="%{x:,.4~g}",
+        textposition="auto", hovertemplate=f"%{{y}}<br>average {label} %{{x:,.4~g}}"
                                             "<extra></extra>"), row=1, col=1)
-    # Grouped horizontal bars stack the first trace lowest: add revenue first so
-    # customers read first, top down, and reverse the legend to match.
-    fig.add_trace(go.Bar(
-        y=labels, x=ranked["revenue_share"] * 100, orientation="h", name="Share of revenue",
-        marker={"color": bar_colors}, texttemplate="%{x:.0f}%", textposition="outside",
-        cliponaxis=False,
-        hovertemplate="%{y}<br>%{x:.1f}% of revenue<extra></extra>"), row=1, col=2)
+    # Grouped horizontal bars stack the first trace lowest: add the value share
+    # first so customers read first, top down, and reverse the legend to match.
+    if has_share:
+        fig.add_trace(go.Bar(
+            y=labels, x=ranked["value_share"] * 100, orientation="h",
+            name=f"Share of {label}", marker={"color": bar_colors}, texttemplate="%{x:.0f}%",
+            textposition="outside", cliponaxis=False,
+            hovertemplate=f"%{{y}}<br>%{{x:.1f}}% of {label}<extra></extra>"), row=1, col=2)
     fig.add_trace(go.Bar(
         y=labels, x=ranked["customer_share"] * 100, orientation="h", name="Share of customers",
         marker={"color": bar_colors, "pattern": {"shape": "/", "solidity": 0.5}},
         texttemplate="%{x:.0f}%", textposition="outside", cliponaxis=False,
         hovertemplate="%{y}<br>%{x:.1f}% of customers<extra></extra>"), row=1, col=2)
-    # Categories are drawn bottom up: list the lowest spender first so the
-    # highest sits on top.
+    # Categories are drawn bottom up: list the lowest first so the highest sits on top.
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
-    fig.update_xaxes(title_text="Average total spend", row=1, col=1)
-    fig.update_xaxes(title_text="% of all customers / of all revenue", ticksuffix="%",
-                     row=1, col=2)
+    fig.update_xaxes(title_text=f"Average {label}", row=1, col=1)
+    fig.update_xaxes(title_text=(f"% of all customers / of all {label}" if has_share
+                                 else "% of all customers"), ticksuffix="%", row=1, col=2)
     fig.update_layout(barmode="group",
                       legend={"orientation": "h", "y": -0.15, "traceorder": "reversed"})
-    return _finish(fig, "Who brings the revenue: personas ranked by average spend")
+    return _finish(fig, f"Personas ranked by average {label}")
+
+
+def category_mix_chart(frame: pd.DataFrame, colors: dict[str, str], label: str) -> go.Figure:
+    """Each persona's split across the levels of a category, as 100% stacked bars.
+
+    ``frame`` is :func:`segmentation.explore.category_mix`'s table.
+    """
+    personas = _personas(frame)
+    shown = _with_labels(frame).assign(share_pct=lambda d: d["share"] * 100,
+                                       level=lambda d: d["level"].map(_plain))
+    levels = pd.unique(shown["level"]).tolist()
+    shades = _shades(levels)
+    fig = px.bar(
+        shown, x="persona", y="share_pct", color="level", barmode="stack",
+        color_discrete_map=dict(zip(levels, shades, strict=True)),
+        category_orders={"persona": personas["label"].tolist(), "level": levels},
+        labels={"persona": "Persona", "level": _plain(label),
+                "share_pct": "Share of the persona's customers (%)"},
+        hover_data={"share_pct": ":.1f"}, text_auto=".0f")
+    fig.update_yaxes(ticksuffix="%")
+    return _finish(fig, f"{_plain(label)}: each persona's split (%)", _plain(label))
 
 
 def box_chart(frame: pd.DataFrame, colors: dict[str, str], label: str) -> go.Figure:
@@ -298,10 +327,7 @@ def channel_mix_chart(frame: pd.DataFrame, colors: dict[str, str],
         return _finish(fig, "How each persona buys: average purchases per channel", "Persona")
     channels = shown.loc[shown["kind"] == "channel"].assign(share_pct=lambda d: d["share"] * 100)
     names = pd.unique(channels["channel"]).tolist()
-    # Channel shades come from a sequential colour-blind-safe scale so they
-    # are never mistaken for a persona colour.
-    shades = pc.sample_colorscale("Cividis", [i / max(len(names) - 1, 1) * 0.85 + 0.1
-                                              for i in range(len(names))])
+    shades = _shades(names)
     fig = px.bar(
         channels, x="persona", y="share_pct", color="channel", barmode="stack",
         color_discrete_map=dict(zip(names, shades, strict=True)),
@@ -548,3 +574,10 @@ def bandit_chart(traffic: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="Visitors so far")
     fig.update_yaxes(title_text="Share sent to the worse variant, %")
     return _finish(fig, "Simulation: traffic spent on the worse variant")
+
+
+def _shades(names: list) -> list[str]:
+    """Colours for the parts of a stacked bar (channels, category values): a sequential,
+    colour-blind-safe scale, so a part is never mistaken for a persona colour."""
+    return pc.sample_colorscale("Cividis", [i / max(len(names) - 1, 1) * 0.85 + 0.1
+                                            for i in range(len(names))])

@@ -26,6 +26,7 @@ DATA_FINGERPRINT = "data.fingerprint"
 DATA_SOURCE = "data.source"  # "sample" or "upload"
 DATA_ERROR = "data.error"
 ROLES = "data.roles"  # {column: role} overrides of the detected roles
+LABELS = "data.labels"  # {column: display name} the user gave
 FEATURES = "vars.features"  # tuple of names, or None for the default set
 SCALING = "vars.scaling"
 OUTLIERS = "vars.outliers"
@@ -46,6 +47,7 @@ PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on th
 
 _DEFAULTS = {
     ROLES: {},
+    LABELS: {},
     FEATURES: None,
     SCALING: "zscore",
     OUTLIERS: "clip",
@@ -64,7 +66,7 @@ _DEFAULTS = {
     PLAN_NEWCOMERS: None,
     PLAN_OVERRIDES: {},
 }
-_CHOICES = (ROLES, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
+_CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 
 
 def init() -> None:
@@ -105,6 +107,12 @@ def set_roles(overrides: dict[str, str]) -> None:
     reset_variables()
 
 
+def set_labels(labels: dict[str, str]) -> None:
+    """Display names of columns; blank names go back to the automatic ones."""
+    st.session_state[LABELS] = {c: str(v).strip() for c, v in labels.items()
+                                if v is not None and str(v).strip()}
+
+
 def set_features(picked) -> None:
     """The chosen variables; composites and weights on variables no longer chosen go."""
     picked = tuple(picked)
@@ -143,6 +151,7 @@ def prep_config() -> PrepConfig:
         weights=tuple(sorted((f, float(w)) for f, w in s[WEIGHTS].items()
                              if float(w) != 1.0 and (features is None or f in features))),
         composites=tuple(s[COMPOSITES]),
+        labels=tuple(sorted(s[LABELS].items())),
     )
 
 
@@ -214,6 +223,7 @@ def apply_bundle(bundle) -> None:
     s = st.session_state
     config = bundle.config
     s[ROLES] = dict(config.roles)
+    s[LABELS] = dict(getattr(config.prep, "labels", ()) or ())
     s[FEATURES] = tuple(config.prep.features) if config.prep.features is not None else None
     s[SCALING], s[OUTLIERS], s[MISSING] = (config.prep.scaling, config.prep.outliers,
                                            config.prep.missing)
