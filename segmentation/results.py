@@ -46,7 +46,8 @@ from .migration import _restore
 from .tables import read_text_table
 
 FIELDS = ("customer_id", "arm", "clicked", "converted")
-OUTCOMES = ("clicked", "converted")
+REQUIRED = ("customer_id", "arm")
+OUTCOMES = ("clicked", "converted")  # named outcomes: checked strictly when present
 OUTCOME_WORDS = {"clicked": "click-through", "converted": "conversion"}
 CORRECTIONS = {"holm": "holm", "bh": "fdr_bh", "none": None}
 # Accepted spellings of the two arms (compared after stripping and lower-casing).
@@ -54,8 +55,11 @@ ARM_VALUES = {
     "control": "control", "a": "control", "0": "control",
     "treatment": "treatment", "b": "treatment", "1": "treatment",
 }
-_FORMAT_HINT = ("pass a CSV with columns customer_id, arm (control/treatment), clicked (0/1) "
-                "and converted (0/1), or map your column names with columns=")
+_FORMAT_HINT = ("pass a CSV with columns customer_id, arm (control/treatment) and one or more "
+                "0/1 or yes/no outcomes (e.g. clicked, converted), or map your column names "
+                "with columns=")
+_YES = {"1": 1, "1.0": 1, "yes": 1, "y": 1, "true": 1, "0": 0, "0.0": 0, "no": 0, "n": 0,
+        "false": 0}
 SEGMENT_COLUMNS = (
     "segment", "persona", "n_control", "n_treatment", "events_control", "events_treatment",
     "rate_control", "rate_treatment", "abs_lift", "abs_lift_low", "abs_lift_high",
@@ -128,8 +132,9 @@ def read_results(source: bytes | str | Path,
     Returns
     -------
     DataFrame
-        ``customer_id`` (text), ``arm`` (``"control"`` or ``"treatment"``),
-        ``clicked`` and ``converted`` (int 0/1).
+        ``customer_id`` (text), ``arm`` (``"control"`` or ``"treatment"``) and
+        every outcome as int 0/1: ``clicked`` and ``converted`` where present,
+        and any other column whose values are all 0/1 or yes/no (its own name).
 
     Notes
     -----
@@ -161,13 +166,25 @@ def read_results(source: bytes | str | Path,
     frame.columns = [_restore(str(c).strip()) for c in frame.columns]
     frame = frame.map(_restore)
     wanted = {f: mapping.get(f, f) for f in FIELDS}
-    missing = [col for col in wanted.values() if col not in frame.columns]
+    missing = [wanted[f] for f in FIELDS if (f in REQUIRED or f in mapping)
+               and wanted[f] not in frame.columns]
     if missing:
         raise SegmentationError(
             f"{name} has no {', '.join(map(repr, missing))} column (it has "
             f"{', '.join(map(repr, list(frame.columns)[:8]))}): {_FORMAT_HINT}."
         )
-    out = pd.DataFrame({f: frame[col].astype(str) for f, col in wanted.items()})
+    named = {f: col for f, col in wanted.items() if col in frame.columns}
+    used = set(named.values())
+    # Any other 0/1 or yes/no column is an outcome too, under its own name.
+    others = {col: col for col in frame.columns
+              if col not in used and col not in FIELDS and _is_binary_text(frame[col])}
+    named.update(others)
+    if not set(named) - set(REQUIRED):
+        raise SegmentationError(
+            f"{name} has no outcome column (no column of 0/1 or yes/no values besides "
+            f"{wanted['customer_id']!r} and {wanted['arm']!r}): {_FORMAT_HINT}."
+        )
+    out = pd.DataFrame({f: frame[col].astype(str) for f, col in named.items()})
     if out.empty:
         raise SegmentationError(f"{name} has a header but no customer rows: {_FORMAT_HINT}.")
     blank = out["customer_id"].str.strip() == ""
@@ -190,18 +207,29 @@ def read_results(source: bytes | str | Path,
             "control/treatment (or A/B, or 0/1)."
         )
     out["arm"] = arms.astype(object)
-    for outcome in OUTCOMES:
-        values = pd.to_numeric(out[outcome].str.strip(), errors="coerce")
+    for outcome in [c for c in out.columns if c not in REQUIRED]:
+        text = out[outcome].str.strip().str.lower()
+        values = text.map(_YES) if outcome in others else pd.to_numeric(text, errors="coerce")
         bad = ~values.isin([0, 1])
         if bad.any():
             row = _first(bad)
             raise SegmentationError(
-                f"{name} has {out[outcome].iloc[row]!r} in {wanted[outcome]!r} at data row "
+                f"{name} has {out[outcome].iloc[row]!r} in {named[outcome]!r} at data row "
                 f"{row + 1}: outcomes must be 0 or 1."
             )
         out[outcome] = values.astype(np.int64)
     out["customer_id"] = out["customer_id"].astype(object)
     return out.reset_index(drop=True)
+
+
+def outcomes_of(results: pd.DataFrame) -> list[str]:
+    """The outcome columns of a results table read by :func:`read_results`."""
+    return [c for c in results.columns if c not in REQUIRED]
+
+
+def _is_binary_text(values: pd.Series) -> bool:
+    text = values.astype(str).str.strip().str.lower()
+    return bool(len(text)) and text.isin(_YES).all() and text.nunique() <= 2
 
 
 def _first(mask: pd.Series) -> int:
@@ -297,7 +325,9 @@ def analyse(results: pd.DataFrame, assignments: pd.DataFrame, outcome: str = "cl
     assignments : DataFrame
         ``customer_id``, ``segment`` and (optionally) ``persona``, one row per
         customer, e.g. from :func:`segmentation.migration.read_assignments`.
-    outcome : {"clicked", "converted"}
+    outcome : str
+        An outcome column of ``results`` (see :func:`outcomes_of`), e.g.
+        ``"clicked"``.
     alpha : float
         Significance level; intervals have coverage ``1 - alpha``.
     correction : {"holm", "bh", "none"}
@@ -315,8 +345,9 @@ def analyse(results: pd.DataFrame, assignments: pd.DataFrame, outcome: str = "cl
         For an unknown outcome or correction, an alpha outside (0, 1), or
         tables without the needed columns.
     """
-    if outcome not in OUTCOMES:
-        raise SegmentationError(f"Unknown outcome {outcome!r}: use 'clicked' or 'converted'.")
+    if outcome in REQUIRED or outcome not in results.columns:
+        choices = ", ".join(repr(c) for c in outcomes_of(results)) or "'clicked', 'converted'"
+        raise SegmentationError(f"Unknown outcome {outcome!r}: use one of {choices}.")
     if correction not in CORRECTIONS:
         raise SegmentationError(
             f"Unknown correction {correction!r}: use 'holm', 'bh' or 'none'."
@@ -436,7 +467,7 @@ def format_p(p: float) -> str:
 
 
 def _verdict(overall: dict, cmh: dict, outcome: str, alpha: float) -> str:
-    word = OUTCOME_WORDS[outcome]
+    word = OUTCOME_WORDS.get(outcome, f"{outcome!r} rate")
     level = f"{(1 - alpha) * 100:g}%"
     interval = (f"({level} CI {_percent(overall['rel_lift_low'])} to "
                 f"{_percent(overall['rel_lift_high'])})")

@@ -126,16 +126,21 @@ def test_results_columns_can_be_mapped_and_the_forest_plot_shows_each_segment(ar
     data = outcome.to_csv(index=False).encode()
     at = plan_page()
     at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
-    for field, column in (("customer_id", "client"), ("arm", "group"), ("clicked", "click"),
-                          ("converted", "sale")):
+    for field, column in (("customer_id", "client"), ("arm", "group")):
         at.selectbox(key=f"w.plan.map.{field}").set_value(column)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    mapping = {"customer_id": "client", "arm": "group", "clicked": "click", "converted": "sale"}
-    expected = results.analyse(results.read_results(data, columns=mapping), arms)
+    # every 0/1 column is an outcome to choose from, under its own name
+    assert at.selectbox(key="w.plan.results_outcome").options == ["click", "sale"]
+    mapping = {"customer_id": "client", "arm": "group"}
+    read = results.read_results(data, columns=mapping)
+    expected = results.analyse(read, arms, outcome="click")
     assert any(i.value == expected.verdict for i in at.info)
     forest = [c for c in at.get("plotly_chart") if "Lift per segment" in c.proto.spec]
     assert len(forest) == 1
+    at.selectbox(key="w.plan.results_outcome").set_value("sale").run()
+    assert not at.exception
+    assert any(i.value == results.analyse(read, arms, outcome="sale").verdict for i in at.info)
 
 
 def test_a_chosen_split_reaches_the_plan_and_the_arms(sample_result):

@@ -10,7 +10,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from segmentation.errors import SegmentationError
-from segmentation.results import analyse, mh_risk_difference, read_results
+from segmentation.results import analyse, mh_risk_difference, outcomes_of, read_results
 
 SEGMENTS = 4
 PER_ARM = 2000
@@ -69,7 +69,8 @@ def test_read_results_with_mapped_columns_and_semicolons(tmp_path):
 
 
 @pytest.mark.parametrize(("data", "words"), [
-    (b"customer_id,arm,clicked\n1,A,1\n", "'converted'"),
+    (b"customer_id,arm,email\n1,A,a@b.c\n", "no outcome column"),
+    (b"customer_id,arm\n1,A\n", "no outcome column"),
     (b"customer_id,arm,clicked,converted\n1,C,1,0\n", "unknown arm 'C'"),
     (b"customer_id,arm,clicked,converted\n1,A,2,0\n", "0 or 1"),
     (b"customer_id,arm,clicked,converted\n1,A,1,yes\n", "0 or 1"),
@@ -80,6 +81,30 @@ def test_read_results_with_mapped_columns_and_semicolons(tmp_path):
 def test_read_results_refuses_bad_files(data, words):
     with pytest.raises(SegmentationError, match=words):
         read_results(data)
+
+
+def test_any_yes_no_column_is_an_outcome(lifted):
+    results, assignments, _ = lifted
+    data = pd.DataFrame({"customer_id": results["customer_id"], "group": results["arm"],
+                         "renewed": results["clicked"].map({1: "yes", 0: "no"}),
+                         "email": "x@example.com"}).to_csv(index=False).encode()
+    frame = read_results(data, columns={"arm": "group"})
+    assert outcomes_of(frame) == ["renewed"]  # the text column is not an outcome
+    assert frame["renewed"].tolist() == results["clicked"].tolist()
+    by_name = analyse(frame, assignments, outcome="renewed")
+    by_click = analyse(results, assignments, outcome="clicked")
+    pd.testing.assert_frame_equal(by_name.per_segment, by_click.per_segment)
+    assert "'renewed' rate" in by_name.verdict
+    with pytest.raises(SegmentationError, match="use one of 'renewed'"):
+        analyse(frame, assignments, outcome="converted")
+
+
+def test_a_file_with_only_clicks_is_analysed(lifted):
+    results, assignments, _ = lifted
+    data = results[["customer_id", "arm", "clicked"]].to_csv(index=False).encode()
+    frame = read_results(data)
+    assert outcomes_of(frame) == ["clicked"]
+    assert analyse(frame, assignments).per_segment["n_control"].sum() > 0
 
 
 def test_read_results_refuses_unknown_mapping_key_and_missing_path(tmp_path):
