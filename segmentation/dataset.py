@@ -27,9 +27,11 @@ from .roles import (
 REASON_MALFORMED = "malformed line (wrong number of fields)"
 REASON_DUPLICATE_ID = "duplicate customer id (first kept)"
 REASON_MISSING_ID = "missing customer id"
-# A file whose ids repeat on more than this share of its rows, and that has a
-# date and an amount, is a log of orders, not a table of customers.
-LOG_DUPLICATE_SHARE = 0.2
+# A file with at least this many rows per distinct id (and LOG_MIN_ROWS rows),
+# with a date and an amount, is a log of orders, not a table of customers: a
+# CRM export with some repeated ids stays far below it.
+LOG_ROWS_PER_ID = 1.5
+LOG_MIN_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -241,13 +243,13 @@ def _is_binary(series: pd.Series) -> bool:
 def _refuse_order_log(raw: RawTable, roles: dict[str, str], id_column: str | None,
                       ids: pd.Series) -> None:
     """One clear sentence for a file of order lines, which this table reader cannot segment."""
-    if id_column is None or len(ids) < 20:
+    if id_column is None or len(ids) < LOG_MIN_ROWS:
         return
     present = ids.dropna()
-    repeated = 1 - present.nunique() / max(len(present), 1)
+    rows_per_id = len(present) / max(present.nunique(), 1)
     has_date = any(kind_of(r) == Kind.DATE for r in roles.values())
     has_amount = any(kind_of(r) in {Kind.MONEY, Kind.MEASURE} for r in roles.values())
-    if repeated > LOG_DUPLICATE_SHARE and has_date and has_amount:
+    if rows_per_id >= LOG_ROWS_PER_ID and has_date and has_amount:
         raise SegmentationError(
             f"{raw.name} looks like a log of orders ({len(present):,} rows for "
             f"{present.nunique():,} customer ids in {id_column!r}, with dates and amounts), not "

@@ -428,7 +428,10 @@ def test_order_labels_ignores_kmeans_numbering(k, seed, with_key):
     rng = np.random.default_rng(seed)
     n = 40
     labels = np.concatenate([np.arange(k), rng.integers(0, k, n - k)])
-    centers = rng.integers(-3, 4, (k, 3)).astype(float)
+    # distinct centres, as k-means gives: two equal centres of equal size could not be told
+    # apart by anything but k-means' numbering
+    cells = rng.choice(7 ** 3, size=k, replace=False)
+    centers = np.stack([cells // 49, cells // 7 % 7, cells % 7], axis=1).astype(float) - 3
     key = rng.integers(0, 4, n).astype(float) if with_key else None
     perm = rng.permutation(k)
     relabelled = perm[labels]
