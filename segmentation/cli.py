@@ -235,6 +235,8 @@ def _predict(args) -> int:
     predictions = predict_file(args.input, args.model)
     path = write_scores(predictions, args.out)
     print(f"{len(predictions)} customers predicted. Wrote {path}")
+    for warning in predictions.attrs.get("warnings", ()):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -520,7 +520,24 @@ def predict_file(source, bundle) -> pd.DataFrame:
     roles = {c: r for c, r in model.roles.items() if c in raw.frame.columns}
     id_column = model.id_column if model.id_column in raw.frame.columns else None
     dataset = load_dataset(raw, roles=roles, id_column=id_column)
-    return model.predict(signup_frame(dataset, model))
+    frame = signup_frame(dataset, model)
+    out = model.predict(frame)
+    out.attrs["warnings"] = unseen_categories(model, frame)
+    return out
+
+
+def unseen_categories(model: SignupModel, frame: pd.DataFrame) -> tuple[str, ...]:
+    """One warning per category whose new values were never seen in training: those
+    customers match none of its levels, so their prediction rests on the other variables."""
+    out = []
+    for f, levels in model.categories.items():
+        values = frame[f].dropna().astype(str)
+        unseen = values[~values.isin(levels)]
+        if len(unseen):
+            examples = ", ".join(repr(v) for v in unseen.unique()[:3])
+            out.append(f"{len(unseen):,} customers have a {f} never seen in training "
+                       f"({examples}): their prediction rests on the other sign-up variables.")
+    return tuple(out)
 
 
 def _bundle_json(bundle) -> dict:

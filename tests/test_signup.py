@@ -140,6 +140,24 @@ def test_predict_file_with_bundle_and_missing_values(planted_result, planted_mod
     assert (mapping.max(axis=1) == mapping.sum(axis=1)).all()
 
 
+def test_predict_file_warns_about_a_category_value_never_seen():
+    from shapes import bank, to_bytes
+
+    from segmentation import RunConfig, run
+
+    table = bank(n=600)
+    result = run(to_bytes(table, ";"), RunConfig(k=3))
+    model = train(result, features=["age", "job"])
+    assert "job" in model.categories
+    known = predict_file(to_bytes(table, ";"), model)
+    assert known.attrs["warnings"] == ()
+    table.loc[:4, "job"] = "astronaut"
+    out = predict_file(to_bytes(table, ";"), model)
+    assert len(out) == 600
+    (warning,) = out.attrs["warnings"]
+    assert warning.startswith("5 customers") and "'astronaut'" in warning
+
+
 def planted_model_frame(result, table):
     from segmentation.dataset import load_dataset
     from segmentation.io import read_table
