@@ -59,6 +59,7 @@ def config_from_dict(data: dict) -> RunConfig:
     prep["composites"] = tuple((str(a), str(b)) for a, b in prep.get("composites", ()))
     prep["labels"] = tuple((str(c), str(v)) for c, v in prep.get("labels", ()))
     data["roles"] = tuple((str(c), str(r)) for c, r in data.get("roles", ()))
+    data["log_map"] = tuple((str(f), str(c)) for f, c in data.get("log_map", ()))
     return RunConfig(prep=PrepConfig(**prep), **data)
 
 

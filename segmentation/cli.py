@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="corrections to the detected column kinds and roles: a JSON file "
                           "{\"column\": \"role\"} or \"Channel=category,Fresh=money\" (see "
                           "'inspect' for each column's detected kind and role)")
+    _log_options(run)
+    run.add_argument("--lifetime", action="store_true",
+                     help="for an order log: fit BG/NBD and Gamma-Gamma (PyMC-Marketing) and add "
+                          "each customer's expected orders, probability of being active and "
+                          "expected value over 12 months (the first fit compiles for about a "
+                          "minute)")
     run.add_argument("--labels", metavar="LABELS",
                      help="display names for columns, used in persona names: a JSON file or "
                           "\"Fresh=Fresh food,Milk=Dairy\"")
@@ -52,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", action="store_true",
                      help="also write report.html: every table and chart of the run in one "
                           "interactive page that opens offline")
+
+    aggregate = sub.add_parser(
+        "aggregate", help="total a log of order lines per customer and write the customer table")
+    aggregate.add_argument("input", nargs="+",
+                           help="order lines: CSV or Parquet files, a folder or a pattern such "
+                                "as 'orders_*.csv' (several files read as one log)")
+    aggregate.add_argument("--out", required=True, help="customers.csv or customers.parquet")
+    _log_options(aggregate, kind=False)
 
     inspect = sub.add_parser(
         "inspect", help="show what each column means: its kind, role and the reason")
@@ -88,10 +102,102 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_options(parser, kind: bool = True) -> None:
+    if kind:
+        parser.add_argument("--input-kind", choices=("auto", "customers", "transactions"),
+                            default="auto",
+                            help="one row per customer, or order lines totalled per customer "
+                                 "(default: recognised from the file)")
+    parser.add_argument("--map", metavar="FIELDS",
+                        help="which column is which in an order log, e.g. \"customer=CustomerID,"
+                             "date=InvoiceDate,quantity=Quantity,price=UnitPrice\"")
+    parser.add_argument("--reference-date", metavar="YYYY-MM-DD",
+                        help="for an order log: count recency to this day (default: the day "
+                             "after the last order)")
+
+
+def _source(inputs):
+    """One path, or several files read as one order log."""
+    if isinstance(inputs, list | tuple):
+        return inputs[0] if len(inputs) == 1 else list(inputs)
+    return inputs
+
+
+def _aggregate(args) -> int:
+    from .orders import aggregate_log, parse_map, read_customers
+
+    source = _source(args.input)
+    raw = read_customers(source, "transactions", parse_map(args.map),
+                         _reference(args.reference_date))
+    log = raw.log if raw.log is not None else aggregate_log(source)
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".parquet":
+            log.customers.to_parquet(out, index=False)
+        else:
+            from .export import safe_frame
+            safe_frame(log.customers).to_csv(out, index=False)
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write {str(out)!r} ({exc.strerror}): choose another file name."
+        ) from None
+    dropped = ", ".join(f"{n:,} {why}" for why, n in log.dropped.items()) or "none"
+    print(f"{log.lines_read:,} lines read, {log.lines_aggregated:,} aggregated into "
+          f"{len(log.customers):,} customers; left out: {dropped}. Wrote {out}")
+    for note in log.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _write_lifetime(result, out: Path) -> dict[str, Path]:
+    import pandas as pd
+
+    from .export import assignments_frame, safe_frame
+    from .lifetime import lifetime_by_segment, lifetime_of
+
+    lifetime = lifetime_of(result)
+    if lifetime is None:
+        raise SegmentationError(
+            "--lifetime needs an order history: run it on a log of order lines, not on a "
+            "customer table."
+        )
+    assignments = assignments_frame(result)
+    per_customer = lifetime.per_customer.reset_index()
+    merged = assignments.merge(per_customer, on="customer_id", how="left")
+    labels = pd.Series(result.segmentation.labels,
+                       index=result.segmentation.customer_ids.astype(str))
+    by_segment = lifetime_by_segment(lifetime, labels)
+    names = {p.segment: p.name for p in result.personas}
+    by_segment.insert(1, "persona", by_segment["segment"].map(names))
+    paths = {"assignments.csv": out / "assignments.csv",
+             "lifetime_segments.csv": out / "lifetime_segments.csv"}
+    safe_frame(merged).to_csv(paths["assignments.csv"], index=False)
+    safe_frame(by_segment).to_csv(paths["lifetime_segments.csv"], index=False)
+    for note in lifetime.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"Lifetime fitted in {lifetime.fit_seconds:.1f} s.")
+    return paths
+
+
+def _reference(text: str | None) -> str | None:
+    if not text:
+        return None
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text).date().isoformat()
+    except ValueError:
+        raise SegmentationError(
+            f"--reference-date {text!r} is not a date: write it as YYYY-MM-DD."
+        ) from None
+
+
 def _run(args) -> int:
     from .bundle import load_bundle, write_bundle
     from .export import write_outputs
     from .identity import carry_over
+    from .orders import parse_map
     from .pipeline import RunConfig, run
 
     if args.k == "auto":
@@ -110,14 +216,22 @@ def _run(args) -> int:
                         labels=tuple(parse_mapping(args.labels, "--labels").items())),
         k=k, k_min=args.k_min, k_max=args.k_max, random_state=args.seed, n_init=args.n_init,
         id_column=args.id_column, roles=tuple(parse_mapping(args.roles, "--roles").items()),
+        input_kind=args.input_kind, log_map=tuple(parse_map(args.map).items()),
+        reference_date=_reference(args.reference_date),
     )
     previous = load_bundle(args.previous) if args.previous else None
     result = run(args.input, config)
+    log = result.dataset.log
+    if log is not None:
+        print(f"Order log: {log.lines_read:,} lines, {log.lines_aggregated:,} aggregated into "
+              f"{len(log.customers):,} customers.")
     carried = None
     if previous is not None:
         carried = carry_over(result.personas, result.profiles.z, previous.records)
         result = replace(result, personas=carried.personas)
     paths = write_outputs(result, args.out)
+    if args.lifetime:
+        paths.update(_write_lifetime(result, Path(args.out)))
     paths["bundle.json"] = write_bundle(result, result.personas, Path(args.out) / "bundle.json")
     if args.report:
         # Imported only here: the report draws with plotly, which the engine never loads.
@@ -244,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return {"run": _run, "score": _score, "compare": _compare, "inspect": _inspect,
-                "predict": _predict}[args.command](args)
+                "aggregate": _aggregate, "predict": _predict}[args.command](args)
     except SegmentationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

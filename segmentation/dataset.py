@@ -27,11 +27,6 @@ from .roles import (
 REASON_MALFORMED = "malformed line (wrong number of fields)"
 REASON_DUPLICATE_ID = "duplicate customer id (first kept)"
 REASON_MISSING_ID = "missing customer id"
-# A file with at least this many rows per distinct id (and LOG_MIN_ROWS rows),
-# with a date and an amount, is a log of orders, not a table of customers: a
-# CRM export with some repeated ids stays far below it.
-LOG_ROWS_PER_ID = 1.5
-LOG_MIN_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -71,6 +66,7 @@ class Dataset:
     notes: tuple[str, ...] = ()
     meanings: dict[str, ColumnMeaning] = field(default_factory=dict)
     sentinels: dict[str, float] = field(default_factory=dict)
+    log: object | None = None  # the order log the customers were totalled from
 
     @property
     def n_customers(self) -> int:
@@ -109,6 +105,13 @@ def load_dataset(
     """
     frame = raw.frame
     meanings = describe_columns(frame, raw.decimal)
+    log = raw.log
+    if log is not None:  # the aggregation knows what each column it made means
+        for col, role in log.roles.items():
+            if col in meanings:
+                label = log.labels.get(col, col)
+                meanings[col] = ColumnMeaning(col, role, kind_of(role),
+                                              f"totalled from the order log: {label.lower()}")
     detected = {col: m.role for col, m in meanings.items()}
     given = dict(roles or {})
     for col, role in given.items():
@@ -156,7 +159,8 @@ def load_dataset(
         dropped[REASON_DUPLICATE_ID] = int(duplicated.sum())
     keep = keep & ~duplicated
 
-    _refuse_order_log(raw, detected, id_column, ids)
+    if log is None:
+        _refuse_order_log(raw, detected, id_column, ids)
     typed, excluded, unparseable, sentinels = {}, {}, {}, {}
     for col, role in detected.items():
         if role == Role.ID and col == id_column:
@@ -220,6 +224,7 @@ def load_dataset(
         notes=tuple(notes),
         meanings=meanings,
         sentinels=sentinels,
+        log=log,
     )
 
 
@@ -242,21 +247,15 @@ def _is_binary(series: pd.Series) -> bool:
 
 def _refuse_order_log(raw: RawTable, roles: dict[str, str], id_column: str | None,
                       ids: pd.Series) -> None:
-    """One clear sentence for a file of order lines, which this table reader cannot segment."""
-    if id_column is None or len(ids) < LOG_MIN_ROWS:
-        return
-    present = ids.dropna()
-    rows_per_id = len(present) / max(present.nunique(), 1)
-    has_date = any(kind_of(r) == Kind.DATE for r in roles.values())
-    has_amount = any(kind_of(r) in {Kind.MONEY, Kind.MEASURE} for r in roles.values())
-    if rows_per_id >= LOG_ROWS_PER_ID and has_date and has_amount:
-        raise SegmentationError(
-            f"{raw.name} looks like a log of orders ({len(present):,} rows for "
-            f"{present.nunique():,} customer ids in {id_column!r}, with dates and amounts), not "
-            "one row per customer: total it per customer first (orders, spend, first and last "
-            "date) and upload that table."
-        )
+    """One clear sentence for a file of order lines read as a customer table."""
+    from .orders import looks_like_log
 
+    why = looks_like_log(raw.frame)
+    if why is not None:
+        raise SegmentationError(
+            f"{raw.name} looks like a log of order lines, not one row per customer: read it as "
+            "transactions (input kind auto or transactions) so it is totalled per customer."
+        )
 
 def id_text(value) -> str | float:
     """Ids are text; an Excel number such as 5524.0 becomes "5524"."""
@@ -272,3 +271,4 @@ def _names(values) -> str:
     values = [str(v) for v in values]
     shown = ", ".join(repr(v) for v in values[:12])
     return shown + (", ..." if len(values) > 12 else "")
+

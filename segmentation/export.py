@@ -20,6 +20,7 @@ from . import __version__
 from .errors import SegmentationError
 from .model import MODEL_FORMAT, MODEL_VERSION
 from .pipeline import SegmentationResult
+from .rfm import rfm_of
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -53,11 +54,15 @@ def assignments_frame(result: SegmentationResult) -> pd.DataFrame:
     """``customer_id``, ``segment``, ``persona``: one row per customer kept."""
     names = {p.segment: p.name for p in result.personas}
     seg = result.segmentation
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "customer_id": pd.Series(seg.customer_ids.astype(str), dtype=object),
         "segment": seg.labels,
         "persona": [names[s] for s in seg.labels],
     })
+    rfm = rfm_of(result)
+    if rfm is not None:  # an order log: each customer's RFM scores and grid cell too
+        out = pd.concat([out, rfm.reset_index(drop=True)], axis=1)
+    return out
 
 
 def profiles_frame(result: SegmentationResult) -> pd.DataFrame:
@@ -108,6 +113,7 @@ def summary_dict(result: SegmentationResult) -> dict:
             for p in result.personas
         ],
         "warnings": list(result.warnings),
+        "order_log": result.dataset.log.summary() if result.dataset.log is not None else None,
         "seed": result.config.random_state,
         "n_init": result.config.n_init,
         "versions": versions(),

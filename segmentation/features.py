@@ -291,11 +291,16 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         variance left after preparation.
     """
     config = config or PrepConfig()
-    labels = dict(config.labels)
+    log = dataset.log
+    labels = {**(log.labels if log is not None else {}), **dict(config.labels)}
     variables = catalogue(dataset.roles, labels)
     reference_year = config.reference_year or _reference_year(dataset)
     base, missing = _used_columns(dataset, variables)
-    features = _resolve_features(config, variables, base)
+    if config.features is None and log is not None:
+        # An order log starts from recency, frequency, monetary value and the mixes.
+        features = tuple(f for f in log.default_features if f in variables)
+    else:
+        features = _resolve_features(config, variables, base)
     requested = features
 
     dropped = dict(dataset.dropped)
@@ -339,8 +344,10 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     impute_values.update(_fit_gaps(frame, features))
 
     X_raw = _fill_gaps(frame[list(features)], impute_values).to_numpy(dtype=float)
-    log_features = tuple(f for f in features
-                         if config.scaling == "log" and variables[f].kind in LOGGABLE_KINDS)
+    log_features = tuple(
+        f for f in features
+        if (config.scaling == "log" and variables[f].kind in LOGGABLE_KINDS)
+        or (log is not None and config.features is None and f in log.log_features))
     X_raw = _log_columns(X_raw, features, log_features)
     spread = X_raw.std(axis=0) if len(X_raw) else np.zeros(len(features))
     flat = tuple(f for f, s in zip(features, spread, strict=True) if not s > 1e-12)

@@ -122,6 +122,8 @@ class RawTable:
     notes: tuple[str, ...] = field(default=())
     line_numbers: tuple[int, ...] | None = None  # file line of each row of ``frame``
     fingerprint: str = ""  # of the file's bytes, see :func:`fingerprint`
+    # The order log this table of customers was totalled from (segmentation.orders.OrderLog).
+    log: object | None = None
 
     def line_of(self, position: int) -> int:
         """The file line a row of ``frame`` came from (the header is line 1)."""

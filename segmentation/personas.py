@@ -197,6 +197,7 @@ class _Word:
     prefix: str  # "High", "Low" or "" (merged: "High Fresh & Frozen")
     claim: Claim
     clustered: bool
+    extra: Claim | None = None  # a second condition the same word had to meet
 
 
 def _candidate_words(profiles: Profiles, s: int) -> list[_Word]:
@@ -215,6 +216,12 @@ def _candidate_words(profiles: Profiles, s: int) -> list[_Word]:
         text, prefix, rule = word
         out.append(_Word(text, prefix, Claim(s, f"{prefix} {text}".strip(), name, var.label, mv,
                                              pv, zv, rule), name in profiles.features))
+        late = profiles.first("overdue")
+        if text == "Lapsed" and late is not None:
+            out[-1] = replace(out[-1], extra=Claim(
+                s, "Lapsed", late, profiles.variables[late].label, float(means[late]),
+                float(pop[late]), float(z[late]),
+                f"mean at least {LAPSED_OVERDUE:g} of their own usual gaps"))
     # Strength in quarter-sd steps, then the file's column order: two traits that are
     # about as strong keep the same order from one run to the next, and so do the names.
     order = {name: i for i, name in enumerate(profiles.variables)}
@@ -234,7 +241,7 @@ def _word_for(profiles, s, name, var, z, mean, pop):
     if kind == "children":
         return ("Families" if up else "Few Children", "", _rule(up))
     if kind == "recency":
-        if up and pop > 0 and mean >= LAPSED_RATIO * pop:
+        if up and pop > 0 and mean >= LAPSED_RATIO * pop and _overdue(profiles, s):
             return ("Lapsed", "", f"{_rule(up)} and at least {LAPSED_RATIO}x everyone's days")
         if not up:
             return ("Recent Buyers", "", _rule(up))
@@ -271,6 +278,19 @@ def _word_for(profiles, s, name, var, z, mean, pop):
     if kind == "binary":
         return (f"With {var.label}" if up else f"Without {var.label}", "", "share " + _rule(up))
     return (var.label, "High" if up else "Low", _rule(up))
+
+
+# With an order history, "Lapsed" also needs the segment's customers to be late by their
+# own rhythm: on average at least this many of their usual gaps since the last order.
+LAPSED_OVERDUE = 2.0
+
+
+def _overdue(profiles, s) -> bool:
+    """Late by their own order rhythm, where the data has one (else raw recency decides)."""
+    name = profiles.first("overdue")
+    if name is None:
+        return True
+    return float(profiles.means.loc[s, name]) >= LAPSED_OVERDUE
 
 
 def _rule(up: bool) -> str:
@@ -326,7 +346,8 @@ def suggest_personas(profiles: Profiles) -> tuple[Persona, ...]:
         for s in clashes:
             depth[s] += 1
     noun = "Shoppers" if profiles.kind("spend") or profiles.kind("channel") else "Customers"
-    claims = {s: [w.claim for w in _pick(words[s], depth[s])] for s in range(n)}
+    claims = {s: [c for w in _pick(words[s], depth[s]) for c in (w.claim, w.extra) if c]
+              for s in range(n)}
     for s in range(n):
         if not names[s]:
             names[s] = f"Typical {noun}"

@@ -19,7 +19,8 @@ from .clustering import (
 from .dataset import Dataset, load_dataset
 from .errors import SegmentationError
 from .features import FeatureMatrix, PrepConfig, prepare
-from .io import RawTable, read_table
+from .io import RawTable
+from .orders import read_customers
 from .personas import Persona, suggest_personas
 from .profiles import Profiles, profile_segments
 
@@ -40,6 +41,9 @@ class RunConfig:
     id_column: str | None = None
     roles: tuple[tuple[str, str], ...] = ()
     stability: bool = True  # split-half agreement per K in the sweep
+    input_kind: str = "auto"  # "customers", "transactions" (order lines) or "auto"
+    log_map: tuple[tuple[str, str], ...] = ()  # order-log fields → columns
+    reference_date: str | None = None  # recency of an order log counted to this day
 
     def __post_init__(self):
         if not 2 <= self.k_min <= self.k_max <= MAX_K:
@@ -101,7 +105,8 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     ['High-Income Wine & Meat Lovers, Catalog', ...]
     """
     config = config or RunConfig()
-    raw = source if isinstance(source, RawTable) else read_table(source, name=name)
+    raw = read_customers(source, config.input_kind, dict(config.log_map),
+                         config.reference_date, name=name)
     dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
     fm = prepare(dataset, config.prep)
     sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init,

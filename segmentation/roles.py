@@ -43,6 +43,7 @@ class Role(StrEnum):
     CAMPAIGN = "campaign_response"
     COMPLAINT = "complaint"
     OTHER_NUMERIC = "other_numeric"  # a measure: amount, count, duration ...
+    OVERDUE = "overdue"  # days since the last order in units of the customer's own gap
     MONEY = "money"
     BINARY = "binary"
     OUTCOME = "outcome"
@@ -91,6 +92,7 @@ KIND_OF_ROLE = {
     Role.CAMPAIGN: Kind.OUTCOME,
     Role.COMPLAINT: Kind.BINARY,
     Role.OTHER_NUMERIC: Kind.MEASURE,
+    Role.OVERDUE: Kind.MEASURE,
     Role.MONEY: Kind.MONEY,
     Role.BINARY: Kind.BINARY,
     Role.OUTCOME: Kind.OUTCOME,
@@ -138,6 +140,7 @@ ROLE_LABELS = {
     Role.CAMPAIGN: "Campaign response",
     Role.COMPLAINT: "Complaint",
     Role.OTHER_NUMERIC: "Measure (amount, count, duration)",
+    Role.OVERDUE: "Recency in units of the customer's own order gap",
     Role.MONEY: "Money (balance, revenue, fee)",
     Role.BINARY: "Yes/no flag",
     Role.OUTCOME: "Outcome (response, churn, conversion)",
@@ -182,6 +185,7 @@ NUMERIC_ROLES = frozenset(
         Role.CAMPAIGN,
         Role.COMPLAINT,
         Role.OTHER_NUMERIC,
+        Role.OVERDUE,
         Role.MONEY,
         Role.SENTINEL,
     }

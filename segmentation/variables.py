@@ -40,7 +40,7 @@ LOGGABLE_KINDS = frozenset({"income", "spend", "total_spend", "money", "other", 
                             "total_purchases", "deals", "web_visits", "recency", "measure_na",
                             "days_since", "tenure", "leak"})
 #: Kinds never in the default clustering set (they are offered, or profiled only).
-NOT_DEFAULT_KINDS = frozenset({"category", "calendar", "level", "binary", "outcome", "campaign",
+NOT_DEFAULT_KINDS = frozenset({"overdue", "category", "calendar", "level", "binary", "outcome", "campaign",
                                "complaint", "sentinel_flag", "measure_na", "leak", "days_since",
                                "campaigns_accepted"})
 OTHER_LEVEL = "(other)"
@@ -99,7 +99,7 @@ def catalogue(roles: dict[str, str], labels: dict[str, str] | None = None,
         out[var.name] = var
 
     for col in cols(Role.INCOME):
-        add(Variable(col, "Income", "Demographics", "income", (col,)))
+        add(Variable(col, labels.get(col) or "Income", "Demographics", "income", (col,)))
     if cols(Role.AGE):
         add(Variable("age", "Age", "Demographics", "age", tuple(cols(Role.AGE)[:1]), "age"))
     elif cols(Role.BIRTH_YEAR):
@@ -118,7 +118,8 @@ def catalogue(roles: dict[str, str], labels: dict[str, str] | None = None,
         add(Variable("tenure_days", "Tenure (days)", "Demographics", "tenure",
                      tuple(cols(Role.SIGNUP_DATE)[:1])))
     for col in cols(Role.RECENCY):
-        add(Variable(col, "Days since last purchase", "Recency", "recency", (col,)))
+        add(Variable(col, labels.get(col) or "Days since last purchase", "Recency", "recency",
+                     (col,)))
     spend = cols(Role.SPEND)
     for col in spend:
         cat = spend_category(col)
@@ -156,6 +157,8 @@ def catalogue(roles: dict[str, str], labels: dict[str, str] | None = None,
         add(Variable(col, "Complained", "Campaign response", "complaint", (col,)))
     for col in cols(Role.OTHER_NUMERIC):
         add(Variable(col, _label(col), "Measures", "other", (col,)))
+    for col in cols(Role.OVERDUE):
+        add(Variable(col, _label(col), "Recency", "overdue", (col,)))
     for col in cols(Role.MONEY):
         add(Variable(col, _label(col), "Money", "money", (col,)))
     for col in cols(Role.SENTINEL):

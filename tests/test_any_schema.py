@@ -273,7 +273,7 @@ def test_bad_roles_exit_2_with_one_line(tmp_path, capsys, roles):
     assert_actionable(err.removeprefix("error: "))
 
 
-def test_an_order_log_is_recognised_and_refused_with_the_fix():
+def test_an_order_log_is_totalled_per_customer_unless_forced_to_be_a_table():
     rng = np.random.default_rng(0)
     n = 400
     log = pd.DataFrame({
@@ -284,11 +284,14 @@ def test_an_order_log_is_recognised_and_refused_with_the_fix():
         "UnitPrice": rng.gamma(2, 3, n).round(2),
     })
     data = log.to_csv(index=False).encode()
-    with pytest.raises(SegmentationError) as info:
-        run(data, name="orders.csv")
+    with pytest.raises(SegmentationError) as info:  # forced to be a customer table
+        run(data, RunConfig(input_kind="customers"), name="orders.csv")
     message = str(info.value)
-    assert "log of orders" in message and "one row per customer" in message
+    assert "log of order lines" in message and "transactions" in message
     assert_actionable(message)
+    result = run(data, RunConfig(k=3), name="orders.csv")  # recognised: totalled per customer
+    assert result.dataset.log is not None
+    assert result.segmentation.labels.size == log["CustomerID"].nunique()
 
 
 # --- the Kaggle shape keeps its quality ------------------------------------------------------------

@@ -19,7 +19,6 @@ from segmentation import (
     SegmentationResult,
     load_dataset,
     prepare,
-    read_table,
     run,
     score,
     stability,
@@ -28,6 +27,7 @@ from segmentation import (
 from segmentation.bundle import Bundle, load_bundle
 from segmentation.features import variables_of
 from segmentation.model import Model, Scores
+from segmentation.orders import read_customers
 from segmentation.pipeline import assemble
 from segmentation.stability import SplitHalf
 from segmentation.variables import Variable
@@ -35,9 +35,10 @@ from segmentation.variables import Variable
 _ENTRIES = 16
 
 
-@st.cache_data(show_spinner="Reading the file…", max_entries=4)
+@st.cache_data(show_spinner="Reading the file (an order log is totalled per customer)…",
+               max_entries=4)
 def raw_table(fingerprint: str, _data: bytes, name: str) -> RawTable:
-    return read_table(_data, name=name)
+    return read_customers(_data, name=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
