@@ -6,7 +6,7 @@ import streamlit as st
 from segmentation import SegmentationError
 from segmentation.bundle import load_bundle
 from segmentation.roles import KIND_LABELS, ROLE_LABELS, Kind, Role, kind_of
-from ui import cache, flow, state
+from ui import cache, flow, reading, state
 
 st.title("Data")
 
@@ -58,12 +58,13 @@ with st.expander("Open a saved segmentation (bundle.json)"):
         kind, message = st.session_state[state.BUNDLE_NOTE]
         {"success": st.success, "info": st.info, "error": st.error}[kind](message)
 
-dataset = flow.require_dataset()
 fp, data, name = state.data()
-raw = cache.raw_table(fp, data, name)
+log = reading.show(fp, data, name)  # before the dataset: a wrong choice must stay undoable
+dataset = flow.require_dataset()
+raw = cache.raw_table(fp, data, name, state.reading())
 dropped = sum(dataset.dropped.values())
 a, b, c, d = st.columns(4)
-a.metric("Rows read", f"{dataset.rows_read:,}")
+a.metric("Customers read" if log is not None else "Rows read", f"{dataset.rows_read:,}")
 b.metric("Customers kept", f"{dataset.n_customers:,}")
 c.metric("Columns", len(raw.frame.columns))
 d.metric("Rows dropped", f"{dropped:,}")
@@ -72,7 +73,8 @@ if raw.file_format == "text":
     st.caption(f"Read as {raw.encoding} text, {delim}-separated, decimal mark "
                f"'{raw.decimal}'.")
 for note in dataset.notes:
-    st.info(note)
+    if log is None or note not in raw.notes:  # the log's notes are shown with the log
+        st.info(note)
 
 st.subheader("Column roles")
 st.caption("What each column holds (its kind), how it is used (its role) and why it was read "
@@ -182,5 +184,6 @@ with right:
     else:
         st.caption("No column is excluded.")
 
-with st.expander("Preview the first rows"):
-    st.dataframe(raw.frame.head(50), hide_index=True)
+if log is None:
+    with st.expander("Preview the first rows"):
+        st.dataframe(raw.frame.head(50), hide_index=True)

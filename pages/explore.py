@@ -3,7 +3,7 @@
 import streamlit as st
 
 from segmentation import explore
-from ui import charts, flow
+from ui import cache, charts, flow, state
 
 st.title("Explore")
 result = flow.require_result()
@@ -63,6 +63,22 @@ else:
     else:
         st.info("No mix chart: the file has neither purchases per channel nor a category "
                 "column.")
+
+rfm = cache.rfm(*state.data(), result.config)
+if rfm is not None:  # an order log
+    st.subheader("Recency, frequency and spend")
+    for tab, measure in zip(st.tabs([label(m) for m in explore.RFM_MEASURES]),
+                            explore.RFM_MEASURES, strict=True):
+        tab.plotly_chart(charts.box_chart(explore.spread(fm, seg, names, measure), colors,
+                                          label(measure)), width="stretch",
+                         key=f"w.explore.rfm.{measure}")  # the same chart may be shown above
+    st.plotly_chart(charts.rfm_heatmap(explore.rfm_grid(rfm, seg.labels, names)),
+                    width="stretch")
+    for title, measure, variables in explore.log_share_variables(result.dataset.log):
+        st.subheader(title)
+        st.plotly_chart(charts.category_mix_chart(
+            explore.share_mix(profiles, names, variables), colors, title, measure),
+            width="stretch")
 
 st.subheader("How each segment differs from everyone")
 st.plotly_chart(charts.profile_heatmap(explore.profile_z(profiles, names)), width="stretch")

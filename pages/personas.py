@@ -7,7 +7,8 @@ from segmentation.bundle import bundle_bytes
 from segmentation.clustering import quality_warnings
 from segmentation.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.personas import EDITABLE_FIELDS
-from ui import flow, state
+from segmentation.rfm import crosstab
+from ui import cache, flow, state
 
 st.title("Personas")
 result = flow.require_result()
@@ -51,6 +52,14 @@ st.dataframe(
 )
 for warning in quality_warnings(seg.silhouette, seg.shares, seg.labels.size):
     st.warning(warning)
+rfm = cache.rfm(*state.data(), result.config)
+if rfm is not None:  # an order log: the personas beside the RFM grid analysts know
+    st.markdown("**The personas against the RFM grid** (customers in each cell)")
+    grid = crosstab(rfm, seg.labels, {p.segment: p.name for p in personas})
+    st.dataframe(grid.rename_axis(index="RFM cell", columns=None).reset_index(), hide_index=True,
+                 width="stretch")
+    st.caption("Recency and frequency scored 1 to 5 by quintile; the cells are the usual "
+               "RFM segment map.")
 
 st.subheader("Names and strategies")
 st.caption("Edit in the table: changes are kept for this segmentation across pages and "

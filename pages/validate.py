@@ -73,7 +73,8 @@ for note in small_segment_check(seg, halves, boot):
 st.subheader("Stability for every K")
 metrics = cache.sweep(fp, data, name, result.config.roles, result.config.prep,
                       tuple(result.config.k_values), result.config.random_state,
-                      result.config.n_init, result.config.stability).metrics
+                      result.config.n_init, result.config.stability,
+                      cache.reading_of(result.config)).metrics
 if "stability" in metrics:
     st.dataframe(metrics[["k", "silhouette", "stability", "min_share"]], hide_index=True,
                  column_config={"k": "K",

@@ -12,7 +12,8 @@ from ui import cache, charts, flow, state
 st.title("Variables & K")
 dataset = flow.require_dataset()
 fp, data, name = state.data()
-variables = cache.variables(fp, data, name, state.roles_key(), state.prep_config().labels)
+variables = cache.variables(fp, data, name, state.roles_key(), state.prep_config().labels,
+                            state.reading())
 defaults = default_features(variables)
 chosen = list(st.session_state[state.FEATURES] or defaults)
 groups = {g: [n for n, v in variables.items() if v.group == g] for g in GROUPS}
@@ -72,9 +73,10 @@ with st.expander("Preparation: scaling, implausible values, missing values, weig
 
 config = state.run_config()
 try:
-    fm = cache.features(fp, data, name, config.roles, config.prep)
+    fm = cache.features(fp, data, name, config.roles, config.prep, cache.reading_of(config))
     sweep = cache.sweep(fp, data, name, config.roles, config.prep, tuple(config.k_values),
-                        config.random_state, config.n_init, config.stability)
+                        config.random_state, config.n_init, config.stability,
+                        cache.reading_of(config))
 except SegmentationError as exc:
     flow.stop_with(str(exc))
 for warning in fm.report.warnings:

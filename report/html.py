@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
@@ -33,8 +34,10 @@ from segmentation import explore
 from segmentation.errors import SegmentationError
 from segmentation.export import summary_dict
 from segmentation.features import SCALING_LABELS
+from segmentation.orders import FIELD_LABELS, REASON_NO_CUSTOMER
 from segmentation.personas import Persona
 from segmentation.pipeline import SegmentationResult
+from segmentation.rfm import rfm_of
 from segmentation.roles import ROLE_LABELS, Role
 from segmentation.stability import (
     DEFAULT_BOOTSTRAPS,
@@ -57,7 +60,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("stability", "Stability"),
     ("personas", "Personas and strategies"),
 )
-_HEADINGS = dict(SECTIONS)
+#: Shown after "data" when the file was a log of order lines.
+LOG_SECTION = ("orders", "Order log")
+_HEADINGS = dict((*SECTIONS, LOG_SECTION))
 
 # No plotly logo link (the report makes no request and links nowhere) and
 # PNG downloads at twice the size, sharp enough for slides.
@@ -402,6 +407,49 @@ def _profile_section(result: SegmentationResult, personas: tuple[Persona, ...],
     return _section("profiles", parts)
 
 
+def _orders_section(result: SegmentationResult, names: dict[int, str]) -> str:
+    """What became of every order line, and the personas against the RFM grid."""
+    log = result.dataset.log
+    no_customer = log.dropped.get(REASON_NO_CUSTOMER, 0)
+    parts = [_figures([("Lines read", f"{log.lines_read:,}"),
+                       ("Lines aggregated", f"{log.lines_aggregated:,}"),
+                       ("Customers", f"{len(log.customers):,}"),
+                       ("Lines of no customer", f"{no_customer:,}"),
+                       ("Return lines netted", f"{log.return_lines:,}")])]
+    parts.append(_p(f"Recency is counted to {log.reference_date}. The lines without a customer "
+                    f"id carry a net {_num(log.missing_id_revenue, 2)} of revenue that no "
+                    "segment counts.", "note"))
+    parts.extend(_p(note, "note") for note in log.notes)
+    parts.append('<div class="columns"><div>')
+    parts.append("<h3>Lines left out</h3>")
+    if log.dropped:
+        parts.append(_table(["Reason", "Lines"],
+                            [[why, f"{n:,}"] for why, n in log.dropped.items()],
+                            numeric=(1,), table_id="log-dropped-table"))
+    else:
+        parts.append(_p("No line was left out.", "note"))
+    parts.append("</div><div>")
+    parts.append("<h3>Columns used</h3>")
+    parts.append(_table(["Field", "Column"],
+                        [[FIELD_LABELS.get(f, f), c] for f, c in log.mapping.items()],
+                        table_id="log-mapping-table"))
+    parts.append("</div></div>")
+    table = rfm_of(result)
+    if table is not None:
+        parts.append("<h3>The personas against the RFM grid</h3>")
+        parts.append(_p("Customers in each cell of the usual RFM segment map (recency and "
+                        "frequency scored 1 to 5 by quintile), by persona.", "note"))
+        grid = explore.rfm_grid(table, result.segmentation.labels, names)
+        wide = grid.pivot(index="cell", columns="segment", values="customers").reindex(
+            index=pd.unique(grid["cell"]), columns=sorted(names))
+        parts.append(_table(["RFM cell", *[names[s] for s in wide.columns]],
+                            [[cell, *[f"{int(n):,}" for n in row]]
+                             for cell, row in zip(wide.index, wide.to_numpy(), strict=True)],
+                            numeric=tuple(range(1, len(names) + 1)), table_id="rfm-table"))
+        parts.append(_chart(charts.rfm_heatmap(grid), "rfm-grid", 480))
+    return _section("orders", parts)
+
+
 # At most this many category mixes in the report: one chart each.
 REPORT_CATEGORY_MIXES = 3
 
@@ -447,6 +495,19 @@ def _explore_section(result: SegmentationResult, names: dict[int, str],
                 explore.category_mix(profiles, names, category), colors,
                 fm.variables[category].label if category in fm.variables else category),
                 f"category-mix-{i}", 460))
+    if result.dataset.log is not None:
+        parts.append("<h3>Recency, frequency and spend</h3>")
+        for measure in explore.RFM_MEASURES:
+            if measure in fm.variables:
+                parts.append(_chart(charts.box_chart(
+                    explore.spread(fm, seg, names, measure), colors,
+                    fm.variables[measure].label), f"rfm-box-{measure}", 440))
+        for i, (title, measure, variables) in enumerate(
+                explore.log_share_variables(result.dataset.log)):
+            parts.append(f"<h3>{_e(title)}</h3>")
+            parts.append(_chart(charts.category_mix_chart(
+                explore.share_mix(profiles, names, variables), colors, title, measure),
+                f"log-share-{i}", 460))
     parts.append("<h3>How each segment differs from everyone</h3>")
     parts.append(_chart(charts.profile_heatmap(explore.profile_z(profiles, names)),
                         "profile-heatmap", 460))
@@ -586,7 +647,8 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     -------
     str
         An HTML document: plotly.js inline once, one ``<script>`` per chart,
-        no external resource. Sections in the order of :data:`SECTIONS`.
+        no external resource. Sections in the order of :data:`SECTIONS`, with
+        :data:`LOG_SECTION` after the data when the file was a log of order lines.
 
     Raises
     ------
@@ -609,8 +671,12 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     seg_colors = _segment_colors(names)
     summary = summary_dict(result)
 
-    sections = [
-        _data_section(result, summary),
+    shown = list(SECTIONS)
+    sections = [_data_section(result, summary)]
+    if result.dataset.log is not None:
+        shown.insert(1, LOG_SECTION)
+        sections.append(_orders_section(result, names))
+    sections += [
         _variables_section(result),
         _k_section(result, names, colors),
         _profile_section(result, personas, seg_colors),
@@ -619,7 +685,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
         _personas_section(result, personas, seg_colors, bootstrap),
     ]
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    nav = "".join(f'<li><a href="#{key}">{_e(heading)}</a></li>' for key, heading in SECTIONS)
+    nav = "".join(f'<li><a href="#{key}">{_e(heading)}</a></li>' for key, heading in shown)
     header = (
         f"<header><h1>{_e(title)}</h1>"
         + _p(f"{result.raw.name} · {seg.labels.size:,} customers in {result.chosen_k} "

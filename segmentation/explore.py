@@ -336,3 +336,76 @@ def silhouette_frame(seg: Segmentation, names: dict[int, str]) -> pd.DataFrame:
     frame = frame.sort_values(["segment", "silhouette"], ascending=[True, False],
                               ignore_index=True)
     return frame.assign(rank=np.arange(len(frame)))
+
+
+def rfm_grid(rfm: pd.DataFrame, labels: np.ndarray, names: dict[int, str]) -> pd.DataFrame:
+    """Customers in each RFM grid cell by persona, one row per (cell, persona).
+
+    Parameters
+    ----------
+    rfm : DataFrame
+        :func:`segmentation.rfm.rfm_of`'s table (one row per customer, in
+        segmentation order).
+    labels : ndarray
+        Each customer's segment.
+    names : dict
+        ``{segment: persona name}``.
+
+    Returns
+    -------
+    DataFrame
+        Columns cell, segment, persona, customers, share (of the persona's
+        customers; each persona's shares add up to 1). Cells follow
+        :data:`segmentation.rfm.CELLS`; cells nobody is in are left out.
+
+    Examples
+    --------
+    >>> rfm = pd.DataFrame({"rfm_cell": ["Lost", "Champions", "Lost"]})
+    >>> rfm_grid(rfm, np.array([0, 1, 1]), {0: "A", 1: "B"})["customers"].tolist()
+    [0, 1, 1, 1]
+    """
+    from .rfm import CELLS
+
+    labels = np.asarray(labels)
+    cells = [c for c in CELLS if c in set(rfm["rfm_cell"])]
+    rows = []
+    for s, persona in sorted(names.items()):
+        in_segment = rfm["rfm_cell"].to_numpy()[labels == s]
+        total = in_segment.size
+        for cell in cells:
+            n = int((in_segment == cell).sum())
+            rows.append({"cell": cell, "segment": s, "persona": persona, "customers": n,
+                         "share": n / total if total else 0.0})
+    return pd.DataFrame(rows, columns=["cell", "segment", "persona", "customers", "share"])
+
+
+def share_mix(profiles: Profiles, names: dict[int, str],
+              variables: list[str]) -> pd.DataFrame:
+    """Each segment's average split across share columns (an order log's spend per category,
+    or orders per channel), in :func:`category_mix`'s columns.
+
+    Columns: segment, persona, variable, level, share. ``level`` is the part of
+    the variable's label after its colon ("Share of spend: Garden" → "Garden").
+    A customer's shares add up to 1, so a segment's average shares do too.
+    """
+    rows = [{"segment": s, "persona": names[s], "variable": var,
+             "level": str(profiles.variables[var].label).rpartition(": ")[2],
+             "share": float(np.nan_to_num(profiles.means.loc[s, var]))}
+            for s in range(profiles.n_segments) for var in variables
+            if var in profiles.means]
+    return pd.DataFrame(rows, columns=["segment", "persona", "variable", "level", "share"])
+
+
+# An order log's recency, frequency (orders) and monetary (net spend) columns.
+RFM_MEASURES = ("recency_days", "orders", "net_spend")
+# An order log's share columns by the prefix the aggregation gives them: title, what a share is.
+LOG_SHARES = (("share_", "Spend by product category", "Average share of a customer's spend"),
+              ("channel_share_", "Orders by channel", "Average share of a customer's orders"))
+
+
+def log_share_variables(log) -> list[tuple[str, str, list[str]]]:
+    """(title, what a share is, share columns) of an order log (``OrderLog``), for
+    :func:`share_mix`; groups the log has no column for are left out."""
+    out = [(title, measure, [c for c in log.customers.columns if str(c).startswith(prefix)])
+           for prefix, title, measure in LOG_SHARES]
+    return [group for group in out if group[2]]

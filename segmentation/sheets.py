@@ -50,8 +50,11 @@ from .explore import cheat_sheet, cheat_sheet_columns
 from .export import neutralise, safe_frame
 from .personas import Persona
 from .pipeline import SegmentationResult
+from .rfm import rfm_of
 
 ASSIGNMENT_COLUMNS = ("customer_id", "segment", "persona", "distance", "silhouette", "status")
+# Added for an order log: recency, frequency and monetary scores (1-5), the code, the grid cell.
+RFM_COLUMNS = ("r", "f", "m", "rfm", "rfm_cell")
 STATUS_SEGMENTED = "segmented"
 SUMMARY_SHEET = "Summary"
 # The Summary sheet's columns, in order. Only the first four and the texts are always
@@ -119,7 +122,9 @@ def customer_assignments(result: SegmentationResult,
         line had no id), ``segment`` (nullable Int64), ``persona``,
         ``distance`` (to the segment centre, in the scaled clustering space),
         ``silhouette`` (the customer's own; missing where it was not
-        computed, e.g. outside the sample on large files) and ``status``.
+        computed, e.g. outside the sample on large files) and ``status``;
+        for an order log also ``r``, ``f``, ``m`` (scores 1-5), ``rfm`` (the
+        code, e.g. ``"545"``) and ``rfm_cell`` (see :mod:`segmentation.rfm`).
 
         ``status`` is ``"segmented"`` or the reason the line was left out:
 
@@ -152,6 +157,7 @@ def customer_assignments(result: SegmentationResult,
     rows = _rows_from_raw(result) or _rows_from_dataset(result)
 
     out = {c: [] for c in ASSIGNMENT_COLUMNS}
+    at: list[int | None] = []  # each row's position in the segmentation, for the RFM columns
     reasons: Counter = Counter()
     for _, cid, reason in sorted(rows, key=lambda r: r[0]):
         i = position.get(cid) if reason is None else None
@@ -161,6 +167,7 @@ def customer_assignments(result: SegmentationResult,
         if i is None:
             reasons[reason[0] if isinstance(reason, tuple) else reason] += 1
         label = int(seg.labels[i]) if i is not None else None
+        at.append(i)
         out["customer_id"].append(cid)
         out["segment"].append(label)
         out["persona"].append(names[label] if label is not None else None)
@@ -174,7 +181,8 @@ def customer_assignments(result: SegmentationResult,
             for col in ASSIGNMENT_COLUMNS:
                 out[col].append(np.nan if col in ("distance", "silhouette") else None)
             out["status"][-1] = f"{more} more row(s) not listed: {reason}"
-    return pd.DataFrame({
+            at.append(None)
+    frame = pd.DataFrame({
         "customer_id": pd.Series(out["customer_id"], dtype=object),
         "segment": pd.Series(out["segment"], dtype="Int64"),
         "persona": pd.Series(out["persona"], dtype=object),
@@ -182,6 +190,22 @@ def customer_assignments(result: SegmentationResult,
         "silhouette": pd.Series(out["silhouette"], dtype=float),
         "status": pd.Series(out["status"], dtype=object),
     })
+    return _with_rfm(frame, rfm_of(result), at)
+
+
+def _with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None,
+              at: list[int | None]) -> pd.DataFrame:
+    """An order log's customers also get their R, F, M scores, RFM code and grid cell
+    (the rows not segmented have none)."""
+    if rfm is None:
+        return frame
+    rows = rfm.reset_index(drop=True)
+    extra = {}
+    for column in RFM_COLUMNS:
+        values = [rows[column].iat[i] if i is not None else None for i in at]
+        extra[column] = pd.Series(values, dtype="Int64" if column in ("r", "f", "m")
+                                  else object)
+    return frame.assign(**extra)
 
 
 def _status(reason) -> str:

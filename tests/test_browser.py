@@ -129,3 +129,25 @@ def test_journey_with_a_file_of_another_shape(app_url, tmp_path):
             _assert_no_error_box(page, title)
             assert page.get_by_text(f"Data: {upload.name}").count() >= 1, title
         browser.close()
+
+
+def test_journey_with_an_order_log(app_url, tmp_path):
+    """A log of order lines: recognised and totalled on the Data page, then every page."""
+    from logs import order_log, to_bytes
+    from playwright.sync_api import sync_playwright
+
+    upload = tmp_path / "order_lines.csv"
+    upload.write_bytes(to_bytes(order_log(n_customers=300)))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = upload_on_the_data_page(browser, app_url, upload)
+        _assert_no_error_box(page, "Data after upload")
+        page.get_by_text("This is a log of order lines").first.wait_for(timeout=60_000)
+        assert page.get_by_text("Lines aggregated").count() >= 1
+        for title in PAGES:
+            go_to(page, title, "Segmentation Studio" if title == "Home" else title)
+            _assert_no_error_box(page, title)
+            assert page.get_by_text(f"Data: {upload.name}").count() >= 1, title
+            if title == "Personas":
+                assert page.get_by_text("The personas against the RFM grid").count() == 1
+        browser.close()

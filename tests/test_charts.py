@@ -490,3 +490,16 @@ def test_value_forest_and_bandit_charts_show_the_engines_numbers(result, names, 
     fig = charts.bandit_chart(sim.traffic)
     np.testing.assert_allclose(fig.data[0].y, sim.traffic["bandit_share_worse"] * 100)
     np.testing.assert_allclose(fig.data[1].y, sim.traffic["split_share_worse"] * 100)
+
+
+def test_rfm_heatmap_counts_and_escapes_persona_names():
+    frame = pd.DataFrame({
+        "cell": ["Champions", "Lost"] * 2, "segment": [0, 0, 1, 1],
+        "persona": ["<b>A</b>", "<b>A</b>", "B", "B"], "customers": [3, 1, 0, 4],
+        "share": [0.75, 0.25, 0.0, 1.0]})
+    fig = charts.rfm_heatmap(frame)
+    trace = fig.data[0]
+    assert list(trace.x) == [html.escape("<b>A</b>", quote=False), "B"]
+    assert list(trace.y) == ["Champions", "Lost"]
+    assert [list(row) for row in trace.text] == [["3", "0"], ["1", "4"]]
+    assert np.allclose(np.asarray(trace.z, float), [[75, 0], [25, 100]])

@@ -208,3 +208,51 @@ def test_silhouette_frame_leaves_out_customers_outside_the_sample(result, names)
     assert frame["rank"].tolist() == list(range(300))
     measured = pd.Series(seg.silhouette_values, index=seg.customer_ids.astype(str)).dropna()
     assert set(frame["customer_id"]) == set(measured.index)
+
+
+# --- order logs -------------------------------------------------------------------------------
+
+def test_rfm_grid_by_hand():
+    rfm = pd.DataFrame({"rfm_cell": ["Lost", "Champions", "Lost", "At risk"]})
+    grid = explore.rfm_grid(rfm, np.array([0, 1, 1, 1]), {0: "A", 1: "B"})
+    assert grid["cell"].unique().tolist() == ["Champions", "At risk", "Lost"]  # grid order
+    by = grid.set_index(["persona", "cell"])["customers"]
+    assert by[("A", "Lost")] == 1 and by[("A", "Champions")] == 0
+    assert by[("B", "Lost")] == 1 and by[("B", "Champions")] == 1 and by[("B", "At risk")] == 1
+    assert grid.groupby("persona")["share"].sum().round(12).tolist() == [1.0, 1.0]
+
+
+@pytest.fixture(scope="module")
+def log_result():
+    from logs import order_log, to_bytes
+
+    from segmentation import run
+
+    return run(to_bytes(order_log(n_customers=200, seed=3)), name="orders.csv")
+
+
+def test_rfm_grid_counts_every_customer_of_a_log(log_result):
+    from segmentation.rfm import crosstab, rfm_of
+
+    names = {p.segment: p.name for p in log_result.personas}
+    rfm = rfm_of(log_result)
+    grid = explore.rfm_grid(rfm, log_result.segmentation.labels, names)
+    assert grid["customers"].sum() == 200
+    wide = crosstab(rfm, log_result.segmentation.labels, names)
+    for row in grid.itertuples(index=False):
+        assert wide.loc[row.cell, row.persona] == row.customers
+
+
+def test_share_mix_of_a_log_adds_up_per_persona(log_result):
+    names = {p.segment: p.name for p in log_result.personas}
+    groups = explore.log_share_variables(log_result.dataset.log)
+    assert [title for title, _, _ in groups] == ["Spend by product category",
+                                                 "Orders by channel"]
+    for _, _, variables in groups:
+        mix = explore.share_mix(log_result.profiles, names, variables)
+        assert mix.groupby("segment")["share"].sum().round(6).tolist() == [1.0] * len(names)
+        assert ":" not in "".join(mix["level"])
+
+
+def test_a_customer_file_has_no_log_shares(result):
+    assert result.dataset.log is None

@@ -3,10 +3,15 @@
 The file's bytes are passed as ``_data`` (underscore: Streamlit does not hash
 it); the fingerprint stands for them. Each stage calls the one before it, so
 moving K re-runs only the last stage and never re-parses the file.
+``reading`` is how the file is read: (input kind, order-log mapping, reference
+date), the three small values :class:`segmentation.RunConfig` carries too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
 import streamlit as st
 
 from segmentation import (
@@ -26,63 +31,98 @@ from segmentation import (
 )
 from segmentation.bundle import Bundle, load_bundle
 from segmentation.features import variables_of
+from segmentation.io import read_table
 from segmentation.model import Model, Scores
-from segmentation.orders import read_customers
+from segmentation.orders import detect_mapping, looks_like_log, read_customers
 from segmentation.pipeline import assemble
+from segmentation.rfm import rfm_of
 from segmentation.stability import SplitHalf
 from segmentation.variables import Variable
 
 _ENTRIES = 16
+Reading = tuple[str, tuple[tuple[str, str], ...], str | None]
+AS_FOUND: Reading = ("auto", (), None)  # decide from the content, columns found by name
+
+
+def reading_of(config: RunConfig) -> Reading:
+    return config.input_kind, tuple(config.log_map), config.reference_date
+
+
+@dataclass(frozen=True)
+class Lines:
+    """The file as it was uploaded, before any order log is totalled."""
+
+    columns: tuple[str, ...]
+    detected: dict[str, str]  # {order-log field: column} found by name
+    log_reason: str | None  # why it reads as an order log, or None
+
+
+@st.cache_data(show_spinner="Reading the file…", max_entries=4)
+def lines(fingerprint: str, _data: bytes, name: str) -> Lines:
+    raw = read_table(_data, name=name)
+    detected = detect_mapping(raw.frame)
+    return Lines(tuple(str(c) for c in raw.frame.columns), detected,
+                 looks_like_log(raw.frame, detected))
 
 
 @st.cache_data(show_spinner="Reading the file (an order log is totalled per customer)…",
                max_entries=4)
-def raw_table(fingerprint: str, _data: bytes, name: str) -> RawTable:
-    return read_customers(_data, name=name)
+def raw_table(fingerprint: str, _data: bytes, name: str,
+              reading: Reading = AS_FOUND) -> RawTable:
+    kind, log_map, reference_date = reading
+    return read_customers(_data, kind, dict(log_map), reference_date, name=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
 def dataset(fingerprint: str, _data: bytes, name: str,
-            roles: tuple[tuple[str, str], ...]) -> Dataset:
-    return load_dataset(raw_table(fingerprint, _data, name), roles=dict(roles))
+            roles: tuple[tuple[str, str], ...], reading: Reading = AS_FOUND) -> Dataset:
+    return load_dataset(raw_table(fingerprint, _data, name, reading), roles=dict(roles))
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
 def variables(fingerprint: str, _data: bytes, name: str,
               roles: tuple[tuple[str, str], ...],
-              labels: tuple[tuple[str, str], ...] = ()) -> dict[str, Variable]:
-    return variables_of(dataset(fingerprint, _data, name, roles), dict(labels))
+              labels: tuple[tuple[str, str], ...] = (),
+              reading: Reading = AS_FOUND) -> dict[str, Variable]:
+    return variables_of(dataset(fingerprint, _data, name, roles, reading), dict(labels))
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
 def features(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
-             prep: PrepConfig) -> FeatureMatrix:
-    return prepare(dataset(fingerprint, _data, name, roles), prep)
+             prep: PrepConfig, reading: Reading = AS_FOUND) -> FeatureMatrix:
+    return prepare(dataset(fingerprint, _data, name, roles, reading), prep)
 
 
 @st.cache_data(show_spinner="Trying every K…", max_entries=_ENTRIES)
 def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
           prep: PrepConfig, k_values: tuple[int, ...], random_state: int,
-          n_init: int, stability: bool = True) -> KSweep:
+          n_init: int, stability: bool = True, reading: Reading = AS_FOUND) -> KSweep:
     # Keyed on the K range, not the chosen K: moving K must not re-sweep.
-    fm = features(fingerprint, _data, name, roles, prep)
+    fm = features(fingerprint, _data, name, roles, prep, reading)
     return sweep_k(fm, k_values, random_state, n_init, stability=stability)
 
 
 @st.cache_data(show_spinner="Segmenting…", max_entries=_ENTRIES)
 def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SegmentationResult:
-    raw = raw_table(fingerprint, _data, name)
-    ds = dataset(fingerprint, _data, name, config.roles)
-    fm = features(fingerprint, _data, name, config.roles, config.prep)
+    reading = reading_of(config)
+    raw = raw_table(fingerprint, _data, name, reading)
+    ds = dataset(fingerprint, _data, name, config.roles, reading)
+    fm = features(fingerprint, _data, name, config.roles, config.prep, reading)
     sw = sweep(fingerprint, _data, name, config.roles, config.prep, tuple(config.k_values),
-               config.random_state, config.n_init, config.stability)
+               config.random_state, config.n_init, config.stability, reading)
     return assemble(raw, ds, fm, sw, config)
+
+
+@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+def rfm(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> pd.DataFrame | None:
+    """Each customer's RFM scores and grid cell, or None when the file is not an order log."""
+    return rfm_of(result(fingerprint, _data, name, config))
 
 
 @st.cache_data(show_spinner="Clustering two random halves…", max_entries=_ENTRIES)
 def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                k: int) -> SplitHalf:
-    fm = features(fingerprint, _data, name, config.roles, config.prep)
+    fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
     return stability.split_half(fm, k, config.random_state, config.n_init)
 
 

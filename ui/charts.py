@@ -240,10 +240,12 @@ def spend_ranking_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figur
     return _finish(fig, f"Personas ranked by average {label}")
 
 
-def category_mix_chart(frame: pd.DataFrame, colors: dict[str, str], label: str) -> go.Figure:
+def category_mix_chart(frame: pd.DataFrame, colors: dict[str, str], label: str,
+                       measure: str = "Share of the persona's customers") -> go.Figure:
     """Each persona's split across the levels of a category, as 100% stacked bars.
 
-    ``frame`` is :func:`segmentation.explore.category_mix`'s table.
+    ``frame`` is :func:`segmentation.explore.category_mix`'s table (or
+    :func:`segmentation.explore.share_mix`'s, with ``measure`` saying what a share is).
     """
     personas = _personas(frame)
     shown = _with_labels(frame).assign(share_pct=lambda d: d["share"] * 100,
@@ -255,7 +257,7 @@ def category_mix_chart(frame: pd.DataFrame, colors: dict[str, str], label: str) 
         color_discrete_map=dict(zip(levels, shades, strict=True)),
         category_orders={"persona": personas["label"].tolist(), "level": levels},
         labels={"persona": "Persona", "level": _plain(label),
-                "share_pct": "Share of the persona's customers (%)"},
+                "share_pct": f"{_plain(measure)} (%)"},
         hover_data={"share_pct": ":.1f"}, text_auto=".0f")
     fig.update_yaxes(ticksuffix="%")
     return _finish(fig, f"{_plain(label)}: each persona's split (%)", _plain(label))
@@ -581,3 +583,28 @@ def _shades(names: list) -> list[str]:
     colour-blind-safe scale, so a part is never mistaken for a persona colour."""
     return pc.sample_colorscale("Cividis", [i / max(len(names) - 1, 1) * 0.85 + 0.1
                                             for i in range(len(names))])
+
+
+def rfm_heatmap(frame: pd.DataFrame) -> go.Figure:
+    """RFM grid cells × personas: colour = share of the persona's customers, text = count.
+
+    ``frame`` is :func:`segmentation.explore.rfm_grid`'s table.
+    """
+    personas = _personas(frame)
+    cells = pd.unique(frame["cell"]).tolist()
+    share = frame.pivot(index="cell", columns="segment", values="share").reindex(
+        index=cells, columns=personas["segment"]).to_numpy(float)
+    count = frame.pivot(index="cell", columns="segment", values="customers").reindex(
+        index=cells, columns=personas["segment"]).fillna(0).to_numpy(int)
+    fig = go.Figure(go.Heatmap(
+        z=share * 100, x=personas["label"].tolist(), y=[_plain(c) for c in cells],
+        text=count.astype(str), texttemplate="%{text}", customdata=count,
+        colorscale="Blues", zmin=0, zmax=100, xgap=1, ygap=1,
+        colorbar={"title": {"text": "% of the<br>persona"}},
+        hovertemplate="%{y}<br>%{x}<br>%{customdata:,} customers, %{z:.0f}% of the "
+                      "persona<extra></extra>"))
+    # Grid order from the top: Champions first, Lost last.
+    fig.update_yaxes(autorange="reversed", title_text="RFM grid cell")
+    fig.update_xaxes(title_text="Persona", tickangle=-20)
+    return _finish(fig, "Where each persona sits in the RFM grid (customers; colour = share "
+                        "of the persona)")

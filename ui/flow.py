@@ -25,7 +25,7 @@ def require_dataset() -> Dataset:
     state.init()
     fp, data, name = state.data()
     try:
-        return cache.dataset(fp, data, name, state.roles_key())
+        return cache.dataset(fp, data, name, state.roles_key(), state.reading())
     except SegmentationError as exc:
         stop_with(str(exc))
 

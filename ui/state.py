@@ -27,6 +27,9 @@ DATA_SOURCE = "data.source"  # "sample" or "upload"
 DATA_ERROR = "data.error"
 ROLES = "data.roles"  # {column: role} overrides of the detected roles
 LABELS = "data.labels"  # {column: display name} the user gave
+INPUT_KIND = "data.input_kind"  # "auto", "customers" or "transactions" (order lines)
+LOG_MAP = "data.log_map"  # {order-log field: column} the user chose over the detected one
+REFERENCE_DATE = "data.reference_date"  # ISO date an order log's recency counts to, or None
 FEATURES = "vars.features"  # tuple of names, or None for the default set
 SCALING = "vars.scaling"
 OUTLIERS = "vars.outliers"
@@ -48,6 +51,9 @@ PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on th
 _DEFAULTS = {
     ROLES: {},
     LABELS: {},
+    INPUT_KIND: "auto",
+    LOG_MAP: {},
+    REFERENCE_DATE: None,
     FEATURES: None,
     SCALING: "zscore",
     OUTLIERS: "clip",
@@ -67,6 +73,7 @@ _DEFAULTS = {
     PLAN_OVERRIDES: {},
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
+_READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE)
 
 
 def init() -> None:
@@ -83,7 +90,7 @@ def init() -> None:
 def _set_data(data: bytes, name: str, source: str) -> None:
     fp = fingerprint(data)
     if st.session_state.get(DATA_FINGERPRINT) != fp:
-        reset_choices()  # choices about the old file's columns no longer apply
+        reset_choices(_CHOICES + _READING)  # choices about the old file's columns no longer apply
     st.session_state[DATA_BYTES] = data
     st.session_state[DATA_NAME] = name
     st.session_state[DATA_FINGERPRINT] = fp
@@ -111,6 +118,43 @@ def set_labels(labels: dict[str, str]) -> None:
     """Display names of columns; blank names go back to the automatic ones."""
     st.session_state[LABELS] = {c: str(v).strip() for c, v in labels.items()
                                 if v is not None and str(v).strip()}
+
+
+def set_input_kind(kind: str) -> None:
+    """Read the file as customers, as order lines, or decide from its content.
+
+    The customer table's columns change with it, so column choices start again.
+    """
+    if kind != st.session_state[INPUT_KIND]:
+        st.session_state[INPUT_KIND] = kind
+        reset_choices()
+
+
+def set_log_field(field: str, column: str | None) -> None:
+    """Which column holds an order-log field; None goes back to the one found by name.
+
+    The aggregated columns can change (a category column gives the spend shares), so
+    column choices start again.
+    """
+    mapping = dict(st.session_state[LOG_MAP])
+    if column:
+        mapping[field] = column
+    else:
+        mapping.pop(field, None)
+    if mapping != st.session_state[LOG_MAP]:
+        st.session_state[LOG_MAP] = mapping
+        reset_choices()
+
+
+def set_reference_date(day) -> None:
+    """The day an order log's recency is counted to (a date or None for the default)."""
+    st.session_state[REFERENCE_DATE] = day.isoformat() if day is not None else None
+
+
+def reading() -> tuple[str, tuple[tuple[str, str], ...], str | None]:
+    """How the file is read: (input kind, log mapping, reference date), hashable."""
+    s = st.session_state
+    return s[INPUT_KIND], tuple(sorted(s[LOG_MAP].items())), s[REFERENCE_DATE]
 
 
 def set_features(picked) -> None:
@@ -157,8 +201,10 @@ def prep_config() -> PrepConfig:
 
 def run_config(k: int | None = None) -> RunConfig:
     s = st.session_state
+    kind, log_map, reference_date = reading()
     return RunConfig(prep=prep_config(), k=k if k is not None else s[K_CHOICE],
-                     random_state=int(s[SEED]), roles=roles_key())
+                     random_state=int(s[SEED]), roles=roles_key(), input_kind=kind,
+                     log_map=log_map, reference_date=reference_date)
 
 
 def run_key(config: RunConfig, k: int) -> str:
@@ -223,6 +269,9 @@ def apply_bundle(bundle) -> None:
     s = st.session_state
     config = bundle.config
     s[ROLES] = dict(config.roles)
+    s[INPUT_KIND] = getattr(config, "input_kind", "auto")
+    s[LOG_MAP] = dict(getattr(config, "log_map", ()) or ())
+    s[REFERENCE_DATE] = getattr(config, "reference_date", None)
     s[LABELS] = dict(getattr(config.prep, "labels", ()) or ())
     s[FEATURES] = tuple(config.prep.features) if config.prep.features is not None else None
     s[SCALING], s[OUTLIERS], s[MISSING] = (config.prep.scaling, config.prep.outliers,
