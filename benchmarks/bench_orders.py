@@ -69,7 +69,7 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak, "lines": log.lines_read,
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main() -> None:

@@ -418,13 +418,13 @@ def _check_count(name: str, value, minimum: int) -> int:
 def lifetime_of(result, horizon_days: int = 365) -> Lifetime | None:
     """Customer lifetime figures for a segmentation made from an order log (None otherwise).
 
-    The order history is the log's own (one row per order, returns netted), counted to the
-    log's reference date.
+    The order history is the log's own (orders with returns netted, counted by day), to the
+    log's reference date; it is summarised in DuckDB while the log is totalled, so a log of
+    any size costs one row per customer here.
     """
     log = getattr(result.dataset, "log", None)
     if log is None:
         return None
-    orders = log.orders[["customer_id", "date", "value"]]
-    summary = rfm_summary(orders, pd.Timestamp(log.reference_date))
+    summary = log.history  # the same summary as rfm_summary(log.orders), made in DuckDB
     return fit_lifetime(summary, horizon_days=horizon_days,
                         random_state=result.config.random_state)

@@ -17,6 +17,7 @@ net spend).
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,11 @@ LOG_MIN_ROWS = 50
 # Category shares: the categories with the most spend, the rest pooled as "other".
 TOP_CATEGORIES = 6
 TOP_CHANNELS = 4
+# DuckDB's working memory; a larger log spills to disk instead of exhausting memory.
+MEMORY_LIMIT = "1GB"
+# Orders kept in memory one by one (for inspection); the per-customer history that
+# lifetime models need is always computed, whatever the size.
+MAX_ORDERS_KEPT = 1_000_000
 
 REASON_NO_CUSTOMER = "line without a customer id"
 REASON_DUPLICATE = "exact duplicate line"
@@ -96,8 +102,13 @@ class OrderLog:
     return_lines : int
         Cancellation and return lines, netted into the customers' figures.
     orders : DataFrame
-        One row per order: ``customer_id``, ``order_id``, ``date``, ``value`` (net), for
-        RFM and customer lifetime.
+        One row per order: ``customer_id``, ``order_id``, ``date``, ``value`` (net); left
+        empty above ``MAX_ORDERS_KEPT`` orders (see ``history``).
+    history : DataFrame
+        Per customer, the purchase history that customer-lifetime models read, counted by
+        day (``frequency`` repeat purchase days, ``recency`` and ``T`` in days,
+        ``monetary_value`` the mean value of the repeat purchase days), indexed by
+        ``customer_id``.
     reference_date : str
         ISO date that recency and tenure are counted to.
     mapping : dict
@@ -123,6 +134,7 @@ class OrderLog:
     notes: tuple[str, ...] = ()
     sql: str = ""
     malformed_lines: tuple[int, ...] = field(default=())
+    history: pd.DataFrame | None = None
 
     @property
     def lines_aggregated(self) -> int:
@@ -206,6 +218,10 @@ def aggregate_log(source: RawTable | pd.DataFrame | str | Path | list,
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        # Bounded memory: beyond this DuckDB spills to a temporary folder on disk.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/segmentation_duckdb'")
         lines_read, malformed, columns, raw_name = _register_source(con, source, name)
         sample = con.execute("SELECT * FROM src LIMIT 2000").df()
         found = detect_mapping(sample)
@@ -518,14 +534,29 @@ def _collect(con, m, lines_read, malformed, date_note, decimal, sql, name) -> Or
                         f"WHERE reason = '{REASON_NO_CUSTOMER}'").fetchone()[0]
     returns = con.execute("SELECT count(*) FROM kept WHERE is_return").fetchone()[0]
     reference = con.execute("SELECT reference_date FROM ref").fetchone()[0]
-    orders = con.execute("SELECT customer_id, order_id, date, value FROM orders "
-                         "WHERE NOT is_return ORDER BY customer_id, date").df()
     if customers.empty:
         raise SegmentationError(
             f"No line of {name} could be used ({', '.join(f'{n:,} {r}' for r, n in dropped.items())}"
             "): check the column mapping."
         )
     notes = [date_note]
+    history = con.execute("""
+        WITH days AS (SELECT customer_id, date::DATE AS day, sum(value) AS value
+                      FROM orders WHERE NOT is_return GROUP BY customer_id, date::DATE),
+        numbered AS (SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY day) AS k
+                     FROM days)
+        SELECT customer_id, (count(*) - 1)::DOUBLE AS frequency,
+               date_diff('day', min(day), max(day))::DOUBLE AS recency,
+               date_diff('day', min(day), (SELECT reference_date FROM ref))::DOUBLE AS T,
+               coalesce(avg(value) FILTER (WHERE k > 1), 0)::DOUBLE AS monetary_value
+        FROM numbered GROUP BY customer_id ORDER BY customer_id""").df().set_index("customer_id")
+    n_orders = con.execute("SELECT count(*) FROM orders WHERE NOT is_return").fetchone()[0]
+    if n_orders > MAX_ORDERS_KEPT:
+        notes.append(f"{n_orders:,} orders: the order list is not kept in memory; the "
+                     "per-customer history is.")
+    orders = con.execute(f"SELECT customer_id, order_id, date, value FROM orders "
+                         f"WHERE NOT is_return AND {n_orders} <= {MAX_ORDERS_KEPT} "
+                         "ORDER BY customer_id, date").df()
     if decimal == ",":
         notes.append("Amounts use a decimal comma.")
     default = [c for c in ("recency_days", "orders", "net_spend", "avg_order_value", *shares)
@@ -537,6 +568,7 @@ def _collect(con, m, lines_read, malformed, date_note, decimal, sql, name) -> Or
         default_features=tuple(default), log_features=("orders", "net_spend"),
         lines_read=int(lines_read), dropped={str(k): int(v) for k, v in dropped.items()},
         missing_id_revenue=float(no_id), return_lines=int(returns), orders=orders,
+        history=history,
         reference_date=pd.Timestamp(reference).date().isoformat(), mapping=dict(m),
         notes=tuple(notes), sql=sql.strip(), malformed_lines=tuple(malformed),
     )

@@ -315,3 +315,13 @@ def test_cli_lifetime_on_a_customer_table_is_one_sentence(tmp_path, capsys, samp
     rc = main(["run", str(sample_path), "--out", str(tmp_path / "o"), "--k", "3", "--lifetime"])
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert rc == 2 and err.startswith("error: --lifetime needs an order history")
+
+
+def test_the_lifetime_history_made_in_duckdb_equals_rfm_summary(big):
+    from segmentation.lifetime import rfm_summary
+
+    _, log = big
+    expected = rfm_summary(log.orders[["customer_id", "date", "value"]],
+                           pd.Timestamp(log.reference_date))
+    got = log.history.loc[expected.index, expected.columns]
+    pd.testing.assert_frame_equal(got, expected, check_names=False, rtol=1e-9)
