@@ -3,7 +3,7 @@
 import streamlit as st
 
 from segmentation.bundle import bundle_bytes
-from ui import flow
+from ui import cache, flow, state
 
 st.title("Export")
 st.caption("Every file uses the persona names and strategies as edited on the Personas page. "
@@ -11,6 +11,9 @@ st.caption("Every file uses the persona names and strategies as edited on the Pe
            "neutralised, and everything you typed is escaped in the HTML files.")
 result = flow.require_result()
 personas = flow.personas(result)
+# Fitted only when asked on the Personas page; read here, during the run (see the report).
+lifetime = (cache.lifetime(*state.data(), result.config)
+            if state.lifetime_estimated(result.config) else None)
 
 
 def _sheets():
@@ -21,13 +24,16 @@ def _sheets():
 
 
 def _assignments():
-    return _sheets().customer_assignments(result, personas)
+    return _sheets().customer_assignments(result, personas, lifetime=lifetime)
 
 
 st.subheader("For the CRM or email platform")
 st.markdown("Customer id, segment, persona, distance to the segment centre and the customer's "
             "silhouette. Every customer of the file appears; those not segmented carry the "
-            "reason instead of a segment.")
+            "reason instead of a segment."
+            + (" Each customer's lifetime figures (expected orders and value in the next 12 "
+               "months, probability still active) are added as estimated on the Personas page."
+               if lifetime is not None else ""))
 a, b = st.columns(2)
 a.download_button("Assignments (CSV)", data=lambda: _sheets().assignments_csv(_assignments()),
                   file_name="assignments.csv", mime="text/csv", icon=":material/download:")
@@ -59,7 +65,8 @@ bootstrap = flow.known_bootstrap(result)
 def _report() -> bytes:
     from report.html import build_report
 
-    return build_report(result, personas, bootstrap=bootstrap).encode("utf-8")
+    return build_report(result, personas, bootstrap=bootstrap,
+                        lifetime=lifetime).encode("utf-8")
 
 
 st.subheader("The full report")

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
+from segmentation import SegmentationError, sheets
 from segmentation.bundle import bundle_bytes
 from segmentation.clustering import quality_warnings
 from segmentation.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.personas import EDITABLE_FIELDS
 from segmentation.rfm import crosstab
-from ui import cache, flow, state
+from ui import cache, charts, flow, state
 
 st.title("Personas")
 result = flow.require_result()
@@ -60,6 +61,37 @@ if rfm is not None:  # an order log: the personas beside the RFM grid analysts k
                  width="stretch")
     st.caption("Recency and frequency scored 1 to 5 by quintile; the cells are the usual "
                "RFM segment map.")
+
+
+def _estimate_lifetime() -> None:
+    # The engine's sentence is kept too, so a rerun says it again without refitting.
+    try:
+        with st.spinner("Fitting BG/NBD and Gamma-Gamma to the order history…"):
+            cache.lifetime(*state.data(), result.config)
+    except SegmentationError as exc:
+        state.remember_lifetime(result.config, str(exc))
+    else:
+        state.remember_lifetime(result.config)
+
+
+if result.dataset.log is not None:  # lifetime needs each customer's order history
+    st.subheader("Customer lifetime")
+    if not state.lifetime_asked(result.config):
+        st.caption("Expected orders and value per persona over the next 12 months, from when "
+                   "and how much each customer bought. Runs when asked: the first estimate "
+                   "takes about a minute, later ones a few seconds.")
+        if st.button("Estimate customer lifetime (BG/NBD)", icon=":material/timeline:"):
+            _estimate_lifetime()
+    if state.lifetime_error(result.config):
+        st.error(state.lifetime_error(result.config))
+    elif state.lifetime_asked(result.config):
+        lifetime = cache.lifetime(*state.data(), result.config)
+        st.dataframe(sheets.lifetime_segments(result, lifetime, personas).drop(
+            columns="segment"), hide_index=True, width="stretch",
+            column_config={c: st.column_config.NumberColumn(h, format=f) if f != "text" else h
+                           for c, (h, f) in charts.LIFETIME_HEADERS.items()})
+        for note in lifetime.notes:
+            st.caption(note)
 
 st.subheader("Names and strategies")
 st.caption("Edit in the table: changes are kept for this segmentation across pages and "

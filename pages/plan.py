@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from segmentation import SegmentationError, abtest, bandit, results, signup, value
+from segmentation import SegmentationError, abtest, bandit, results, sheets, signup, value
 from segmentation.bundle import bundle_dict
 from segmentation.export import json_default, safe_frame
 from segmentation.tables import read_text_table
@@ -97,6 +97,17 @@ if money:
         flow.stop_with(str(exc))
     st.dataframe(worth, hide_index=True, width="stretch")
     st.plotly_chart(charts.value_chart(worth, charts.persona_colors(names)), width="stretch")
+if result.dataset.log is not None and state.lifetime_estimated(result.config):
+    st.markdown("**Expected value per segment in the next 12 months** (BG/NBD and Gamma-Gamma "
+                "on the order history, as estimated on the Personas page)")
+    lifetime = cache.lifetime(*state.data(), result.config)
+    st.dataframe(sheets.lifetime_segments(result, lifetime, flow.personas(result)).drop(
+        columns="segment"), hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(h, format=f) if f != "text" else h
+                       for c, (h, f) in charts.LIFETIME_HEADERS.items()})
+elif result.dataset.log is not None:
+    st.caption("Each segment's expected orders and value over the next 12 months appear here "
+               "once you click \"Estimate customer lifetime (BG/NBD)\" on the Personas page.")
 if rates is not None and len(rates):
     st.markdown(f"**{flow.md(label(rates.attrs.get('column') or outcome))} per segment** "
                 "(95% Wilson intervals)")

@@ -34,11 +34,13 @@ from segmentation import explore
 from segmentation.errors import SegmentationError
 from segmentation.export import summary_dict
 from segmentation.features import SCALING_LABELS
+from segmentation.lifetime import Lifetime
 from segmentation.orders import FIELD_LABELS, REASON_NO_CUSTOMER
 from segmentation.personas import Persona
 from segmentation.pipeline import SegmentationResult
 from segmentation.rfm import rfm_of
 from segmentation.roles import ROLE_LABELS, Role
+from segmentation.sheets import lifetime_segments
 from segmentation.stability import (
     DEFAULT_BOOTSTRAPS,
     Bootstrap,
@@ -407,8 +409,10 @@ def _profile_section(result: SegmentationResult, personas: tuple[Persona, ...],
     return _section("profiles", parts)
 
 
-def _orders_section(result: SegmentationResult, names: dict[int, str]) -> str:
-    """What became of every order line, and the personas against the RFM grid."""
+def _orders_section(result: SegmentationResult, names: dict[int, str],
+                   personas: tuple[Persona, ...], seg_colors: dict[int, str],
+                   lifetime: Lifetime | None = None) -> str:
+    """What became of every order line, the personas against the RFM grid, and lifetime."""
     log = result.dataset.log
     no_customer = log.dropped.get(REASON_NO_CUSTOMER, 0)
     parts = [_figures([("Lines read", f"{log.lines_read:,}"),
@@ -447,7 +451,27 @@ def _orders_section(result: SegmentationResult, names: dict[int, str]) -> str:
                              for cell, row in zip(wide.index, wide.to_numpy(), strict=True)],
                             numeric=tuple(range(1, len(names) + 1)), table_id="rfm-table"))
         parts.append(_chart(charts.rfm_heatmap(grid), "rfm-grid", 480))
+    if lifetime is not None:
+        parts.append(_lifetime_part(result, personas, seg_colors, lifetime))
     return _section("orders", parts)
+
+
+def _lifetime_part(result: SegmentationResult, personas: tuple[Persona, ...],
+                   seg_colors: dict[int, str], lifetime: Lifetime) -> str:
+    table = lifetime_segments(result, lifetime, personas)
+    # Columns in the order of charts.LIFETIME_HEADERS, as the pages show them.
+    rows = [[_persona_cell(r.persona, seg_colors[r.segment]), f"{r.customers:,}",
+             _num(r.mean_expected_orders_12m, 1), _pct(r.mean_p_alive),
+             _num(r.total_expected_value_12m), _num(r.mean_expected_value_12m),
+             _pct(r.share_expected_value)] for r in table.itertuples()]
+    parts = ["<h3>Customer lifetime per persona</h3>",
+             _p(f"Expected orders and value over the next {lifetime.horizon_days} days from a "
+                "BG/NBD model of when customers buy and drop out and a Gamma-Gamma model of "
+                "what a repeat order is worth, fitted on the order history.", "note"),
+             _table([header for header, _ in charts.LIFETIME_HEADERS.values()], rows,
+                    numeric=tuple(range(1, 7)), table_id="lifetime-table")]
+    parts.extend(_p(note, "note") for note in lifetime.notes)
+    return "".join(parts)
 
 
 # At most this many category mixes in the report: one chart each.
@@ -624,6 +648,7 @@ def _check_personas(result: SegmentationResult,
 
 def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | None = None, *,
                  split: SplitHalf | None = None, bootstrap: Bootstrap | None = None,
+                 lifetime: Lifetime | None = None,
                  title: str = "Customer segmentation report") -> str:
     """The whole run as one self-contained, interactive HTML page.
 
@@ -640,6 +665,9 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     bootstrap : Bootstrap, optional
         Bootstrap stability of this run; computed with
         ``DEFAULT_BOOTSTRAPS`` (50) resamples when not given.
+    lifetime : Lifetime, optional
+        The customers' lifetime figures (:func:`segmentation.lifetime.lifetime_of`);
+        when given, the order-log section has a table of them per persona.
     title : str
         Shown as the page title and main heading (escaped).
 
@@ -675,7 +703,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     sections = [_data_section(result, summary)]
     if result.dataset.log is not None:
         shown.insert(1, LOG_SECTION)
-        sections.append(_orders_section(result, names))
+        sections.append(_orders_section(result, names, personas, seg_colors, lifetime))
     sections += [
         _variables_section(result),
         _k_section(result, names, colors),
@@ -712,6 +740,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
 def write_report(result: SegmentationResult, path: str | Path,
                  personas: tuple[Persona, ...] | None = None, *,
                  split: SplitHalf | None = None, bootstrap: Bootstrap | None = None,
+                 lifetime: Lifetime | None = None,
                  title: str = "Customer segmentation report") -> Path:
     """Write :func:`build_report` to ``path`` (UTF-8) and return the path.
 
@@ -721,7 +750,8 @@ def write_report(result: SegmentationResult, path: str | Path,
         The file cannot be written; one sentence saying what to do.
     """
     path = Path(path)
-    text = build_report(result, personas, split=split, bootstrap=bootstrap, title=title)
+    text = build_report(result, personas, split=split, bootstrap=bootstrap, lifetime=lifetime,
+                        title=title)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

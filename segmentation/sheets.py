@@ -48,6 +48,7 @@ from .dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID, i
 from .errors import SegmentationError
 from .explore import cheat_sheet, cheat_sheet_columns
 from .export import neutralise, safe_frame
+from .lifetime import Lifetime, lifetime_by_segment
 from .personas import Persona
 from .pipeline import SegmentationResult
 from .rfm import rfm_of
@@ -55,6 +56,9 @@ from .rfm import rfm_of
 ASSIGNMENT_COLUMNS = ("customer_id", "segment", "persona", "distance", "silhouette", "status")
 # Added for an order log: recency, frequency and monetary scores (1-5), the code, the grid cell.
 RFM_COLUMNS = ("r", "f", "m", "rfm", "rfm_cell")
+# Added when lifetime figures are given (see segmentation.lifetime.Lifetime.per_customer).
+LIFETIME_COLUMNS = ("expected_orders_12m", "p_alive", "expected_order_value",
+                    "expected_value_12m")
 STATUS_SEGMENTED = "segmented"
 SUMMARY_SHEET = "Summary"
 # The Summary sheet's columns, in order. Only the first four and the texts are always
@@ -105,7 +109,8 @@ _HEADERS = {"avg_income": "Average income", "avg_total_spend": "Average total sp
 # --- every customer of the upload -----------------------------------------------------------------
 
 def customer_assignments(result: SegmentationResult,
-                         personas: tuple[Persona, ...] | None = None) -> pd.DataFrame:
+                         personas: tuple[Persona, ...] | None = None,
+                         lifetime: Lifetime | None = None) -> pd.DataFrame:
     """One row per data line of the upload: its customer, segment and persona, or why not.
 
     Parameters
@@ -114,6 +119,10 @@ def customer_assignments(result: SegmentationResult,
     personas : tuple of Persona, optional
         The personas with the user's edits (see
         :func:`segmentation.personas.apply_edits`); default ``result.personas``.
+    lifetime : Lifetime, optional
+        Lifetime figures of an order log's customers
+        (:func:`segmentation.lifetime.lifetime_of`); when given, each row
+        with a customer id gets them, matched on ``customer_id``.
 
     Returns
     -------
@@ -124,7 +133,10 @@ def customer_assignments(result: SegmentationResult,
         ``silhouette`` (the customer's own; missing where it was not
         computed, e.g. outside the sample on large files) and ``status``;
         for an order log also ``r``, ``f``, ``m`` (scores 1-5), ``rfm`` (the
-        code, e.g. ``"545"``) and ``rfm_cell`` (see :mod:`segmentation.rfm`).
+        code, e.g. ``"545"``) and ``rfm_cell`` (see :mod:`segmentation.rfm`);
+        with ``lifetime`` also ``expected_orders_12m``, ``p_alive``,
+        ``expected_order_value`` and ``expected_value_12m`` (missing for a
+        row without an id or a customer without an order in the history).
 
         ``status`` is ``"segmented"`` or the reason the line was left out:
 
@@ -190,7 +202,7 @@ def customer_assignments(result: SegmentationResult,
         "silhouette": pd.Series(out["silhouette"], dtype=float),
         "status": pd.Series(out["status"], dtype=object),
     })
-    return _with_rfm(frame, rfm_of(result), at)
+    return _with_lifetime(_with_rfm(frame, rfm_of(result), at), lifetime)
 
 
 def _with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None,
@@ -206,6 +218,45 @@ def _with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None,
         extra[column] = pd.Series(values, dtype="Int64" if column in ("r", "f", "m")
                                   else object)
     return frame.assign(**extra)
+
+
+def _with_lifetime(frame: pd.DataFrame, lifetime: Lifetime | None) -> pd.DataFrame:
+    """Each row's lifetime figures, matched on its customer id (none for a row without one)."""
+    if lifetime is None:
+        return frame
+    figures = lifetime.per_customer.reindex(columns=list(LIFETIME_COLUMNS))
+    figures = figures.set_axis(pd.Index(figures.index.map(str), dtype=object))
+    rows = figures.reindex(pd.Index(frame["customer_id"], dtype=object))
+    return frame.assign(**{column: rows[column].to_numpy(dtype=float)
+                           for column in LIFETIME_COLUMNS})
+
+
+def lifetime_segments(result: SegmentationResult, lifetime: Lifetime,
+                      personas: tuple[Persona, ...] | None = None) -> pd.DataFrame:
+    """Lifetime figures per segment, with each segment's persona name.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+        A run on an order log.
+    lifetime : Lifetime
+        Its customers' figures (:func:`segmentation.lifetime.lifetime_of`).
+    personas : tuple of Persona, optional
+        The personas with the user's edits; default ``result.personas``.
+
+    Returns
+    -------
+    DataFrame
+        :func:`segmentation.lifetime.lifetime_by_segment` with ``persona``
+        after ``segment``.
+    """
+    personas = _checked_personas(result, personas)
+    seg = result.segmentation
+    labels = pd.Series(seg.labels, index=seg.customer_ids.astype(str))
+    table = lifetime_by_segment(lifetime, labels)
+    names = {p.segment: p.name for p in personas}
+    return table.assign(persona=table["segment"].map(names))[
+        ["segment", "persona", *table.columns.drop("segment")]]
 
 
 def _status(reason) -> str:

@@ -32,6 +32,7 @@ from segmentation import (
 from segmentation.bundle import Bundle, load_bundle
 from segmentation.features import variables_of
 from segmentation.io import read_table
+from segmentation.lifetime import Lifetime, lifetime_of
 from segmentation.model import Model, Scores
 from segmentation.orders import detect_mapping, looks_like_log, read_customers
 from segmentation.pipeline import assemble
@@ -117,6 +118,24 @@ def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Segm
 def rfm(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> pd.DataFrame | None:
     """Each customer's RFM scores and grid cell, or None when the file is not an order log."""
     return rfm_of(result(fingerprint, _data, name, config))
+
+
+def lifetime(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Lifetime | None:
+    """Each customer's lifetime figures (BG/NBD and Gamma-Gamma), or None for a customer table.
+
+    Cached on how the file is read and the seed only: moving K or the variables
+    reuses the fit, which takes a few seconds (about a minute on a fresh machine).
+    """
+    return _lifetime(fingerprint, _data, name, reading_of(config), config.random_state,
+                     config)
+
+
+# No spinner of its own: the Personas page, where it is asked for, shows one.
+@st.cache_data(show_spinner=False, max_entries=4)
+def _lifetime(fingerprint: str, _data: bytes, name: str, reading: Reading, random_state: int,
+              _config: RunConfig) -> Lifetime | None:
+    # _config's K and variables do not reach the figures: the order history and seed do.
+    return lifetime_of(result(fingerprint, _data, name, _config))
 
 
 @st.cache_data(show_spinner="Clustering two random halves…", max_entries=_ENTRIES)

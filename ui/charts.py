@@ -33,6 +33,16 @@ PALETTE: tuple[str, ...] = tuple(
 LINE_COLOR = "#0072B2"
 CHOSEN_COLOR = "#D55E00"
 REFERENCE_COLOR = "#666666"
+# Headers and number formats of the lifetime table per persona, on the pages and in the report.
+LIFETIME_HEADERS: dict[str, tuple[str, str]] = {
+    "persona": ("Persona", "text"),
+    "customers": ("Customers", "%d"),
+    "mean_expected_orders_12m": ("Expected orders in 12 months (mean)", "%.1f"),
+    "mean_p_alive": ("Probability active (mean)", "percent"),
+    "total_expected_value_12m": ("Expected value in 12 months", "%.0f"),
+    "mean_expected_value_12m": ("Expected value per customer", "%.0f"),
+    "share_expected_value": ("Share of expected value", "percent"),
+}
 
 
 def _plain(text) -> str:

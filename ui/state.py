@@ -47,6 +47,10 @@ COMPARE_EXPORT = "compare.export"  # next quarter's customer file
 PLAN_RESULTS = "plan.results"  # an A/B campaign's results file
 PLAN_NEWCOMERS = "plan.newcomers"  # new customers to give a segment from sign-up data
 PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on the Plan page
+# {lifetime key: None once estimated, or the engine's sentence why it could not be}. Fitting
+# takes seconds to a minute, so it runs only when asked on the Personas page; the other pages
+# show the figures once they were asked for the same order history.
+LIFETIME = "lifetime.asked"
 
 _DEFAULTS = {
     ROLES: {},
@@ -71,6 +75,7 @@ _DEFAULTS = {
     PLAN_RESULTS: None,
     PLAN_NEWCOMERS: None,
     PLAN_OVERRIDES: {},
+    LIFETIME: {},
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 _READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE)
@@ -210,6 +215,33 @@ def run_config(k: int | None = None) -> RunConfig:
 def run_key(config: RunConfig, k: int) -> str:
     """Identifies one segmentation: the data, every setting that shapes it, and its K."""
     return f"{st.session_state[DATA_FINGERPRINT]}|{replace(config, k=k)!r}"
+
+
+def lifetime_key(config: RunConfig) -> str:
+    """Identifies one lifetime fit: the order history (data and how it is read) and the seed.
+
+    Not K, variables or roles: they change the segments, not the customers' figures.
+    """
+    return (f"{st.session_state[DATA_FINGERPRINT]}|{config.input_kind}|{config.log_map!r}|"
+            f"{config.reference_date}|{config.random_state}")
+
+
+def remember_lifetime(config: RunConfig, error: str | None = None) -> None:
+    """Lifetime was asked for this order history; ``error`` is why it could not be fitted."""
+    st.session_state[LIFETIME][lifetime_key(config)] = error
+
+
+def lifetime_asked(config: RunConfig) -> bool:
+    return lifetime_key(config) in st.session_state[LIFETIME]
+
+
+def lifetime_error(config: RunConfig) -> str | None:
+    return st.session_state[LIFETIME].get(lifetime_key(config))
+
+
+def lifetime_estimated(config: RunConfig) -> bool:
+    """Asked for this order history and fitted without an error."""
+    return lifetime_asked(config) and lifetime_error(config) is None
 
 
 def persona_records() -> tuple:
