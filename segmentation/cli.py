@@ -150,7 +150,7 @@ def _aggregate(args) -> int:
     return 0
 
 
-def _write_lifetime(result, out: Path) -> dict[str, Path]:
+def _write_lifetime(result, out: Path):
     import pandas as pd
 
     from .export import assignments_frame, safe_frame
@@ -177,7 +177,7 @@ def _write_lifetime(result, out: Path) -> dict[str, Path]:
     for note in lifetime.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"Lifetime fitted in {lifetime.fit_seconds:.1f} s.")
-    return paths
+    return lifetime, paths
 
 
 def _reference(text: str | None) -> str | None:
@@ -230,13 +230,16 @@ def _run(args) -> int:
         carried = carry_over(result.personas, result.profiles.z, previous.records)
         result = replace(result, personas=carried.personas)
     paths = write_outputs(result, args.out)
+    lifetime = None
     if args.lifetime:
-        paths.update(_write_lifetime(result, Path(args.out)))
+        lifetime, written = _write_lifetime(result, Path(args.out))
+        paths.update(written)
     paths["bundle.json"] = write_bundle(result, result.personas, Path(args.out) / "bundle.json")
     if args.report:
         # Imported only here: the report draws with plotly, which the engine never loads.
         from report.html import write_report
-        paths["report.html"] = write_report(result, Path(args.out) / "report.html")
+        paths["report.html"] = write_report(result, Path(args.out) / "report.html",
+                                            lifetime=lifetime)
     seg = result.segmentation
     dropped = sum(result.features.report.dropped.values())
     print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "

@@ -102,3 +102,24 @@ def planted() -> pd.DataFrame:
 
 def to_tsv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(sep="\t", index=False).encode("utf-8")
+
+
+def capture_downloads():
+    """Record every download button's deferred file callable as the app registers it.
+
+    Returns the monkeypatch (undo it when done) and ``{file_id: callable}``: the
+    Export page's files are built on click, so tests call the callables themselves.
+    """
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    mp = pytest.MonkeyPatch()
+    captured: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def capture(self, data_callable, *args, **kwargs):
+        file_id = original(self, data_callable, *args, **kwargs)
+        captured[file_id] = data_callable
+        return file_id
+
+    mp.setattr(MediaFileManager, "add_deferred", capture)
+    return mp, captured

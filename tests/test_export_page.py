@@ -13,8 +13,7 @@ import json
 
 import openpyxl
 import pytest
-from conftest import ROOT
-from streamlit.runtime.media_file_manager import MediaFileManager
+from conftest import ROOT, capture_downloads
 from streamlit.testing.v1 import AppTest
 
 from segmentation.bundle import load_bundle
@@ -47,16 +46,7 @@ def downloads(at: AppTest, deferred: dict) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def files():
     # Module-wide so the report (with its bootstrap) is built once.
-    mp = pytest.MonkeyPatch()
-    captured: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def capture(self, data_callable, *args, **kwargs):
-        file_id = original(self, data_callable, *args, **kwargs)
-        captured[file_id] = data_callable
-        return file_id
-
-    mp.setattr(MediaFileManager, "add_deferred", capture)
+    mp, captured = capture_downloads()
     try:
         at = export_page()
         yield at, downloads(at, captured)

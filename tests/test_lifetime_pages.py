@@ -14,9 +14,9 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import capture_downloads
 from logs import order_log, to_bytes
 from openpyxl import load_workbook
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from test_any_schema_pages import APP, _assert_clean
 
@@ -61,16 +61,7 @@ def engine(log_bytes):
 @pytest.fixture(scope="module")
 def journey(log_bytes):
     """What each page showed along the way, and the Export page's files."""
-    mp = pytest.MonkeyPatch()
-    captured: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def capture(self, data_callable, *args, **kwargs):
-        file_id = original(self, data_callable, *args, **kwargs)
-        captured[file_id] = data_callable
-        return file_id
-
-    mp.setattr(MediaFileManager, "add_deferred", capture)
+    mp, captured = capture_downloads()
     seen = {}
     try:
         at = _uploaded(log_bytes)

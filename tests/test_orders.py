@@ -299,8 +299,11 @@ def test_a_log_without_order_ids_counts_days_as_orders():
 def test_cli_lifetime_adds_figures_per_customer_and_segment(tmp_path, capsys):
     path = tmp_path / "orders.csv"
     path.write_bytes(to_bytes(order_log(n_customers=300)))
-    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--k", "4", "--lifetime"]) == 0
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--k", "4", "--lifetime",
+                 "--report"]) == 0
     capsys.readouterr()
+    report = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    assert "Customer lifetime per persona" in report
     assignments = pd.read_csv(tmp_path / "o" / "assignments.csv", dtype={"customer_id": str})
     assert assignments["p_alive"].between(0, 1).all()
     by_segment = pd.read_csv(tmp_path / "o" / "lifetime_segments.csv")
