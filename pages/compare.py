@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from segmentation import SegmentationError
-from segmentation.export import assignments_frame, safe_frame
+from segmentation.export import assignments_frame, csv_text
 from segmentation.identity import carry_over
 from segmentation.migration import (
     HIGH_CHURN_RATE,
@@ -55,7 +55,7 @@ try:
     bundle = cache.bundle(bundle_fp, bundle_data)
     scores = cache.scores(bundle_fp, bundle.model, fp, data, name)
 except SegmentationError as exc:
-    st.error(str(exc))
+    st.error(flow.md(str(exc)))
     st.stop()
 
 st.subheader("The new customers in the saved segments")
@@ -87,7 +87,7 @@ st.subheader("Re-clustered with the saved settings")
 try:
     result = cache.recluster(fp, data, name, bundle.config)
 except SegmentationError as exc:
-    st.error(str(exc))
+    st.error(flow.md(str(exc)))
     st.stop()
 carried = carry_over(result.personas, result.profiles.z, bundle.records)
 names = {p.segment: p.name for p in carried.personas}
@@ -164,6 +164,6 @@ st.dataframe(migration.movers, hide_index=True, width="stretch",
              column_config={"customer_id": "Customer", "old_persona": "Saved persona",
                             "new_persona": "New persona"})
 st.download_button("Download these customers (CSV)",
-                   safe_frame(migration.movers).to_csv(index=False).encode("utf-8"),
+                   csv_text(migration.movers).encode("utf-8"),
                    file_name="high_value_to_lapsed.csv", mime="text/csv",
                    icon=":material/download:", disabled=migration.movers.empty)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from segmentation import SegmentationError, abtest, bandit, results, sheets, signup, value
 from segmentation.bundle import bundle_dict
-from segmentation.export import json_default, safe_frame
+from segmentation.export import csv_text, json_default
 from segmentation.tables import read_text_table
 from ui import cache, charts, flow, state
 
@@ -141,8 +141,7 @@ arms = abtest.assign_arms(result.segmentation.customer_ids.astype(str),
                           random_state=result.config.random_state)
 arms = arms.assign(persona=arms["segment"].map(names))
 st.download_button("Download the randomised arms (CSV)",
-                   data=safe_frame(arms[["customer_id", "persona", "arm"]])
-                   .to_csv(index=False).encode("utf-8"),
+                   data=csv_text(arms[["customer_id", "persona", "arm"]]).encode("utf-8"),
                    file_name="ab_arms.csv", mime="text/csv", icon=":material/download:")
 balance_vars = [v for v in (profiles.first("income"), profiles.first("total_spend"),
                             profiles.first("recency")) if v]
@@ -170,7 +169,7 @@ if kept is not None:
         header = list(read_text_table(kept[1], "a results CSV")[0].columns)
     except SegmentationError as exc:
         header = []
-        st.error(str(exc))
+        st.error(flow.md(str(exc)))
     mapping = {}
     if header:
         cols = st.columns(2)
@@ -182,7 +181,7 @@ if kept is not None:
         try:
             outcome = results.read_results(kept[1], columns=mapping)
         except SegmentationError as exc:
-            st.error(str(exc))
+            st.error(flow.md(str(exc)))
         else:
             measured = st.selectbox("Outcome", results.outcomes_of(outcome),
                                     key="w.plan.results_outcome")
@@ -190,9 +189,9 @@ if kept is not None:
                 analysis = results.analyse(outcome, arms, outcome=measured,
                                            correction=correction)
             except SegmentationError as exc:
-                st.error(str(exc))
+                st.error(flow.md(str(exc)))
             else:
-                st.info(analysis.verdict)
+                st.info(flow.md(analysis.verdict))
                 st.plotly_chart(charts.forest_chart(analysis.per_segment,
                                                     charts.persona_colors(names),
                                                     analysis.overall), width="stretch")
@@ -207,7 +206,7 @@ rate_b = c2.number_input("True rate of message B", 0.001, 0.999, 0.12, 0.01, key
 visitors = c3.number_input("Visitors", 100, 200_000, 10_000, 1000, key="w.plan.visitors")
 sim = bandit.simulate({"A": rate_a, "B": rate_b}, n_visitors=int(visitors),
                       random_state=result.config.random_state)
-st.info(sim.summary)
+st.info(flow.md(sim.summary))
 st.plotly_chart(charts.bandit_chart(sim.traffic), width="stretch")
 
 st.subheader("Segments for new customers")
@@ -255,10 +254,10 @@ if newcomers is not None:
     try:
         predicted = signup.predict_file(newcomers[1], model)
     except SegmentationError as exc:
-        st.error(str(exc))
+        st.error(flow.md(str(exc)))
     else:
         st.dataframe(predicted, hide_index=True, width="stretch")
         st.download_button("Download the predicted segments (CSV)",
-                           data=safe_frame(predicted).to_csv(index=False).encode("utf-8"),
+                           data=csv_text(predicted).encode("utf-8"),
                            file_name="new_customers_segments.csv", mime="text/csv",
                            icon=":material/download:")

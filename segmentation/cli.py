@@ -127,6 +127,7 @@ def _aggregate(args) -> int:
     from .orders import aggregate_log, parse_map, read_customers
 
     source = _source(args.input)
+    refuse_overwriting(args.out, args.input)
     raw = read_customers(source, "transactions", parse_map(args.map),
                          _reference(args.reference_date))
     log = raw.log if raw.log is not None else aggregate_log(source)
@@ -136,8 +137,8 @@ def _aggregate(args) -> int:
         if out.suffix.lower() == ".parquet":
             log.customers.to_parquet(out, index=False)
         else:
-            from .export import safe_frame
-            safe_frame(log.customers).to_csv(out, index=False)
+            from .export import write_csv
+            write_csv(log.customers, out)
     except OSError as exc:
         raise SegmentationError(
             f"Cannot write {str(out)!r} ({exc.strerror}): choose another file name."
@@ -150,10 +151,56 @@ def _aggregate(args) -> int:
     return 0
 
 
+RUN_FILES = ("assignments.csv", "profiles.csv", "summary.json", "model.json", "bundle.json",
+             "report.html", "lifetime_segments.csv")
+
+
+def publish(out: Path, write) -> dict[str, Path]:
+    """Write a run's files into a fresh folder beside ``out`` and move them in only when
+    every one was written: a run that fails half-way leaves ``out`` as it was."""
+    import os
+    import shutil
+    import tempfile
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write the results to {str(out)!r} ({exc.strerror}): choose another folder."
+        ) from None
+    try:
+        written = write(staging)
+        out.mkdir(parents=True, exist_ok=True)
+        final = {}
+        for key, path in written.items():
+            target = out / path.name
+            os.replace(path, target)
+            final[key] = target
+        return final
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write the results to {str(out)!r} ({exc.strerror}): choose another folder."
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def refuse_overwriting(out: str | Path, inputs, option: str = "--out") -> None:
+    """One sentence when an output would overwrite one of the command's input files."""
+    target = Path(out).resolve()
+    for given in inputs:
+        if given and Path(given).exists() and Path(given).resolve() == target:
+            raise SegmentationError(
+                f"{option} {str(out)!r} is one of the input files: choose another name, so "
+                "the input is not overwritten."
+            )
+
+
 def _write_lifetime(result, out: Path):
     import pandas as pd
 
-    from .export import assignments_frame, safe_frame
+    from .export import assignments_frame, write_csv
     from .lifetime import lifetime_by_segment, lifetime_of
 
     lifetime = lifetime_of(result)
@@ -172,8 +219,8 @@ def _write_lifetime(result, out: Path):
     by_segment.insert(1, "persona", by_segment["segment"].map(names))
     paths = {"assignments.csv": out / "assignments.csv",
              "lifetime_segments.csv": out / "lifetime_segments.csv"}
-    safe_frame(merged).to_csv(paths["assignments.csv"], index=False)
-    safe_frame(by_segment).to_csv(paths["lifetime_segments.csv"], index=False)
+    write_csv(merged, paths["assignments.csv"])
+    write_csv(by_segment, paths["lifetime_segments.csv"])
     for note in lifetime.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"Lifetime fitted in {lifetime.fit_seconds:.1f} s.")
@@ -200,6 +247,9 @@ def _run(args) -> int:
     from .orders import parse_map
     from .pipeline import RunConfig, run
 
+    for name in RUN_FILES:
+        refuse_overwriting(Path(args.out) / name, [args.input, args.previous],
+                           option=f"--out (its {name})")
     if args.k == "auto":
         k = None
     else:
@@ -229,17 +279,21 @@ def _run(args) -> int:
     if previous is not None:
         carried = carry_over(result.personas, result.profiles.z, previous.records)
         result = replace(result, personas=carried.personas)
-    paths = write_outputs(result, args.out)
-    lifetime = None
-    if args.lifetime:
-        lifetime, written = _write_lifetime(result, Path(args.out))
-        paths.update(written)
-    paths["bundle.json"] = write_bundle(result, result.personas, Path(args.out) / "bundle.json")
-    if args.report:
-        # Imported only here: the report draws with plotly, which the engine never loads.
-        from report.html import write_report
-        paths["report.html"] = write_report(result, Path(args.out) / "report.html",
-                                            lifetime=lifetime)
+    def write(folder: Path) -> dict[str, Path]:
+        paths = write_outputs(result, folder)
+        lifetime = None
+        if args.lifetime:
+            lifetime, written = _write_lifetime(result, folder)
+            paths.update(written)
+        paths["bundle.json"] = write_bundle(result, result.personas, folder / "bundle.json")
+        if args.report:
+            # Imported only here: the report draws with plotly, which the engine never loads.
+            from report.html import write_report
+            paths["report.html"] = write_report(result, folder / "report.html",
+                                                lifetime=lifetime)
+        return paths
+
+    paths = publish(Path(args.out), write)
     seg = result.segmentation
     dropped = sum(result.features.report.dropped.values())
     print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "
@@ -321,6 +375,7 @@ def _score(args) -> int:
     from .export import write_scores
     from .model import load_model, score
 
+    refuse_overwriting(args.out, [args.input, args.model])
     scores = score(args.input, load_model(args.model))
     path = write_scores(scores.assignments, args.out)
     dropped = ", ".join(f"{n} {why}" for why, n in scores.dropped.items()) or "none"
@@ -349,6 +404,7 @@ def _predict(args) -> int:
     from .export import write_scores
     from .signup import predict_file
 
+    refuse_overwriting(args.out, [args.input, args.model])
     predictions = predict_file(args.input, args.model)
     path = write_scores(predictions, args.out)
     print(f"{len(predictions)} customers predicted. Wrote {path}")

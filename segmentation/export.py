@@ -1,12 +1,16 @@
 """Files for people and machines: assignments, profiles, the run summary, the model.
 
 Every text cell written to CSV is neutralised against spreadsheet formula
-injection: text beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage
-return gets a leading apostrophe, unless it is a plain number.
+injection: every line of a cell that begins with ``=``, ``+``, ``-``, ``@`` or
+tab gets a leading apostrophe, unless it is a plain number; and every field
+holding a line break (a carriage return included) is quoted, so no reader
+can split it into a new row whose first cell is a formula.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import platform
 import re
@@ -22,22 +26,77 @@ from .model import MODEL_FORMAT, MODEL_VERSION
 from .pipeline import SegmentationResult
 from .rfm import rfm_of
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t")
+_CELL_START = (*_FORMULA_START, "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 def neutralise(value):
     """Make a cell safe to open in a spreadsheet; numbers and safe text pass unchanged.
 
+    A cell starting with a formula character (or tab or carriage return) gets a
+    leading apostrophe unless it is a plain number; so does every later line of
+    a multi-line cell, since a reader that splits the cell at its line break
+    would otherwise start a row with a formula.
+
     Examples
     --------
-    >>> neutralise("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
+    >>> neutralise("=HYPERLINK(\"http://x\")")
+    '\'=HYPERLINK("http://x")'
     >>> neutralise("-12.5"), neutralise("007")
     ('-12.5', '007')
+    >>> neutralise("ok\r=cmd|' /C calc'!A0")
+    "ok\r'=cmd|' /C calc'!A0"
     """
-    unsafe = isinstance(value, str) and value.startswith(_FORMULA_START)
-    return "'" + value if unsafe and not _PLAIN_NUMBER.fullmatch(value) else value
+    if not isinstance(value, str):
+        return value
+    parts = _LINE_BREAK.split(value)
+    parts[2::2] = [_neutralise_line(p) for p in parts[2::2]]
+    out = "".join(parts)
+    if value.startswith(_CELL_START) and not _PLAIN_NUMBER.fullmatch(value):
+        out = "'" + out
+    return out
+
+
+def _neutralise_line(line: str) -> str:
+    unsafe = line.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(line)
+    return "'" + line if unsafe else line
+
+
+def restore(value):
+    """Undo :func:`neutralise`: drop the apostrophes it adds, and only those."""
+    if not isinstance(value, str) or "'" not in value:
+        return value
+    parts = _LINE_BREAK.split(value)
+    parts[2::2] = [p[1:] if p.startswith("'") and _neutralise_line(p[1:]) == p else p
+                   for p in parts[2::2]]
+    plain = "".join(parts)
+    for candidate in ((plain[1:],) if plain.startswith("'") else ()) + (plain, value):
+        if neutralise(candidate) == value:
+            return candidate
+    return value
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV text with every text cell neutralised and every field that holds a
+    line break (carriage return included) quoted; missing values are empty."""
+    safe = safe_frame(frame)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(list(safe.columns))
+    values = safe.astype(object).where(safe.notna(), "")
+    writer.writerows(values.itertuples(index=False, name=None))
+    return out.getvalue()
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write :func:`csv_text` to ``path`` (UTF-8)."""
+    path = Path(path)
+    path.write_text(csv_text(frame), encoding="utf-8", newline="")
+    return path
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,8 +207,8 @@ def write_outputs(result: SegmentationResult, out_dir: str | Path) -> dict[str, 
         out.mkdir(parents=True, exist_ok=True)
         paths = {name: out / name for name in
                  ("assignments.csv", "profiles.csv", "summary.json", "model.json")}
-        safe_frame(assignments_frame(result)).to_csv(paths["assignments.csv"], index=False)
-        safe_frame(profiles_frame(result)).to_csv(paths["profiles.csv"], index=False)
+        write_csv(assignments_frame(result), paths["assignments.csv"])
+        write_csv(profiles_frame(result), paths["profiles.csv"])
         _write_json(paths["summary.json"], summary_dict(result))
         _write_json(paths["model.json"], model_dict(result))
     except OSError as exc:
@@ -164,7 +223,7 @@ def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:
     try:
         if path.parent:
             path.parent.mkdir(parents=True, exist_ok=True)
-        safe_frame(scores).to_csv(path, index=False)
+        write_csv(scores, path)
     except OSError as exc:
         raise SegmentationError(
             f"Cannot write {str(path)!r} ({exc.strerror}): choose another file name."

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SegmentationError
-from .export import neutralise, safe_frame
+from .export import restore, write_csv
 from .tables import read_text_table
 
 STABLE_RATE = 0.10
@@ -170,10 +170,8 @@ def read_assignments(source: bytes | str | Path, name: str | None = None) -> pd.
 
 
 def _restore(value):
-    """Undo :func:`neutralise`: drop the apostrophe it adds, and only that one."""
-    if isinstance(value, str) and value.startswith("'") and neutralise(value[1:]) == value:
-        return value[1:]
-    return value
+    """Undo :func:`neutralise` (see :func:`segmentation.export.restore`)."""
+    return restore(value)
 
 
 def validate_assignments(frame: pd.DataFrame, name: str = "the table") -> pd.DataFrame:
@@ -554,7 +552,7 @@ def write_migration(m: Migration, out_dir: str | Path) -> dict[str, Path]:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    safe_frame(frame).to_csv(path, index=False)
+    write_csv(frame, path)
 
 
 def summary_lines(m: Migration) -> list[str]:

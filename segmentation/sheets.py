@@ -47,7 +47,7 @@ from openpyxl.utils import get_column_letter
 from .dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID, id_text
 from .errors import SegmentationError
 from .explore import cheat_sheet, cheat_sheet_columns
-from .export import neutralise, safe_frame
+from .export import csv_text, neutralise
 from .lifetime import Lifetime, lifetime_by_segment
 from .personas import Persona
 from .pipeline import SegmentationResult
@@ -331,7 +331,7 @@ def assignments_csv(frame: pd.DataFrame) -> bytes:
     -------
     bytes
     """
-    return safe_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_text(frame).encode("utf-8")
 
 
 def assignments_xlsx(frame: pd.DataFrame) -> bytes:
@@ -798,6 +798,7 @@ def strategy_sheet_html(result: SegmentationResult,
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{STRATEGY_SHEET_CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Segment strategy sheet: {e(result.raw.name)}</title>",
         f"<style>{_CSS}</style></head><body>",
@@ -898,6 +899,12 @@ def _bar(z: float) -> str:
     side = "pos" if z >= 0 else "neg"
     return (f'<div class="bar"><span class="{side}" '
             f'style="left:{left:.1f}%;width:{width:.1f}%"></span></div>')
+
+
+# The printable sheet runs no script and loads nothing: even a name that slipped through
+# escaping could not run code or call out (the report's policy, with no script allowed).
+STRATEGY_SHEET_CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; "
+                      "img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
 
 
 def _esc(value) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -43,10 +44,14 @@ def is_plain_number(text: str) -> bool:
 
 @pytest.mark.parametrize("value", [
     "=1+1", HYPERLINK_ID, "@SUM(A1)", "+A1", "-A1", "-", "+", "=", "@",
-    "\tcmd", "\r=1", "-2+3", "+1-1", "=-12.5", "-12.5x", "--1", "-1e", "- 1",
+    "\tcmd", "\rx", "-2+3", "+1-1", "=-12.5", "-12.5x", "--1", "-1e", "- 1",
 ])
 def test_neutralise_prefixes_an_apostrophe_to_formula_text(value):
     assert neutralise(value) == "'" + value
+
+
+def test_neutralise_also_guards_the_line_after_a_carriage_return():
+    assert neutralise("\r=1") == "'\r'=1"
 
 
 @pytest.mark.parametrize("value", [
@@ -225,3 +230,71 @@ def test_write_scores_neutralises_and_reports_bad_paths(tmp_path):
     with pytest.raises(SegmentationError, match="Cannot write"):
         write_scores(scores, blocker / "scores.csv")
 
+
+
+# --- cells with line breaks: quoted, and every line neutralised -----------------------------------
+
+HOSTILE_IDS = ["\r=cmd|' /C calc'!A0", "ok\n=1+1", "a\r\n@SUM(1)", "\t-2+3", "-12.5"]
+
+
+def _csv_bytes(frame: pd.DataFrame, delimiter: str = ",") -> bytes:
+    import csv as csv_module
+    import io as io_module
+
+    buffer = io_module.StringIO()
+    writer = csv_module.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(frame.columns)
+    writer.writerows(frame.astype(str).itertuples(index=False, name=None))
+    return buffer.getvalue().encode("utf-8")
+
+
+def _no_formula_starts_a_row(path) -> list[list[str]]:
+    import csv as csv_module
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv_module.reader(handle))
+    for row in rows:
+        for cell in row:
+            for line in re.split(r"\r\n|\r|\n", cell):
+                number = re.fullmatch(r"[+-][\d.]+", line)
+                assert number or not line.startswith(("=", "+", "-", "@", "\t")), repr(cell)
+    return rows
+
+
+def test_line_breaks_in_cells_cannot_start_a_formula_row(tmp_path, capsys):
+    from segmentation.cli import main
+    from segmentation.migration import read_assignments
+
+    frame = planted_customers(90, seed=3)
+    frame.attrs = {}
+    frame.loc[: len(HOSTILE_IDS) - 1, "ID"] = HOSTILE_IDS
+    source = tmp_path / "hostile.csv"
+    source.write_bytes(_csv_bytes(frame))
+    out = tmp_path / "run"
+    assert main(["run", str(source), "--out", str(out), "--k", "3", "--id-column", "ID"]) == 0
+    for name in ("assignments.csv", "profiles.csv"):
+        rows = _no_formula_starts_a_row(out / name)
+        assert len(rows) == (91 if name == "assignments.csv" else 4)
+        pd.read_csv(out / name)  # pandas reads it as the same table
+    back = read_assignments(out / "assignments.csv")
+    # exact round trip of the ids as read (the reader strips surrounding whitespace)
+    assert back["customer_id"].tolist()[: len(HOSTILE_IDS)] == [h.strip() for h in HOSTILE_IDS]
+    assert main(["score", str(source), "--model", str(out / "model.json"),
+                 "--out", str(tmp_path / "scored.csv")]) == 0
+    assert len(_no_formula_starts_a_row(tmp_path / "scored.csv")) == 91
+    assert main(["compare", str(out / "assignments.csv"), str(out / "assignments.csv"),
+                 "--out", str(tmp_path / "cmp")]) == 0
+    capsys.readouterr()
+    for path in (tmp_path / "cmp").glob("*.csv"):
+        _no_formula_starts_a_row(path)
+
+
+@pytest.mark.parametrize("value", HOSTILE_IDS + ["x\r+1", "plain", "=a\n=b\r=c"])
+def test_restore_undoes_neutralise(value):
+    from segmentation.export import neutralise, restore
+
+    safe = neutralise(value)
+    assert restore(safe) == value
+    for line in re.split(r"\r\n|\r|\n", safe):  # plain numbers such as +1 stay as they are
+        assert (not line.startswith(("=", "+", "@", "\t")) or line.startswith("'")
+                or re.fullmatch(r"[+-][\d.]+", line))

@@ -515,3 +515,13 @@ def test_the_full_assignments_export_reads_back_for_comparison(sample_result):
     segmented = frame[frame["status"] == "segmented"]
     assert back["customer_id"].tolist() == segmented["customer_id"].tolist()
     assert back["segment"].tolist() == segmented["segment"].astype(int).tolist()
+
+
+def test_printable_sheet_carries_a_policy_that_runs_no_script(page):
+    _, parsed = page
+    policies = [a["content"] for tag, a in parsed.tags
+                if tag == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert len(policies) == 1
+    rules = dict(rule.strip().split(" ", 1) for rule in policies[0].split(";"))
+    assert rules["default-src"] == "'none'" and rules["script-src"] == "'none'"
+    assert "http" not in policies[0]
