@@ -74,7 +74,7 @@ if raw.file_format == "text":
                f"'{raw.decimal}'.")
 for note in dataset.notes:
     if log is None or note not in raw.notes:  # the log's notes are shown with the log
-        st.info(note)
+        st.info(flow.md(note))
 
 st.subheader("Column roles")
 st.caption("What each column holds (its kind), how it is used (its role) and why it was read "
@@ -175,7 +175,8 @@ with right:
         more = " …" if len(dataset.malformed_lines) > 20 else ""
         st.caption(f"Malformed lines skipped: {lines}{more}")
     if dataset.duplicate_ids:
-        st.caption("Duplicate ids (first kept): " + ", ".join(dataset.duplicate_ids[:10]))
+        st.caption("Duplicate ids (first kept): "
+                   + ", ".join(flow.md(i) for i in dataset.duplicate_ids[:10]))
     st.markdown("**Columns excluded from clustering**")
     if dataset.excluded_columns:
         st.dataframe(pd.DataFrame({"column": list(dataset.excluded_columns),

@@ -52,7 +52,7 @@ st.dataframe(
         if column != "segment"},
 )
 for warning in quality_warnings(seg.silhouette, seg.shares, seg.labels.size):
-    st.warning(warning)
+    st.warning(flow.md(warning))
 rfm = cache.rfm(*state.data(), result.config)
 if rfm is not None:  # an order log: the personas beside the RFM grid analysts know
     st.markdown("**The personas against the RFM grid** (customers in each cell)")
@@ -83,7 +83,7 @@ if result.dataset.log is not None:  # lifetime needs each customer's order histo
         if st.button("Estimate customer lifetime (BG/NBD)", icon=":material/timeline:"):
             _estimate_lifetime()
     if state.lifetime_error(result.config):
-        st.error(state.lifetime_error(result.config))
+        st.error(flow.md(state.lifetime_error(result.config)))
     elif state.lifetime_asked(result.config):
         lifetime = cache.lifetime(*state.data(), result.config)
         st.dataframe(sheets.lifetime_segments(result, lifetime, personas).drop(
@@ -91,7 +91,7 @@ if result.dataset.log is not None:  # lifetime needs each customer's order histo
             column_config={c: st.column_config.NumberColumn(h, format=f) if f != "text" else h
                            for c, (h, f) in charts.LIFETIME_HEADERS.items()})
         for note in lifetime.notes:
-            st.caption(note)
+            st.caption(flow.md(note))
 
 st.subheader("Names and strategies")
 st.caption("Edit in the table: changes are kept for this segmentation across pages and "
@@ -134,7 +134,7 @@ for p in personas:
             st.markdown("**Why this name:** " + "; ".join(flow.md(c.text) for c in p.claims)
                         + ".")
         if p.traits:
-            st.caption("Stands out on: " + "; ".join(p.traits[:3]))
+            st.caption("Stands out on: " + "; ".join(flow.md(t) for t in p.traits[:3]))
 
 st.download_button(
     "Save segmentation bundle", data=lambda: bundle_bytes(result, flow.personas(result)),

@@ -17,7 +17,7 @@ fp, data, name = state.data()
 
 size_note = data_size_warning(seg.labels.size)
 if size_note:
-    st.warning(size_note)
+    st.warning(flow.md(size_note))
 
 st.subheader("Split-half replication")
 halves = cache.split_half(fp, data, name, result.config, result.chosen_k)
@@ -68,7 +68,7 @@ st.dataframe(
 st.caption("Hennig's reading of the mean Jaccard: 0.85 or more highly stable, 0.75 stable, "
            "0.6 to 0.75 a real pattern but doubtful membership, under 0.6 not to be trusted.")
 for note in small_segment_check(seg, halves, boot):
-    st.info(note)
+    st.info(flow.md(note))
 
 st.subheader("Stability for every K")
 metrics = cache.sweep(fp, data, name, result.config.roles, result.config.prep,

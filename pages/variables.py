@@ -80,7 +80,7 @@ try:
 except SegmentationError as exc:
     flow.stop_with(str(exc))
 for warning in fm.report.warnings:
-    st.warning(warning)
+    st.warning(flow.md(warning))
 for suggestion in fm.report.correlated:
     w1, w2 = st.columns([4, 1])
     w1.warning(suggestion.message)
@@ -95,7 +95,7 @@ st.caption(f"Clustering on {len(fm.features)} variables: "
 def k_panel():
     st.subheader("How many segments?")
     metrics = sweep.metrics
-    st.info(f"**Recommended: K = {sweep.recommended_k}.** {sweep.reason}")
+    st.info(f"**Recommended: K = {sweep.recommended_k}.** {flow.md(sweep.reason)}")
     chosen_k = st.session_state[state.K_CHOICE] or sweep.recommended_k
     # Full width each: the 2x2 quality panel's subplot titles collide in half a page.
     st.plotly_chart(charts.elbow_chart(metrics, sweep.knee_k, chosen_k), width="stretch")
@@ -116,7 +116,7 @@ def k_panel():
     seg = result.segmentation
     names = flow.names(result)
     for warning in quality_warnings(seg.silhouette, seg.shares, seg.labels.size):
-        st.warning(warning)
+        st.warning(flow.md(warning))
     st.plotly_chart(charts.silhouette_diagram(silhouette_frame(seg, names),
                                               charts.persona_colors(names), seg.silhouette),
                     width="stretch")

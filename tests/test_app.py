@@ -37,6 +37,7 @@ from segmentation import (
 from segmentation.features import REASON_MISSING, variables_of
 from segmentation.roles import ROLE_LABELS
 from segmentation.variables import default_features
+from ui.flow import md
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -347,11 +348,11 @@ def test_a_bad_upload_shows_the_engines_error_everywhere_and_the_sample_restores
 
     at = go(start(), DATA)
     upload(at, name, data)
-    assert errors(at) == [message]
+    assert errors(at) == [md(message)]
     assert at.session_state["data.source"] == "upload"
     for page in (HOME, PERSONAS, EXPLORE, DATA):
         go(at, page)
-        assert errors(at) == [message], page
+        assert errors(at) == [md(message)], page
 
     button(at, "Use the bundled sample").click()
     ok(at.run())
@@ -381,7 +382,7 @@ def test_the_real_export_through_the_uploader(real_path):
     go(at, VARIABLES)
     assert at.button_group(key="w.k").value == result.sweep.recommended_k
     assert 3 <= result.sweep.recommended_k <= 5
-    assert result.sweep.reason in at.info[0].value
+    assert md(result.sweep.reason) in at.info[0].value
     assert_k_table(at, result.sweep)
 
     go(at, PERSONAS)

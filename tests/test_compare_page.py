@@ -24,6 +24,7 @@ from segmentation.export import assignments_frame, model_dict
 from segmentation.identity import carry_over
 from segmentation.migration import compare_assignments, drift
 from ui import charts
+from ui.flow import md
 
 COMPARE = "pages/compare.py"
 SPEND = ["MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts", "MntSweetProducts",
@@ -225,7 +226,7 @@ def test_a_bad_bundle_shows_the_engines_message(kind, saved, next_quarter):
     content = BAD_BUNDLES[kind](saved)
     message = _engine_message(load_bundle, content)
     at = ok(upload(open_page(), ("bundle.json", content), (EXPORT_NAME, next_quarter)))
-    assert [e.value for e in at.error] == [message]
+    assert [e.value for e in at.error] == [md(message)]
     assert_actionable(message)
     assert not at.metric and not at.get("plotly_chart")
 
@@ -242,7 +243,7 @@ def test_a_bad_export_shows_the_engines_message(kind, sample_path, bundle, bundl
     content = BAD_EXPORTS[kind](sample_path)
     message = _engine_message(score, content, bundle.model, name="next.csv")
     at = ok(upload(open_page(), ("bundle.json", bundle_data), ("next.csv", content)))
-    assert [e.value for e in at.error] == [message]
+    assert [e.value for e in at.error] == [md(message)]
     assert_actionable(message)
     assert not at.metric and not at.get("plotly_chart")
 

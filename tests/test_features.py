@@ -159,7 +159,7 @@ def test_education_levels_in_other_vocabularies(values, expected):
 
 
 def test_education_with_an_unknown_level_stays_a_category():
-    from segmentation.roles import detect_roles, describe_columns
+    from segmentation.roles import describe_columns, detect_roles
 
     frame = pd.DataFrame({"education": ["primary", "secondary", "apprenticeship", "tertiary"] * 10})
     assert detect_roles(frame) == {"education": "category"}

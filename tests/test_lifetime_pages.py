@@ -23,6 +23,7 @@ from test_any_schema_pages import APP, _assert_clean
 from segmentation import SegmentationError, run
 from segmentation.lifetime import lifetime_by_segment, lifetime_of
 from segmentation.sheets import LIFETIME_COLUMNS
+from ui.flow import md
 
 NAME = "orders.csv"
 BUTTON = "Estimate customer lifetime (BG/NBD)"
@@ -113,7 +114,7 @@ def test_the_table_is_the_engines_lifetime_per_segment(journey, engine):
         check_dtype=False, rtol=1e-6)
     assert int(shown["customers"].sum()) == 300
     for note in lifetime.notes:
-        assert note in journey["captions"]
+        assert md(note) in journey["captions"]
 
 
 def test_a_rerun_shows_the_figures_without_a_click(journey):

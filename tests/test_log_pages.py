@@ -26,6 +26,7 @@ from segmentation import SegmentationError, load_dataset, run
 from segmentation.io import fingerprint
 from segmentation.orders import read_customers
 from segmentation.rfm import CELLS
+from ui.flow import md
 
 NAME = "orders.csv"
 
@@ -71,7 +72,7 @@ def test_data_page_says_it_is_a_log_and_accounts_for_every_line(log_bytes):
     _assert_clean(at, "data")
     raw = read_customers(log_bytes, name=NAME)
     log = raw.log
-    assert raw.notes[0] in [i.value for i in at.info]
+    assert md(raw.notes[0]) in [i.value for i in at.info]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Lines read"] == f"{log.lines_read:,}"
     assert metrics["Lines aggregated"] == f"{log.lines_aggregated:,}"
@@ -96,9 +97,9 @@ def test_reading_a_log_as_customers_gives_the_engine_sentence_then_can_be_undone
     assert not at.exception
     with pytest.raises(SegmentationError) as expected:
         load_dataset(read_customers(log_bytes, kind="customers", name=NAME))
-    assert [e.value for e in at.error] == [str(expected.value)]
+    assert [e.value for e in at.error] == [md(str(expected.value))]
     at.switch_page("pages/personas.py").run()
-    assert not at.exception and [e.value for e in at.error] == [str(expected.value)]
+    assert not at.exception and [e.value for e in at.error] == [md(str(expected.value))]
     at.switch_page("pages/data.py").run()
     at.radio(key=kind).set_value("auto").run()
     _assert_clean(at, "data read as auto again")

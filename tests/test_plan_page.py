@@ -9,6 +9,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from segmentation import abtest, bandit, results, signup, value
+from ui.flow import md
 
 
 def plan_page() -> AppTest:
@@ -68,7 +69,7 @@ def test_campaign_results_are_analysed_per_segment(sample_result, arms):
     at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
     assert not at.exception
     expected = results.analyse(results.read_results(data), arms)
-    assert any(i.value == expected.verdict for i in at.info)
+    assert any(i.value == md(expected.verdict) for i in at.info)
     assert "lifted" in expected.verdict
 
 
@@ -135,12 +136,13 @@ def test_results_columns_can_be_mapped_and_the_forest_plot_shows_each_segment(ar
     mapping = {"customer_id": "client", "arm": "group"}
     read = results.read_results(data, columns=mapping)
     expected = results.analyse(read, arms, outcome="click")
-    assert any(i.value == expected.verdict for i in at.info)
+    assert any(i.value == md(expected.verdict) for i in at.info)
     forest = [c for c in at.get("plotly_chart") if "Lift per segment" in c.proto.spec]
     assert len(forest) == 1
     at.selectbox(key="w.plan.results_outcome").set_value("sale").run()
     assert not at.exception
-    assert any(i.value == results.analyse(read, arms, outcome="sale").verdict for i in at.info)
+    assert any(i.value == md(results.analyse(read, arms, outcome="sale").verdict)
+               for i in at.info)
 
 
 def test_a_chosen_split_reaches_the_plan_and_the_arms(sample_result):

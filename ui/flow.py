@@ -16,7 +16,7 @@ DATA_PAGE = "pages/data.py"
 
 def stop_with(message: str) -> None:
     """Show the engine's one-sentence message and a way back to the Data page, then stop."""
-    st.error(message)
+    st.error(md(message))
     st.page_link(DATA_PAGE, label="Go to the Data page", icon=":material/upload_file:")
     st.stop()
 
@@ -76,7 +76,7 @@ def known_bootstrap(result: SegmentationResult) -> Bootstrap | None:
     return found[-1] if found else None
 
 
-_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|:~$"
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#!|~$"
 
 
 def md(text: str) -> str:

@@ -15,7 +15,7 @@ import streamlit as st
 from segmentation import SegmentationError
 from segmentation.orders import FIELD_LABELS, FIELDS, INPUT_KINDS, OrderLog
 
-from . import cache, state
+from . import cache, flow, state
 
 KIND_LABELS = {"auto": "Decide from the content", "customers": "One row per customer",
                "transactions": "Order lines, totalled per customer"}
@@ -40,8 +40,8 @@ def show(fp: str, data: bytes, name: str) -> OrderLog | None:
     st.subheader("Order log")
     if log is not None:
         why = raw.notes[0] if raw.notes and raw.notes[0] not in log.notes else None
-        st.info(why or "Read as a log of order lines, as chosen below, so it is totalled per "
-                       "customer before segmenting.")
+        st.info(flow.md(why) if why else "Read as a log of order lines, as chosen below, so "
+                "it is totalled per customer before segmenting.")
     left, right = st.columns(2)
     with left:
         _kind_choice(fp)
@@ -120,7 +120,7 @@ def _accounting(log: OrderLog) -> None:
                    f"{log.missing_id_revenue:,.2f}. These lines belong to no customer, so no "
                    "segment counts them.")
         for note in log.notes:
-            st.caption(note)
+            st.caption(flow.md(note))
     st.markdown("**Customers totalled from the lines** (first rows)")
     st.dataframe(_shown(log.customers.head(20)), hide_index=True,
                  column_config={c: log.labels.get(c, c) for c in log.customers.columns})
