@@ -20,6 +20,7 @@ from .errors import SegmentationError
 from .export import assignments_frame, json_default, model_dict, versions
 from .features import PrepConfig
 from .identity import PersonaRecord
+from .jsonfile import read_json
 from .model import Model
 from .personas import EDITABLE_FIELDS, Persona
 from .pipeline import RunConfig, SegmentationResult
@@ -116,20 +117,8 @@ def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
 
 def read_bundle_json(source: bytes | str | Path) -> dict:
     """A bundle file's JSON (from a path or bytes), refused unless it is a bundle."""
-    if isinstance(source, str | Path):
-        try:
-            source = Path(source).read_bytes()
-        except OSError as exc:
-            raise SegmentationError(
-                f"Cannot open the bundle {str(source)!r} ({exc.strerror}): check the path."
-            ) from None
-    try:
-        data = json.loads(bytes(source).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise SegmentationError(
-            "This is not a segmentation bundle (not JSON): open the bundle.json saved from "
-            "the app or written by 'python -m segmentation run'."
-        ) from None
+    data = read_json(source, "the bundle", "open the bundle.json saved from the app or "
+                     "written by 'python -m segmentation run'")
     if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
         raise SegmentationError(
             "This is not a segmentation bundle: open the bundle.json saved from the app or "

@@ -199,7 +199,9 @@ def load_dataset(
         else:
             excluded[col] = {
                 Role.ID: "another id column",
-                Role.CONSTANT: "the same value for every customer",
+                # "empty in every row" or "the same value ('x') in every row", as detected
+                Role.CONSTANT: meanings[col].reason if meanings[col].role == Role.CONSTANT
+                else "the same value for every customer",
                 Role.TEXT: "free text",
                 Role.IGNORE: "ignored",
             }.get(Role(role), "not used")

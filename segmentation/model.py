@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from .dataset import load_dataset
 from .errors import SegmentationError
 from .features import FeatureMatrix, Preparation, transform
 from .io import RawTable, read_table
+from .jsonfile import read_json
 
 MODEL_FORMAT = "segmentation-model"
 MODEL_VERSION = 1
@@ -83,16 +83,7 @@ def _check_consistent(prep: Preparation, centers: np.ndarray, names: dict[int, s
 
 def load_model(path: str | Path) -> Model:
     """Read a ``model.json`` written by :func:`segmentation.export.write_outputs`."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SegmentationError(
-            f"Cannot open the model {str(path)!r} ({exc.strerror}): check the path."
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SegmentationError(
-            f"{str(path)!r} is not valid JSON: pass the model.json written by a run."
-        ) from None
+    data = read_json(path, "the model", "pass the model.json written by a run")
     if not isinstance(data, dict):
         raise SegmentationError(f"{str(path)!r} is not a model file: pass a model.json.")
     return Model.from_dict(data)

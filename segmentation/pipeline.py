@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 from .clustering import (
@@ -23,6 +24,10 @@ from .io import RawTable
 from .orders import read_customers
 from .personas import Persona, suggest_personas
 from .profiles import Profiles, profile_segments
+
+# k-means++ restarts per K: 10 is the default; a saved bundle or a command line asking for
+# more than this could keep the machine busy for hours.
+MAX_N_INIT = 100
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,16 @@ class RunConfig:
     reference_date: str | None = None  # recency of an order log counted to this day
 
     def __post_init__(self):
+        # Types first: a tampered bundle may hold "3" or 3.5 where a whole number belongs.
+        for what, value in (("K", self.k), ("k-min", self.k_min), ("k-max", self.k_max),
+                            ("the seed", self.random_state), ("n_init", self.n_init)):
+            if value is None and what == "K":
+                continue
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise SegmentationError(
+                    f"{what} must be a whole number, not {value!r}: use e.g. "
+                    f"{'10' if what == 'n_init' else '4' if what != 'the seed' else '42'}."
+                )
         if not 2 <= self.k_min <= self.k_max <= MAX_K:
             raise SegmentationError(
                 f"The K range {self.k_min}..{self.k_max} is not valid: "
@@ -58,8 +73,11 @@ class RunConfig:
                 f"The seed {self.random_state} is not valid: use a whole number from 0 to "
                 f"{2**32 - 1}."
             )
-        if self.n_init < 1:
-            raise SegmentationError(f"n_init = {self.n_init} is not valid: use 1 or more.")
+        if not 1 <= self.n_init <= MAX_N_INIT:
+            raise SegmentationError(
+                f"n_init = {self.n_init} is not valid: use a whole number from 1 to "
+                f"{MAX_N_INIT} (restarts beyond that only cost time)."
+            )
 
     @property
     def k_values(self) -> range:

@@ -472,6 +472,12 @@ def _verdict(overall: dict, cmh: dict, outcome: str, alpha: float) -> str:
     interval = (f"({level} CI {_percent(overall['rel_lift_low'])} to "
                 f"{_percent(overall['rel_lift_high'])})")
     p = cmh["p_value"]
+    events = overall["events_control"] + overall["events_treatment"]
+    customers = overall["n_control"] + overall["n_treatment"]
+    if customers and events in (0, customers):
+        rate = "no" if events == 0 else "every"
+        return (f"No lift can be measured: {rate} customer in either arm has the {word} "
+                "outcome, so the outcome does not vary; check that the right column was read.")
     if cmh["strata"] == 0 or not math.isfinite(p):
         return (f"No reliable lift: no segment has customers in both arms, so the {word} of "
                 "segmented messaging cannot be compared.")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, planted_customers, to_tsv_bytes
+from conftest import ROOT, assert_actionable, planted_customers, to_tsv_bytes
 
 from segmentation.cli import main
 
@@ -401,3 +401,70 @@ def test_module_entry_bad_input_exits_2(planted_file, tmp_path):
     assert proc.stderr.splitlines() == ["error: --k must be a whole number or 'auto', not 'abc'."]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+# --- outputs are whole or absent, and never overwrite an input ------------------------------------
+
+def test_a_run_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, sample_path, monkeypatch):
+    import segmentation.bundle as bundle_module
+
+    out = tmp_path / "results"
+    assert main(["run", str(sample_path), "--out", str(out), "--k", "3"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bundle_module, "write_bundle", broken)
+    rc = main(["run", str(sample_path), "--out", str(out), "--k", "4"])
+    assert rc == 2
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before  # every file from the first run, none from the second
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".results.")]
+
+
+@pytest.mark.parametrize("command", ["score", "predict"])
+def test_an_output_that_is_an_input_is_refused(tmp_path, sample_path, capsys, command):
+    out = tmp_path / "results"
+    assert main(["run", str(sample_path), "--out", str(out), "--k", "3"]) == 0
+    copy = tmp_path / "customers.csv"
+    copy.write_bytes(sample_path.read_bytes())
+    model = out / ("model.json" if command == "score" else "bundle.json")
+    for target in (copy, model):
+        before = target.read_bytes()
+        capsys.readouterr()
+        rc = main([command, str(copy), "--model", str(model), "--out", str(target)])
+        err = capsys.readouterr().err.strip()
+        assert rc == 2 and "is one of the input files" in err, err
+        assert_actionable(err.removeprefix("error: "))
+        assert target.read_bytes() == before
+
+
+def test_run_refuses_an_output_folder_that_would_overwrite_its_input(tmp_path, capsys):
+    out = tmp_path / "results"
+    out.mkdir()
+    source = out / "assignments.csv"
+    source.write_bytes(to_tsv_bytes(planted_customers(60)))
+    rc = main(["run", str(source), "--out", str(out), "--k", "3"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "is one of the input files" in err, err
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("n_init", 1_000_000_000), ("n_init", 0), ("k", 3.5), ("k", "3"), ("k_min", None),
+    ("random_state", -1), ("n_init", True),
+])
+def test_a_bundle_with_absurd_settings_is_refused_in_one_sentence(tmp_path, sample_path, capsys,
+                                                                  field, value):
+    out = tmp_path / "results"
+    assert main(["run", str(sample_path), "--out", str(out), "--k", "3"]) == 0
+    bundle = json.loads((out / "bundle.json").read_text())
+    bundle["settings"][field] = value
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(bundle))
+    capsys.readouterr()
+    rc = main(["run", str(sample_path), "--out", str(tmp_path / "again"), "--previous",
+               str(tampered)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2, err
+    assert_actionable(err[-1].removeprefix("error: "))

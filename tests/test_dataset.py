@@ -547,3 +547,10 @@ def test_table_like_text_loads_or_raises_segmentation_error(text):
 )
 def test_awkward_inputs_load_or_raise_segmentation_error(data):
     assert _read_and_load(data) in {"loaded", "SegmentationError"}
+
+
+def test_an_empty_column_is_said_to_have_no_values_not_one_value():
+    data = csv_bytes("id,spend,notes,flag", *[f"{i},{i * 3},,x" for i in range(30)])
+    ds = load_dataset(read_table(data))
+    assert ds.excluded_columns["notes"] == "empty in every row"
+    assert ds.excluded_columns["flag"] == "the same value ('x') in every row"

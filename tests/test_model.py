@@ -13,6 +13,7 @@ from conftest import planted_customers, to_tsv_bytes
 from segmentation import Model, PrepConfig, RunConfig, SegmentationError, load_model, run, score
 from segmentation.export import model_dict, write_outputs
 from segmentation.features import REASON_MISSING
+from segmentation.jsonfile import MAX_JSON_BYTES
 from segmentation.model import MODEL_FORMAT, MODEL_VERSION, assign
 
 CONFIGS = {
@@ -194,8 +195,18 @@ def test_from_dict_centres_that_do_not_match(good_dict, change):
 def test_load_model_file_errors(tmp_path):
     with pytest.raises(SegmentationError, match="Cannot open the model"):
         load_model(tmp_path / "absent.json")
-    with pytest.raises(SegmentationError, match="Cannot open the model"):
+    with pytest.raises(SegmentationError, match="is not a regular file"):
         load_model(tmp_path)  # a folder
+    with pytest.raises(SegmentationError, match="is not a regular file"):
+        load_model("/dev/zero")  # would never end
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:  # sparse: the size is checked before reading
+        handle.truncate(MAX_JSON_BYTES + 1)
+    with pytest.raises(SegmentationError, match="larger than"):
+        load_model(big)
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(SegmentationError, match="nested too deeply"):
+        load_model(tmp_path / "deep.json")
     (tmp_path / "text.json").write_text("model: yes", encoding="utf-8")
     with pytest.raises(SegmentationError, match="is not valid JSON"):
         load_model(tmp_path / "text.json")

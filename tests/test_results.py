@@ -238,3 +238,12 @@ def test_analyse_refuses_bad_settings(flat, kwargs, words):
     results, assignments, _ = flat
     with pytest.raises(SegmentationError, match=words):
         analyse(results, assignments, **kwargs)
+
+
+@pytest.mark.parametrize("value", [0, 1])
+def test_an_outcome_that_never_varies_is_said_so(flat, value):
+    results, assignments, _ = flat
+    analysis = analyse(results.assign(clicked=value), assignments)
+    assert analysis.verdict.startswith("No lift can be measured")
+    assert "does not vary" in analysis.verdict
+    assert "both arms" not in analysis.verdict
