@@ -157,7 +157,7 @@ def summary_dict(result: SegmentationResult) -> dict:
         "features": list(result.features.features),
         "scaling": result.features.preparation.scaling,
         "log_scaled": list(result.features.preparation.log_features),
-        "left_out_of_default": list(report.spiky),
+        "left_out_of_default": dict(report.left_out),
         "suggestions": list(report.suggestions),
         "metrics": metrics,
         "silhouette_sample_size": result.sweep.silhouette_sample_size,

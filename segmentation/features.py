@@ -27,8 +27,8 @@ from .variables import (
     catalogue,
     default_features,
     derive,
+    left_out,
     levels_of,
-    spiky,
     tenure_end_of,
     with_levels,
 )
@@ -221,7 +221,7 @@ class PrepReport:
     excluded_ids: dict[str, str] = field(default_factory=dict)
     suggestions: tuple[str, ...] = ()
     skewed: tuple[str, ...] = ()
-    spiky: tuple[str, ...] = ()
+    left_out: dict[str, str] = field(default_factory=dict)  # default-set exclusions, why
 
     @property
     def rows_dropped(self) -> int:
@@ -292,6 +292,12 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     """
     config = config or PrepConfig()
     log = dataset.log
+    unknown = [c for c, _ in config.labels if c not in dataset.roles]
+    if unknown:
+        raise SegmentationError(
+            f"A label is given for {', '.join(map(repr, unknown))}, which is not a column of "
+            "the file: label only its own columns."
+        )
     labels = {**(log.labels if log is not None else {}), **dict(config.labels)}
     variables = catalogue(dataset.roles, labels)
     reference_year = config.reference_year or _reference_year(dataset)
@@ -413,7 +419,7 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         excluded_ids=excluded_ids,
         suggestions=suggestions,
         skewed=skewed,
-        spiky=spiky(variables, frame) if config.features is None else (),
+        left_out=left_out(variables, frame) if config.features is None else {},
     )
     X = _scale(X_raw, prep)
     return FeatureMatrix(X=X, features=features, frame=frame, variables=variables,

@@ -536,7 +536,7 @@ def _collect(con, m, lines_read, malformed, date_note, decimal, sql, name) -> Or
     reference = con.execute("SELECT reference_date FROM ref").fetchone()[0]
     if customers.empty:
         raise SegmentationError(
-            f"No line of {name} could be used ({', '.join(f'{n:,} {r}' for r, n in dropped.items())}"
+            f"No line of {name} could be used ({', '.join(f'{r}: {n:,}' for r, n in dropped.items())}"
             "): check the column mapping."
         )
     notes = [date_note]

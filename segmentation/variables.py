@@ -223,10 +223,9 @@ def default_features(variables: dict[str, Variable], limit: int = 12,
     (see ``SPIKE_SHARE``).
     """
     by_kind: dict[str, list[str]] = {}
+    skipped = left_out(variables, frame) if frame is not None else {}
     for var in variables.values():
-        if var.kind in NOT_DEFAULT_KINDS:
-            continue
-        if frame is not None and var.name in left_out(variables, frame):
+        if var.kind in NOT_DEFAULT_KINDS or var.name in skipped:
             continue
         by_kind.setdefault(var.kind, []).append(var.name)
     spend_order = ("wine", "meat", "gold", "fish", "sweets", "fruit", None)
@@ -301,11 +300,6 @@ def left_out(variables: dict[str, Variable], frame: pd.DataFrame) -> dict[str, s
         if parent:
             out[name] = f"one value per {parent}: a property of the {parent}, not a behaviour"
     return out
-
-
-def spiky(variables: dict[str, Variable], frame: pd.DataFrame) -> tuple[str, ...]:
-    """Measures left out of the default set (see :func:`left_out`)."""
-    return tuple(left_out(variables, frame))
 
 
 def derive(base: pd.DataFrame, variables: dict[str, Variable], tenure_end: str | None = None,

@@ -324,7 +324,8 @@ def test_subscription_fee_set_by_plan_is_left_out_of_the_default_with_the_reason
     _, data = shape("subscription")
     fm = prepare(load_dataset(read_table(data)))
     assert "monthly_fee" not in fm.features
-    assert "monthly_fee" in fm.report.spiky
+    assert fm.report.left_out["monthly_fee"] == (
+        "one value per Plan: a property of the Plan, not a behaviour")
 
 
 def test_no_mention_of_wholesale_or_bank_columns_in_the_engine():
@@ -343,3 +344,24 @@ def test_no_mention_of_wholesale_or_bank_columns_in_the_engine():
 def test_wholesale_and_bank_helpers_are_deterministic():
     assert wholesale().equals(wholesale()) and bank().equals(bank())
     assert subscription(n=300).shape[0] == 300
+
+
+def test_labels_from_the_command_line_name_the_personas(tmp_path, capsys):
+    _, data = shape("wholesale")
+    path = tmp_path / "w.csv"
+    path.write_bytes(data)
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--k", "3",
+                 "--labels", "Delicassen=Delicatessen,Detergents_Paper=Paper goods"]) == 0
+    capsys.readouterr()
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    names = " ".join(s["persona"] for s in summary["segments"])
+    labels = {c["label"] for s in summary["segments"] for c in s["claims"]}
+    assert "Delicatessen" in names and "Delicassen" not in names
+    assert "Paper goods" in labels or "Paper goods" in names
+    rc = main(["run", str(path), "--out", str(tmp_path / "p"), "--labels", "Delicassen"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.startswith("error: --labels")
+    rc = main(["run", str(path), "--out", str(tmp_path / "q"), "--labels", "Nope=X"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "'Nope'" in err and "\n" not in err
+    assert_actionable(err.removeprefix("error: "))
