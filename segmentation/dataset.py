@@ -27,6 +27,10 @@ from .roles import (
 REASON_MALFORMED = "malformed line (wrong number of fields)"
 REASON_DUPLICATE_ID = "duplicate customer id (first kept)"
 REASON_MISSING_ID = "missing customer id"
+# No customer amount, count or measure reaches a thousand trillion; beyond it
+# (and at infinity) float arithmetic loses the cents and sums overflow, so such
+# a value is a typo or a broken export, not a customer.
+ABSURD_MAGNITUDE = 1e15
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class Dataset:
         ``{column: reason}`` for columns that are never clustered on.
     unparseable : dict
         ``{column: count}`` of values that were not numbers and became missing.
+    absurd : dict
+        ``{column: count}`` of numbers that were infinite or beyond
+        ``ABSURD_MAGNITUDE`` and became missing.
     """
 
     frame: pd.DataFrame
@@ -63,6 +70,7 @@ class Dataset:
     duplicate_ids: tuple[str, ...] = ()
     excluded_columns: dict[str, str] = field(default_factory=dict)
     unparseable: dict[str, int] = field(default_factory=dict)
+    absurd: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     meanings: dict[str, ColumnMeaning] = field(default_factory=dict)
     sentinels: dict[str, float] = field(default_factory=dict)
@@ -161,7 +169,7 @@ def load_dataset(
 
     if log is None:
         _refuse_order_log(raw, detected, id_column, ids)
-    typed, excluded, unparseable, sentinels = {}, {}, {}, {}
+    typed, excluded, unparseable, sentinels, absurd = {}, {}, {}, {}, {}
     for col, role in detected.items():
         if role == Role.ID and col == id_column:
             continue
@@ -179,6 +187,9 @@ def load_dataset(
             bad = int((numbers.isna() & series.notna()).sum())
             if bad:
                 unparseable[col] = bad
+            numbers, n_absurd = _without_absurd(numbers)
+            if n_absurd:
+                absurd[col] = n_absurd
             typed[col] = numbers
         elif role in BINARY_ROLES or role == Role.LEAK and _is_binary(series):
             values = to_binary(series)
@@ -210,6 +221,10 @@ def load_dataset(
             f"{raw.name} has no numeric column to segment on (no amounts, counts or yes/no "
             "flags): check the delimiter, or upload an export with one row per customer."
         )
+    if absurd:
+        notes.append(
+            "Treated as missing, being infinite or beyond ±1e15: "
+            + ", ".join(f"{n:,} in {col}" for col, n in absurd.items()) + ".")
     out = pd.DataFrame(typed).loc[keep]
     out.index = pd.Index(ids[keep].to_numpy(), name="customer_id", dtype=object)
     return Dataset(
@@ -223,11 +238,21 @@ def load_dataset(
         duplicate_ids=tuple(ids[duplicated].head(20)),
         excluded_columns=excluded,
         unparseable=unparseable,
+        absurd=absurd,
         notes=tuple(notes),
         meanings=meanings,
         sentinels=sentinels,
         log=log,
     )
+
+
+def _without_absurd(numbers: pd.Series) -> tuple[pd.Series, int]:
+    """Infinite and absurdly large numbers become missing, with their count."""
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    absurd = ~np.isnan(values) & ~(np.abs(values) < ABSURD_MAGNITUDE)
+    if not absurd.any():
+        return numbers, 0
+    return numbers.mask(absurd), int(absurd.sum())
 
 
 def _as_text(series: pd.Series) -> pd.Series:

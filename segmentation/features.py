@@ -64,6 +64,11 @@ AGE_RANGE = (16.0, 100.0)
 # this many times the distance from the median to that percentile: the real
 # export's 666,666 is flagged, its 150k-160k high earners are not.
 INCOME_MARGIN = 1.5
+# A value more than this many spans of a column's middle 99% beyond it is a typo
+# or a unit slip (cents in a euro column), not a customer: a log-normal spend
+# with a huge spread (sigma 2) reaches about 100 spans at a million customers.
+FAR_FENCE = 1000.0
+DATE_FENCE_SPANS = 1.0
 
 
 @dataclass(frozen=True)
@@ -300,8 +305,9 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         )
     labels = {**(log.labels if log is not None else {}), **dict(config.labels)}
     variables = catalogue(dataset.roles, labels)
-    reference_year = config.reference_year or _reference_year(dataset)
     base, missing = _used_columns(dataset, variables)
+    date_rules = _fit_date_rules(base)
+    reference_year = config.reference_year or _reference_year(dataset, date_rules)
     if config.features is None and log is not None:
         # An order log starts from recency, frequency, monetary value and the mixes.
         features = tuple(f for f in log.default_features if f in variables)
@@ -324,7 +330,8 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
 
     if "age" in variables:
         base = base.assign(age=age_from(base, variables, reference_year))
-    rules = _fit_outlier_rules(base, variables)
+    rules, unchecked = _fit_outlier_rules(base, variables)
+    rules = date_rules + rules
     base, outliers, out_mask = _apply_outliers(base, rules, config.outliers)
     if out_mask.any():
         dropped[REASON_OUTLIER] = int(out_mask.sum())
@@ -357,7 +364,7 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     X_raw = _log_columns(X_raw, features, log_features)
     spread = X_raw.std(axis=0) if len(X_raw) else np.zeros(len(features))
     flat = tuple(f for f, s in zip(features, spread, strict=True) if not s > 1e-12)
-    warnings = []
+    warnings = list(unchecked)
     if flat:
         warnings.append(
             f"Dropped {', '.join(flat)}: the same value for every customer kept, "
@@ -650,11 +657,55 @@ def _check_composites(composites, chosen) -> None:
             )
 
 
-def _reference_year(dataset: Dataset) -> int:
-    dates = [dataset.frame[c] for c, r in dataset.roles.items()
-             if r == Role.SIGNUP_DATE and c in dataset.frame.columns]
-    latest = max((d.max() for d in dates if d.notna().any()), default=None)
+def _reference_year(dataset: Dataset, date_rules: tuple[OutlierRule, ...] = ()) -> int:
+    """The latest plausible signup year: a signup mistyped as 2099 must not age everyone."""
+    bounds = {r.variable: (r.low, r.high) for r in date_rules}
+    latest = None
+    for col, role in dataset.roles.items():
+        if role != Role.SIGNUP_DATE or col not in dataset.frame.columns:
+            continue
+        dates = dataset.frame[col].dropna()
+        if col in bounds:
+            days = _days(dates)
+            dates = dates[(days >= bounds[col][0]) & (days <= bounds[col][1])]
+        if len(dates) and (latest is None or dates.max() > latest):
+            latest = dates.max()
     return int(latest.year) if latest is not None else pd.Timestamp.today().year
+
+
+_EPOCH = pd.Timestamp("1970-01-01")
+_DAY = pd.Timedelta(days=1)
+
+
+def _days(dates: pd.Series) -> pd.Series:
+    """Dates as days since 1970 (floats, missing stays missing), so date bounds are numbers."""
+    return (dates - _EPOCH) / _DAY
+
+
+def _fit_date_rules(base: pd.DataFrame) -> tuple[OutlierRule, ...]:
+    """Plausible ranges for the date columns: not in the future, not far from the bulk.
+
+    The bulk is the 1st to 99th percentile; a date more than DATE_FENCE_SPANS
+    of that span (at least a year) beyond it is a typo (2099, 1900-01-01),
+    as is any date after today.
+    """
+    rules = []
+    today = (pd.Timestamp.today().normalize() + _DAY - _EPOCH) / _DAY  # a day's grace for time zones
+    for col in base.columns:
+        if not pd.api.types.is_datetime64_any_dtype(base[col].dtype):
+            continue
+        days = _days(base[col]).dropna().to_numpy(dtype=float)
+        if not len(days):
+            continue
+        q01, q99 = np.quantile(days, [0.01, 0.99])
+        span = max(q99 - q01, 365.0)
+        low, high = q01 - DATE_FENCE_SPANS * span, min(q99 + DATE_FENCE_SPANS * span, today)
+        plausible = days[(days >= low) & (days <= high)]
+        if not len(plausible):
+            continue
+        rules.append(OutlierRule(col, float(low), float(high), float(plausible.min()),
+                                 float(plausible.max()), "date in the future or far from the rest"))
+    return tuple(rules)
 
 
 def _used_columns(dataset: Dataset, variables: dict[str, Variable]):
@@ -706,14 +757,17 @@ def _impute(base: pd.DataFrame, values: dict[str, object]) -> pd.DataFrame:
 
 
 def _fit_outlier_rules(base: pd.DataFrame, variables: dict[str, Variable]) -> tuple:
-    rules = []
+    """Implausible-value rules per numeric column, and a warning for each check no value passes."""
+    rules, unchecked = [], []
     for name in base.columns:
         var = variables.get(name) or (variables["age"] if name == "age" else None)
         if var is None or not pd.api.types.is_numeric_dtype(base[name].dtype):
             continue
         values = base[name].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
         if not len(values):
             continue
+        far_low, far_high = _far_fence(values)
         if var.kind == "age":
             low, high, why = *AGE_RANGE, "age outside 16-100"
         elif var.kind == "income":
@@ -721,15 +775,29 @@ def _fit_outlier_rules(base: pd.DataFrame, variables: dict[str, Variable]) -> tu
             low, high = 0.0, q995 + INCOME_MARGIN * max(q995 - q50, 0.0)
             why = "income far beyond the 99.5th percentile"
         elif var.kind in {"spend", "channel", "deals", "web_visits", "recency", "children"}:
-            low, high, why = 0.0, np.inf, "negative count or amount"
+            low, high = 0.0, far_high
+            why = "negative count or amount, or one far beyond the rest"
         else:
-            continue
+            low, high, why = far_low, far_high, "far beyond the rest of the column"
         plausible = values[(values >= low) & (values <= high)]
         if not len(plausible):
+            unchecked.append(f"{var.label}: no value passes the check ({why}), so none was "
+                             "flagged; check the column's units and role.")
             continue
         rules.append(OutlierRule(name, float(low), float(high),
                                  float(plausible.min()), float(plausible.max()), why))
-    return tuple(rules)
+    return tuple(rules), tuple(unchecked)
+
+
+def _far_fence(values: np.ndarray) -> tuple[float, float]:
+    """Bounds no real value of a column reaches: FAR_FENCE spans of its middle 99% beyond it.
+
+    The span is at least the median's size (or 1), so a column that is nearly
+    always one value (most customers never complain) does not flag the rest.
+    """
+    q005, q50, q995 = np.quantile(values, [0.005, 0.5, 0.995])
+    span = max(q995 - q005, abs(q50), 1.0)
+    return float(q005 - FAR_FENCE * span), float(q995 + FAR_FENCE * span)
 
 
 def _apply_outliers(base: pd.DataFrame, rules, policy: str):
@@ -739,13 +807,17 @@ def _apply_outliers(base: pd.DataFrame, rules, policy: str):
     for rule in rules:
         if rule.variable not in base.columns:
             continue
-        values = base[rule.variable].astype(float)
+        column = base[rule.variable]
+        is_date = pd.api.types.is_datetime64_any_dtype(column.dtype)
+        values = _days(column) if is_date else column.astype(float)
         flagged = ((values < rule.low) | (values > rule.high)).to_numpy()
         if not flagged.any():
             continue
         counts[rule.variable] = int(flagged.sum())
         if policy == "clip":
-            changes[rule.variable] = values.clip(rule.clip_low, rule.clip_high)
+            clipped = values.clip(rule.clip_low, rule.clip_high)
+            changes[rule.variable] = ((_EPOCH + clipped * _DAY).astype(column.dtype)
+                                      if is_date else clipped)
         elif policy == "exclude":
             mask |= flagged
     return (base.assign(**changes) if changes else base), counts, mask

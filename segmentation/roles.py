@@ -455,6 +455,8 @@ def _describe_one(column: str, series: pd.Series, decimal: str) -> ColumnMeaning
     present = series.dropna()
     if present.empty:
         return _meaning(column, Role.CONSTANT, "empty in every row")
+    if pd.api.types.is_float_dtype(present.dtype) and not np.isfinite(present.to_numpy()).any():
+        return _meaning(column, Role.CONSTANT, "no finite number in any row (only infinities)")
     text = present.astype(str).str.strip()
     distinct = text.unique()
     if len(distinct) <= 1:
