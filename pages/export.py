@@ -24,7 +24,9 @@ def _sheets():
 
 
 def _assignments():
-    return _sheets().customer_assignments(result, personas, lifetime=lifetime)
+    from segmentation.assignments import customer_assignments
+
+    return customer_assignments(result, personas, lifetime=lifetime)
 
 
 st.subheader("For the CRM or email platform")

@@ -197,11 +197,8 @@ def refuse_overwriting(out: str | Path, inputs, option: str = "--out") -> None:
             )
 
 
-def _write_lifetime(result, out: Path):
-    import pandas as pd
-
-    from .export import assignments_frame, write_csv
-    from .lifetime import lifetime_by_segment, lifetime_of
+def _fit_lifetime(result):
+    from .lifetime import lifetime_of
 
     lifetime = lifetime_of(result)
     if lifetime is None:
@@ -209,22 +206,19 @@ def _write_lifetime(result, out: Path):
             "--lifetime needs an order history: run it on a log of order lines, not on a "
             "customer table."
         )
-    assignments = assignments_frame(result)
-    per_customer = lifetime.per_customer.reset_index()
-    merged = assignments.merge(per_customer, on="customer_id", how="left")
-    labels = pd.Series(result.segmentation.labels,
-                       index=result.segmentation.customer_ids.astype(str))
-    by_segment = lifetime_by_segment(lifetime, labels)
-    names = {p.segment: p.name for p in result.personas}
-    by_segment.insert(1, "persona", by_segment["segment"].map(names))
-    paths = {"assignments.csv": out / "assignments.csv",
-             "lifetime_segments.csv": out / "lifetime_segments.csv"}
-    write_csv(merged, paths["assignments.csv"])
-    write_csv(by_segment, paths["lifetime_segments.csv"])
     for note in lifetime.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"Lifetime fitted in {lifetime.fit_seconds:.1f} s.")
-    return lifetime, paths
+    return lifetime
+
+
+def _write_lifetime_segments(result, lifetime, out: Path) -> dict[str, Path]:
+    from .export import write_csv
+    from .sheets import lifetime_segments
+
+    path = out / "lifetime_segments.csv"
+    write_csv(lifetime_segments(result, lifetime), path)
+    return {"lifetime_segments.csv": path}
 
 
 def _reference(text: str | None) -> str | None:
@@ -279,12 +273,12 @@ def _run(args) -> int:
     if previous is not None:
         carried = carry_over(result.personas, result.profiles.z, previous.records)
         result = replace(result, personas=carried.personas)
+    lifetime = _fit_lifetime(result) if args.lifetime else None
+
     def write(folder: Path) -> dict[str, Path]:
-        paths = write_outputs(result, folder)
-        lifetime = None
-        if args.lifetime:
-            lifetime, written = _write_lifetime(result, folder)
-            paths.update(written)
+        paths = write_outputs(result, folder, lifetime=lifetime)
+        if lifetime is not None:
+            paths.update(_write_lifetime_segments(result, lifetime, folder))
         paths["bundle.json"] = write_bundle(result, result.personas, folder / "bundle.json")
         if args.report:
             # Imported only here: the report draws with plotly, which the engine never loads.
@@ -372,15 +366,14 @@ def _inspect(args) -> int:
 
 
 def _score(args) -> int:
+    from .assignments import account
     from .export import write_scores
     from .model import load_model, score
 
     refuse_overwriting(args.out, [args.input, args.model])
     scores = score(args.input, load_model(args.model))
     path = write_scores(scores.assignments, args.out)
-    dropped = ", ".join(f"{n} {why}" for why, n in scores.dropped.items()) or "none"
-    print(f"{scores.rows_read} rows read, {len(scores.assignments)} assigned; dropped: "
-          f"{dropped}. Wrote {path}")
+    print(f"{account(scores.assignments)} Wrote {path}")
     for warning in scores.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -401,13 +394,14 @@ def _compare(args) -> int:
 
 
 def _predict(args) -> int:
+    from .assignments import account
     from .export import write_scores
     from .signup import predict_file
 
     refuse_overwriting(args.out, [args.input, args.model])
     predictions = predict_file(args.input, args.model)
     path = write_scores(predictions, args.out)
-    print(f"{len(predictions)} customers predicted. Wrote {path}")
+    print(f"{account(predictions)} Wrote {path}")
     for warning in predictions.attrs.get("warnings", ()):
         print(f"warning: {warning}", file=sys.stderr)
     return 0

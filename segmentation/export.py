@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .assignments import customer_assignments
 from .errors import SegmentationError
 from .model import MODEL_FORMAT, MODEL_VERSION
 from .pipeline import SegmentationResult
-from .rfm import rfm_of
 
 _FORMULA_START = ("=", "+", "-", "@", "\t")
 _CELL_START = (*_FORMULA_START, "\r")
@@ -110,18 +110,15 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def assignments_frame(result: SegmentationResult) -> pd.DataFrame:
-    """``customer_id``, ``segment``, ``persona``: one row per customer kept."""
+    """``customer_id``, ``segment``, ``persona`` of the customers segmented (in memory, for
+    comparing runs; the file of every input line is :func:`segmentation.assignments.customer_assignments`)."""
     names = {p.segment: p.name for p in result.personas}
     seg = result.segmentation
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "customer_id": pd.Series(seg.customer_ids.astype(str), dtype=object),
         "segment": seg.labels,
         "persona": [names[s] for s in seg.labels],
     })
-    rfm = rfm_of(result)
-    if rfm is not None:  # an order log: each customer's RFM scores and grid cell too
-        out = pd.concat([out, rfm.reset_index(drop=True)], axis=1)
-    return out
 
 
 def profiles_frame(result: SegmentationResult) -> pd.DataFrame:
@@ -200,14 +197,19 @@ def model_dict(result: SegmentationResult) -> dict:
     }
 
 
-def write_outputs(result: SegmentationResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write assignments.csv, profiles.csv, summary.json and model.json into ``out_dir``."""
+def write_outputs(result: SegmentationResult, out_dir: str | Path,
+                  lifetime=None) -> dict[str, Path]:
+    """Write assignments.csv, profiles.csv, summary.json and model.json into ``out_dir``.
+
+    ``assignments.csv`` has a row for every input line, in the schema of
+    :mod:`segmentation.assignments` (with the lifetime figures when given).
+    """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
         paths = {name: out / name for name in
                  ("assignments.csv", "profiles.csv", "summary.json", "model.json")}
-        write_csv(assignments_frame(result), paths["assignments.csv"])
+        write_csv(customer_assignments(result, lifetime=lifetime), paths["assignments.csv"])
         write_csv(profiles_frame(result), paths["profiles.csv"])
         _write_json(paths["summary.json"], summary_dict(result))
         _write_json(paths["model.json"], model_dict(result))

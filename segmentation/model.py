@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .assignments import assignment_table
 from .dataset import load_dataset
 from .errors import SegmentationError
 from .features import FeatureMatrix, Preparation, transform
@@ -98,7 +99,10 @@ def assign(fm: FeatureMatrix, centers: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 @dataclass(frozen=True)
 class Scores:
-    """New customers assigned to saved segments, and the rows that could not be."""
+    """New customers assigned to saved segments, and the rows that could not be.
+
+    ``assignments`` has a row for every input line (see :mod:`segmentation.assignments`).
+    """
 
     assignments: pd.DataFrame
     rows_read: int
@@ -119,11 +123,10 @@ def score(source: bytes | str | Path | RawTable, model: Model, name: str | None 
     dataset = load_dataset(raw, roles=roles, id_column=id_column)
     fm = transform(dataset, prep)
     labels, distances = assign(fm, model.centers)
-    assignments = pd.DataFrame({
-        "customer_id": pd.Series(fm.customer_ids.astype(str), dtype=object),
-        "segment": labels,
-        "persona": [model.persona_names.get(int(s), f"Segment {s}") for s in labels],
-        "distance": distances,
-    })
+    # Every input line, in the one assignments schema; lines not scored say why.
+    assignments = assignment_table(
+        raw, dataset, fm.customer_ids.astype(str), labels, model.persona_names,
+        excluded=fm.report.excluded_ids, dropped=fm.report.dropped,
+        extra={"distance": np.asarray(distances, dtype=float)})
     return Scores(assignments=assignments, rows_read=fm.report.rows_read,
                   dropped=dict(fm.report.dropped), warnings=fm.report.warnings)

@@ -5,8 +5,9 @@ download and the command line can write them:
 
 * :func:`customer_assignments` / :func:`assignments_csv` /
   :func:`assignments_xlsx`: one row per data line of the upload, for a CRM or
-  email platform. Segmented customers carry their segment, persona, distance
-  and silhouette; every other line says why it was left out.
+  email platform, in the one schema of :mod:`segmentation.assignments`.
+  Segmented customers carry their segment, persona, distance and silhouette;
+  every other line says why it was left out.
 * :func:`strategy_sheet_xlsx`: a Summary sheet with one row per persona, then
   one sheet per persona with its strategy and its profile against everyone.
 * :func:`strategy_sheet_html`: the same content as one self-contained,
@@ -34,7 +35,6 @@ import html
 import io
 import math
 import re
-from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -44,22 +44,13 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID, id_text
-from .errors import SegmentationError
+from .assignments import checked_personas
 from .explore import cheat_sheet, cheat_sheet_columns
 from .export import csv_text, neutralise
 from .lifetime import Lifetime, lifetime_by_segment
 from .personas import Persona
 from .pipeline import SegmentationResult
-from .rfm import rfm_of
 
-ASSIGNMENT_COLUMNS = ("customer_id", "segment", "persona", "distance", "silhouette", "status")
-# Added for an order log: recency, frequency and monetary scores (1-5), the code, the grid cell.
-RFM_COLUMNS = ("r", "f", "m", "rfm", "rfm_cell")
-# Added when lifetime figures are given (see segmentation.lifetime.Lifetime.per_customer).
-LIFETIME_COLUMNS = ("expected_orders_12m", "p_alive", "expected_order_value",
-                    "expected_value_12m")
-STATUS_SEGMENTED = "segmented"
 SUMMARY_SHEET = "Summary"
 # The Summary sheet's columns, in order. Only the first four and the texts are always
 # there; the figures (share of revenue, averages) are those the file has (see strategy_frame).
@@ -108,129 +99,6 @@ _HEADERS = {"avg_income": "Average income", "avg_total_spend": "Average total sp
 
 # --- every customer of the upload -----------------------------------------------------------------
 
-def customer_assignments(result: SegmentationResult,
-                         personas: tuple[Persona, ...] | None = None,
-                         lifetime: Lifetime | None = None) -> pd.DataFrame:
-    """One row per data line of the upload: its customer, segment and persona, or why not.
-
-    Parameters
-    ----------
-    result : SegmentationResult
-    personas : tuple of Persona, optional
-        The personas with the user's edits (see
-        :func:`segmentation.personas.apply_edits`); default ``result.personas``.
-    lifetime : Lifetime, optional
-        Lifetime figures of an order log's customers
-        (:func:`segmentation.lifetime.lifetime_of`); when given, each row
-        with a customer id gets them, matched on ``customer_id``.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``customer_id`` (text, leading zeros kept; missing when the
-        line had no id), ``segment`` (nullable Int64), ``persona``,
-        ``distance`` (to the segment centre, in the scaled clustering space),
-        ``silhouette`` (the customer's own; missing where it was not
-        computed, e.g. outside the sample on large files) and ``status``;
-        for an order log also ``r``, ``f``, ``m`` (scores 1-5), ``rfm`` (the
-        code, e.g. ``"545"``) and ``rfm_cell`` (see :mod:`segmentation.rfm`);
-        with ``lifetime`` also ``expected_orders_12m``, ``p_alive``,
-        ``expected_order_value`` and ``expected_value_12m`` (missing for a
-        row without an id or a customer without an order in the history).
-
-        ``status`` is ``"segmented"`` or the reason the line was left out:
-
-        * ``"missing value in a clustering variable (drop policy)"`` and
-          ``"implausible value (exclude policy)"``: excluded during
-          preparation, with the id;
-        * ``"duplicate customer id (first kept)"``: a later line repeating an
-          id, with the id (the first line with it is the one kept, so these
-          ids also appear on that line's row);
-        * ``"missing customer id (line N)"``: a line without an id;
-        * ``"malformed line N"``: a line with the wrong number of fields
-          (nothing in it is trusted, so no id).
-
-        Rows follow the file's line order (for Excel and Parquet, line N is
-        table row N with the header as row 1), so the file has exactly
-        ``rows_read`` rows. ``customer_id`` is unique among segmented rows.
-
-        Should ``result.raw`` not be the table ``result.dataset`` was loaded
-        from, the lines cannot be matched: segmented and excluded customers
-        are listed in dataset order, then the duplicate ids the dataset kept
-        (at most 20) and the malformed lines, and one final row per reason
-        with more lines than could be listed says ``"N more row(s) not
-        listed: <reason>"``.
-    """
-    personas = _checked_personas(result, personas)
-    names = {p.segment: p.name for p in personas}
-    seg = result.segmentation
-    position = {cid: i for i, cid in enumerate(seg.customer_ids.astype(str))}
-    excluded = result.features.report.excluded_ids
-    rows = _rows_from_raw(result) or _rows_from_dataset(result)
-
-    out = {c: [] for c in ASSIGNMENT_COLUMNS}
-    at: list[int | None] = []  # each row's position in the segmentation, for the RFM columns
-    reasons: Counter = Counter()
-    for _, cid, reason in sorted(rows, key=lambda r: r[0]):
-        i = position.get(cid) if reason is None else None
-        if reason is None and i is None:
-            reason = excluded.get(cid, "not segmented")
-        status = STATUS_SEGMENTED if i is not None else _status(reason)
-        if i is None:
-            reasons[reason[0] if isinstance(reason, tuple) else reason] += 1
-        label = int(seg.labels[i]) if i is not None else None
-        at.append(i)
-        out["customer_id"].append(cid)
-        out["segment"].append(label)
-        out["persona"].append(names[label] if label is not None else None)
-        out["distance"].append(float(seg.distances[i]) if i is not None else np.nan)
-        out["silhouette"].append(float(seg.silhouette_values[i]) if i is not None else np.nan)
-        out["status"].append(status)
-    # Whatever the engine counted but no row shows is still said, in one row per reason.
-    for reason, count in result.features.report.dropped.items():
-        more = count - reasons.get(reason, 0)
-        if more > 0:
-            for col in ASSIGNMENT_COLUMNS:
-                out[col].append(np.nan if col in ("distance", "silhouette") else None)
-            out["status"][-1] = f"{more} more row(s) not listed: {reason}"
-            at.append(None)
-    frame = pd.DataFrame({
-        "customer_id": pd.Series(out["customer_id"], dtype=object),
-        "segment": pd.Series(out["segment"], dtype="Int64"),
-        "persona": pd.Series(out["persona"], dtype=object),
-        "distance": pd.Series(out["distance"], dtype=float),
-        "silhouette": pd.Series(out["silhouette"], dtype=float),
-        "status": pd.Series(out["status"], dtype=object),
-    })
-    return _with_lifetime(_with_rfm(frame, rfm_of(result), at), lifetime)
-
-
-def _with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None,
-              at: list[int | None]) -> pd.DataFrame:
-    """An order log's customers also get their R, F, M scores, RFM code and grid cell
-    (the rows not segmented have none)."""
-    if rfm is None:
-        return frame
-    rows = rfm.reset_index(drop=True)
-    extra = {}
-    for column in RFM_COLUMNS:
-        values = [rows[column].iat[i] if i is not None else None for i in at]
-        extra[column] = pd.Series(values, dtype="Int64" if column in ("r", "f", "m")
-                                  else object)
-    return frame.assign(**extra)
-
-
-def _with_lifetime(frame: pd.DataFrame, lifetime: Lifetime | None) -> pd.DataFrame:
-    """Each row's lifetime figures, matched on its customer id (none for a row without one)."""
-    if lifetime is None:
-        return frame
-    figures = lifetime.per_customer.reindex(columns=list(LIFETIME_COLUMNS))
-    figures = figures.set_axis(pd.Index(figures.index.map(str), dtype=object))
-    rows = figures.reindex(pd.Index(frame["customer_id"], dtype=object))
-    return frame.assign(**{column: rows[column].to_numpy(dtype=float)
-                           for column in LIFETIME_COLUMNS})
-
-
 def lifetime_segments(result: SegmentationResult, lifetime: Lifetime,
                       personas: tuple[Persona, ...] | None = None) -> pd.DataFrame:
     """Lifetime figures per segment, with each segment's persona name.
@@ -250,66 +118,13 @@ def lifetime_segments(result: SegmentationResult, lifetime: Lifetime,
         :func:`segmentation.lifetime.lifetime_by_segment` with ``persona``
         after ``segment``.
     """
-    personas = _checked_personas(result, personas)
+    personas = checked_personas(result, personas)
     seg = result.segmentation
     labels = pd.Series(seg.labels, index=seg.customer_ids.astype(str))
     table = lifetime_by_segment(lifetime, labels)
     names = {p.segment: p.name for p in personas}
     return table.assign(persona=table["segment"].map(names))[
         ["segment", "persona", *table.columns.drop("segment")]]
-
-
-def _status(reason) -> str:
-    """A row's status; line-specific reasons come as (reason, line)."""
-    if isinstance(reason, tuple):
-        what, line = reason
-        return (f"malformed line {line}" if what == REASON_MALFORMED
-                else f"missing customer id (line {line})")
-    return reason
-
-
-def _rows_from_raw(result: SegmentationResult):
-    """(line, id, reason or None) for every data line, or None if raw and dataset disagree.
-
-    Ids are recomputed from the raw table exactly as the dataset computed
-    them (same function), so every duplicate is listed, not only the 20 that
-    ``Dataset.duplicate_ids`` keeps.
-    """
-    raw, ds = result.raw, result.dataset
-    n = len(raw.frame)
-    if ds.id_column is None:
-        ids = pd.Series([f"row_{raw.line_of(i)}" for i in range(n)], dtype=object)
-    elif ds.id_column in raw.frame.columns:
-        ids = raw.frame[ds.id_column].map(id_text)
-    else:
-        return None
-    present = ids.notna().to_numpy()
-    duplicate = ids.duplicated(keep="first").to_numpy() & present
-    kept = ids[present & ~duplicate]
-    if (kept.tolist() != ds.frame.index.tolist()
-            or int((~present).sum()) != ds.dropped.get(REASON_MISSING_ID, 0)
-            or int(duplicate.sum()) != ds.dropped.get(REASON_DUPLICATE_ID, 0)):
-        return None
-    rows = []
-    for i, cid in enumerate(ids.tolist()):
-        line = raw.line_of(i)
-        if not present[i]:
-            rows.append((line, None, (REASON_MISSING_ID, line)))
-        elif duplicate[i]:
-            rows.append((line, cid, REASON_DUPLICATE_ID))
-        else:
-            rows.append((line, cid, None))
-    rows += [(line, None, (REASON_MALFORMED, line)) for line in raw.malformed_lines]
-    return rows
-
-
-def _rows_from_dataset(result: SegmentationResult):
-    """What can be listed without the raw lines; the order key keeps the groups apart."""
-    ds = result.dataset
-    rows = [(0, cid, None) for cid in ds.frame.index.astype(str)]
-    rows += [(1, cid, REASON_DUPLICATE_ID) for cid in ds.duplicate_ids]
-    rows += [(2, None, (REASON_MALFORMED, line)) for line in ds.malformed_lines]
-    return rows
 
 
 # --- assignment files -----------------------------------------------------------------------------
@@ -443,7 +258,7 @@ def strategy_frame(result: SegmentationResult,
         left out). Rows in segment order. Shares are fractions (0.25 = 25 %).
         ``attrs["formats"]`` gives each figure column's format.
     """
-    personas = _checked_personas(result, personas)
+    personas = checked_personas(result, personas)
     seg = result.segmentation
     sheet = cheat_sheet(result.profiles, personas)
     described = cheat_sheet_columns(result.profiles, sheet)
@@ -526,7 +341,7 @@ def strategy_sheet_xlsx(result: SegmentationResult,
     bytes
         The ``.xlsx`` file.
     """
-    personas = _checked_personas(result, personas)
+    personas = checked_personas(result, personas)
     wb = Workbook()
     ws = wb.active
     ws.title = SUMMARY_SHEET
@@ -713,19 +528,6 @@ def _channel(code: str | None) -> str:
     return _CHANNEL_WORDS.get(code, str(code).title()) if code else ""
 
 
-def _checked_personas(result: SegmentationResult,
-                      personas: tuple[Persona, ...] | None) -> tuple[Persona, ...]:
-    """The personas in segment order, one per segment of this result."""
-    personas = tuple(result.personas if personas is None else personas)
-    segments = sorted(p.segment for p in personas)
-    if segments != list(range(result.segmentation.n_clusters)):
-        raise SegmentationError(
-            f"The personas name segments {segments} but this run has "
-            f"{result.segmentation.n_clusters} segments: pass the personas of this run."
-        )
-    return tuple(sorted(personas, key=lambda p: p.segment))
-
-
 # --- the printable page ---------------------------------------------------------------------------
 
 _CSS = """
@@ -791,7 +593,7 @@ def strategy_sheet_html(result: SegmentationResult,
     str
         The HTML document (encode it as UTF-8 to save or serve it).
     """
-    personas = _checked_personas(result, personas)
+    personas = checked_personas(result, personas)
     table = strategy_frame(result, personas)
     seg = result.segmentation
     e = _esc

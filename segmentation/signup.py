@@ -512,6 +512,7 @@ def predict_file(source, bundle) -> pd.DataFrame:
     ``bundle`` is a bundle file path, its bytes, its parsed JSON, or a
     :class:`SignupModel`.
     """
+    from .assignments import assignment_table
     from .dataset import load_dataset
     from .io import RawTable, read_table
 
@@ -521,7 +522,11 @@ def predict_file(source, bundle) -> pd.DataFrame:
     id_column = model.id_column if model.id_column in raw.frame.columns else None
     dataset = load_dataset(raw, roles=roles, id_column=id_column)
     frame = signup_frame(dataset, model)
-    out = model.predict(frame)
+    predicted = model.predict(frame)
+    # Every input line, in the one assignments schema; lines not predicted say why.
+    out = assignment_table(raw, dataset, predicted["customer_id"], predicted["segment"],
+                           model.persona_names, dropped=dataset.dropped,
+                           extra={"probability": predicted["probability"].to_numpy(dtype=float)})
     out.attrs["warnings"] = unseen_categories(model, frame)
     return out
 

@@ -161,7 +161,8 @@ def test_report_and_strategy_sheets_read_clean(bank_result):
 
 
 def test_assignments_have_no_missing_word(bank_result):
-    from segmentation.sheets import assignments_csv, customer_assignments
+    from segmentation.assignments import customer_assignments
+    from segmentation.sheets import assignments_csv
 
     table = pd.read_csv(io.BytesIO(assignments_csv(customer_assignments(bank_result))),
                         dtype=str, keep_default_na=False)

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_actionable, planted_customers, to_tsv_bytes
 
+from segmentation.assignments import ASSIGNMENT_COLUMNS
 from segmentation.cli import main
 
 SUMMARY_KEYS = {"rows_read", "rows_kept", "rows_dropped", "features", "scaling", "metrics",
@@ -102,8 +103,8 @@ def test_run_reports_on_stdout(sample_run):
 def test_assignments_columns_and_one_row_per_kept_customer(sample_run, sample_path):
     assignments = sample_run["assignments"]
     summary = sample_run["summary"]
-    assert list(assignments.columns) == ["customer_id", "segment", "persona"]
-    assert len(assignments) == summary["rows_kept"]
+    assert list(assignments.columns) == [*ASSIGNMENT_COLUMNS, "distance", "silhouette"]
+    assert len(assignments) == summary["rows_kept"]  # read_assignments keeps the segmented
     assert assignments["customer_id"].is_unique
     source_ids = pd.read_csv(sample_path, sep="\t", dtype=str)["ID"]
     assert set(assignments["customer_id"]) <= set(source_ids)
@@ -389,7 +390,7 @@ def test_module_entry_run_and_score(planted_file, tmp_path):
     assert "240 rows read, 240 segmented, 0 dropped; K = 3" in proc.stdout
     assignments = read_assignments(out / "assignments.csv")
     assert len(assignments) == 240
-    assert list(assignments.columns) == ["customer_id", "segment", "persona"]
+    assert list(assignments.columns)[:3] == ["customer_id", "segment", "persona"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["chosen_k"] == 3
 

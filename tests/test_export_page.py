@@ -16,9 +16,9 @@ import pytest
 from conftest import ROOT, capture_downloads
 from streamlit.testing.v1 import AppTest
 
+from segmentation.assignments import customer_assignments
 from segmentation.bundle import load_bundle
 from segmentation.migration import read_assignments
-from segmentation.sheets import customer_assignments
 
 NEW_NAME = "<b>Loyal</b> =HYPERLINK(\"http://x\")"
 
@@ -126,3 +126,22 @@ def test_the_upload_limit_is_configured_and_stated_on_the_data_page():
     at.switch_page("pages/data.py").run()
     uploader = at.file_uploader(key="w.upload")
     assert f"up to {limit} MB" in uploader.proto.help
+
+
+def test_the_apps_assignments_file_is_the_command_lines(files, sample_path, tmp_path):
+    """Same data, same default settings: the app's download and `run`'s assignments.csv are
+    one schema with the same rows (only the persona the workshop renamed differs)."""
+    import pandas as pd
+
+    from segmentation.cli import main
+
+    _, got = files
+    assert main(["run", str(sample_path), "--out", str(tmp_path)]) == 0
+    cli = pd.read_csv(tmp_path / "assignments.csv", dtype=str, keep_default_na=False)
+    app = pd.read_csv(io.BytesIO(got["Assignments (CSV)"]), dtype=str, keep_default_na=False)
+    assert list(app.columns) == list(cli.columns)
+    assert list(app.columns[:6]) == ["customer_id", "segment", "persona", "status", "reason",
+                                     "line"]
+    renamed = app["segment"] == "0"
+    pd.testing.assert_frame_equal(app.drop(columns="persona"), cli.drop(columns="persona"))
+    assert app.loc[~renamed, "persona"].tolist() == cli.loc[~renamed, "persona"].tolist()

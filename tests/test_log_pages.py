@@ -165,7 +165,8 @@ def test_explore_shows_rfm_spreads_grid_and_the_mixes_of_the_log(log_bytes):
 
 
 def test_assignments_carry_the_rfm_cell_in_csv_and_excel(log_result):
-    from segmentation.sheets import assignments_csv, assignments_xlsx, customer_assignments
+    from segmentation.assignments import customer_assignments
+    from segmentation.sheets import assignments_csv, assignments_xlsx
 
     frame = customer_assignments(log_result)
     assert len(frame) == 300 and frame["rfm_cell"].isin(CELLS).all()

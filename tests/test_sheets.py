@@ -15,17 +15,16 @@ import pytest
 from conftest import planted_customers, to_tsv_bytes
 
 from segmentation import PrepConfig, RunConfig, SegmentationError, run
-from segmentation.dataset import REASON_DUPLICATE_ID, REASON_MISSING_ID
+from segmentation.assignments import ASSIGNMENT_COLUMNS, customer_assignments
+from segmentation.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
 from segmentation.features import REASON_MISSING, REASON_OUTLIER
 from segmentation.migration import read_assignments
 from segmentation.personas import apply_edits
 from segmentation.sheets import (
-    ASSIGNMENT_COLUMNS,
     PROFILE_COLUMNS,
     SUMMARY_COLUMNS,
     assignments_csv,
     assignments_xlsx,
-    customer_assignments,
     sheet_titles,
     strategy_sheet_html,
     strategy_sheet_xlsx,
@@ -105,23 +104,26 @@ def dirty():
     return frame, res
 
 
-def expected_lines(frame: pd.DataFrame) -> list[tuple[object, str]]:
-    """(customer_id, status) of every data line, worked out from how the upload was damaged."""
+SHEET_COLUMNS = (*ASSIGNMENT_COLUMNS, "distance", "silhouette")
+
+
+def expected_lines(frame: pd.DataFrame) -> list[tuple[object, object, int]]:
+    """(customer_id, reason, line) of every data line, worked out from how the upload was damaged."""
     out = []
     for i in range(len(frame)):
         line, cid = i + 2, frame.loc[i, "ID"]
         if i in MALFORMED:
-            out.append((None, f"malformed line {line}"))
+            out.append((None, REASON_MALFORMED, line))
         elif i in MISSING_ID:
-            out.append((None, f"missing customer id (line {line})"))
+            out.append((None, REASON_MISSING_ID, line))
         elif i in DUPLICATES:
-            out.append((cid, REASON_DUPLICATE_ID))
+            out.append((cid, REASON_DUPLICATE_ID, line))
         elif i in NO_INCOME:
-            out.append((cid, REASON_MISSING))
+            out.append((cid, REASON_MISSING, line))
         elif i in IMPLAUSIBLE_AGE:
-            out.append((cid, REASON_OUTLIER))
+            out.append((cid, REASON_OUTLIER, line))
         else:
-            out.append((cid, "segmented"))
+            out.append((cid, None, line))
     return out
 
 
@@ -130,7 +132,7 @@ def expected_lines(frame: pd.DataFrame) -> list[tuple[object, str]]:
 def test_assignments_carry_the_engines_segment_distance_and_silhouette(result, personas):
     frame = customer_assignments(result, personas)
     seg = result.segmentation
-    assert tuple(frame.columns) == ASSIGNMENT_COLUMNS
+    assert tuple(frame.columns) == SHEET_COLUMNS
     assert str(frame["segment"].dtype) == "Int64"
     assert len(frame) == seg.labels.size == 150
     assert (frame["status"] == "segmented").all()
@@ -153,12 +155,14 @@ def test_every_line_of_a_damaged_upload_is_a_row(dirty):
     report = res.features.report
     assert len(out) == report.rows_read == len(frame)
     assert (out["status"] == "segmented").sum() == res.segmentation.labels.size
-    got = [(None if pd.isna(c) else c, s) for c, s in zip(out["customer_id"], out["status"],
-                                                          strict=True)]
+    got = [(None if pd.isna(c) else c, None if pd.isna(r) else r, int(n))
+           for c, r, n in zip(out["customer_id"], out["reason"], out["line"], strict=True)]
     assert got == expected_lines(frame)
+    assert set(out["status"]) == {"segmented", "excluded"}
+    assert (out["status"] == "excluded").tolist() == out["reason"].notna().tolist()
     # every duplicate is listed, not only the 20 the dataset keeps as examples
     assert len(res.dataset.duplicate_ids) == 20
-    assert (out["status"] == REASON_DUPLICATE_ID).sum() == len(DUPLICATES)
+    assert (out["reason"] == REASON_DUPLICATE_ID).sum() == len(DUPLICATES)
     left_out = out[out["status"] != "segmented"]
     assert left_out["segment"].isna().all() and left_out["persona"].isna().all()
     assert left_out["distance"].isna().all() and left_out["silhouette"].isna().all()
@@ -173,12 +177,13 @@ def test_lines_that_cannot_be_matched_are_summarised(dirty):
     # A raw table without the id column cannot be matched line by line.
     blind = replace(res, raw=replace(res.raw, frame=res.raw.frame.drop(columns=["ID"])))
     out = customer_assignments(blind)
-    status = out["status"]
-    assert (status == "segmented").sum() == res.segmentation.labels.size
-    assert (status == REASON_DUPLICATE_ID).sum() == 20
-    assert f"5 more row(s) not listed: {REASON_DUPLICATE_ID}" in set(status)
-    assert f"1 more row(s) not listed: {REASON_MISSING_ID}" in set(status)
-    assert {f"malformed line {i + 2}" for i in MALFORMED} <= set(status)
+    reason = out["reason"]
+    assert (out["status"] == "segmented").sum() == res.segmentation.labels.size
+    assert (reason == REASON_DUPLICATE_ID).sum() == 20
+    assert f"5 more row(s) not listed: {REASON_DUPLICATE_ID}" in set(reason)
+    assert f"1 more row(s) not listed: {REASON_MISSING_ID}" in set(reason)
+    malformed = out[reason == REASON_MALFORMED]
+    assert sorted(malformed["line"].astype(int)) == [i + 2 for i in MALFORMED]
 
 
 def test_ids_made_from_line_numbers_when_the_file_has_no_id_column():
@@ -188,7 +193,7 @@ def test_ids_made_from_line_numbers_when_the_file_has_no_id_column():
     res = run(("\n".join([header, *lines]) + "\n").encode(), RunConfig(**FAST))
     out = customer_assignments(res)
     assert len(out) == 90
-    assert out["status"].iloc[3] == "malformed line 5"
+    assert (out["reason"].iloc[3], out["line"].iloc[3]) == (REASON_MALFORMED, 5)
     kept = out.drop(index=3)
     assert kept["customer_id"].tolist() == [f"row_{i + 2}" for i in range(90) if i != 3]
 
@@ -232,7 +237,7 @@ def test_segmented_rows_of_a_damaged_upload_round_trip(dirty):
     assert back["segment"].tolist() == segmented["segment"].astype(int).tolist()
     text = assignments_csv(frame).decode()
     assert text.count("\n") == len(frame) + 1
-    assert f"\n,,,,,malformed line {MALFORMED[0] + 2}\n" in text
+    assert f"\n,,,excluded,{REASON_MALFORMED},{MALFORMED[0] + 2},,\n" in text
 
 
 # --- XLSX assignments -----------------------------------------------------------------------------
@@ -243,15 +248,15 @@ def test_xlsx_assignments_are_typed_neutralised_and_formatted(result, personas, 
                        on="customer_id")
     ws = openpyxl.load_workbook(io.BytesIO(assignments_xlsx(frame))).active
     header = [c.value for c in ws[1]]
-    assert header == [*ASSIGNMENT_COLUMNS, "Income", "Balance"]
+    assert header == [*SHEET_COLUMNS, "Income", "Balance"]
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:H{len(frame) + 1}"
-    assert all(ws.column_dimensions[letter].width >= 8 for letter in "ABCDEFGH")
+    assert ws.auto_filter.ref == f"A1:J{len(frame) + 1}"
+    assert all(ws.column_dimensions[letter].width >= 8 for letter in "ABCDEFGHIJ")
     rows = list(ws.iter_rows(min_row=2))
     assert len(rows) == len(frame)
     for cells, (_, want) in zip(rows, frame.iterrows(), strict=True):
-        cid, segment, persona, distance, silhouette, status, income, balance = cells
+        cid, segment, persona, status, reason, line, distance, silhouette, income, balance = cells
         assert cid.data_type == "s" and cid.number_format == "@"
         assert cid.value == (want["customer_id"] if not want["customer_id"].startswith(("=", "+"))
                              else "'" + want["customer_id"])
@@ -259,7 +264,8 @@ def test_xlsx_assignments_are_typed_neutralised_and_formatted(result, personas, 
         assert persona.value.startswith("'") == (want["persona"] == EVIL_NAME)
         assert distance.value == pytest.approx(want["distance"], rel=1e-12)
         assert silhouette.value == pytest.approx(want["silhouette"], rel=1e-12)
-        assert status.value == "segmented"
+        assert status.value == "segmented" and reason.value is None
+        assert line.value == int(want["line"])
         assert income.data_type == "n" and income.value == want["Income"]
         assert balance.data_type == "n" and balance.value == want["Balance"]
     by_value = {c[0].value for c in rows}
@@ -273,9 +279,11 @@ def test_xlsx_leaves_missing_cells_empty(dirty):
     ws = openpyxl.load_workbook(io.BytesIO(assignments_xlsx(frame))).active
     values = list(ws.iter_rows(min_row=2, values_only=True))
     malformed = values[MALFORMED[0]]
-    assert malformed == (None, None, None, None, None, f"malformed line {MALFORMED[0] + 2}")
+    assert malformed == (None, None, None, "excluded", REASON_MALFORMED, MALFORMED[0] + 2,
+                         None, None)
     duplicate = values[min(DUPLICATES)]
-    assert duplicate[1:5] == (None, None, None, None) and duplicate[5] == REASON_DUPLICATE_ID
+    assert duplicate[1:3] == (None, None) and duplicate[6:] == (None, None)
+    assert duplicate[3:5] == ("excluded", REASON_DUPLICATE_ID)
 
 
 def test_xlsx_strips_characters_excel_cannot_hold_before_neutralising():
@@ -507,8 +515,9 @@ def test_html_is_printable_one_persona_per_page(page, personas):
 
 
 def test_the_full_assignments_export_reads_back_for_comparison(sample_result):
+    from segmentation.assignments import customer_assignments
     from segmentation.migration import read_assignments
-    from segmentation.sheets import assignments_csv, customer_assignments
+    from segmentation.sheets import assignments_csv
 
     frame = customer_assignments(sample_result)
     back = read_assignments(assignments_csv(frame))

@@ -13,6 +13,7 @@ import pytest
 from conftest import planted_customers, to_tsv_bytes
 
 from segmentation import RunConfig, run
+from segmentation.assignments import ASSIGNMENT_COLUMNS
 from segmentation.bundle import bundle_bytes
 from segmentation.cli import main
 from segmentation.errors import SegmentationError
@@ -183,7 +184,8 @@ def test_cli_predict_writes_file(tmp_path, planted_result, planted_model):
                          "--out", tmp_path / "pred.csv"])
     assert rc == 0, err
     written = pd.read_csv(tmp_path / "pred.csv", dtype={"customer_id": str})
-    assert list(written.columns) == ["customer_id", "segment", "persona", "probability"]
+    assert list(written.columns) == [*ASSIGNMENT_COLUMNS, "probability"]
+    assert (written["status"] == "segmented").all()
     assert len(written) == 30
     assert set(written["persona"]) <= {p.name for p in planted_result.personas}
 
