@@ -62,7 +62,7 @@ st.subheader("The new customers in the saved segments")
 st.caption(f"Segmentation saved on {flow.md(bundle.created[:10])} for "
            f"{flow.md(bundle.data_name)}. Each new customer goes to the nearest saved segment, "
            "prepared exactly as the saved data was: nothing is refitted.")
-assigned = scores.assignments
+assigned = scores.segmented
 a, b, c = st.columns(3)
 a.metric("Rows read", f"{scores.rows_read:,}")
 b.metric("Customers assigned", f"{len(assigned):,}")

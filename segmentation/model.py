@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .assignments import assignment_table
+from .assignments import STATUS_SEGMENTED, assignment_table
 from .dataset import load_dataset
 from .errors import SegmentationError
 from .features import FeatureMatrix, Preparation, transform
@@ -101,13 +101,21 @@ def assign(fm: FeatureMatrix, centers: np.ndarray) -> tuple[np.ndarray, np.ndarr
 class Scores:
     """New customers assigned to saved segments, and the rows that could not be.
 
-    ``assignments`` has a row for every input line (see :mod:`segmentation.assignments`).
+    ``assignments`` has a row for every input line (see :mod:`segmentation.assignments`);
+    ``segmented`` only the lines that got a segment.
     """
 
     assignments: pd.DataFrame
     rows_read: int
     dropped: dict[str, int]
     warnings: tuple[str, ...] = ()
+
+    @property
+    def segmented(self) -> pd.DataFrame:
+        """The customers assigned: ``customer_id``, ``segment`` (int), ``persona``, ``distance``."""
+        rows = self.assignments[self.assignments["status"] == STATUS_SEGMENTED]
+        return rows.drop(columns=["status", "reason", "line"]).astype(
+            {"segment": int}).reset_index(drop=True)
 
 
 def score(source: bytes | str | Path | RawTable, model: Model, name: str | None = None) -> Scores:

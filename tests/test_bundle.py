@@ -41,7 +41,7 @@ def test_rerunning_the_saved_settings_gives_the_same_assignments(saved, sample_p
 
 def test_the_saved_model_assigns_the_same_customers_to_the_same_segments(saved, sample_path):
     result, personas, bundle = saved
-    scored = score(sample_path, bundle.model).assignments
+    scored = score(sample_path, bundle.model).segmented
     assert scored["customer_id"].tolist() == bundle.assignments["customer_id"].tolist()
     assert scored["segment"].tolist() == result.segmentation.labels.tolist()
     names = {p.segment: p.name for p in personas}

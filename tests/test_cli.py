@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, assert_actionable, planted_customers, to_tsv_bytes
@@ -192,11 +193,13 @@ def test_scoring_the_training_file_reproduces_the_run(sample_run, sample_path, t
     rc, stdout, err = call(["score", sample_path, "--model", sample_run["out"] / "model.json",
                             "--out", scores_path])
     assert rc == 0, err
-    assert "2240 rows read, 2240 assigned" in stdout
+    assert "2,240 lines: 2,240 segmented, 0 excluded." in stdout
     scores = read_assignments(scores_path)
     assert list(scores.columns[:3]) == ["customer_id", "segment", "persona"]
-    pd.testing.assert_frame_equal(scores[["customer_id", "segment", "persona"]],
-                                  sample_run["assignments"])
+    same = ["customer_id", "segment", "persona", "status", "reason", "line"]
+    pd.testing.assert_frame_equal(scores[same], sample_run["assignments"][same])
+    np.testing.assert_allclose(scores["distance"].astype(float),
+                               sample_run["assignments"]["distance"].astype(float), rtol=1e-12)
 
 
 def test_scoring_a_shuffled_subset_gives_each_customer_the_same_segment(

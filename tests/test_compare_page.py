@@ -158,14 +158,14 @@ def test_the_page_shows_the_engines_figures(bundle, bundle_data, next_quarter, e
     assert not at.error
     shown = metrics(at)
     assert shown["Rows read"] == f"{scores.rows_read:,}"
-    assert shown["Customers assigned"] == f"{len(scores.assignments):,}"
+    assert shown["Customers assigned"] == f"{len(scores.segmented):,}"
     assert shown["Rows not assigned"] == f"{sum(scores.dropped.values()):,}"
     captions = [c.value for c in at.caption]
     for why, n in scores.dropped.items():
         assert f"Not assigned: {n:,} × {why}" in captions
 
     counts = table_with(at, "now").set_index("persona")
-    assert counts["now"].to_dict() == scores.assignments["persona"].value_counts().to_dict()
+    assert counts["now"].to_dict() == scores.segmented["persona"].value_counts().to_dict()
     assert counts["then"].to_dict() == bundle.assignments["persona"].value_counts().to_dict()
 
     assert shown["Migration rate"] == f"{migration.rate:.1%}"
@@ -273,7 +273,7 @@ def test_scoring_an_export_without_an_unused_column_assigns_or_explains(sample_p
     except SegmentationError as exc:
         assert_actionable(str(exc))
     else:
-        assert len(scores.assignments) == 2240
+        assert len(scores.segmented) == 2240
 
 
 def test_an_export_without_an_unused_column_shows_no_traceback(sample_path, bundle_data):

@@ -76,15 +76,16 @@ def test_model_json_has_format_version_and_seed(model_data):
 def test_scoring_the_training_data_reproduces_the_labels(saved, planted_bytes):
     result, _, model = saved
     scores = score(planted_bytes, model)
-    assert scores.assignments["customer_id"].tolist() == \
+    assert scores.segmented["customer_id"].tolist() == \
         [str(i) for i in result.segmentation.customer_ids]
-    np.testing.assert_array_equal(scores.assignments["segment"].to_numpy(),
+    np.testing.assert_array_equal(scores.segmented["segment"].to_numpy(),
                                   result.segmentation.labels)
-    np.testing.assert_allclose(scores.assignments["distance"].to_numpy(),
+    np.testing.assert_allclose(scores.segmented["distance"].to_numpy(),
                                result.segmentation.distances, rtol=1e-9, atol=1e-9)
     assert scores.rows_read == result.features.report.rows_read
     assert scores.dropped == result.features.report.dropped
-    assert scores.rows_read == len(scores.assignments) + sum(scores.dropped.values())
+    assert scores.rows_read == len(scores.segmented) + sum(scores.dropped.values())
+    assert len(scores.assignments) == scores.rows_read  # every line, segmented or not
 
 
 def test_scoring_a_shuffled_subset_is_consistent(saved):
@@ -93,7 +94,7 @@ def test_scoring_a_shuffled_subset_is_consistent(saved):
     scores = score(to_tsv_bytes(frame), model)
     trained = dict(zip(map(str, result.segmentation.customer_ids), result.segmentation.labels,
                        strict=True))
-    got = scores.assignments
+    got = scores.segmented
     assert len(got) > 0
     assert all(trained[c] == s for c, s in zip(got["customer_id"], got["segment"], strict=True))
     assert set(got["customer_id"]) <= set(frame["ID"])
@@ -106,7 +107,7 @@ def test_scoring_one_customer_works(saved):
     assert scores.rows_read == 1
     trained = dict(zip(map(str, result.segmentation.customer_ids), result.segmentation.labels,
                        strict=True))
-    assert scores.assignments["segment"].tolist() == [trained[frame["ID"].iloc[0]]]
+    assert scores.segmented["segment"].tolist() == [trained[frame["ID"].iloc[0]]]
 
 
 def test_drop_policy_still_drops_when_scoring(planted_bytes):
@@ -115,7 +116,10 @@ def test_drop_policy_still_drops_when_scoring(planted_bytes):
     model = Model.from_dict(model_dict(result))
     scores = score(planted_bytes, model)
     assert scores.dropped[REASON_MISSING] == 3
-    assert len(scores.assignments) == 207
+    assert len(scores.segmented) == 207
+    excluded = scores.assignments[scores.assignments["status"] == "excluded"]
+    assert len(scores.assignments) == 210 and set(excluded["reason"]) == {REASON_MISSING}
+    assert excluded["segment"].isna().all()
 
 
 def test_assign_picks_the_nearest_centre():
@@ -244,9 +248,9 @@ def test_damaged_model_is_refused_before_scoring(good_dict, planted_bytes, chang
         return  # refused as damaged: what the contract asks
     # accepted: then scoring must either refuse with a SegmentationError or give the same
     # segments as the intact model
-    intact = score(planted_bytes, Model.from_dict(good_dict)).assignments
+    intact = score(planted_bytes, Model.from_dict(good_dict)).segmented
     try:
-        got = score(planted_bytes, model).assignments
+        got = score(planted_bytes, model).segmented
     except SegmentationError:
         return
     assert got["segment"].tolist() == intact["segment"].tolist()
