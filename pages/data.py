@@ -138,7 +138,8 @@ if st.session_state[state.ROLES]:
 
 st.subheader("What was cleaned")
 try:
-    report = cache.features(fp, data, name, state.roles_key(), state.prep_config()).report
+    report = cache.features(fp, data, name, state.roles_key(), state.prep_config(),
+                            state.reading()).report
 except SegmentationError as exc:
     flow.stop_with(str(exc))
 policy = {"clip": "clipped to the nearest plausible value", "keep": "kept as they are",

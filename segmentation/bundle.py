@@ -24,9 +24,7 @@ from .jsonfile import read_json
 from .model import Model
 from .personas import EDITABLE_FIELDS, Persona
 from .pipeline import RunConfig, SegmentationResult
-
-BUNDLE_FORMAT = "segmentation-bundle"
-BUNDLE_VERSION = 1
+from .schemas import BUNDLE_FORMAT, BUNDLE_VERSION, BundleSchema, check_header, validate
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,7 @@ def config_to_dict(config: RunConfig) -> dict:
 
 
 def config_from_dict(data: dict) -> RunConfig:
+    """The :class:`RunConfig` of a bundle's validated ``settings`` (lists become tuples)."""
     data = dict(data)
     prep = dict(data.pop("prep"))
     prep["features"] = tuple(prep["features"]) if prep.get("features") is not None else None
@@ -115,48 +114,43 @@ def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
     return path
 
 
+NOT_A_BUNDLE = ("This is not a segmentation bundle: open the bundle.json saved from the app or "
+                "written by 'python -m segmentation run'.")
+REMEDY = "save the segmentation again from the app or with 'python -m segmentation run'"
+
+
 def read_bundle_json(source: bytes | str | Path) -> dict:
     """A bundle file's JSON (from a path or bytes), refused unless it is a bundle."""
     data = read_json(source, "the bundle", "open the bundle.json saved from the app or "
                      "written by 'python -m segmentation run'")
     if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
-        raise SegmentationError(
-            "This is not a segmentation bundle: open the bundle.json saved from the app or "
-            "written by 'python -m segmentation run'."
-        )
+        raise SegmentationError(NOT_A_BUNDLE)
     return data
 
 
+def check_bundle(data: dict, what: str = "The bundle") -> BundleSchema:
+    """The bundle's JSON checked against :class:`segmentation.schemas.BundleSchema`."""
+    check_header(data, BUNDLE_FORMAT, BUNDLE_VERSION, NOT_A_BUNDLE, what)
+    return validate(BundleSchema, data, what, REMEDY)
+
+
 def load_bundle(source: bytes | str | Path) -> Bundle:
-    """Read a bundle written by :func:`write_bundle` or downloaded from the app."""
+    """Read a bundle written by :func:`write_bundle` or downloaded from the app.
+
+    Every field is checked against the declared schema first (types, shapes,
+    finite numbers, ranges); anything else is refused with one sentence.
+    """
     data = read_bundle_json(source)
-    try:
-        version = int(data.get("version"))
-    except (TypeError, ValueError):
-        version = 0
-    if version > BUNDLE_VERSION:
-        raise SegmentationError(
-            f"The bundle is version {version}, newer than this tool reads ({BUNDLE_VERSION}): "
-            "upgrade the tool."
-        )
-    try:
-        model = Model.from_dict(data["model"])
-        config = config_from_dict(data["settings"])
-        records = tuple(PersonaRecord.from_dict(r) for r in data["personas"])
-        assignments = pd.DataFrame({
-            "customer_id": [str(c) for c in data["assignments"]["customer_id"]],
-            "segment": [int(s) for s in data["assignments"]["segment"]],
-        })
-        names = model.persona_names
-        assignments["persona"] = assignments["segment"].map(names)
-        info = data["data"]
-        bundle = Bundle(config=config, model=model, records=records, assignments=assignments,
-                        fingerprint=str(info["fingerprint"]), data_name=str(info["name"]),
-                        created=str(data.get("created", "")))
-    except SegmentationError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise SegmentationError(
-            "The bundle is incomplete or damaged: save the segmentation again."
-        ) from None
-    return bundle
+    what = Path(source).name if isinstance(source, str | Path) else "The bundle"
+    checked = check_bundle(data, what)
+    model = Model.from_dict(data["model"], what=f"{what} (its model)")
+    config = config_from_dict(checked.settings.model_dump())
+    records = tuple(PersonaRecord.from_dict(r.model_dump()) for r in checked.personas)
+    assignments = pd.DataFrame({
+        "customer_id": [str(c) for c in checked.assignments.customer_id],
+        "segment": list(checked.assignments.segment),
+    })
+    assignments["persona"] = assignments["segment"].map(model.persona_names)
+    return Bundle(config=config, model=model, records=records, assignments=assignments,
+                  fingerprint=checked.data.fingerprint, data_name=checked.data.name,
+                  created=checked.created)

@@ -14,9 +14,15 @@ from .errors import SegmentationError
 from .features import FeatureMatrix, Preparation, transform
 from .io import RawTable, read_table
 from .jsonfile import read_json
+from .schemas import MODEL_FORMAT, MODEL_VERSION, ModelSchema, check_header, validate
 
-MODEL_FORMAT = "segmentation-model"
-MODEL_VERSION = 1
+NOT_A_MODEL = ("This is not a segmentation model file: pass the model.json written by "
+               "'python -m segmentation run'.")
+REMEDY = "write a new one with 'python -m segmentation run'"
+# Nearest-centre assignment compares every row with every centre in every feature; rows go
+# in chunks so that one chunk's differences hold at most this many numbers (8 bytes each:
+# 32 MB), whatever the number of customers.
+ASSIGN_BUDGET = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -28,58 +34,17 @@ class Model:
     persona_names: dict[int, str]
 
     @classmethod
-    def from_dict(cls, data: dict) -> Model:
-        """Build a model from parsed JSON, refusing anything damaged or inconsistent."""
-        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-            raise SegmentationError(
-                "This is not a segmentation model file: pass the model.json written by "
-                "'python -m segmentation run'."
-            )
-        try:
-            version = int(data.get("version"))
-        except (TypeError, ValueError):
-            raise _damaged() from None
-        if version < 1:
-            raise _damaged()
-        if version > MODEL_VERSION:
-            raise SegmentationError(
-                f"The model file is version {version}, newer than this tool reads "
-                f"({MODEL_VERSION}): upgrade the tool."
-            )
-        try:
-            prep = Preparation.from_dict(data["preparation"])
-            centers = np.asarray(data["centers"], dtype=float)
-            names = {int(p["segment"]): str(p["name"]) for p in data["personas"]}
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise _damaged() from None
-        _check_consistent(prep, centers, names)
-        return cls(preparation=prep, centers=centers, persona_names=names)
+    def from_dict(cls, data: dict, what: str = "The model file") -> Model:
+        """Build a model from parsed JSON, refusing anything damaged or inconsistent.
 
-
-def _damaged() -> SegmentationError:
-    return SegmentationError(
-        "The model file is incomplete or damaged: run the segmentation again to write a new one."
-    )
-
-
-def _check_consistent(prep: Preparation, centers: np.ndarray, names: dict[int, str]) -> None:
-    """Every array has one entry per feature, every number is finite, every name is known."""
-    n = len(prep.features)
-    if centers.ndim != 2 or centers.shape[1] != n:
-        raise SegmentationError(
-            "The model file's centres do not match its variables: write a new model."
-        )
-    if (not isinstance(prep.roles, dict) or n == 0
-            or any(len(v) != n for v in (prep.center, prep.scale, prep.weights))
-            or centers.shape[0] < 2
-            or not np.isfinite(centers).all()
-            or not np.isfinite(np.asarray(prep.center + prep.scale + prep.weights, float)).all()
-            or min(prep.scale) <= 0 or min(prep.weights) <= 0
-            or set(names) != set(range(centers.shape[0]))):
-        raise _damaged()
-    known = set(prep.variables()) | {f"{a}+{b}" for a, b in prep.composites}
-    if not set(prep.features) <= known or not set(prep.log_features) <= set(prep.features):
-        raise _damaged()
+        ``what`` names the file in the message ("model.json"); the checks are the
+        declared :class:`segmentation.schemas.ModelSchema`.
+        """
+        check_header(data, MODEL_FORMAT, MODEL_VERSION, NOT_A_MODEL, what)
+        checked = validate(ModelSchema, data, what, REMEDY)
+        return cls(preparation=Preparation.from_dict(checked.preparation.model_dump()),
+                   centers=np.asarray(checked.centers, dtype=float),
+                   persona_names={p.segment: p.name for p in checked.personas})
 
 
 def load_model(path: str | Path) -> Model:
@@ -87,14 +52,41 @@ def load_model(path: str | Path) -> Model:
     data = read_json(path, "the model", "pass the model.json written by a run")
     if not isinstance(data, dict):
         raise SegmentationError(f"{str(path)!r} is not a model file: pass a model.json.")
-    return Model.from_dict(data)
+    return Model.from_dict(data, what=Path(path).name)
 
 
-def assign(fm: FeatureMatrix, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centre for every row of ``fm.X``; returns labels and distances."""
-    d2 = ((fm.X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
-    labels = d2.argmin(axis=1)
-    return labels, np.sqrt(d2[np.arange(len(labels)), labels])
+def assign(fm: FeatureMatrix | np.ndarray, centers: np.ndarray,
+           budget: int = ASSIGN_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre for every row; returns labels and Euclidean distances.
+
+    Parameters
+    ----------
+    fm : FeatureMatrix or ndarray of shape (n_rows, n_features)
+        Rows in the model's scaled space.
+    centers : ndarray of shape (n_centers, n_features)
+    budget : int
+        Most numbers held at once for one chunk of rows (rows x centres x features);
+        memory stays bounded for any number of rows.
+
+    Examples
+    --------
+    >>> assign(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [3.0, 0.0]]))
+    (array([0, 1]), array([0., 4.]))
+    """
+    X = np.asarray(getattr(fm, "X", fm), dtype=float)
+    centers = np.asarray(centers, dtype=float)
+    n, per_row = len(X), max(1, centers.shape[0] * centers.shape[1])
+    step = max(1, budget // per_row)
+    labels = np.empty(n, dtype=np.intp)
+    distances = np.empty(n, dtype=float)
+    for start in range(0, n, step):
+        # The plain difference, not |x|^2 - 2x.c + |c|^2: no cancellation, so the same
+        # labels and distances as comparing each row with each centre.
+        d2 = ((X[start:start + step, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+        best = d2.argmin(axis=1)
+        labels[start:start + step] = best
+        distances[start:start + step] = np.sqrt(d2[np.arange(len(best)), best])
+    return labels, distances
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bundle import read_bundle_json
+from .bundle import check_bundle, read_bundle_json
 from .errors import SegmentationError
 from .roles import Role
+from .schemas import (
+    BUNDLE_FORMAT,
+    SIGNUP_FORMAT,
+    SIGNUP_VERSION,
+    SignupSchema,
+    check_header,
+    validate,
+)
 from .variables import age_from, catalogue, derive
 
-SIGNUP_FORMAT = "segmentation-signup"
-SIGNUP_VERSION = 1
 CLEAR_MARGIN = 0.05  # accuracy points over the baseline needed to call it a prediction
 BUNDLE_KEY = "signup"
 _NOT_AT_SIGNUP = {"tenure"}  # tenure is zero for a customer who just signed up
@@ -184,59 +190,28 @@ class SignupModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> SignupModel:
-        if not isinstance(data, dict) or data.get("format") != SIGNUP_FORMAT:
-            raise _damaged()
-        try:
-            if int(data["version"]) > SIGNUP_VERSION:
-                raise SegmentationError(
-                    f"The sign-up model is version {data['version']}, newer than this tool "
-                    f"reads ({SIGNUP_VERSION}): upgrade the tool."
-                )
-            model = cls(
-                features=tuple(str(f) for f in data["features"]),
-                categories={str(k): tuple(str(x) for x in v)
-                            for k, v in data["categories"].items()},
-                columns=tuple(str(c) for c in data["columns"]),
-                fill=dict(data["fill"]),
-                bounds={str(k): (float(v[0]), float(v[1])) for k, v in data["bounds"].items()},
-                source_fill=dict(data["source_fill"]),
-                roles={str(k): str(v) for k, v in data["roles"].items()},
-                id_column=data.get("id_column"),
-                reference_year=int(data["reference_year"]),
-                labels={str(k): str(v) for k, v in data["labels"].items()},
-                persona_names={int(p["segment"]): str(p["name"]) for p in data["personas"]},
-                classes=tuple(int(c) for c in data["classes"]),
-                tree={k: _int_or_float_list(k, v) for k, v in data["tree"].items()},
-                logistic={k: v for k, v in data["logistic"].items()},
-                evaluation=dict(data.get("evaluation", {})),
-            )
-        except SegmentationError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            raise _damaged() from None
-        n, k = len(model.columns), len(model.classes)
-        coef = np.asarray(model.logistic.get("coef", []), dtype=float)
-        if (coef.ndim != 2 or coef.shape[1] != n or coef.shape[0] not in {1, k}
-                or len(model.logistic.get("mean", [])) != n
-                or len(model.logistic.get("scale", [])) != n
-                or set(model.fill) != set(model.features)):
-            raise _damaged()
-        return model
+    def from_dict(cls, data: dict, what: str = "The sign-up model") -> SignupModel:
+        """A sign-up model from parsed JSON, checked against
+        :class:`segmentation.schemas.SignupSchema` (shapes, finite numbers, a real tree)."""
+        check_header(data, SIGNUP_FORMAT, SIGNUP_VERSION, NOT_A_SIGNUP_MODEL, what)
+        m = validate(SignupSchema, data, what, REMEDY)
+        return cls(
+            features=tuple(m.features),
+            categories={k: tuple(v) for k, v in m.categories.items()},
+            columns=tuple(m.columns), fill=dict(m.fill),
+            bounds={k: (v[0], v[1]) for k, v in m.bounds.items()},
+            source_fill=dict(m.source_fill), roles=dict(m.roles), id_column=m.id_column,
+            reference_year=m.reference_year, labels=dict(m.labels),
+            persona_names={p.segment: p.name for p in m.personas},
+            classes=tuple(m.classes), tree=m.tree.model_dump(),
+            logistic=m.logistic.model_dump(),
+            evaluation=m.evaluation.model_dump(exclude_unset=True),
+        )
 
 
-def _int_or_float_list(key: str, values):
-    if key in {"feature", "children_left", "children_right"}:
-        return [int(v) for v in values]
-    if key == "threshold":
-        return [float(v) for v in values]
-    return values
-
-
-def _damaged() -> SegmentationError:
-    return SegmentationError(
-        "The sign-up model is incomplete or damaged: train it again and add it to the bundle."
-    )
+NOT_A_SIGNUP_MODEL = ("This is not a sign-up model: train one on the Plan page or with "
+                      "segmentation.signup.train and save it in the bundle.")
+REMEDY = "train the sign-up model again and save it in the bundle"
 
 
 # ---------------------------------------------------------------------- training
@@ -552,7 +527,7 @@ def _bundle_json(bundle) -> dict:
         return read_bundle_json(bundle)
     signup = getattr(bundle, "signup", None)
     if isinstance(signup, SignupModel):
-        return add_to_bundle({"format": "segmentation-bundle"}, signup)
+        return add_to_bundle({"format": BUNDLE_FORMAT}, signup)
     raise SegmentationError(
         "This bundle has no sign-up model: read the bundle file itself, which keeps it under "
         "the key 'signup'."
@@ -569,8 +544,13 @@ def add_to_bundle(bundle_json: dict, model: SignupModel) -> dict:
 
 
 def model_from_bundle(bundle_json: dict) -> SignupModel:
-    """The sign-up model kept in a bundle, with the bundle's persona names."""
-    if not isinstance(bundle_json, dict) or bundle_json.get("format") != "segmentation-bundle":
+    """The sign-up model kept in a bundle, with the bundle's persona names.
+
+    A whole bundle (with its model) is checked against the bundle schema; the
+    small bundle :func:`add_to_bundle` makes around a bare sign-up model only
+    against the sign-up schema.
+    """
+    if not isinstance(bundle_json, dict) or bundle_json.get("format") != BUNDLE_FORMAT:
         raise SegmentationError(
             "This is not a segmentation bundle: pass the bundle.json of a segmentation."
         )
@@ -580,12 +560,11 @@ def model_from_bundle(bundle_json: dict) -> SignupModel:
             "This bundle has no sign-up model: train one with segmentation.signup.train and "
             "save it with add_to_bundle."
         )
-    model = SignupModel.from_dict(data)
-    try:
-        names = {int(p["segment"]): str(p["name"])
-                 for p in bundle_json.get("model", {}).get("personas", [])}
-    except (KeyError, TypeError, ValueError, AttributeError):
-        names = {}
+    names: dict[int, str] = {}
+    if "model" in bundle_json:
+        checked = check_bundle(bundle_json)
+        names = {p.segment: p.name for p in checked.model.personas}
+    model = SignupModel.from_dict(data, what="The bundle's sign-up model")
     if names:
         merged = {**model.persona_names, **{s: n for s, n in names.items()
                                             if s in model.persona_names}}

@@ -182,17 +182,18 @@ def test_from_dict_newer_version(good_dict, version):
         "centers text", "centers with text", "ragged centers", "persona segment text",
         "persona without segment", "personas null"])
 def test_from_dict_damaged_content(good_dict, change):
-    with pytest.raises(SegmentationError, match="incomplete or damaged"):
+    with pytest.raises(SegmentationError, match="The model file is damaged: "):
         Model.from_dict(damaged(good_dict, change))
 
 
-@pytest.mark.parametrize("change", [
-    lambda d: d.update(centers=[1.0, 2.0]),
-    lambda d: d.update(centers=[row[:-1] for row in d["centers"]]),
-    lambda d: d.update(centers=[[[0.0]]]),
+@pytest.mark.parametrize("change, fragment", [
+    (lambda d: d.update(centers=[1.0, 2.0]), r"centers\[0\] is not a list"),
+    (lambda d: d.update(centers=[row[:-1] for row in d["centers"]]),
+     "centres do not match the variables"),
+    (lambda d: d.update(centers=[[[0.0]]]), r"centers\[0\]\[0\] is not a number"),
 ], ids=["one-dimensional", "one variable short", "three-dimensional"])
-def test_from_dict_centres_that_do_not_match(good_dict, change):
-    with pytest.raises(SegmentationError, match="centres do not match its variables"):
+def test_from_dict_centres_that_do_not_match(good_dict, change, fragment):
+    with pytest.raises(SegmentationError, match=fragment):
         Model.from_dict(damaged(good_dict, change))
 
 

@@ -3,8 +3,9 @@
 The file's bytes are passed as ``_data`` (underscore: Streamlit does not hash
 it); the fingerprint stands for them. Each stage calls the one before it, so
 moving K re-runs only the last stage and never re-parses the file.
-``reading`` is how the file is read: (input kind, order-log mapping, reference
-date), the three small values :class:`segmentation.RunConfig` carries too.
+``reading`` is how the file is read into customers: (input kind, order-log
+mapping, reference date, id column), four small values
+:class:`segmentation.RunConfig` carries too.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ from segmentation.stability import SplitHalf
 from segmentation.variables import Variable
 
 _ENTRIES = 16
-Reading = tuple[str, tuple[tuple[str, str], ...], str | None]
-AS_FOUND: Reading = ("auto", (), None)  # decide from the content, columns found by name
+Reading = tuple[str, tuple[tuple[str, str], ...], str | None, str | None]
+# Decide from the content, columns found by name, the id column detected.
+AS_FOUND: Reading = ("auto", (), None, None)
 
 
 def reading_of(config: RunConfig) -> Reading:
-    return config.input_kind, tuple(config.log_map), config.reference_date
+    return config.input_kind, tuple(config.log_map), config.reference_date, config.id_column
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,15 @@ def lines(fingerprint: str, _data: bytes, name: str) -> Lines:
                max_entries=4)
 def raw_table(fingerprint: str, _data: bytes, name: str,
               reading: Reading = AS_FOUND) -> RawTable:
-    kind, log_map, reference_date = reading
+    kind, log_map, reference_date, _ = reading  # the id column is the dataset's business
     return read_customers(_data, kind, dict(log_map), reference_date, name=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
 def dataset(fingerprint: str, _data: bytes, name: str,
             roles: tuple[tuple[str, str], ...], reading: Reading = AS_FOUND) -> Dataset:
-    return load_dataset(raw_table(fingerprint, _data, name, reading), roles=dict(roles))
+    return load_dataset(raw_table(fingerprint, _data, name, reading), roles=dict(roles),
+                        id_column=reading[3])
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)

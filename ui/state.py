@@ -30,6 +30,7 @@ LABELS = "data.labels"  # {column: display name} the user gave
 INPUT_KIND = "data.input_kind"  # "auto", "customers" or "transactions" (order lines)
 LOG_MAP = "data.log_map"  # {order-log field: column} the user chose over the detected one
 REFERENCE_DATE = "data.reference_date"  # ISO date an order log's recency counts to, or None
+ID_COLUMN = "data.id_column"  # the customer id column a saved run named, or None: detected
 FEATURES = "vars.features"  # tuple of names, or None for the default set
 SCALING = "vars.scaling"
 OUTLIERS = "vars.outliers"
@@ -38,6 +39,11 @@ WEIGHTS = "vars.weights"  # {feature: weight}
 COMPOSITES = "vars.composites"  # tuple of (a, b)
 K_CHOICE = "k.choice"  # int, or None for the recommended K
 SEED = "k.seed"
+# Settings the app has no widget for but a saved run may record (the command line's --n-init,
+# --k-min/--k-max): restored with a bundle so the same segments come back exactly.
+N_INIT = "k.n_init"
+K_RANGE = "k.range"  # (k_min, k_max) of the sweep
+STABILITY = "k.stability"
 PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
 BOOTSTRAPS = "validate.bootstraps"  # {run key: Bootstrap}, computed on the Validate page
 BUNDLE_NOTE = "bundle.note"  # (kind, message) after opening a bundle: "success"/"info"/"error"
@@ -66,6 +72,10 @@ _DEFAULTS = {
     COMPOSITES: (),
     K_CHOICE: None,
     SEED: 42,
+    N_INIT: RunConfig().n_init,
+    K_RANGE: (RunConfig().k_min, RunConfig().k_max),
+    STABILITY: RunConfig().stability,
+    ID_COLUMN: None,
     PERSONA_RECORDS: (),
     BOOTSTRAPS: {},
     BUNDLE_NOTE: None,
@@ -78,7 +88,7 @@ _DEFAULTS = {
     LIFETIME: {},
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
-_READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE)
+_READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN)
 
 
 def init() -> None:
@@ -156,10 +166,12 @@ def set_reference_date(day) -> None:
     st.session_state[REFERENCE_DATE] = day.isoformat() if day is not None else None
 
 
-def reading() -> tuple[str, tuple[tuple[str, str], ...], str | None]:
-    """How the file is read: (input kind, log mapping, reference date), hashable."""
+def reading() -> tuple[str, tuple[tuple[str, str], ...], str | None, str | None]:
+    """How the file is read into customers: (input kind, log mapping, reference date,
+    id column), hashable."""
     s = st.session_state
-    return s[INPUT_KIND], tuple(sorted(s[LOG_MAP].items())), s[REFERENCE_DATE]
+    return (s[INPUT_KIND], tuple(sorted(s[LOG_MAP].items())), s[REFERENCE_DATE],
+            s[ID_COLUMN])
 
 
 def set_features(picked) -> None:
@@ -206,10 +218,13 @@ def prep_config() -> PrepConfig:
 
 def run_config(k: int | None = None) -> RunConfig:
     s = st.session_state
-    kind, log_map, reference_date = reading()
+    kind, log_map, reference_date, id_column = reading()
+    k_min, k_max = s[K_RANGE]
     return RunConfig(prep=prep_config(), k=k if k is not None else s[K_CHOICE],
-                     random_state=int(s[SEED]), roles=roles_key(), input_kind=kind,
-                     log_map=log_map, reference_date=reference_date)
+                     k_min=k_min, k_max=k_max, random_state=int(s[SEED]),
+                     n_init=int(s[N_INIT]), id_column=id_column, roles=roles_key(),
+                     stability=bool(s[STABILITY]), input_kind=kind, log_map=log_map,
+                     reference_date=reference_date)
 
 
 def run_key(config: RunConfig, k: int) -> str:
@@ -300,18 +315,18 @@ def apply_bundle(bundle) -> None:
     """
     s = st.session_state
     config = bundle.config
+    prep = config.prep
     s[ROLES] = dict(config.roles)
-    s[INPUT_KIND] = getattr(config, "input_kind", "auto")
-    s[LOG_MAP] = dict(getattr(config, "log_map", ()) or ())
-    s[REFERENCE_DATE] = getattr(config, "reference_date", None)
-    s[LABELS] = dict(getattr(config.prep, "labels", ()) or ())
-    s[FEATURES] = tuple(config.prep.features) if config.prep.features is not None else None
-    s[SCALING], s[OUTLIERS], s[MISSING] = (config.prep.scaling, config.prep.outliers,
-                                           config.prep.missing)
-    s[WEIGHTS] = dict(config.prep.weights)
-    s[COMPOSITES] = tuple(config.prep.composites)
+    s[INPUT_KIND], s[LOG_MAP] = config.input_kind, dict(config.log_map)
+    s[REFERENCE_DATE], s[ID_COLUMN] = config.reference_date, config.id_column
+    s[LABELS] = dict(prep.labels)
+    s[FEATURES] = tuple(prep.features) if prep.features is not None else None
+    s[SCALING], s[OUTLIERS], s[MISSING] = prep.scaling, prep.outliers, prep.missing
+    s[WEIGHTS] = dict(prep.weights)
+    s[COMPOSITES] = tuple(prep.composites)
     s[K_CHOICE] = config.k
-    s[SEED] = config.random_state
+    s[K_RANGE] = (config.k_min, config.k_max)
+    s[SEED], s[N_INIT], s[STABILITY] = config.random_state, config.n_init, config.stability
     s[PERSONA_RECORDS] = tuple(bundle.records)
     for key in [k for k in s if str(k).startswith("w.") and k != "w.bundle"]:
         del s[key]  # widgets reseed from the restored choices
