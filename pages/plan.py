@@ -194,7 +194,7 @@ if kept is not None:
                 st.info(flow.md(analysis.verdict))
                 st.plotly_chart(charts.forest_chart(analysis.per_segment,
                                                     charts.persona_colors(names),
-                                                    analysis.overall), width="stretch")
+                                                    analysis.cmh), width="stretch")
                 st.dataframe(analysis.per_segment, hide_index=True, width="stretch")
 
 st.subheader("Bandit simulation")
