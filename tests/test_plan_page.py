@@ -152,3 +152,20 @@ def test_a_chosen_split_reaches_the_plan_and_the_arms(sample_result):
     plan = frame_with(at, "available_per_arm")
     sizes = sample_result.segmentation.sizes
     assert plan["available_per_arm"].tolist() == [int(np.floor(n * 0.3)) for n in sizes]
+
+
+def test_the_plan_sizes_each_arm_for_the_chosen_split(sample_result, names):
+    at = plan_page()
+    at.number_input(key="w.plan.split").set_value(0.2).run()
+    assert not at.exception, [e.message for e in at.exception]
+    plan = frame_with(at, "needed_treatment")
+    rates = value.response_rates(sample_result, names).set_index("segment")["rate"]
+    sizes = {s: int(n) for s, n in enumerate(sample_result.segmentation.sizes)}
+    expected = abtest.plan_tests(sizes, {s: float(rates[s]) for s in rates.index}, split=0.2)
+    for column in ("needed_treatment", "needed_control", "available_treatment",
+                   "available_control", "big_enough"):
+        assert plan[column].tolist() == expected[column].tolist()
+    # With one in five treated, the control arm needs four times the treated arm.
+    ratio = plan["needed_control"] / plan["needed_treatment"]
+    assert ratio.between(3.99, 4.01).all()
+    np.testing.assert_allclose(plan["power"], expected["power"])
