@@ -28,19 +28,29 @@ def label(column: str) -> str:
 st.subheader("Value per segment")
 moneys = value.money_columns(result)
 if moneys:
-    c0, c1, c2, c3 = st.columns(4)
+    c0, c1, c2, c3, c4, c5 = st.columns(6)
     money = c0.selectbox("Value from", moneys, key="w.plan.money", format_func=label,
                          help="The money column a segment's revenue and lifetime value "
                               "are read from.")
-    years = c1.number_input("Expected customer lifetime (years)", 0.5, 20.0, 3.0, 0.5,
-                            key="w.plan.years")
-    retention = c2.number_input("Retention (share still buying)", 0.05, 1.0, 0.8, 0.05,
-                               key="w.plan.retention")
-    budget = c3.number_input("Acquisition/retention budget cap (share of CLV)", 0.01, 1.0,
-                             0.2, 0.01, key="w.plan.budget")
+    window = c1.number_input("Spend covers (years)", 0.05, 50.0,
+                             value.spend_window(result, money), 0.5,
+                             key=f"w.plan.window.{money}",
+                             help="The years the money column adds up, as the file documents "
+                                  "it (the Kaggle export's Mnt columns: the last 2 years).")
+    margin = c2.number_input("Margin (share of revenue)", 0.01, 1.0, 0.3, 0.01,
+                             key="w.plan.margin")
+    retention = c3.number_input("Yearly retention", 0.0, 0.99, 0.8, 0.05,
+                                key="w.plan.retention")
+    discount = c4.number_input("Yearly discount rate", 0.0, 1.0, 0.1, 0.01,
+                               key="w.plan.discount")
+    budget = c5.number_input("Budget cap (share of CLV)", 0.01, 1.0, 0.2, 0.01,
+                             key="w.plan.budget")
+    st.caption("CLV = yearly margin × (1 + discount) / (1 + discount − retention): this "
+               "year's margin plus each later year's, kept with the retention and discounted; "
+               "the budget cap is a share of that margin, not of revenue.")
 else:
-    money = None
-    years, retention, budget = 3.0, 0.8, 0.2
+    money, window = None, None
+    margin, retention, discount, budget = 0.3, 0.8, 0.1, 0.2
     st.info("No value or lifetime value per segment: the file has no money column (spend, "
             "revenue, balance or fee); mark one as Money on the Data page to see it.")
 
@@ -59,8 +69,9 @@ observed = (rates.set_index("segment")["rate"] if rates is not None and len(rate
 default_rate = (float(observed.mean()) if len(observed) and 0 < observed.mean() < 1
                 else 0.1)
 overrides = st.session_state[state.PLAN_OVERRIDES]
-value_fields = ("expected_years", "retention", "budget_fraction") if money else ()
-defaults = {"expected_years": years, "retention": retention, "budget_fraction": budget}
+value_fields = ("margin_rate", "retention", "discount_rate", "budget_fraction") if money else ()
+defaults = {"margin_rate": margin, "retention": retention, "discount_rate": discount,
+            "budget_fraction": budget}
 assumptions = pd.DataFrame([{
     "segment": s, "persona": names[s],
     **{f: overrides.get(s, {}).get(f, defaults[f]) for f in value_fields},
@@ -85,14 +96,16 @@ st.caption("Per segment, edit the assumptions below (defaults from the fields ab
            "for the test baseline, the segment's observed response rate).")
 st.data_editor(assumptions, key=state.editor_key("plan"), on_change=_apply_overrides,
                hide_index=True, width="stretch", disabled=["segment", "persona"],
-               column_config={"expected_years": "Expected years", "retention": "Retention",
+               column_config={"margin_rate": "Margin", "retention": "Yearly retention",
+                              "discount_rate": "Discount rate",
                               "budget_fraction": "Budget share of CLV",
                               "baseline": "Test baseline rate"})
 if money:
     per_segment = {int(r.segment): {f: getattr(r, f) for f in value_fields}
                    for r in assumptions.itertuples()}
     try:
-        worth = value.segment_value(result, names, per_segment=per_segment, money=money)
+        worth = value.segment_value(result, names, per_segment=per_segment, money=money,
+                                    window_years=window)
     except SegmentationError as exc:
         flow.stop_with(str(exc))
     st.dataframe(worth, hide_index=True, width="stretch")
@@ -194,7 +207,7 @@ if kept is not None:
                 st.info(flow.md(analysis.verdict))
                 st.plotly_chart(charts.forest_chart(analysis.per_segment,
                                                     charts.persona_colors(names),
-                                                    analysis.overall), width="stretch")
+                                                    analysis.cmh), width="stretch")
                 st.dataframe(analysis.per_segment, hide_index=True, width="stretch")
 
 st.subheader("Bandit simulation")

@@ -1,9 +1,11 @@
 """Planning a campaign test per segment: how many customers, which arm, and balance.
 
 * :func:`sample_size_per_arm` -- customers needed in each arm to detect a lift
-  in a response rate (two-sided two-proportion test);
-* :func:`plan_tests` -- whether each segment is big enough, with the test
-  level corrected for testing several segments at once;
+  in a response rate (two-sided two-proportion test), with equal arms;
+* :func:`sample_sizes` and :func:`achieved_power` -- the same for arms of any
+  split, and the power a given pair of arms reaches;
+* :func:`plan_tests` -- whether each segment is big enough at the chosen split,
+  with the test level corrected for testing several segments at once;
 * :func:`assign_arms` -- a seeded, stratified split into control and treatment;
 * :func:`balance_table` -- means per arm and standardized mean differences,
   to check the split is fair.
@@ -21,8 +23,8 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from .errors import SegmentationError
 
-__all__ = ["CORRECTIONS", "RULE_OF_THUMB_PER_ARM", "assign_arms", "balance_table",
-           "plan_tests", "sample_size_per_arm"]
+__all__ = ["CORRECTIONS", "RULE_OF_THUMB_PER_ARM", "achieved_power", "assign_arms",
+           "balance_table", "plan_tests", "sample_size_per_arm", "sample_sizes"]
 
 CORRECTIONS = ("holm", "bh", "none")
 RULE_OF_THUMB_PER_ARM = 100
@@ -38,6 +40,26 @@ def _check_open_unit(name: str, value, example: str) -> None:
     if not (_is_number(value) and 0 < float(value) < 1):
         raise SegmentationError(
             f"The {name} is {value!r}: choose a number between 0 and 1, e.g. {example}.")
+
+
+def _effect(baseline: float, relative_lift: float, alpha: float) -> float:
+    """Cohen's h of the lift, after checking the rates and the level."""
+    _check_open_unit("baseline response rate", baseline, "0.1")
+    if not (_is_number(relative_lift) and relative_lift > 0):
+        raise SegmentationError(
+            f"The relative lift is {relative_lift!r}: choose a number above 0, e.g. 0.15 for 15%.")
+    target = float(baseline) * (1 + float(relative_lift))
+    if target >= 1:
+        raise SegmentationError(
+            f"A {relative_lift:.0%} lift on a {baseline:.0%} baseline exceeds a 100% rate: "
+            "choose a smaller lift.")
+    _check_open_unit("significance level alpha", alpha, "0.05")
+    return float(proportion_effectsize(target, float(baseline)))
+
+
+def _round_up(n: float) -> int:
+    # The tolerance keeps an exact solution such as 1788.0000000001 at 1788.
+    return int(math.ceil(float(n) - 1e-9))
 
 
 def sample_size_per_arm(baseline: float, relative_lift: float = 0.15, alpha: float = 0.05,
@@ -69,27 +91,86 @@ def sample_size_per_arm(baseline: float, relative_lift: float = 0.15, alpha: flo
     :class:`statsmodels.stats.power.NormalIndPower` for equal arms. This is
     within a few percent of the textbook normal-approximation formula
     ``(z_{1-a/2} sqrt(2 pbar qbar) + z_{1-b} sqrt(p1 q1 + p2 q2))^2 / (p2 - p1)^2``.
+    For unequal arms use :func:`sample_sizes`.
 
     Examples
     --------
     >>> sample_size_per_arm(0.10, relative_lift=0.15)
     6687
     """
-    _check_open_unit("baseline response rate", baseline, "0.1")
-    if not (_is_number(relative_lift) and relative_lift > 0):
-        raise SegmentationError(
-            f"The relative lift is {relative_lift!r}: choose a number above 0, e.g. 0.15 for 15%.")
-    target = float(baseline) * (1 + float(relative_lift))
-    if target >= 1:
-        raise SegmentationError(
-            f"A {relative_lift:.0%} lift on a {baseline:.0%} baseline exceeds a 100% rate: "
-            "choose a smaller lift.")
-    _check_open_unit("significance level alpha", alpha, "0.05")
+    return sample_sizes(baseline, relative_lift, alpha, power, split=0.5)[0]
+
+
+def sample_sizes(baseline: float, relative_lift: float = 0.15, alpha: float = 0.05,
+                 power: float = 0.8, split: float = 0.5) -> tuple[int, int]:
+    """Treated and control customers needed to detect a lift with a given split.
+
+    Parameters
+    ----------
+    baseline, relative_lift, alpha, power : float
+        As in :func:`sample_size_per_arm`.
+    split : float, default 0.5
+        Share of the customers in the treatment arm.
+
+    Returns
+    -------
+    tuple of int
+        ``(n_treatment, n_control)``, each rounded up.
+
+    Notes
+    -----
+    Solved with :class:`statsmodels.stats.power.NormalIndPower` with
+    ``nobs1`` the treatment arm and ``ratio = (1 - split) / split`` the
+    control arm's size relative to it, so the variance is
+    ``1 / n_treatment + 1 / n_control`` rather than that of two equal arms:
+    ``n_treatment = (1 + 1 / ratio) ((z_{1-a/2} + z_{1-b}) / h)^2``. With a
+    20/80 split the smaller arm needs 5/8 of the equal-arm figure, the
+    larger four times that.
+
+    Examples
+    --------
+    >>> sample_sizes(0.10, relative_lift=0.15, split=0.2)
+    (4179, 16716)
+    """
+    effect = _effect(baseline, relative_lift, alpha)
     _check_open_unit("power", power, "0.8")
-    effect = proportion_effectsize(target, float(baseline))
-    n = NormalIndPower().solve_power(effect_size=effect, alpha=float(alpha), power=float(power),
-                                     ratio=1.0, alternative="two-sided")
-    return int(math.ceil(float(n) - 1e-9))
+    _check_open_unit("treatment split", split, "0.5")
+    ratio = (1 - float(split)) / float(split)
+    n = float(NormalIndPower().solve_power(effect_size=effect, alpha=float(alpha),
+                                           power=float(power), ratio=ratio,
+                                           alternative="two-sided"))
+    return _round_up(n), _round_up(n * ratio)
+
+
+def achieved_power(baseline: float, relative_lift: float, alpha: float, n_treatment: int,
+                   n_control: int) -> float:
+    """The chance that arms of the given sizes detect the lift (two-sided test).
+
+    Parameters
+    ----------
+    baseline, relative_lift, alpha : float
+        As in :func:`sample_size_per_arm`.
+    n_treatment, n_control : int
+        Customers in each arm.
+
+    Returns
+    -------
+    float
+        Power from :meth:`statsmodels.stats.power.NormalIndPower.power` with
+        ``nobs1 = n_treatment`` and ``ratio = n_control / n_treatment``; 0 when
+        an arm is empty.
+
+    Examples
+    --------
+    >>> round(achieved_power(0.10, 0.15, 0.05, 6687, 6687), 3)
+    0.8
+    """
+    effect = _effect(baseline, relative_lift, alpha)
+    if n_treatment <= 0 or n_control <= 0:
+        return 0.0
+    return float(NormalIndPower().power(effect, nobs1=float(n_treatment), alpha=float(alpha),
+                                        ratio=n_control / n_treatment,
+                                        alternative="two-sided"))
 
 
 def plan_tests(segment_sizes: Mapping[int, int], baselines: Mapping[int, float],
@@ -115,16 +196,23 @@ def plan_tests(segment_sizes: Mapping[int, int], baselines: Mapping[int, float],
         discovery rate) and ``"none"`` the plan uses ``alpha``; under BH only
         the largest p-value is compared with ``alpha``, so this is optimistic.
     split : float, default 0.5
-        Share of each segment put in the treatment arm.
+        Share of each segment put in the treatment arm. The requirement is
+        computed for arms in this ratio (see :func:`sample_sizes`), not for
+        two equal arms.
 
     Returns
     -------
     pandas.DataFrame
         One row per segment: ``segment``, ``n_customers``, ``baseline``,
-        ``target_rate``, ``per_test_alpha``, ``needed_per_arm``,
-        ``available_per_arm`` (customers in the smaller arm,
-        ``floor(n * min(split, 1 - split))``), ``big_enough``,
-        ``rule_of_thumb_ok`` (at least 100 per arm) and ``advice``.
+        ``target_rate``, ``per_test_alpha``; ``needed_treatment`` and
+        ``needed_control`` (customers each arm needs at this split);
+        ``available_treatment`` (``floor(n * split)``) and
+        ``available_control`` (``floor(n * (1 - split))``);
+        ``needed_per_arm`` and ``available_per_arm`` (the same for the
+        smaller arm); ``power`` (the chance the available arms detect the
+        lift at ``per_test_alpha``); ``big_enough`` (both arms have what they
+        need), ``rule_of_thumb_ok`` (at least 100 in the smaller arm) and
+        ``advice``.
     """
     if correction not in CORRECTIONS:
         raise SegmentationError(
@@ -142,7 +230,7 @@ def plan_tests(segment_sizes: Mapping[int, int], baselines: Mapping[int, float],
     per_test_alpha = alpha / m if correction == "holm" else float(alpha)
     sizes = {int(s): n for s, n in segment_sizes.items()}
     rates = {int(s): r for s, r in baselines.items()}
-    small = min(split, 1 - split)
+    treated_is_smaller = split <= 0.5
     rows = []
     for s in segments:
         n = sizes[s]
@@ -154,18 +242,28 @@ def plan_tests(segment_sizes: Mapping[int, int], baselines: Mapping[int, float],
             raise SegmentationError(
                 f"Segment {s} has a baseline response rate of {baseline!r}: "
                 "give a rate between 0 and 1, e.g. from a past campaign.")
-        needed = sample_size_per_arm(baseline, relative_lift, per_test_alpha, power)
-        available = int(math.floor(int(n) * small + 1e-9))
-        big = available >= needed
-        shortfall = needed - available
+        need_t, need_c = sample_sizes(baseline, relative_lift, per_test_alpha, power, split)
+        # Rounded down, so the plan never counts a customer the split cannot give.
+        have_t = int(math.floor(int(n) * split + 1e-9))
+        have_c = int(math.floor(int(n) * (1 - split) + 1e-9))
+        short_t, short_c = max(need_t - have_t, 0), max(need_c - have_c, 0)
+        big = not (short_t or short_c)
+        gap = (f"{short_t:,} more customers per arm" if short_t == short_c else
+               f"{short_t:,} more treated and {short_c:,} more control customers")
         advice = ("big enough" if big else
-                  "merge with a similar segment or run the campaign for longer: "
-                  f"needs {shortfall:,} more customers per arm")
+                  f"merge with a similar segment or run the campaign for longer: needs {gap}")
         rows.append({"segment": s, "n_customers": int(n), "baseline": float(baseline),
                      "target_rate": float(baseline) * (1 + relative_lift),
-                     "per_test_alpha": per_test_alpha, "needed_per_arm": needed,
-                     "available_per_arm": available, "big_enough": big,
-                     "rule_of_thumb_ok": available >= RULE_OF_THUMB_PER_ARM, "advice": advice})
+                     "per_test_alpha": per_test_alpha,
+                     "needed_treatment": need_t, "needed_control": need_c,
+                     "available_treatment": have_t, "available_control": have_c,
+                     "needed_per_arm": need_t if treated_is_smaller else need_c,
+                     "available_per_arm": have_t if treated_is_smaller else have_c,
+                     "power": achieved_power(baseline, relative_lift, per_test_alpha,
+                                             have_t, have_c),
+                     "big_enough": big,
+                     "rule_of_thumb_ok": min(have_t, have_c) >= RULE_OF_THUMB_PER_ARM,
+                     "advice": advice})
     return pd.DataFrame(rows)
 
 

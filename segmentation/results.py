@@ -14,13 +14,18 @@ run``), :func:`analyse` reports for every segment and for the whole campaign:
 * the p-value of a two-proportion z-test (pooled variance), and per segment
   the p-value adjusted for testing several segments (Holm or
   Benjamini-Hochberg);
-* a stratified estimate across segments (Cochran-Mantel-Haenszel): the pooled
-  odds ratio with its confidence interval, the p-value of the test that the
-  common odds ratio is 1, and the Mantel-Haenszel risk difference.
+* a stratified estimate across segments: the Cochran-Mantel-Haenszel test that
+  the treatment made no difference in any segment, and the Mantel-Haenszel
+  risk ratio (Greenland-Robins interval), risk difference (Sato interval) and
+  odds ratio (Robins-Breslow-Greenland interval).
 
-The stratified test compares customers only with customers of the same
+The stratified figures compare customers only with customers of the same
 segment, so a segment that happens to be over-represented in one arm cannot
-fake a lift. Its p-value is the one the verdict quotes.
+fake a lift, nor hide one (Simpson's paradox). The verdict quotes them: the
+Mantel-Haenszel risk ratio and risk difference with their intervals and the
+CMH p-value. All three share the sign of ``sum((a_k n_ck - c_k n_tk) / N_k)``,
+so the direction never contradicts itself. The crude comparison that pools
+all customers is given beside them, labelled as crude.
 
 Customers in the results file without a segment in the assignments are counted
 (``Analysis.unassigned``) and included in the overall figures, but they cannot
@@ -86,13 +91,19 @@ class Analysis:
         The same keys (without segment and persona) for all customers in the
         results file, plus ``unassigned``.
     cmh : dict
-        ``odds_ratio``, ``odds_ratio_low``, ``odds_ratio_high``, ``p_value``
-        (test that the common odds ratio is 1), ``risk_difference``,
-        ``risk_difference_low``, ``risk_difference_high`` (Mantel-Haenszel)
-        and ``strata`` (segments used). NaN values when no segment has both
-        arms.
+        The stratified (Mantel-Haenszel) figures: ``p_value`` (CMH test, no
+        continuity correction); ``risk_ratio``, ``risk_ratio_low``,
+        ``risk_ratio_high`` and ``risk_ratio_p`` (Wald test of the log risk
+        ratio, the test matching its interval); ``rel_lift``,
+        ``rel_lift_low``, ``rel_lift_high`` (the risk ratio minus one, so it
+        can stand beside the per-segment lifts); ``risk_difference``,
+        ``risk_difference_low``, ``risk_difference_high`` and
+        ``risk_difference_p``; ``odds_ratio``, ``odds_ratio_low``,
+        ``odds_ratio_high``; and ``strata`` (segments used). NaN values when
+        no segment has both arms.
     verdict : str
-        One plain sentence: the lift and whether it is reliable.
+        Plain sentences: the stratified lift, whether it is reliable, and the
+        crude pooled lift beside it, labelled as crude.
     outcome : str
         ``"clicked"`` or ``"converted"``.
     alpha : float
@@ -279,33 +290,103 @@ def compare_arms(events_treatment: int, n_treatment: int, events_control: int, n
     return out
 
 
-def mh_risk_difference(tables: list[np.ndarray], alpha: float = 0.05) -> tuple[float, ...]:
-    """Mantel-Haenszel risk difference across strata with a large-stratum Wald interval.
+def _strata_arrays(tables: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Events and customers per arm and stratum: ``a, n_t, c, n_c, N`` as float arrays."""
+    cube = np.asarray(tables, dtype=float).reshape(-1, 2, 2)
+    a, c = cube[:, 0, 0], cube[:, 1, 0]
+    n_t, n_c = cube[:, 0].sum(axis=1), cube[:, 1].sum(axis=1)
+    return a, n_t, c, n_c, n_t + n_c
 
-    Each table is ``[[events_t, non_events_t], [events_c, non_events_c]]``.
-    The estimate is ``sum(w_k * (p_tk - p_ck)) / sum(w_k)`` with
-    ``w_k = n_tk * n_ck / N_k``; its variance is
-    ``sum(w_k**2 * (p_tk(1-p_tk)/n_tk + p_ck(1-p_ck)/n_ck)) / sum(w_k)**2``,
-    valid when every stratum has many customers in each arm.
+
+def _wald(estimate: float, se: float, alpha: float, null: float = 0.0) -> tuple[float, ...]:
+    """Bounds and two-sided p-value of a normal (Wald) interval on the given scale."""
+    if not (math.isfinite(estimate) and math.isfinite(se) and se > 0):
+        return float("nan"), float("nan"), float("nan")
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    p = float(2 * stats.norm.sf(abs(estimate - null) / se))
+    return estimate - z * se, estimate + z * se, p
+
+
+def mh_risk_difference(tables: list[np.ndarray], alpha: float = 0.05) -> tuple[float, ...]:
+    """Mantel-Haenszel risk difference across strata with Sato's variance.
+
+    Each table is ``[[events_t, non_events_t], [events_c, non_events_c]]``;
+    write ``a_k``, ``c_k`` for the events and ``n_tk``, ``n_ck`` for the
+    customers of each arm in stratum ``k``, and ``N_k = n_tk + n_ck``. The
+    estimate is ``RD = sum(w_k * (a_k/n_tk - c_k/n_ck)) / sum(w_k)`` with
+    ``w_k = n_tk * n_ck / N_k``. Its variance is Sato's (1989),
+    ``(RD * sum(P_k) + sum(Q_k)) / sum(w_k)**2`` with
+    ``P_k = (n_tk**2 c_k - n_ck**2 a_k + n_tk n_ck (n_ck - n_tk) / 2) / N_k**2``
+    and ``Q_k = (a_k (n_ck - c_k) + c_k (n_tk - a_k)) / (2 N_k)``, which stays
+    valid with many small strata as well as with a few large ones; for one
+    stratum it is the usual Wald variance of a difference of two proportions.
 
     Returns
     -------
     tuple of float
-        Estimate, lower and upper bound.
+        Estimate, lower bound, upper bound and the p-value of the Wald test
+        that the difference is 0 (the test matching the interval).
+
+    References
+    ----------
+    Sato T. (1989). On the variance estimator for the Mantel-Haenszel risk
+    difference. Biometrics 45, 1323-1324.
+
+    Examples
+    --------
+    >>> estimate, low, high, p = mh_risk_difference([np.array([[150, 850], [100, 900]])])
+    >>> round(estimate, 3), round(low, 4), round(high, 4)
+    (0.05, 0.0211, 0.0789)
     """
-    weights, diffs, variances = [], [], []
-    for table in tables:
-        (a, b), (c, d) = np.asarray(table, dtype=float)
-        n_t, n_c = a + b, c + d
-        p_t, p_c = a / n_t, c / n_c
-        weights.append(n_t * n_c / (n_t + n_c))
-        diffs.append(p_t - p_c)
-        variances.append(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
-    w, diff, var = (np.asarray(x) for x in (weights, diffs, variances))
-    estimate = float(np.sum(w * diff) / np.sum(w))
-    se = float(np.sqrt(np.sum(w**2 * var)) / np.sum(w))
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    return estimate, estimate - z * se, estimate + z * se
+    a, n_t, c, n_c, n = _strata_arrays(tables)
+    weight = np.sum(n_t * n_c / n)
+    estimate = float(np.sum((a * n_c - c * n_t) / n) / weight)
+    p_terms = (n_t**2 * c - n_c**2 * a + n_t * n_c * (n_c - n_t) / 2) / n**2
+    q_terms = (a * (n_c - c) + c * (n_t - a)) / (2 * n)
+    variance = (estimate * np.sum(p_terms) + np.sum(q_terms)) / weight**2
+    low, high, p = _wald(estimate, math.sqrt(max(float(variance), 0.0)), alpha)
+    return estimate, low, high, p
+
+
+def mh_risk_ratio(tables: list[np.ndarray], alpha: float = 0.05) -> tuple[float, ...]:
+    """Mantel-Haenszel risk ratio across strata with the Greenland-Robins interval.
+
+    With the notation of :func:`mh_risk_difference`, the estimate is
+    ``RR = sum(a_k n_ck / N_k) / sum(c_k n_tk / N_k)`` (the same as
+    :attr:`statsmodels.stats.contingency_tables.StratifiedTable.riskratio_pooled`)
+    and the variance of ``log(RR)`` is Greenland and Robins' (1985)
+    ``sum((n_tk n_ck (a_k + c_k) - a_k c_k N_k) / N_k**2) /
+    (sum(a_k n_ck / N_k) * sum(c_k n_tk / N_k))``; for one stratum it is the
+    usual ``1/a - 1/n_t + 1/c - 1/n_c``. The interval is ``exp(log(RR) +- z se)``.
+
+    Returns
+    -------
+    tuple of float
+        Estimate, lower bound, upper bound and the p-value of the Wald test
+        that the log risk ratio is 0 (the test matching the interval). NaN
+        bounds when an arm has no events in any stratum.
+
+    References
+    ----------
+    Greenland S., Robins J. M. (1985). Estimation of a common effect parameter
+    from sparse follow-up data. Biometrics 41, 55-68.
+
+    Examples
+    --------
+    >>> estimate, low, high, p = mh_risk_ratio([np.array([[150, 850], [100, 900]])])
+    >>> round(estimate, 2), round(low, 3), round(high, 3)
+    (1.5, 1.183, 1.902)
+    """
+    a, n_t, c, n_c, n = _strata_arrays(tables)
+    treated, control = float(np.sum(a * n_c / n)), float(np.sum(c * n_t / n))
+    if treated == 0 or control == 0:
+        estimate = math.inf if control == 0 and treated > 0 else (
+            0.0 if treated == 0 and control > 0 else float("nan"))
+        return estimate, float("nan"), float("nan"), float("nan")
+    estimate = treated / control
+    variance = float(np.sum((n_t * n_c * (a + c) - a * c * n) / n**2)) / (treated * control)
+    low, high, p = _wald(math.log(estimate), math.sqrt(max(variance, 0.0)), alpha)
+    return estimate, math.exp(low), math.exp(high), p
 
 
 def _counts(frame: pd.DataFrame, outcome: str) -> tuple[int, int, int, int]:
@@ -435,8 +516,10 @@ def strata_tables(per_segment: pd.DataFrame) -> list[np.ndarray]:
 
 
 def _cmh(per_segment: pd.DataFrame, alpha: float) -> dict:
-    keys = ("odds_ratio", "odds_ratio_low", "odds_ratio_high", "p_value", "risk_difference",
-            "risk_difference_low", "risk_difference_high")
+    keys = ("p_value", "risk_ratio", "risk_ratio_low", "risk_ratio_high", "risk_ratio_p",
+            "rel_lift", "rel_lift_low", "rel_lift_high", "risk_difference",
+            "risk_difference_low", "risk_difference_high", "risk_difference_p",
+            "odds_ratio", "odds_ratio_low", "odds_ratio_high")
     tables = strata_tables(per_segment)
     out: dict = dict.fromkeys(keys, float("nan"))
     out["strata"] = len(tables)
@@ -450,13 +533,21 @@ def _cmh(per_segment: pd.DataFrame, alpha: float) -> dict:
         low, high = table.oddsratio_pooled_confint(alpha=alpha)
         out["odds_ratio_low"], out["odds_ratio_high"] = float(low), float(high)
         out["p_value"] = float(table.test_null_odds(correction=False).pvalue)
-        rd = mh_risk_difference(tables, alpha=alpha)
-    out["risk_difference"], out["risk_difference_low"], out["risk_difference_high"] = rd
+        (out["risk_ratio"], out["risk_ratio_low"], out["risk_ratio_high"],
+         out["risk_ratio_p"]) = mh_risk_ratio(tables, alpha=alpha)
+        (out["risk_difference"], out["risk_difference_low"], out["risk_difference_high"],
+         out["risk_difference_p"]) = mh_risk_difference(tables, alpha=alpha)
+    for key in ("", "_low", "_high"):
+        out[f"rel_lift{key}"] = out[f"risk_ratio{key}"] - 1
     return out
 
 
 def _percent(value: float) -> str:
     return "n/a" if not math.isfinite(value) else f"{value * 100:.1f}%"
+
+
+def _signed(value: float, unit: str = "%") -> str:
+    return "n/a" if not math.isfinite(value) else f"{value * 100:+.1f}{unit}"
 
 
 def format_p(p: float) -> str:
@@ -466,11 +557,13 @@ def format_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def _excludes(low: float, high: float, null: float) -> bool:
+    return low > null or high < null
+
+
 def _verdict(overall: dict, cmh: dict, outcome: str, alpha: float) -> str:
     word = OUTCOME_WORDS.get(outcome, f"{outcome!r} rate")
     level = f"{(1 - alpha) * 100:g}%"
-    interval = (f"({level} CI {_percent(overall['rel_lift_low'])} to "
-                f"{_percent(overall['rel_lift_high'])})")
     p = cmh["p_value"]
     events = overall["events_control"] + overall["events_treatment"]
     customers = overall["n_control"] + overall["n_treatment"]
@@ -481,11 +574,32 @@ def _verdict(overall: dict, cmh: dict, outcome: str, alpha: float) -> str:
     if cmh["strata"] == 0 or not math.isfinite(p):
         return (f"No reliable lift: no segment has customers in both arms, so the {word} of "
                 "segmented messaging cannot be compared.")
-    if p < alpha:
-        direction = "lifted" if cmh["odds_ratio"] > 1 else "lowered"
-        return (f"Segmented messaging {direction} {word} by "
-                f"{_percent(abs(overall['rel_lift']))} {interval}, {format_p(p)} across "
-                "segments.")
-    return (f"No reliable lift: {word} was {_percent(overall['rate_treatment'])} with segmented "
-            f"messaging against {_percent(overall['rate_control'])} without, a relative change "
-            f"of {_percent(overall['rel_lift'])} {interval}, {format_p(p)} across segments.")
+    rr, rd = cmh["risk_ratio"], cmh["risk_difference"]
+    figures = (f"(Mantel-Haenszel risk ratio {cmh['risk_ratio']:.2f}, {level} CI "
+               f"{cmh['risk_ratio_low']:.2f} to {cmh['risk_ratio_high']:.2f}; difference "
+               f"{_signed(rd, ' percentage points')}, {level} CI "
+               f"{_signed(cmh['risk_difference_low'], '')} to "
+               f"{_signed(cmh['risk_difference_high'], '')}), {format_p(p)} "
+               f"(Cochran-Mantel-Haenszel test across {cmh['strata']} segment(s))")
+    crude_lift = overall["rel_lift"]
+    crude = (f" Crude lift, pooling all customers and ignoring segments: {_signed(crude_lift)} "
+             f"({level} CI {_signed(overall['rel_lift_low'])} to "
+             f"{_signed(overall['rel_lift_high'])})")
+    if math.isfinite(crude_lift) and math.isfinite(rd) and crude_lift * rd < 0:
+        crude += (", the opposite direction, because the arms are spread unevenly across "
+                  "segments of different rates")
+    crude += "."
+    # The CMH test and the two Wald intervals are different statistics; near the threshold
+    # they can disagree, and then the verdict says so instead of picking one.
+    signals = {p < alpha, _excludes(cmh["risk_ratio_low"], cmh["risk_ratio_high"], 1.0),
+               _excludes(cmh["risk_difference_low"], cmh["risk_difference_high"], 0.0)}
+    if signals == {True}:
+        direction = "lifted" if rd > 0 else "lowered"
+        return (f"Segmented messaging {direction} {word} by {_percent(abs(rr - 1))} within "
+                f"segments {figures}.{crude}")
+    if signals == {False}:
+        return (f"No reliable lift: within segments, segmented messaging changed {word} by "
+                f"{_signed(rr - 1)} {figures}.{crude}")
+    return (f"Borderline: within segments, segmented messaging changed {word} by "
+            f"{_signed(rr - 1)}, but the test and the intervals disagree at the {level} level, "
+            f"so the lift is not established {figures}.{crude}")

@@ -2,8 +2,8 @@
 
 Two small tables read off a finished run:
 
-* :func:`segment_value` -- customers, revenue, a simple customer lifetime value
-  (CLV) and a marketing budget cap per segment;
+* :func:`segment_value` -- customers, revenue, the retention-discounted margin
+  a customer is worth (CLV) and a marketing budget cap per segment;
 * :func:`response_rates` -- the share of each segment that accepted a
   campaign, with Wilson confidence intervals.
 
@@ -23,40 +23,55 @@ from statsmodels.stats.proportion import proportion_confint
 
 from .errors import SegmentationError
 
-__all__ = ["ValueAssumptions", "money_columns", "outcome_columns", "response_rates",
-           "segment_value"]
+__all__ = ["ValueAssumptions", "clv_multiplier", "money_columns", "outcome_columns",
+           "response_rates", "segment_value", "spend_window"]
 
 DAYS_PER_YEAR = 365.25
-MIN_WINDOW_YEARS = 1.0
+# The Kaggle "Customer Personality Analysis" data dictionary documents every Mnt* column as
+# the "amount spent ... in last 2 years", so its spend is two years' worth, not one.
+KAGGLE_SPEND_PREFIX = "Mnt"
+KAGGLE_WINDOW_YEARS = 2.0
+# A customer table that does not say otherwise is read as stating a year's spend.
+DEFAULT_WINDOW_YEARS = 1.0
+# An order log covers at least a month even when all its orders fall on one day.
+MIN_LOG_WINDOW_YEARS = 1 / 12
 
 VALUE_COLUMNS = ["segment", "persona", "customers", "share_customers", "revenue",
-                 "share_revenue", "window_years", "avg_annual_spend", "expected_years",
-                 "retention", "clv", "budget_fraction", "budget_cap"]
+                 "share_revenue", "window_years", "avg_annual_spend", "margin_rate",
+                 "annual_margin", "retention", "discount_rate", "clv", "budget_fraction",
+                 "budget_cap"]
 RATE_COLUMNS = ["segment", "persona", "n", "responders", "rate", "ci_low", "ci_high"]
 
 
 @dataclass(frozen=True)
 class ValueAssumptions:
-    """The three numbers a segment's CLV and budget cap rest on.
+    """The stated numbers a segment's CLV and budget cap rest on; edit them to your business.
 
     Parameters
     ----------
-    expected_years : float
-        How many more years a customer is expected to stay (> 0).
-    retention : float
-        The share of that expected spend that is kept, in [0, 1].
-    budget_fraction : float
-        The share of CLV that may be spent on marketing to a customer, in [0, 1].
+    margin_rate : float, default 0.3
+        Share of revenue kept as margin after the cost of the goods sold, in
+        (0, 1]. 0.3 is a placeholder for a retailer's gross margin.
+    retention : float, default 0.8
+        Share of customers still buying a year later, in [0, 1].
+    discount_rate : float, default 0.1
+        Yearly rate future margin is discounted at, in [0, 1]; 0.1 is a common
+        cost of capital for marketing decisions.
+    budget_fraction : float, default 0.2
+        Share of a customer's CLV (which is margin, not revenue) that may be
+        spent on marketing to them, in [0, 1].
     """
 
-    expected_years: float = 3.0
+    margin_rate: float = 0.3
     retention: float = 0.8
+    discount_rate: float = 0.1
     budget_fraction: float = 0.2
 
     def __post_init__(self):
         checks = (
-            ("expected_years", self.expected_years, 0.0, math.inf, False),
+            ("margin_rate", self.margin_rate, 0.0, 1.0, False),
             ("retention", self.retention, 0.0, 1.0, True),
+            ("discount_rate", self.discount_rate, 0.0, 1.0, True),
             ("budget_fraction", self.budget_fraction, 0.0, 1.0, True),
         )
         for name, value, low, high, closed in checks:
@@ -64,9 +79,29 @@ class ValueAssumptions:
                   and math.isfinite(value)
                   and (low <= value <= high if closed else low < value <= high))
             if not ok:
-                bounds = f"between {low:g} and {high:g}" if closed else "above 0"
-                raise SegmentationError(
-                    f"{name} is {value!r}: choose a number {bounds}.")
+                bounds = (f"between {low:g} and {high:g}" if closed
+                          else f"above {low:g} and at most {high:g}")
+                raise SegmentationError(f"{name} is {value!r}: choose a number {bounds}.")
+        if self.retention >= 1 + self.discount_rate:
+            raise SegmentationError(
+                f"A retention of {self.retention:g} with a discount rate of "
+                f"{self.discount_rate:g} makes the lifetime value infinite: choose a retention "
+                "below 1 or a discount rate above 0.")
+
+
+def clv_multiplier(retention: float, discount_rate: float) -> float:
+    """Years of margin a customer is worth today: ``(1 + d) / (1 + d - r)``.
+
+    The sum ``sum(r**t / (1 + d)**t for t = 0, 1, 2, ...)``: this year's margin
+    in full, next year's if the customer is retained (``r``) and discounted
+    once (``1 + d``), and so on without end.
+
+    Examples
+    --------
+    >>> round(clv_multiplier(0.8, 0.1), 4)
+    3.6667
+    """
+    return (1 + discount_rate) / (1 + discount_rate - retention)
 
 
 def _column(result, kind: str, default: str) -> str:
@@ -134,60 +169,92 @@ def _names(result, names: Mapping[int, str] | None, segments: list[int]) -> dict
     return out
 
 
-def segment_value(result, names: Mapping[int, str] | None = None, expected_years: float = 3.0,
-                  retention: float = 0.8, budget_fraction: float = 0.2,
+def spend_window(result, money: str | None = None) -> float:
+    """Years of spend a money column adds up, as the data documents it.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+        A finished run.
+    money : str, optional
+        The money column (see :func:`money_columns`); by default total spend.
+
+    Returns
+    -------
+    float
+        ``2.0`` for the Kaggle marketing export, whose data dictionary documents
+        its ``Mnt*`` spend columns (and so their total) as the last two years;
+        for a customer table built from an order log, the span of the log
+        (the longest customer history, at least a month); otherwise ``1.0``,
+        reading the column as a year's spend. It is a default to show and let
+        the user change, not a measurement.
+
+    Examples
+    --------
+    >>> spend_window(result, "MntWines")  # doctest: +SKIP
+    2.0
+    """
+    profiles = getattr(result, "profiles", None)
+    spend = list(profiles.kind("spend")) if profiles is not None else []
+    sources = spend if money in (None, "total_spend") else [money]
+    if sources and all(str(c).startswith(KAGGLE_SPEND_PREFIX) for c in sources):
+        return KAGGLE_WINDOW_YEARS
+    log = getattr(getattr(result, "dataset", None), "log", None)
+    history = getattr(log, "history", None)
+    if history is not None and "T" in history and history["T"].notna().any():
+        return max(float(history["T"].max()) / DAYS_PER_YEAR, MIN_LOG_WINDOW_YEARS)
+    return DEFAULT_WINDOW_YEARS
+
+
+def segment_value(result, names: Mapping[int, str] | None = None, margin_rate: float = 0.3,
+                  retention: float = 0.8, discount_rate: float = 0.1,
+                  budget_fraction: float = 0.2,
                   per_segment: Mapping[int, Mapping[str, float]] | None = None,
-                  money: str | None = None) -> pd.DataFrame:
+                  money: str | None = None, window_years: float | None = None) -> pd.DataFrame:
     """Customers, revenue, lifetime value and a marketing budget cap per segment.
 
     Parameters
     ----------
     result : SegmentationResult
-        A finished run; reads ``features.frame`` (total spend and tenure),
-        ``segmentation.labels`` and ``personas``.
+        A finished run; reads ``features.frame``, ``segmentation.labels`` and
+        ``personas``.
     names : mapping of int to str, optional
         Display names per segment, overriding the suggested persona names.
-    expected_years : float, default 3.0
-        Years a customer is expected to stay from now on.
-    retention : float, default 0.8
-        Share of the expected spend that is kept (a flat discount for churn).
-    budget_fraction : float, default 0.2
-        Share of CLV that may be spent on marketing to one customer.
+    margin_rate, retention, discount_rate, budget_fraction : float
+        The assumptions of :class:`ValueAssumptions`, for every segment.
     per_segment : mapping of int to dict, optional
-        Per-segment overrides of ``expected_years``, ``retention`` and
-        ``budget_fraction``, e.g. ``{0: {"retention": 0.9}}``.
+        Per-segment overrides of those assumptions, e.g.
+        ``{0: {"retention": 0.9}}``.
     money : str, optional
         The column revenue is read from (see :func:`money_columns`); by
         default total spend. Files without one must name a money column.
+    window_years : float, optional
+        Years of spend the money column adds up; by default what the data
+        documents (:func:`spend_window`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per segment with columns ``segment``, ``persona``,
-        ``customers``, ``share_customers``, ``revenue`` (sum of total spend),
-        ``share_revenue``, ``window_years``, ``avg_annual_spend``,
-        ``expected_years``, ``retention``, ``clv``, ``budget_fraction`` and
-        ``budget_cap``.
+        One row per segment with the columns of :data:`VALUE_COLUMNS`.
 
     Notes
     -----
-    The spend columns of the Kaggle marketing export add up what a customer
-    bought over the period the data covers (about the last two years), not per
-    year. That window is taken to be the longest tenure in the data,
-    ``window_years = max(tenure_days) / 365.25``, but never less than one year,
-    and is shown in the ``window_years`` column. Then
+    With ``m`` a customer's yearly margin, ``r`` the yearly retention and
+    ``d`` the discount rate, the lifetime value is the retention-discounted
+    margin over an unlimited horizon, this year's margin counted in full:
 
     * ``avg_annual_spend = revenue / customers / window_years``,
-    * ``clv = avg_annual_spend * expected_years * retention``,
-    * ``budget_cap = clv * budget_fraction``.
-
-    Spend is in the currency of the data and is not discounted over time.
+    * ``annual_margin = m = avg_annual_spend * margin_rate``,
+    * ``clv = m * sum((r / (1 + d))**t, t >= 0) = m * (1 + d) / (1 + d - r)``
+      (:func:`clv_multiplier`),
+    * ``budget_cap = clv * budget_fraction``, a share of margin, never of
+      revenue.
 
     Examples
     --------
     >>> table = segment_value(result, per_segment={0: {"retention": 0.9}})  # doctest: +SKIP
     """
-    default = ValueAssumptions(expected_years, retention, budget_fraction)
+    default = ValueAssumptions(margin_rate, retention, discount_rate, budget_fraction)
     frame = result.features.frame
     if money is None:
         money = _column(result, "total_spend", "total_spend")
@@ -195,17 +262,15 @@ def segment_value(result, names: Mapping[int, str] | None = None, expected_years
         raise SegmentationError(
             f"There is no column {money!r} in the data: choose one of "
             f"{', '.join(money_columns(result)) or 'the money columns'}.")
+    window = spend_window(result, money) if window_years is None else window_years
+    if not (isinstance(window, int | float) and not isinstance(window, bool)
+            and math.isfinite(window) and window > 0):
+        raise SegmentationError(
+            f"The spend window is {window!r} years: give the years the spend columns cover, "
+            "e.g. 2 for the last two years.")
     spend = pd.to_numeric(frame[money], errors="coerce")
-    # Without a signup date the data is taken to cover one year.
-    tenure_column = (result.profiles.first("tenure") if getattr(result, "profiles", None)
-                     else None) or ("tenure_days" if "tenure_days" in frame else None)
-    tenure = (pd.to_numeric(frame[tenure_column], errors="coerce") if tenure_column
-              else pd.Series(dtype=float))
     labels, segments = _segments(result)
     persona = _names(result, names, segments)
-
-    max_tenure = float(tenure.max()) if tenure.notna().any() else 0.0
-    window = max(max_tenure / DAYS_PER_YEAR, MIN_WINDOW_YEARS)
 
     assumptions = {s: default for s in segments}
     allowed = set(ValueAssumptions.__dataclass_fields__)
@@ -231,7 +296,8 @@ def segment_value(result, names: Mapping[int, str] | None = None, expected_years
         revenue = float(spend_values[mask].sum())
         annual = revenue / customers / window if customers else float("nan")
         a = assumptions[s]
-        clv = annual * a.expected_years * a.retention
+        margin = annual * a.margin_rate
+        clv = margin * clv_multiplier(a.retention, a.discount_rate)
         rows.append({
             "segment": s,
             "persona": persona[s],
@@ -239,10 +305,12 @@ def segment_value(result, names: Mapping[int, str] | None = None, expected_years
             "share_customers": customers / total_customers if total_customers else float("nan"),
             "revenue": revenue,
             "share_revenue": revenue / total_revenue if total_revenue else float("nan"),
-            "window_years": window,
+            "window_years": float(window),
             "avg_annual_spend": annual,
-            "expected_years": float(a.expected_years),
+            "margin_rate": float(a.margin_rate),
+            "annual_margin": margin,
             "retention": float(a.retention),
+            "discount_rate": float(a.discount_rate),
             "clv": clv,
             "budget_fraction": float(a.budget_fraction),
             "budget_cap": clv * a.budget_fraction,

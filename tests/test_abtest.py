@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from segmentation.abtest import (
+    achieved_power,
     assign_arms,
     balance_table,
     plan_tests,
     sample_size_per_arm,
+    sample_sizes,
     treatment_count,
 )
 from segmentation.errors import SegmentationError
@@ -228,3 +230,48 @@ def test_balance_on_sample(sample_result):
     checked = table[table["segment"].isin(big)]
     assert len(checked) == len(big) * len(columns)
     assert checked["smd"].abs().lt(0.2).all(), checked
+
+
+def test_an_uneven_split_is_planned_with_its_allocation_ratio():
+    # 7,000 customers split 20/80: 1,400 treated against 5,600 controls. Baseline 29%, +15%.
+    p1, p2, alpha, power = 0.29, 0.29 * 1.15, 0.05, 0.8
+    h = 2 * math.asin(math.sqrt(p2)) - 2 * math.asin(math.sqrt(p1))
+    z = norm.ppf(1 - alpha / 2) + norm.ppf(power)
+    # Var(h) = 1/n_t + 1/n_c with n_c = 4 n_t: n_t = (1 + 1/4) (z / h)^2, against 2 (z / h)^2
+    # for each of two equal arms.
+    treated = 1.25 * (z / h) ** 2
+    equal = 2 * (z / h) ** 2
+    se = math.sqrt(1 / 1400 + 1 / 5600)
+    reached = norm.cdf(h / se - norm.ppf(1 - alpha / 2)) + norm.cdf(-h / se - norm.ppf(1 - alpha / 2))
+    plan = plan_tests({0: 7000}, {0: p1}, relative_lift=0.15, split=0.2).iloc[0]
+    assert (plan["available_treatment"], plan["available_control"]) == (1400, 5600)
+    assert plan["needed_treatment"] == math.ceil(treated)
+    assert plan["needed_control"] == math.ceil(4 * treated)
+    assert plan["needed_per_arm"] == plan["needed_treatment"] < 1400
+    assert plan["power"] == pytest.approx(reached, abs=1e-6)
+    assert 0.85 < plan["power"] < 0.9
+    assert plan["big_enough"] and plan["advice"] == "big enough"
+    # The equal-arm requirement would have asked for more than the 1,400 treated on hand.
+    assert sample_size_per_arm(p1) == math.ceil(equal) > 1400
+
+
+def test_a_short_uneven_plan_says_what_each_arm_lacks():
+    plan = plan_tests({0: 7000}, {0: 0.2}, split=0.2).iloc[0]
+    treated, control = sample_sizes(0.2, 0.15, 0.05, 0.8, split=0.2)
+    assert (plan["needed_treatment"], plan["needed_control"]) == (treated, control)
+    assert not plan["big_enough"] and plan["power"] < 0.8
+    assert plan["advice"].endswith(
+        f"needs {treated - 1400:,} more treated and {control - 5600:,} more control customers")
+
+
+@settings(max_examples=40, deadline=None)
+@given(baseline=st.floats(0.02, 0.6), lift=st.floats(0.05, 0.5), split=st.floats(0.1, 0.9))
+def test_needed_arms_reach_the_power_and_one_fewer_does_not(baseline, lift, split):
+    treated, control = sample_sizes(baseline, lift, 0.05, 0.8, split=split)
+    assert achieved_power(baseline, lift, 0.05, treated, control) >= 0.8 - 1e-9
+    ratio = (1 - split) / split
+    shorter = treated - 1
+    assert achieved_power(baseline, lift, 0.05, shorter, shorter * ratio) < 0.8
+    # The split's mirror image swaps the arms.
+    mirrored = sample_sizes(baseline, lift, 0.05, 0.8, split=1 - split)
+    assert abs(mirrored[0] - control) <= 1 and abs(mirrored[1] - treated) <= 1

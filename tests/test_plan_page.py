@@ -103,7 +103,8 @@ def test_per_segment_assumptions_change_that_segment_only(sample_result, names):
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["plan.overrides"] == {0: {"retention": 0.5}, 1: {"baseline": 0.3}}
     shown = frame_with(at, "clv")
-    defaults = {"expected_years": 3.0, "retention": 0.8, "budget_fraction": 0.2}
+    defaults = {"margin_rate": 0.3, "retention": 0.8, "discount_rate": 0.1,
+                "budget_fraction": 0.2}
     per_segment = {s: dict(defaults) for s in names}
     per_segment[0]["retention"] = 0.5
     expected = value.segment_value(sample_result, names, per_segment=per_segment)
@@ -152,3 +153,38 @@ def test_a_chosen_split_reaches_the_plan_and_the_arms(sample_result):
     plan = frame_with(at, "available_per_arm")
     sizes = sample_result.segmentation.sizes
     assert plan["available_per_arm"].tolist() == [int(np.floor(n * 0.3)) for n in sizes]
+
+
+def test_the_plan_sizes_each_arm_for_the_chosen_split(sample_result, names):
+    at = plan_page()
+    at.number_input(key="w.plan.split").set_value(0.2).run()
+    assert not at.exception, [e.message for e in at.exception]
+    plan = frame_with(at, "needed_treatment")
+    rates = value.response_rates(sample_result, names).set_index("segment")["rate"]
+    sizes = {s: int(n) for s, n in enumerate(sample_result.segmentation.sizes)}
+    expected = abtest.plan_tests(sizes, {s: float(rates[s]) for s in rates.index}, split=0.2)
+    for column in ("needed_treatment", "needed_control", "available_treatment",
+                   "available_control", "big_enough"):
+        assert plan[column].tolist() == expected[column].tolist()
+    # With one in five treated, the control arm needs four times the treated arm.
+    ratio = plan["needed_control"] / plan["needed_treatment"]
+    assert ratio.between(3.99, 4.01).all()
+    np.testing.assert_allclose(plan["power"], expected["power"])
+
+
+def test_value_assumptions_are_editable_and_change_the_clv(sample_result, names):
+    at = plan_page()
+    before = frame_with(at, "clv")
+    assert before["window_years"].eq(2.0).all()  # the Kaggle-style sample: two years of spend
+    at.number_input(key="w.plan.margin").set_value(0.6).run()
+    at.number_input(key="w.plan.discount").set_value(0.0).run()
+    at.number_input(key="w.plan.window.total_spend").set_value(1.0).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = frame_with(at, "clv")
+    expected = value.segment_value(sample_result, names, margin_rate=0.6, discount_rate=0.0,
+                                   window_years=1.0)
+    np.testing.assert_allclose(shown["clv"], expected["clv"])
+    np.testing.assert_allclose(shown["budget_cap"], expected["budget_cap"])
+    # Twice the margin, no discounting and a one-year window: 2 * 2 * (1.1/0.3) / (1/0.2) more.
+    np.testing.assert_allclose(shown["clv"] / before["clv"], 4 * 5 / (1.1 / 0.3))
+    assert shown["margin_rate"].eq(0.6).all() and shown["discount_rate"].eq(0.0).all()

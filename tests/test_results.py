@@ -164,9 +164,13 @@ def test_known_effect_is_found(lifted):
     assert cmh["p_value"] < 0.001 and cmh["odds_ratio_low"] > 1
     assert cmh["risk_difference_low"] > 0
     assert analysis.per_segment["significant"].all()
-    assert analysis.verdict.startswith("Segmented messaging lifted click-through by ")
-    assert f"{overall['rel_lift'] * 100:.1f}%" in analysis.verdict
-    assert "95% CI" in analysis.verdict and "across segments" in analysis.verdict
+    assert cmh["risk_ratio_low"] > 1 and cmh["p_value"] < 0.05
+    assert analysis.verdict.startswith(
+        f"Segmented messaging lifted click-through by {(cmh['risk_ratio'] - 1) * 100:.1f}% "
+        "within segments (Mantel-Haenszel risk ratio ")
+    assert f"Crude lift, pooling all customers and ignoring segments: " \
+        f"{overall['rel_lift'] * 100:+.1f}%" in analysis.verdict
+    assert "95% CI" in analysis.verdict and "across 4 segment(s)" in analysis.verdict
 
 
 def test_no_effect_gives_no_reliable_lift(flat):
@@ -193,7 +197,7 @@ def test_cmh_equals_stratified_table(lifted):
 
 def test_mh_risk_difference_weights_and_single_stratum_wald():
     # One stratum: the Mantel-Haenszel risk difference is the plain difference with a Wald CI.
-    estimate, low, high = mh_risk_difference([np.array([[150, 850], [100, 900]])])
+    estimate, low, high, _ = mh_risk_difference([np.array([[150, 850], [100, 900]])])
     se = np.sqrt(0.15 * 0.85 / 1000 + 0.10 * 0.90 / 1000)
     assert estimate == pytest.approx(0.05)
     assert (low, high) == pytest.approx((0.05 - 1.959964 * se, 0.05 + 1.959964 * se))
