@@ -15,15 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import adjusted_rand_score
 
 from .clustering import (
     DEFAULT_N_INIT,
     DEFAULT_SEED,
+    N_SPLITS,
     SMALL_SEGMENT_SHARE,
     Segmentation,
+    SplitAgreement,
     fit_kmeans,
-    nearest,
+    split_half_agreement,
+    split_halves,
 )
 from .errors import SegmentationError
 from .features import FeatureMatrix
@@ -65,15 +67,21 @@ def match(cost: np.ndarray) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class SplitHalf:
-    """Two halves clustered apart, their segments matched, and how well they agree.
+    """Split-half replication over several random splits, and the halves of the median one.
 
     Attributes
     ----------
     ari : float
-        Adjusted Rand index between the two half-models' assignments of every
-        customer (each model assigns all customers to its nearest centre).
+        Median adjusted Rand index over the splits: each split's two
+        half-models assign every customer to their nearest centre, and the
+        two assignments are compared. The figure to read.
+    agreement : SplitAgreement
+        The agreement of each split, their range, and the seed of the split
+        shown here (``agreement.median_seed``, the median one).
+    verdict : str
+        The median's reading (``ARI_BANDS``).
     pairs : tuple of (int, int)
-        Matched (segment of half A, segment of half B).
+        Matched (segment of half A, segment of half B) of the split shown.
     profiles : DataFrame
         Long form: half ("A"/"B"), pair, segment, variable, mean.
     differences : DataFrame
@@ -81,6 +89,7 @@ class SplitHalf:
     """
 
     ari: float
+    agreement: SplitAgreement
     verdict: str
     pairs: tuple[tuple[int, int], ...]
     sizes_a: tuple[int, ...]
@@ -92,18 +101,36 @@ class SplitHalf:
 
 
 def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_SEED,
-               n_init: int = DEFAULT_N_INIT) -> SplitHalf:
-    """Cluster two random halves independently and compare them.
+               n_init: int = DEFAULT_N_INIT, n_splits: int = N_SPLITS) -> SplitHalf:
+    """Cluster two random halves independently and compare them, over ``n_splits`` splits.
 
-    The halves come from a fixed-seed permutation; each is clustered with the
-    same settings; half B's segments are matched to half A's by their
-    centres; agreement is measured on all customers.
+    The agreement of each split comes from
+    :func:`segmentation.clustering.split_half_agreement` (split ``i`` seeded
+    ``random_state + i``); the median is reported. The split whose agreement
+    is the median is shown in detail: half B's segments are matched to half
+    A's by their centres, and their profiles compared.
+
+    Parameters
+    ----------
+    fm : FeatureMatrix
+    n_clusters : int
+    random_state : int
+    n_init : int
+        k-means++ restarts of each half's fit.
+    n_splits : int
+        Odd, so the median is one split's own value.
+
+    Returns
+    -------
+    SplitHalf
     """
     X = fm.X
-    halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
-    fits = [fit_kmeans(X[h], n_clusters, random_state, n_init) for h in halves]
+    agreement = split_half_agreement(X, n_clusters, random_state, n_init, n_splits)
+    # The split shown is redrawn from its seed: same rows, same halves, same fits.
+    sample = np.arange(len(X)) if agreement.rows is None else agreement.rows
+    halves, fits = split_halves(X[sample], n_clusters, agreement.median_seed, n_init)
+    halves = [sample[h] for h in halves]
     (labels_a, centers_a, _), (labels_b, centers_b, _) = fits
-    ari = float(adjusted_rand_score(nearest(X, centers_a), nearest(X, centers_b)))
     cost = ((centers_a[:, None, :] - centers_b[None, :, :]) ** 2).sum(axis=2)
     pairs = tuple(match(cost))
     frame = fm.frame.select_dtypes("number")
@@ -119,7 +146,8 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
         [means_b.loc[b] - means_a.loc[a] for a, b in pairs]).reset_index(drop=True)
     differences.index.name = "pair"
     return SplitHalf(
-        ari=ari, verdict=band(ari, ARI_BANDS), pairs=pairs,
+        ari=agreement.median, agreement=agreement, verdict=band(agreement.median, ARI_BANDS),
+        pairs=pairs,
         sizes_a=tuple(int(v) for v in np.bincount(labels_a, minlength=n_clusters)),
         sizes_b=tuple(int(v) for v in np.bincount(labels_b, minlength=n_clusters)),
         profiles=pd.DataFrame(rows), differences=differences,

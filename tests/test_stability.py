@@ -18,7 +18,9 @@ from conftest import planted_customers, to_tsv_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
 
 from segmentation import (
     RunConfig,
@@ -31,7 +33,7 @@ from segmentation import (
     segment,
     sweep_k,
 )
-from segmentation.clustering import fit_kmeans
+from segmentation.clustering import N_SPLITS, fit_kmeans
 from segmentation.stability import (
     ARI_BANDS,
     JACCARD_BANDS,
@@ -95,6 +97,15 @@ def expected_ari_band(value: float) -> str:
 def halves_of(n: int, random_state: int):
     """The two halves split_half documents: a fixed-seed permutation cut in two."""
     return np.array_split(np.random.default_rng(random_state).permutation(n), 2)
+
+
+def split_agreement(X: np.ndarray, k: int, seed: int, n_init: int = 10) -> float:
+    """One split's agreement, refitted independently: halves by the seed, each fitted by
+    scikit-learn, every customer assigned to each half-model's nearest centre."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        centers = [KMeans(k, n_init=n_init, random_state=seed).fit(X[h]).cluster_centers_
+                   for h in halves_of(len(X), seed)]
+    return adjusted_rand_score(*(cdist(X, c).argmin(axis=1) for c in centers))
 
 
 # ---------------------------------------------------------------------------
@@ -184,14 +195,21 @@ def test_noise_does_not_replicate(noise_fms, seed, k):
 
 
 @pytest.mark.parametrize("which", ["planted", "noise"])
-def test_ari_equals_sklearn_on_independently_refit_halves(which, planted_fm, noise_fms):
+def test_ari_is_the_median_of_independently_refit_splits(which, planted_fm, noise_fms):
     fm = planted_fm if which == "planted" else noise_fms[1]
     k, seed = 3, 7
     result = split_half(fm, k, random_state=seed, n_init=4)
-    halves = halves_of(fm.n_customers, seed)
-    centers = [fit_kmeans(fm.X[h], k, seed, 4)[1] for h in halves]
-    assign = [cdist(fm.X, c).argmin(axis=1) for c in centers]
-    assert result.ari == pytest.approx(adjusted_rand_score(*assign), abs=1e-12)
+    expected = [split_agreement(fm.X, k, s, 4) for s in range(seed, seed + N_SPLITS)]
+    agreement = result.agreement
+    assert agreement.n_splits == N_SPLITS
+    np.testing.assert_allclose(agreement.values, expected, atol=1e-12)
+    assert result.ari == pytest.approx(float(np.median(expected)), abs=1e-12)
+    assert (agreement.low, agreement.high) == pytest.approx((min(expected), max(expected)))
+    # The split shown is the median one, and the verdict reads the median.
+    assert expected[agreement.median_seed - seed] == pytest.approx(result.ari, abs=1e-12)
+    assert result.verdict == expected_ari_band(result.ari)
+    assert agreement.text == (f"median {result.ari:.2f} over {N_SPLITS} random splits, range "
+                              f"{min(expected):.2f}–{max(expected):.2f}")
 
 
 def test_pairs_are_a_permutation_matching_nearest_centres(planted_fm, planted_split):
@@ -200,8 +218,9 @@ def test_pairs_are_a_permutation_matching_nearest_centres(planted_fm, planted_sp
     b_side = [b for _, b in planted_split.pairs]
     assert sorted(a_side) == list(range(k))
     assert sorted(b_side) == list(range(k))
-    halves = halves_of(planted_fm.n_customers, 42)
-    ca, cb = (fit_kmeans(planted_fm.X[h], k)[1] for h in halves)
+    seed = planted_split.agreement.median_seed
+    halves = halves_of(planted_fm.n_customers, seed)
+    ca, cb = (fit_kmeans(planted_fm.X[h], k, seed)[1] for h in halves)
     cost = ((ca[:, None, :] - cb[None, :, :]) ** 2).sum(axis=2)
     best = min(itertools.permutations(range(k)), key=lambda p: cost[range(k), p].sum())
     assert dict(planted_split.pairs) == dict(enumerate(best))
@@ -209,8 +228,9 @@ def test_pairs_are_a_permutation_matching_nearest_centres(planted_fm, planted_sp
 
 def test_pairs_join_the_same_planted_type(planted_frame, planted_fm, planted_split):
     kind = np.asarray(planted_frame.attrs["planted"])
-    halves = halves_of(planted_fm.n_customers, 42)
-    labels = [fit_kmeans(planted_fm.X[h], 3)[0] for h in halves]
+    seed = planted_split.agreement.median_seed
+    halves = halves_of(planted_fm.n_customers, seed)
+    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
 
     def majority_kind(half, seg):
         return np.bincount(kind[halves[half]][labels[half] == seg]).argmax()
@@ -220,8 +240,9 @@ def test_pairs_join_the_same_planted_type(planted_frame, planted_fm, planted_spl
 
 
 def test_differences_and_profiles_match_pandas_group_means(planted_fm, planted_split):
-    halves = halves_of(planted_fm.n_customers, 42)
-    labels = [fit_kmeans(planted_fm.X[h], 3)[0] for h in halves]
+    seed = planted_split.agreement.median_seed
+    halves = halves_of(planted_fm.n_customers, seed)
+    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
     numbers = planted_fm.frame.select_dtypes("number")
     means = [numbers.iloc[h].groupby(lab).mean() for h, lab in zip(halves, labels, strict=True)]
 
@@ -246,7 +267,7 @@ def test_differences_and_profiles_match_pandas_group_means(planted_fm, planted_s
 
 def test_split_half_is_deterministic(planted_fm):
     a, b = split_half(planted_fm, 3, random_state=5), split_half(planted_fm, 3, random_state=5)
-    assert a.ari == b.ari and a.pairs == b.pairs
+    assert a.ari == b.ari and a.agreement.values == b.agreement.values and a.pairs == b.pairs
     pd.testing.assert_frame_equal(a.differences, b.differences)
 
 
@@ -580,9 +601,9 @@ def test_small_segment_found_in_both_halves_is_said_to_survive(tiny_group_case):
     assert set(seg.customer_ids[seg.labels == small]) == set(tiny_ids)
     assert halves.ari == pytest.approx(1.0)
     # Both halves hold the tiny group as a segment of its own, matched to each other.
-    parts = halves_of(fm.n_customers, 42)
-    for h in parts:
-        lab = fit_kmeans(fm.X[h], 4)[0]
+    seed = halves.agreement.median_seed
+    for h in halves_of(fm.n_customers, seed):
+        lab = fit_kmeans(fm.X[h], 4, seed)[0]
         in_tiny = fm.customer_ids[h].isin(tiny_ids)
         assert len(set(lab[in_tiny])) == 1 and (lab == lab[in_tiny][0]).sum() == in_tiny.sum()
     (text,) = small_segment_check(seg, halves, None)
@@ -618,8 +639,8 @@ def test_real_split_half_at_recommended_k(real_path, record_property):
     result = split_half(fm, k)
     record_property("real_recommended_k", k)
     record_property("real_split_half_ari", round(result.ari, 4))
-    print(f"real data: K = {k}, split-half ARI = {result.ari:.3f} ({result.verdict})")
-    assert 0.0 <= result.ari <= 1.0
+    print(f"real data: K = {k}, split-half ARI {result.agreement.text} ({result.verdict})")
+    assert -1.0 <= result.agreement.low <= result.ari <= result.agreement.high <= 1.0
     assert result.verdict == expected_ari_band(result.ari)
     assert sorted(a for a, _ in result.pairs) == sorted(b for _, b in result.pairs) == list(
         range(k))
