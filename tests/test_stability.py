@@ -41,11 +41,14 @@ from segmentation.stability import (
     band,
     best_jaccard,
     bootstrap_stability,
+    clusterboot,
     data_size_warning,
     match,
     match_segments,
+    resample_jaccard,
     small_segment_check,
     split_half,
+    summarize_jaccard,
 )
 
 FAST = settings(max_examples=40, deadline=None)
@@ -298,8 +301,8 @@ def test_summary_is_recomputed_from_the_jaccard_matrix(which, planted_boot, nois
     assert ((jac >= 0) & (jac <= 1)).all()
     summary = boot.summary
     np.testing.assert_allclose(summary["mean_jaccard"], jac.mean(axis=0))
-    np.testing.assert_allclose(summary["dissolved"], (jac <= 0.5).mean(axis=0))
-    np.testing.assert_allclose(summary["recovered"], (jac >= 0.75).mean(axis=0))
+    np.testing.assert_array_equal(summary["dissolved"], (jac <= 0.5).sum(axis=0))
+    np.testing.assert_array_equal(summary["recovered"], (jac > 0.75).sum(axis=0))
     assert list(summary["band"]) == [expected_jaccard_band(v) for v in summary["mean_jaccard"]]
 
 
@@ -322,6 +325,132 @@ def test_bootstrap_is_deterministic_and_reports_progress(noise_fms):
     np.testing.assert_array_equal(first.jaccard, again.jaccard)
     pd.testing.assert_frame_equal(first.summary, again.summary)
     assert not np.array_equal(first.jaccard, other.jaccard)
+
+
+# ---------------------------------------------------------------------------
+# clusterboot as Hennig (2007) and fpc define it
+# ---------------------------------------------------------------------------
+
+def reference_resample(X, labels, k, draw, seed, n_init):
+    """One clusterboot resample, written from the definition with sets: the distinct drawn
+    customers are reclustered; each original cluster, restricted to them, keeps its best
+    Jaccard with a new cluster (0 when neither has anyone)."""
+    present = sorted(set(int(i) for i in draw))
+    with threadpool_limits(limits=1, user_api="openmp"):
+        new = KMeans(k, n_init=n_init, random_state=seed).fit(X[present]).labels_
+    new_clusters = [{c for c, lab in zip(present, new, strict=True) if lab == t}
+                    for t in set(new.tolist())]
+    out = []
+    for s in range(k):
+        old = {c for c in present if labels[c] == s}
+        out.append(max((len(old & b) / len(old | b) if old | b else 0.0
+                        for b in new_clusters), default=0.0))
+    return np.array(out)
+
+
+def three_groups(seed: int = 0):
+    """36 customers in three overlapping groups of 12 (so reclustering really varies)."""
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(c, 1.0, (12, 2)) for c in ((0, 0), (2.5, 0), (1, 2.5))])
+    return X, np.repeat([0, 1, 2], 12)
+
+
+EXPLICIT_DRAWS = [
+    list(range(36)),
+    [0, 0, 0, 1, 2, 3, 5, 5, 8, 13, 13, 14, 15, 17, 20, 21, 21, 21, 22, 24, 25, 26, 27, 27,
+     29, 30, 31, 31, 32, 33, 34, 34, 35, 35, 35, 2],
+    [1, 1, 1, 1, 1, 4, 4, 6, 6, 6, 7, 9, 10, 11, 12, 12, 12, 16, 16, 18, 19, 19, 19, 23, 23,
+     23, 23, 28, 28, 28, 29, 30, 30, 33, 33, 33],
+    [int(i) for i in np.random.default_rng(5).integers(0, 36, 36)],
+]
+
+
+@pytest.mark.parametrize("draw", EXPLICIT_DRAWS)
+@pytest.mark.parametrize("seed", [0, 3])
+def test_resample_jaccard_equals_the_reference_on_explicit_draws(draw, seed):
+    X, truth = three_groups(seed)
+    labels = fit_kmeans(X, 3, 1, 10)[0]
+    for original in (labels, truth):
+        got = resample_jaccard(X, original, 3, np.array(draw), random_state=11, n_init=5)
+        np.testing.assert_allclose(got, reference_resample(X, original, 3, draw, 11, 5),
+                                   atol=1e-12)
+
+
+def test_customers_drawn_twice_are_clustered_once():
+    # 0 and 1 drawn ten times each would pull k-means to {0, 1} | {10, 11, 22, 23}
+    # (within-cluster sum of squares 150 against 187 for the other split); each drawn once,
+    # the best split is {0, 1, 10, 11} | {22, 23} (101 against 145), which is the original.
+    X = np.array([[0.0], [1.0], [10.0], [11.0], [22.0], [23.0]])
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    draw = np.array([0] * 10 + [1] * 10 + [2, 3, 4, 5])
+    np.testing.assert_allclose(resample_jaccard(X, labels, 2, draw), [1.0, 1.0])
+    # Clustering the draw with its repeats finds the other split: Jaccard 2/4 for both.
+    weighted = fit_kmeans(X[draw], 2)[0]
+    firsts = np.unique(draw, return_index=True)[1]
+    np.testing.assert_allclose(best_jaccard(labels, weighted[firsts], 2), [0.5, 0.5])
+
+
+def test_jaccard_is_taken_on_the_customers_in_the_resample():
+    # Original segment 0 = {0, 1, 2}, 1 = {3, ..., 7}; the data has {0..3} and {4..7}.
+    X = np.array([[0.0], [0.1], [0.2], [0.3], [10.0], [10.1], [10.2], [10.3]])
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 1])
+    # All drawn: 3/4 and 4/5.
+    np.testing.assert_allclose(resample_jaccard(X, labels, 2, np.arange(8)), [0.75, 0.8])
+    # 3 not drawn: segment 0 is exactly {0, 1, 2} among those drawn, segment 1 is {4..7}.
+    np.testing.assert_allclose(resample_jaccard(X, labels, 2, np.array([0, 1, 2, 4, 5, 6, 7,
+                                                                        7])), [1.0, 1.0])
+
+
+def test_recovered_is_above_three_quarters_and_dissolved_at_most_a_half():
+    jaccard = np.array([[0.75, 0.50, 1.0],
+                        [0.76, 0.51, 0.2],
+                        [0.90, 0.49, 0.75],
+                        [0.60, 0.75, 0.5]])
+    summary = summarize_jaccard(jaccard)
+    assert summary["recovered"].tolist() == [2, 0, 1]
+    assert summary["dissolved"].tolist() == [0, 2, 2]
+    np.testing.assert_allclose(summary["mean_jaccard"], jaccard.mean(axis=0))
+    assert summary["segment"].tolist() == [0, 1, 2]
+
+
+def test_clusterboot_follows_its_documented_draws(planted_fm):
+    X = planted_fm.X[:150]
+    labels = fit_kmeans(X, 3, 0, 5)[0]
+    boot = clusterboot(X, labels, 3, n_boot=4, random_state=21, n_init=3)
+    rng = np.random.default_rng(21)
+    for b in range(4):
+        draw = rng.integers(0, len(X), len(X))
+        seed = int(rng.integers(2**31))
+        np.testing.assert_allclose(boot.jaccard[b],
+                                   reference_resample(X, labels, 3, draw, seed, 3), atol=1e-12)
+
+
+def blobs_and_noise(seed: int):
+    """Two tight, far-apart groups of 25 and 120 customers of structureless 5-D noise."""
+    rng = np.random.default_rng(seed)
+    far, up = np.eye(5)[0] * 10, np.eye(5)[1] * 12
+    X = np.concatenate([rng.normal(-far, 0.3, (25, 5)), rng.normal(far, 0.3, (25, 5)),
+                        rng.normal(up, 1.0, (120, 5))])
+    return X, np.repeat([0, 1, 2], [25, 25, 120])
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(st.integers(0, 2**16))
+def test_real_groups_are_recovered_and_split_noise_is_not(seed):
+    X, kind = blobs_and_noise(seed)
+    labels = fit_kmeans(X, 4, 0, 10)[0]
+    # K = 4: each tight group is a segment and the noise is cut in two.
+    majority = np.array([np.bincount(kind[labels == s], minlength=3).argmax()
+                         for s in range(4)])
+    assert sorted(majority) == [0, 1, 2, 2]
+    n_boot = 20
+    summary = clusterboot(X, labels, 4, n_boot, random_state=seed, n_init=3).summary
+    real, noise = summary[majority < 2], summary[majority == 2]
+    assert (real["recovered"] >= n_boot - 1).all()
+    assert (real["mean_jaccard"] >= 0.95).all()
+    assert (noise["mean_jaccard"] < real["mean_jaccard"].min()).all()
+    assert (noise["mean_jaccard"] <= 0.9).all()
+    assert (noise["recovered"] <= n_boot - 2).all()
 
 
 # ---------------------------------------------------------------------------
@@ -578,6 +707,7 @@ def test_small_segment_check_reports_bootstrap_and_halves(planted_fm, planted_se
     row = planted_boot.summary.loc[2]
     assert text.startswith("Segment 2 holds 8% of customers")
     assert f"{row['mean_jaccard']:.2f} ({row['band']})" in text
+    assert f"dissolving in {row['dissolved']} of {N_BOOT} resamples" in text
     assert "halves" in text
 
 
