@@ -3,7 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from segmentation.stability import DEFAULT_BOOTSTRAPS, data_size_warning, small_segment_check
+from segmentation.clustering import N_SPLITS, REPLICATES
+from segmentation.stability import (
+    DEFAULT_BOOTSTRAPS,
+    DISSOLVED,
+    RECOVERED,
+    data_size_warning,
+    small_segment_check,
+)
 from ui import cache, charts, flow, state
 
 st.title("Validate")
@@ -22,10 +29,12 @@ if size_note:
 st.subheader("Split-half replication")
 halves = cache.split_half(fp, data, name, result.config, result.chosen_k)
 a, b = st.columns([1, 3])
-a.metric("Agreement (adjusted Rand index)", f"{halves.ari:.2f}")
-(b.success if halves.ari >= 0.6 else b.warning)(
-    f"Customers were split at random into two halves and each half was clustered on its "
-    f"own: {halves.verdict}.")
+splits = halves.agreement
+a.metric("Agreement (adjusted Rand index)", f"{halves.ari:.2f}",
+         help=f"The median over {splits.n_splits} random splits.")
+(b.success if halves.ari >= REPLICATES else b.warning)(
+    f"Customers were split at random into two halves, {splits.n_splits} times over, and each "
+    f"half was clustered on its own: agreement {splits.text}; {halves.verdict}.")
 key_vars = [v for v in (result.profiles.first("income"), result.profiles.first("total_spend"),
                         result.profiles.first("recency"), result.profiles.first("children"))
             if v]
@@ -42,8 +51,9 @@ for pair, (sa, sb) in enumerate(halves.pairs):
     rows.append(row)
 st.dataframe(pd.DataFrame(rows).style.format(precision=0, thousands=","), hide_index=True,
              width="stretch")
-st.caption("Each row pairs a segment of half A with its closest segment of half B "
-           "(Hungarian matching on the segment centres).")
+st.caption("The split shown is the one whose agreement is the median. Each row pairs a "
+           "segment of half A with its closest segment of half B (Hungarian matching on the "
+           "segment centres).")
 
 st.subheader("Bootstrap stability per persona")
 n_boot = st.select_slider("Resamples", [20, 50, 100, 200], value=DEFAULT_BOOTSTRAPS,
@@ -56,17 +66,25 @@ bar.empty()
 summary = boot.summary.assign(persona=lambda f: f["segment"].map(names))
 st.plotly_chart(charts.stability_chart(summary, colors), width="stretch")
 st.dataframe(
-    summary[["persona", "mean_jaccard", "band", "dissolved", "recovered"]], hide_index=True,
+    summary[["persona", "mean_jaccard", "band", "recovered", "dissolved"]], hide_index=True,
     width="stretch",
     column_config={
         "persona": "Persona",
         "mean_jaccard": st.column_config.NumberColumn("Mean Jaccard", format="%.2f"),
         "band": "Reading",
-        "dissolved": st.column_config.NumberColumn("Dissolved (≤ 0.5)", format="percent"),
-        "recovered": st.column_config.NumberColumn("Recovered (≥ 0.75)", format="percent"),
+        "recovered": st.column_config.NumberColumn(
+            f"Recovered (Jaccard > {RECOVERED:g})", format=f"%d of {boot.n_boot}"),
+        "dissolved": st.column_config.NumberColumn(
+            f"Dissolved (Jaccard ≤ {DISSOLVED:g})", format=f"%d of {boot.n_boot}"),
     })
-st.caption("Hennig's reading of the mean Jaccard: 0.85 or more highly stable, 0.75 stable, "
-           "0.6 to 0.75 a real pattern but doubtful membership, under 0.6 not to be trusted.")
+st.markdown("\n".join(
+    f"- {flow.md(row.persona)}: recovered in {row.recovered} of {boot.n_boot} resamples "
+    f"(Jaccard > {RECOVERED:g}), dissolved in {row.dissolved} (Jaccard ≤ {DISSOLVED:g})."
+    for row in summary.itertuples(index=False)))
+st.caption("Hennig's clusterboot: each resample draws customers with replacement, keeps each "
+           "drawn customer once and re-clusters them. Reading of the mean Jaccard: 0.85 or "
+           "more highly stable, 0.75 stable, 0.6 to 0.75 a real pattern but doubtful "
+           "membership, under 0.6 not to be trusted.")
 for note in small_segment_check(seg, halves, boot):
     st.info(flow.md(note))
 
@@ -76,12 +94,18 @@ metrics = cache.sweep(fp, data, name, result.config.roles, result.config.prep,
                       result.config.n_init, result.config.stability,
                       cache.reading_of(result.config)).metrics
 if "stability" in metrics:
-    st.dataframe(metrics[["k", "silhouette", "stability", "min_share"]], hide_index=True,
+    st.dataframe(metrics[["k", "silhouette", "stability", "stability_min", "stability_max",
+                          "min_share"]], hide_index=True,
                  column_config={"k": "K",
                                 "silhouette": st.column_config.NumberColumn("Silhouette",
                                                                             format="%.2f"),
                                 "stability": st.column_config.NumberColumn(
-                                    "Split-half agreement", format="%.2f"),
+                                    "Split-half agreement (median)", format="%.2f"),
+                                "stability_min": st.column_config.NumberColumn(
+                                    "Lowest split", format="%.2f"),
+                                "stability_max": st.column_config.NumberColumn(
+                                    "Highest split", format="%.2f"),
                                 "min_share": st.column_config.NumberColumn(
                                     "Smallest segment", format="percent")})
-    st.caption("A K whose split-half agreement is under 0.6 is not recommended.")
+    st.caption(f"Agreement over {N_SPLITS} random splits per K. A K whose median is under "
+               f"{REPLICATES:g} is not recommended, however well one split happens to agree.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from segmentation import SegmentationError
-from segmentation.clustering import quality_warnings
+from segmentation.clustering import N_SPLITS, REPLICATES, quality_warnings
 from segmentation.explore import silhouette_frame
 from segmentation.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
 from segmentation.variables import GROUPS, default_features
@@ -123,10 +123,16 @@ def k_panel():
     st.dataframe(metrics.rename(columns={
         "k": "K", "inertia": "Inertia (WCSS)", "silhouette": "Silhouette",
         "calinski_harabasz": "Calinski–Harabasz", "davies_bouldin": "Davies–Bouldin",
-        "min_share": "Smallest segment", "stability": "Split-half agreement"}).style.format(
+        "min_share": "Smallest segment", "stability": "Split-half agreement (median)",
+        "stability_min": "Lowest split", "stability_max": "Highest split"}).style.format(
         {"Inertia (WCSS)": "{:,.0f}", "Silhouette": "{:.3f}", "Calinski–Harabasz": "{:,.0f}",
          "Davies–Bouldin": "{:.2f}", "Smallest segment": "{:.0%}",
-         "Split-half agreement": "{:.2f}"}), hide_index=True)
+         "Split-half agreement (median)": "{:.2f}", "Lowest split": "{:.2f}",
+         "Highest split": "{:.2f}"}), hide_index=True)
+    if "stability" in metrics:
+        st.caption(f"Split-half agreement: the median over {N_SPLITS} random splits of the "
+                   "customers into halves, with the lowest and highest split beside it. A K "
+                   f"whose median is under {REPLICATES:g} is not recommended.")
 
 
 k_panel()

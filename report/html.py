@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from segmentation import explore
+from segmentation.clustering import N_SPLITS, REPLICATES
 from segmentation.errors import SegmentationError
 from segmentation.export import summary_dict
 from segmentation.features import SCALING_LABELS
@@ -43,6 +44,8 @@ from segmentation.roles import ROLE_LABELS, Role
 from segmentation.sheets import lifetime_segments
 from segmentation.stability import (
     DEFAULT_BOOTSTRAPS,
+    DISSOLVED,
+    RECOVERED,
     Bootstrap,
     SplitHalf,
     bootstrap_stability,
@@ -360,7 +363,8 @@ def _k_section(result: SegmentationResult, names: dict[int, str],
     metrics = sweep.metrics
     has_stability = "stability" in metrics
     headers = ["K", "Inertia (WCSS)", "Silhouette", "Calinski–Harabasz", "Davies–Bouldin",
-               "Smallest segment"] + (["Split-half agreement"] if has_stability else [])
+               "Smallest segment"] + (["Split-half agreement (median)", "Lowest split",
+                                       "Highest split"] if has_stability else [])
     rows = []
     for row in metrics.itertuples(index=False):
         mark = " (chosen)" if int(row.k) == chosen else ""
@@ -368,10 +372,15 @@ def _k_section(result: SegmentationResult, names: dict[int, str],
                  _num(row.calinski_harabasz), _num(row.davies_bouldin, 2),
                  _pct(row.min_share, 0)]
         if has_stability:
-            cells.append(_num(row.stability, 2))
+            cells += [_num(row.stability, 2), _num(row.stability_min, 2),
+                      _num(row.stability_max, 2)]
         rows.append(cells)
     parts.append(_table(headers, rows, numeric=tuple(range(1, len(headers))),
                         table_id="k-table"))
+    if has_stability:
+        parts.append(_p(f"Split-half agreement is the median over {N_SPLITS} random splits of "
+                        "the customers into halves; a K whose median is under "
+                        f"{REPLICATES:g} is not recommended.", "note"))
     return _section("k", parts)
 
 
@@ -553,8 +562,10 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
 
     parts.append("<h3>Split-half replication</h3>")
     parts.append(_figures([("Agreement (adjusted Rand index)", f"{halves.ari:.2f}")]))
-    parts.append(_p("Customers were split at random into two halves and each half was "
-                    f"clustered on its own: {halves.verdict}."))
+    splits = halves.agreement
+    parts.append(_p(f"Customers were split at random into two halves, {splits.n_splits} times "
+                    f"over, and each half was clustered on its own: agreement {splits.text}; "
+                    f"{halves.verdict}."))
     key_vars = [v for v in (profiles.first("income"), profiles.first("total_spend"),
                             profiles.first("recency"), profiles.first("children")) if v]
     # One row per half of each pair: the two halves of a segment read one above the other.
@@ -573,20 +584,23 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
             rows.append(row)
     parts.append(_table(headers, rows, numeric=(0, *range(2, len(headers))),
                         table_id="split-table"))
-    parts.append(_p("Each row pairs a segment of half A with its closest segment of half B "
-                    "(Hungarian matching on the segment centres).", "note"))
+    parts.append(_p("The split shown is the one whose agreement is the median. Each row pairs "
+                    "a segment of half A with its closest segment of half B (Hungarian "
+                    "matching on the segment centres).", "note"))
 
     parts.append("<h3>Bootstrap stability per persona</h3>")
-    parts.append(_p(f"{boot.n_boot} resamples, drawn with replacement and re-clustered with "
-                    f"K = {seg.n_clusters}.", "note"))
+    parts.append(_p(f"{boot.n_boot} resamples, drawn with replacement; each drawn customer is "
+                    f"kept once and the resample re-clustered with K = {seg.n_clusters} "
+                    "(Hennig's clusterboot).", "note"))
     summary = boot.summary.assign(persona=boot.summary["segment"].map(names))
     parts.append(_chart(charts.stability_chart(summary, colors), "stability", 420))
     seg_colors = _segment_colors(names)
     rows = [[_persona_cell(r.persona, seg_colors[int(r.segment)]), _num(r.mean_jaccard, 2),
-             r.band, _pct(r.dissolved, 0), _pct(r.recovered, 0)]
+             r.band, f"{r.recovered} of {boot.n_boot}", f"{r.dissolved} of {boot.n_boot}"]
             for r in summary.itertuples(index=False)]
-    parts.append(_table(["Persona", "Mean Jaccard", "Reading", "Dissolved (≤ 0.5)",
-                         "Recovered (≥ 0.75)"], rows, numeric=(1, 3, 4),
+    parts.append(_table(["Persona", "Mean Jaccard", "Reading",
+                         f"Recovered (Jaccard > {RECOVERED:g})",
+                         f"Dissolved (Jaccard ≤ {DISSOLVED:g})"], rows, numeric=(1, 3, 4),
                         table_id="bootstrap-table"))
     parts.append(_p("Hennig's reading of the mean Jaccard: 0.85 or more highly stable, 0.75 "
                     "stable, 0.6 to 0.75 a real pattern but doubtful membership, under 0.6 not "

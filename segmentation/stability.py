@@ -1,10 +1,12 @@
 """Are the segments real? Split-half replication, bootstrap stability, and segment matching.
 
-The bootstrap follows Hennig's clusterboot (Hennig 2007, "Cluster-wise
-assessment of cluster stability"): recluster resamples and record, for each
-original segment, the Jaccard similarity of its best-matching resampled
-segment. Segments are matched between runs by the Hungarian algorithm
-(scipy's ``linear_sum_assignment``).
+Split-half agreement is the median over several seeded random splits
+(:func:`segmentation.clustering.split_half_agreement`, the one
+implementation, which the K sweep uses too). The bootstrap is Hennig's
+clusterboot with its published defaults (Hennig 2007, "Cluster-wise
+assessment of cluster stability", Computational Statistics & Data Analysis
+52, 258–271; R package fpc). Segments are matched between runs by the
+Hungarian algorithm (scipy's ``linear_sum_assignment``).
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import adjusted_rand_score
 
 from .clustering import (
     DEFAULT_N_INIT,
     DEFAULT_SEED,
+    N_SPLITS,
     SMALL_SEGMENT_SHARE,
     Segmentation,
+    SplitAgreement,
     fit_kmeans,
-    nearest,
+    split_half_agreement,
+    split_halves,
 )
 from .errors import SegmentationError
 from .features import FeatureMatrix
@@ -35,9 +39,13 @@ JACCARD_BANDS = (
     (0.60, "a pattern, but membership is doubtful"),
     (-np.inf, "not to be trusted"),
 )
+# clusterboot's defaults (``dissolution = 0.5``, ``recover = 0.75``): in one
+# resample a segment has dissolved when its best Jaccard is at most DISSOLVED,
+# and has been recovered when it is above RECOVERED.
 DISSOLVED = 0.5
+RECOVERED = 0.75
 # Split-half agreement (adjusted Rand index) read the same way; a K whose
-# halves agree less than clustering.REPLICATES is not recommended.
+# median agreement is under clustering.REPLICATES is not recommended.
 ARI_BANDS = (
     (0.80, "the segments replicate well"),
     (0.60, "the segments replicate, with some customers changing sides"),
@@ -65,15 +73,21 @@ def match(cost: np.ndarray) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class SplitHalf:
-    """Two halves clustered apart, their segments matched, and how well they agree.
+    """Split-half replication over several random splits, and the halves of the median one.
 
     Attributes
     ----------
     ari : float
-        Adjusted Rand index between the two half-models' assignments of every
-        customer (each model assigns all customers to its nearest centre).
+        Median adjusted Rand index over the splits: each split's two
+        half-models assign every customer to their nearest centre, and the
+        two assignments are compared. The figure to read.
+    agreement : SplitAgreement
+        The agreement of each split, their range, and the seed of the split
+        shown here (``agreement.median_seed``, the median one).
+    verdict : str
+        The median's reading (``ARI_BANDS``).
     pairs : tuple of (int, int)
-        Matched (segment of half A, segment of half B).
+        Matched (segment of half A, segment of half B) of the split shown.
     profiles : DataFrame
         Long form: half ("A"/"B"), pair, segment, variable, mean.
     differences : DataFrame
@@ -81,6 +95,7 @@ class SplitHalf:
     """
 
     ari: float
+    agreement: SplitAgreement
     verdict: str
     pairs: tuple[tuple[int, int], ...]
     sizes_a: tuple[int, ...]
@@ -92,18 +107,36 @@ class SplitHalf:
 
 
 def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_SEED,
-               n_init: int = DEFAULT_N_INIT) -> SplitHalf:
-    """Cluster two random halves independently and compare them.
+               n_init: int = DEFAULT_N_INIT, n_splits: int = N_SPLITS) -> SplitHalf:
+    """Cluster two random halves independently and compare them, over ``n_splits`` splits.
 
-    The halves come from a fixed-seed permutation; each is clustered with the
-    same settings; half B's segments are matched to half A's by their
-    centres; agreement is measured on all customers.
+    The agreement of each split comes from
+    :func:`segmentation.clustering.split_half_agreement` (split ``i`` seeded
+    ``random_state + i``); the median is reported. The split whose agreement
+    is the median is shown in detail: half B's segments are matched to half
+    A's by their centres, and their profiles compared.
+
+    Parameters
+    ----------
+    fm : FeatureMatrix
+    n_clusters : int
+    random_state : int
+    n_init : int
+        k-means++ restarts of each half's fit.
+    n_splits : int
+        Odd, so the median is one split's own value.
+
+    Returns
+    -------
+    SplitHalf
     """
     X = fm.X
-    halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
-    fits = [fit_kmeans(X[h], n_clusters, random_state, n_init) for h in halves]
+    agreement = split_half_agreement(X, n_clusters, random_state, n_init, n_splits)
+    # The split shown is redrawn from its seed: same rows, same halves, same fits.
+    sample = np.arange(len(X)) if agreement.rows is None else agreement.rows
+    halves, fits = split_halves(X[sample], n_clusters, agreement.median_seed, n_init)
+    halves = [sample[h] for h in halves]
     (labels_a, centers_a, _), (labels_b, centers_b, _) = fits
-    ari = float(adjusted_rand_score(nearest(X, centers_a), nearest(X, centers_b)))
     cost = ((centers_a[:, None, :] - centers_b[None, :, :]) ** 2).sum(axis=2)
     pairs = tuple(match(cost))
     frame = fm.frame.select_dtypes("number")
@@ -119,7 +152,8 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
         [means_b.loc[b] - means_a.loc[a] for a, b in pairs]).reset_index(drop=True)
     differences.index.name = "pair"
     return SplitHalf(
-        ari=ari, verdict=band(ari, ARI_BANDS), pairs=pairs,
+        ari=agreement.median, agreement=agreement, verdict=band(agreement.median, ARI_BANDS),
+        pairs=pairs,
         sizes_a=tuple(int(v) for v in np.bincount(labels_a, minlength=n_clusters)),
         sizes_b=tuple(int(v) for v in np.bincount(labels_b, minlength=n_clusters)),
         profiles=pd.DataFrame(rows), differences=differences,
@@ -129,15 +163,17 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
 
 @dataclass(frozen=True)
 class Bootstrap:
-    """Per-segment bootstrap stability.
+    """Per-segment bootstrap stability (Hennig's clusterboot).
 
     Attributes
     ----------
     jaccard : ndarray of shape (n_boot, n_clusters)
         Best-match Jaccard of each original segment in each resample.
     summary : DataFrame
-        One row per segment: segment, mean_jaccard, band, dissolved (share of
-        resamples with best Jaccard <= 0.5), recovered (share >= 0.75).
+        One row per segment: segment, mean_jaccard, band, dissolved (number
+        of resamples with best Jaccard <= 0.5), recovered (number with best
+        Jaccard > 0.75).
+    n_boot : int
     """
 
     jaccard: np.ndarray
@@ -145,45 +181,134 @@ class Bootstrap:
     n_boot: int
 
 
+def resample_jaccard(X: np.ndarray, labels: np.ndarray, n_clusters: int, draw: np.ndarray,
+                     random_state: int = DEFAULT_SEED,
+                     n_init: int = DEFAULT_N_INIT) -> np.ndarray:
+    """One clusterboot resample: how well each original segment comes back.
+
+    Assumes validated input. As in Hennig's clusterboot, a customer drawn
+    more than once is included once: the distinct customers of ``draw`` (in
+    row order) are clustered anew with k-means. Each original segment,
+    restricted to the customers in the resample, is compared with every new
+    segment, and its largest Jaccard similarity is kept (0 when none of its
+    customers was drawn).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_customers, n_features)
+    labels : ndarray of int
+        The original segment of each customer.
+    n_clusters : int
+    draw : ndarray of int
+        Row indices drawn with replacement; needs at least ``n_clusters``
+        distinct rows.
+    random_state, n_init
+        Of the k-means fit of the resample.
+
+    Returns
+    -------
+    ndarray of shape (n_clusters,)
+
+    Examples
+    --------
+    >>> X = np.r_[np.zeros((3, 1)), np.full((3, 1), 10.0)]
+    >>> resample_jaccard(X, np.array([0, 0, 0, 1, 1, 1]), 2, np.array([0, 0, 1, 3, 4, 4]))
+    array([1., 1.])
+    """
+    present = np.unique(draw)
+    new_labels, _, _ = fit_kmeans(X[present], n_clusters, random_state, n_init)
+    return best_jaccard(labels[present], new_labels, n_clusters)
+
+
 def bootstrap_stability(
     fm: FeatureMatrix, seg: Segmentation, n_boot: int = DEFAULT_BOOTSTRAPS,
     random_state: int = DEFAULT_SEED, n_init: int = DEFAULT_N_INIT,
     progress: Callable[[int, int], None] | None = None,
 ) -> Bootstrap:
-    """Hennig's clusterboot for k-means: how often does each segment come back?
+    """Hennig's clusterboot of a segmentation: how often does each segment come back?
 
-    Each of ``n_boot`` resamples (drawn with replacement, fixed seed) is
-    clustered with the same K. For each original segment, the Jaccard
-    similarity with every resampled segment is computed on the customers
-    present in the resample, and the best one is kept.
+    :func:`clusterboot` on the prepared customers and their segments.
+    """
+    return clusterboot(fm.X, seg.labels, seg.n_clusters, n_boot, random_state, n_init,
+                       progress)
+
+
+def clusterboot(X: np.ndarray, labels: np.ndarray, n_clusters: int,
+                n_boot: int = DEFAULT_BOOTSTRAPS, random_state: int = DEFAULT_SEED,
+                n_init: int = DEFAULT_N_INIT,
+                progress: Callable[[int, int], None] | None = None) -> Bootstrap:
+    """Cluster-wise bootstrap stability of a k-means segmentation.
+
+    Follows Hennig (2007), "Cluster-wise assessment of cluster stability",
+    Computational Statistics & Data Analysis 52, 258–271, with the defaults
+    of fpc's ``clusterboot``: each of ``n_boot`` resamples draws ``n``
+    customers with replacement, keeps each drawn customer once, and
+    reclusters them with the same K (:func:`resample_jaccard`). Per segment
+    the summary gives the mean Jaccard over the resamples, the number of
+    resamples where it dissolved (Jaccard <= 0.5) and the number where it
+    was recovered (Jaccard > 0.75).
+
+    Resample ``b`` draws its rows with ``rng.integers(0, n, n)`` and then its
+    k-means seed with ``rng.integers(2**31)``, from one
+    ``np.random.default_rng(random_state)``. A draw with fewer distinct
+    customers than segments cannot be clustered and is drawn again (only
+    possible when there are barely twice as many customers as segments).
 
     Parameters
     ----------
+    X : ndarray of shape (n_customers, n_features)
+    labels : ndarray of int
+        The segment of each customer, ``0 .. n_clusters - 1``.
+    n_clusters : int
+    n_boot : int
+        Number of resamples, at least 1.
+    random_state : int
+    n_init : int
+        k-means++ restarts of each resample's fit.
     progress : callable, optional
         Called as ``progress(done, n_boot)`` after each resample.
+
+    Returns
+    -------
+    Bootstrap
     """
     if n_boot < 1:
         raise SegmentationError(f"{n_boot} resamples is not valid: use 1 or more (50 is usual).")
-    X, labels, k = fm.X, seg.labels, seg.n_clusters
+    n = len(X)
     rng = np.random.default_rng(random_state)
-    out = np.empty((n_boot, k))
+    out = np.empty((n_boot, n_clusters))
     for b in range(n_boot):
-        idx = rng.integers(0, len(X), len(X))
-        boot_labels, _, _ = fit_kmeans(X[idx], k, int(rng.integers(2**31)), n_init)
-        # A customer drawn twice is one customer: take each unique customer once.
-        uniq, first = np.unique(idx, return_index=True)
-        out[b] = best_jaccard(labels[uniq], boot_labels[first], k)
+        draw = rng.integers(0, n, n)
+        while np.unique(draw).size < n_clusters:
+            draw = rng.integers(0, n, n)
+        out[b] = resample_jaccard(X, labels, n_clusters, draw, int(rng.integers(2**31)), n_init)
         if progress is not None:
             progress(b + 1, n_boot)
-    mean = out.mean(axis=0)
-    summary = pd.DataFrame({
-        "segment": np.arange(k),
+    return Bootstrap(jaccard=out, summary=summarize_jaccard(out), n_boot=n_boot)
+
+
+def summarize_jaccard(jaccard: np.ndarray) -> pd.DataFrame:
+    """Per segment: mean Jaccard, its band, and resamples dissolved in and recovered in.
+
+    Parameters
+    ----------
+    jaccard : ndarray of shape (n_boot, n_clusters)
+        Best Jaccard of each segment in each resample.
+
+    Returns
+    -------
+    DataFrame
+        segment, mean_jaccard, band, dissolved (count of Jaccard <= 0.5),
+        recovered (count of Jaccard > 0.75).
+    """
+    mean = jaccard.mean(axis=0)
+    return pd.DataFrame({
+        "segment": np.arange(jaccard.shape[1]),
         "mean_jaccard": mean,
         "band": [band(v, JACCARD_BANDS) for v in mean],
-        "dissolved": (out <= DISSOLVED).mean(axis=0),
-        "recovered": (out >= 0.75).mean(axis=0),
+        "dissolved": (jaccard <= DISSOLVED).sum(axis=0),
+        "recovered": (jaccard > RECOVERED).sum(axis=0),
     })
-    return Bootstrap(jaccard=out, summary=summary, n_boot=n_boot)
 
 
 def best_jaccard(original: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
@@ -210,7 +335,7 @@ def small_segment_check(seg: Segmentation, halves: SplitHalf | None,
         if boot is not None:
             row = boot.summary.loc[s]
             parts.append(f"its bootstrap Jaccard is {row['mean_jaccard']:.2f} ({row['band']}), "
-                         f"dissolving in {row['dissolved']:.0%} of resamples")
+                         f"dissolving in {int(row['dissolved'])} of {boot.n_boot} resamples")
         if halves is not None:
             found = [_counterpart(seg, s, centers, sizes)
                      for centers, sizes in ((halves.centers_a, halves.sizes_a),

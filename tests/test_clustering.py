@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from kneed import KneeLocator
 from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans
 from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
@@ -19,9 +20,13 @@ from sklearn.metrics import (
     silhouette_samples,
     silhouette_score,
 )
+from threadpoolctl import threadpool_limits
 
 from segmentation import SegmentationError, load_dataset, prepare, read_table
 from segmentation.clustering import (
+    N_SPLITS,
+    REPLICATES,
+    agreement_text,
     find_knee,
     fit_kmeans,
     order_labels,
@@ -30,6 +35,7 @@ from segmentation.clustering import (
     recommend_k,
     segment,
     silhouette_from_distances,
+    split_half_agreement,
     sweep_k,
 )
 
@@ -479,3 +485,142 @@ def test_shuffled_rows_give_the_same_segments(planted_frame, planted_fm, planted
 def test_different_seeds_agree_on_planted_data(planted_fm, planted_seg):
     other = segment(planted_fm, 3, random_state=123)
     np.testing.assert_array_equal(other.labels, planted_seg.labels)
+
+
+# ---------------------------------------------------------------------------
+# Split-half agreement over several seeded splits
+# ---------------------------------------------------------------------------
+
+def independent_agreements(X: np.ndarray, k: int, random_state: int, n_init: int,
+                           n_splits: int) -> list[float]:
+    """Each split as documented, refitted with scikit-learn: split i is seeded random_state + i,
+    its halves are a permutation cut in two, each half-model labels every row by its nearest
+    centre, and the two labelings are compared by the adjusted Rand index."""
+    out = []
+    for seed in range(random_state, random_state + n_splits):
+        halves = np.array_split(np.random.default_rng(seed).permutation(len(X)), 2)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            centers = [KMeans(k, n_init=n_init, random_state=seed).fit(X[h]).cluster_centers_
+                       for h in halves]
+        a, b = (cdist(X, c).argmin(axis=1) for c in centers)
+        out.append(adjusted_rand_score(a, b))
+    return out
+
+
+@pytest.fixture(scope="module")
+def uniform_cube():
+    """240 customers spread uniformly over a cube: no segments to find, yet at K = 2 the
+    first split (seed 42) has halves that agree 0.87, far above the cut-off."""
+    X = np.random.default_rng(27).uniform(size=(240, 3))
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X, sweep_k(X, range(2, 7), n_init=4, stability=True)
+
+
+@pytest.mark.parametrize("k", [3, 4])
+def test_agreement_is_the_median_of_independently_refit_seeded_splits(planted_fm, k):
+    X = planted_fm.X
+    # Noise on planted types so splits disagree and the median is not just 1.0 everywhere.
+    X = X + np.random.default_rng(1).normal(0, 1.5, X.shape)
+    result = split_half_agreement(X, k, random_state=9, n_init=3)
+    expected = independent_agreements(X, k, 9, 3, N_SPLITS)
+    assert N_SPLITS % 2 == 1 and len(result.values) == N_SPLITS
+    np.testing.assert_allclose(result.values, expected, atol=1e-12)
+    assert result.median == pytest.approx(float(np.median(expected)), abs=1e-12)
+    assert (result.low, result.high) == pytest.approx((min(expected), max(expected)))
+    assert result.seeds == tuple(range(9, 9 + N_SPLITS))
+    assert result.values[result.seeds.index(result.median_seed)] == result.median
+    assert result.rows is None
+
+
+def test_agreement_is_deterministic_for_a_seed(planted_fm):
+    X = planted_fm.X + np.random.default_rng(2).normal(0, 1.5, planted_fm.X.shape)
+    first = split_half_agreement(X, 4, random_state=5, n_init=2)
+    again = split_half_agreement(X, 4, random_state=5, n_init=2)
+    other = split_half_agreement(X, 4, random_state=50, n_init=2)
+    assert first.values == again.values
+    assert first.values != other.values
+
+
+def test_agreement_above_the_sample_size_uses_a_fixed_sample(planted_fm):
+    X = planted_fm.X + np.random.default_rng(4).normal(0, 1.0, planted_fm.X.shape)
+    result = split_half_agreement(X, 3, random_state=8, n_init=2, n_splits=3,
+                                  sample_size=200)
+    assert result.rows is not None and len(result.rows) == 200
+    assert len(np.unique(result.rows)) == 200
+    expected = independent_agreements(X[result.rows], 3, 8, 2, 3)
+    np.testing.assert_allclose(result.values, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_splits", [0, -1])
+def test_agreement_needs_a_split(planted_fm, n_splits):
+    with pytest.raises(SegmentationError, match="splits is not valid"):
+        split_half_agreement(planted_fm.X, 3, n_splits=n_splits)
+
+
+def test_sweep_reports_median_and_range_of_the_splits(uniform_cube):
+    X, sweep = uniform_cube
+    for row in sweep.metrics.itertuples(index=False):
+        expected = independent_agreements(X, int(row.k), 42, 4, N_SPLITS)
+        assert row.stability == pytest.approx(np.median(expected), abs=1e-12)
+        assert row.stability_min == pytest.approx(min(expected), abs=1e-12)
+        assert row.stability_max == pytest.approx(max(expected), abs=1e-12)
+
+
+def test_a_lucky_split_does_not_make_noise_replicate(uniform_cube):
+    X, sweep = uniform_cube
+    first_splits = [independent_agreements(X, k, 42, 4, 1)[0] for k in sweep.metrics["k"]]
+    # One split alone (what the sweep used to read) passes the cut-off at K = 2 ...
+    assert first_splits[0] >= REPLICATES
+    k2 = sweep.row(2)
+    # ... but the median of the splits does not, at K = 2 or at any K.
+    assert k2["stability"] < REPLICATES <= k2["stability_max"]
+    assert (sweep.metrics["stability"] < REPLICATES).all()
+    assert "no K replicates" in sweep.reason
+    assert "median split-half agreement under 0.60" in sweep.reason
+    assert f"median {sweep.row(sweep.recommended_k)['stability']:.2f} over {N_SPLITS}" \
+        in sweep.reason
+    # Read from the first split alone, K = 2 would have been said to replicate and chosen.
+    one_split = sweep.metrics.drop(columns=["stability_min", "stability_max"]).assign(
+        stability=first_splits)
+    k_one, reason_one = recommend_k(one_split, sweep.knee_k)
+    assert k_one == 2 and "no K replicates" not in reason_one
+
+
+def with_agreement(rows):
+    """rows: (k, silhouette, min_share, median agreement, lowest, highest)."""
+    return metrics([r[:3] for r in rows]).assign(
+        stability=[r[3] for r in rows], stability_min=[r[4] for r in rows],
+        stability_max=[r[5] for r in rows])
+
+
+def test_recommendation_applies_the_cut_off_to_the_median():
+    # K = 3 has the better silhouette and one split at 0.95, but its median is 0.55;
+    # K = 4's median passes although its worst split is 0.40.
+    m = with_agreement([(2, 0.20, 0.45, 0.90, 0.85, 0.95), (3, 0.40, 0.25, 0.55, 0.30, 0.95),
+                        (4, 0.38, 0.20, 0.75, 0.40, 0.80)])
+    k, reason = recommend_k(m)
+    assert k == 4
+    assert "passed over K = 3" in reason and "median agreement under 0.60" in reason
+    assert "its split-half agreement is median 0.75 over 7 random splits, range 0.40–0.80" \
+        in reason
+
+
+def test_agreement_text_names_median_splits_and_range():
+    row = {"stability": 0.8249, "stability_min": 0.571, "stability_max": 0.9651}
+    assert agreement_text(row) == (f"median 0.82 over {N_SPLITS} random splits, "
+                                   "range 0.57–0.97")
+
+
+@pytest.mark.realdata
+def test_real_file_k4_agreement_spread_is_reported(real_path, record_property):
+    fm = prepare(load_dataset(read_table(real_path)))
+    sweep = sweep_k(fm, range(2, 7), stability=True)
+    row = sweep.row(4)
+    expected = independent_agreements(fm.X, 4, 42, 10, N_SPLITS)
+    record_property("real_k4_split_half", [round(v, 3) for v in expected])
+    print(f"real data K = 4: {agreement_text(row)}")
+    assert row["stability"] == pytest.approx(np.median(expected), abs=1e-12)
+    assert (row["stability_min"], row["stability_max"]) == pytest.approx(
+        (min(expected), max(expected)), abs=1e-12)
+    # The splits really do disagree on this file, which is why one split is not enough.
+    assert row["stability_max"] - row["stability_min"] > 0.05

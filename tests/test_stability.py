@@ -18,7 +18,9 @@ from conftest import planted_customers, to_tsv_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
 
 from segmentation import (
     RunConfig,
@@ -31,7 +33,7 @@ from segmentation import (
     segment,
     sweep_k,
 )
-from segmentation.clustering import fit_kmeans
+from segmentation.clustering import N_SPLITS, fit_kmeans
 from segmentation.stability import (
     ARI_BANDS,
     JACCARD_BANDS,
@@ -39,11 +41,14 @@ from segmentation.stability import (
     band,
     best_jaccard,
     bootstrap_stability,
+    clusterboot,
     data_size_warning,
     match,
     match_segments,
+    resample_jaccard,
     small_segment_check,
     split_half,
+    summarize_jaccard,
 )
 
 FAST = settings(max_examples=40, deadline=None)
@@ -95,6 +100,15 @@ def expected_ari_band(value: float) -> str:
 def halves_of(n: int, random_state: int):
     """The two halves split_half documents: a fixed-seed permutation cut in two."""
     return np.array_split(np.random.default_rng(random_state).permutation(n), 2)
+
+
+def split_agreement(X: np.ndarray, k: int, seed: int, n_init: int = 10) -> float:
+    """One split's agreement, refitted independently: halves by the seed, each fitted by
+    scikit-learn, every customer assigned to each half-model's nearest centre."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        centers = [KMeans(k, n_init=n_init, random_state=seed).fit(X[h]).cluster_centers_
+                   for h in halves_of(len(X), seed)]
+    return adjusted_rand_score(*(cdist(X, c).argmin(axis=1) for c in centers))
 
 
 # ---------------------------------------------------------------------------
@@ -184,14 +198,21 @@ def test_noise_does_not_replicate(noise_fms, seed, k):
 
 
 @pytest.mark.parametrize("which", ["planted", "noise"])
-def test_ari_equals_sklearn_on_independently_refit_halves(which, planted_fm, noise_fms):
+def test_ari_is_the_median_of_independently_refit_splits(which, planted_fm, noise_fms):
     fm = planted_fm if which == "planted" else noise_fms[1]
     k, seed = 3, 7
     result = split_half(fm, k, random_state=seed, n_init=4)
-    halves = halves_of(fm.n_customers, seed)
-    centers = [fit_kmeans(fm.X[h], k, seed, 4)[1] for h in halves]
-    assign = [cdist(fm.X, c).argmin(axis=1) for c in centers]
-    assert result.ari == pytest.approx(adjusted_rand_score(*assign), abs=1e-12)
+    expected = [split_agreement(fm.X, k, s, 4) for s in range(seed, seed + N_SPLITS)]
+    agreement = result.agreement
+    assert agreement.n_splits == N_SPLITS
+    np.testing.assert_allclose(agreement.values, expected, atol=1e-12)
+    assert result.ari == pytest.approx(float(np.median(expected)), abs=1e-12)
+    assert (agreement.low, agreement.high) == pytest.approx((min(expected), max(expected)))
+    # The split shown is the median one, and the verdict reads the median.
+    assert expected[agreement.median_seed - seed] == pytest.approx(result.ari, abs=1e-12)
+    assert result.verdict == expected_ari_band(result.ari)
+    assert agreement.text == (f"median {result.ari:.2f} over {N_SPLITS} random splits, range "
+                              f"{min(expected):.2f}–{max(expected):.2f}")
 
 
 def test_pairs_are_a_permutation_matching_nearest_centres(planted_fm, planted_split):
@@ -200,8 +221,9 @@ def test_pairs_are_a_permutation_matching_nearest_centres(planted_fm, planted_sp
     b_side = [b for _, b in planted_split.pairs]
     assert sorted(a_side) == list(range(k))
     assert sorted(b_side) == list(range(k))
-    halves = halves_of(planted_fm.n_customers, 42)
-    ca, cb = (fit_kmeans(planted_fm.X[h], k)[1] for h in halves)
+    seed = planted_split.agreement.median_seed
+    halves = halves_of(planted_fm.n_customers, seed)
+    ca, cb = (fit_kmeans(planted_fm.X[h], k, seed)[1] for h in halves)
     cost = ((ca[:, None, :] - cb[None, :, :]) ** 2).sum(axis=2)
     best = min(itertools.permutations(range(k)), key=lambda p: cost[range(k), p].sum())
     assert dict(planted_split.pairs) == dict(enumerate(best))
@@ -209,8 +231,9 @@ def test_pairs_are_a_permutation_matching_nearest_centres(planted_fm, planted_sp
 
 def test_pairs_join_the_same_planted_type(planted_frame, planted_fm, planted_split):
     kind = np.asarray(planted_frame.attrs["planted"])
-    halves = halves_of(planted_fm.n_customers, 42)
-    labels = [fit_kmeans(planted_fm.X[h], 3)[0] for h in halves]
+    seed = planted_split.agreement.median_seed
+    halves = halves_of(planted_fm.n_customers, seed)
+    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
 
     def majority_kind(half, seg):
         return np.bincount(kind[halves[half]][labels[half] == seg]).argmax()
@@ -220,8 +243,9 @@ def test_pairs_join_the_same_planted_type(planted_frame, planted_fm, planted_spl
 
 
 def test_differences_and_profiles_match_pandas_group_means(planted_fm, planted_split):
-    halves = halves_of(planted_fm.n_customers, 42)
-    labels = [fit_kmeans(planted_fm.X[h], 3)[0] for h in halves]
+    seed = planted_split.agreement.median_seed
+    halves = halves_of(planted_fm.n_customers, seed)
+    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
     numbers = planted_fm.frame.select_dtypes("number")
     means = [numbers.iloc[h].groupby(lab).mean() for h, lab in zip(halves, labels, strict=True)]
 
@@ -246,7 +270,7 @@ def test_differences_and_profiles_match_pandas_group_means(planted_fm, planted_s
 
 def test_split_half_is_deterministic(planted_fm):
     a, b = split_half(planted_fm, 3, random_state=5), split_half(planted_fm, 3, random_state=5)
-    assert a.ari == b.ari and a.pairs == b.pairs
+    assert a.ari == b.ari and a.agreement.values == b.agreement.values and a.pairs == b.pairs
     pd.testing.assert_frame_equal(a.differences, b.differences)
 
 
@@ -277,8 +301,8 @@ def test_summary_is_recomputed_from_the_jaccard_matrix(which, planted_boot, nois
     assert ((jac >= 0) & (jac <= 1)).all()
     summary = boot.summary
     np.testing.assert_allclose(summary["mean_jaccard"], jac.mean(axis=0))
-    np.testing.assert_allclose(summary["dissolved"], (jac <= 0.5).mean(axis=0))
-    np.testing.assert_allclose(summary["recovered"], (jac >= 0.75).mean(axis=0))
+    np.testing.assert_array_equal(summary["dissolved"], (jac <= 0.5).sum(axis=0))
+    np.testing.assert_array_equal(summary["recovered"], (jac > 0.75).sum(axis=0))
     assert list(summary["band"]) == [expected_jaccard_band(v) for v in summary["mean_jaccard"]]
 
 
@@ -301,6 +325,132 @@ def test_bootstrap_is_deterministic_and_reports_progress(noise_fms):
     np.testing.assert_array_equal(first.jaccard, again.jaccard)
     pd.testing.assert_frame_equal(first.summary, again.summary)
     assert not np.array_equal(first.jaccard, other.jaccard)
+
+
+# ---------------------------------------------------------------------------
+# clusterboot as Hennig (2007) and fpc define it
+# ---------------------------------------------------------------------------
+
+def reference_resample(X, labels, k, draw, seed, n_init):
+    """One clusterboot resample, written from the definition with sets: the distinct drawn
+    customers are reclustered; each original cluster, restricted to them, keeps its best
+    Jaccard with a new cluster (0 when neither has anyone)."""
+    present = sorted(set(int(i) for i in draw))
+    with threadpool_limits(limits=1, user_api="openmp"):
+        new = KMeans(k, n_init=n_init, random_state=seed).fit(X[present]).labels_
+    new_clusters = [{c for c, lab in zip(present, new, strict=True) if lab == t}
+                    for t in set(new.tolist())]
+    out = []
+    for s in range(k):
+        old = {c for c in present if labels[c] == s}
+        out.append(max((len(old & b) / len(old | b) if old | b else 0.0
+                        for b in new_clusters), default=0.0))
+    return np.array(out)
+
+
+def three_groups(seed: int = 0):
+    """36 customers in three overlapping groups of 12 (so reclustering really varies)."""
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(c, 1.0, (12, 2)) for c in ((0, 0), (2.5, 0), (1, 2.5))])
+    return X, np.repeat([0, 1, 2], 12)
+
+
+EXPLICIT_DRAWS = [
+    list(range(36)),
+    [0, 0, 0, 1, 2, 3, 5, 5, 8, 13, 13, 14, 15, 17, 20, 21, 21, 21, 22, 24, 25, 26, 27, 27,
+     29, 30, 31, 31, 32, 33, 34, 34, 35, 35, 35, 2],
+    [1, 1, 1, 1, 1, 4, 4, 6, 6, 6, 7, 9, 10, 11, 12, 12, 12, 16, 16, 18, 19, 19, 19, 23, 23,
+     23, 23, 28, 28, 28, 29, 30, 30, 33, 33, 33],
+    [int(i) for i in np.random.default_rng(5).integers(0, 36, 36)],
+]
+
+
+@pytest.mark.parametrize("draw", EXPLICIT_DRAWS)
+@pytest.mark.parametrize("seed", [0, 3])
+def test_resample_jaccard_equals_the_reference_on_explicit_draws(draw, seed):
+    X, truth = three_groups(seed)
+    labels = fit_kmeans(X, 3, 1, 10)[0]
+    for original in (labels, truth):
+        got = resample_jaccard(X, original, 3, np.array(draw), random_state=11, n_init=5)
+        np.testing.assert_allclose(got, reference_resample(X, original, 3, draw, 11, 5),
+                                   atol=1e-12)
+
+
+def test_customers_drawn_twice_are_clustered_once():
+    # 0 and 1 drawn ten times each would pull k-means to {0, 1} | {10, 11, 22, 23}
+    # (within-cluster sum of squares 150 against 187 for the other split); each drawn once,
+    # the best split is {0, 1, 10, 11} | {22, 23} (101 against 145), which is the original.
+    X = np.array([[0.0], [1.0], [10.0], [11.0], [22.0], [23.0]])
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    draw = np.array([0] * 10 + [1] * 10 + [2, 3, 4, 5])
+    np.testing.assert_allclose(resample_jaccard(X, labels, 2, draw), [1.0, 1.0])
+    # Clustering the draw with its repeats finds the other split: Jaccard 2/4 for both.
+    weighted = fit_kmeans(X[draw], 2)[0]
+    firsts = np.unique(draw, return_index=True)[1]
+    np.testing.assert_allclose(best_jaccard(labels, weighted[firsts], 2), [0.5, 0.5])
+
+
+def test_jaccard_is_taken_on_the_customers_in_the_resample():
+    # Original segment 0 = {0, 1, 2}, 1 = {3, ..., 7}; the data has {0..3} and {4..7}.
+    X = np.array([[0.0], [0.1], [0.2], [0.3], [10.0], [10.1], [10.2], [10.3]])
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 1])
+    # All drawn: 3/4 and 4/5.
+    np.testing.assert_allclose(resample_jaccard(X, labels, 2, np.arange(8)), [0.75, 0.8])
+    # 3 not drawn: segment 0 is exactly {0, 1, 2} among those drawn, segment 1 is {4..7}.
+    np.testing.assert_allclose(resample_jaccard(X, labels, 2, np.array([0, 1, 2, 4, 5, 6, 7,
+                                                                        7])), [1.0, 1.0])
+
+
+def test_recovered_is_above_three_quarters_and_dissolved_at_most_a_half():
+    jaccard = np.array([[0.75, 0.50, 1.0],
+                        [0.76, 0.51, 0.2],
+                        [0.90, 0.49, 0.75],
+                        [0.60, 0.75, 0.5]])
+    summary = summarize_jaccard(jaccard)
+    assert summary["recovered"].tolist() == [2, 0, 1]
+    assert summary["dissolved"].tolist() == [0, 2, 2]
+    np.testing.assert_allclose(summary["mean_jaccard"], jaccard.mean(axis=0))
+    assert summary["segment"].tolist() == [0, 1, 2]
+
+
+def test_clusterboot_follows_its_documented_draws(planted_fm):
+    X = planted_fm.X[:150]
+    labels = fit_kmeans(X, 3, 0, 5)[0]
+    boot = clusterboot(X, labels, 3, n_boot=4, random_state=21, n_init=3)
+    rng = np.random.default_rng(21)
+    for b in range(4):
+        draw = rng.integers(0, len(X), len(X))
+        seed = int(rng.integers(2**31))
+        np.testing.assert_allclose(boot.jaccard[b],
+                                   reference_resample(X, labels, 3, draw, seed, 3), atol=1e-12)
+
+
+def blobs_and_noise(seed: int):
+    """Two tight, far-apart groups of 25 and 120 customers of structureless 5-D noise."""
+    rng = np.random.default_rng(seed)
+    far, up = np.eye(5)[0] * 10, np.eye(5)[1] * 12
+    X = np.concatenate([rng.normal(-far, 0.3, (25, 5)), rng.normal(far, 0.3, (25, 5)),
+                        rng.normal(up, 1.0, (120, 5))])
+    return X, np.repeat([0, 1, 2], [25, 25, 120])
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(st.integers(0, 2**16))
+def test_real_groups_are_recovered_and_split_noise_is_not(seed):
+    X, kind = blobs_and_noise(seed)
+    labels = fit_kmeans(X, 4, 0, 10)[0]
+    # K = 4: each tight group is a segment and the noise is cut in two.
+    majority = np.array([np.bincount(kind[labels == s], minlength=3).argmax()
+                         for s in range(4)])
+    assert sorted(majority) == [0, 1, 2, 2]
+    n_boot = 20
+    summary = clusterboot(X, labels, 4, n_boot, random_state=seed, n_init=3).summary
+    real, noise = summary[majority < 2], summary[majority == 2]
+    assert (real["recovered"] >= n_boot - 1).all()
+    assert (real["mean_jaccard"] >= 0.95).all()
+    assert (noise["mean_jaccard"] < real["mean_jaccard"].min()).all()
+    assert (noise["mean_jaccard"] <= 0.9).all()
+    assert (noise["recovered"] <= n_boot - 2).all()
 
 
 # ---------------------------------------------------------------------------
@@ -557,6 +707,7 @@ def test_small_segment_check_reports_bootstrap_and_halves(planted_fm, planted_se
     row = planted_boot.summary.loc[2]
     assert text.startswith("Segment 2 holds 8% of customers")
     assert f"{row['mean_jaccard']:.2f} ({row['band']})" in text
+    assert f"dissolving in {row['dissolved']} of {N_BOOT} resamples" in text
     assert "halves" in text
 
 
@@ -580,9 +731,9 @@ def test_small_segment_found_in_both_halves_is_said_to_survive(tiny_group_case):
     assert set(seg.customer_ids[seg.labels == small]) == set(tiny_ids)
     assert halves.ari == pytest.approx(1.0)
     # Both halves hold the tiny group as a segment of its own, matched to each other.
-    parts = halves_of(fm.n_customers, 42)
-    for h in parts:
-        lab = fit_kmeans(fm.X[h], 4)[0]
+    seed = halves.agreement.median_seed
+    for h in halves_of(fm.n_customers, seed):
+        lab = fit_kmeans(fm.X[h], 4, seed)[0]
         in_tiny = fm.customer_ids[h].isin(tiny_ids)
         assert len(set(lab[in_tiny])) == 1 and (lab == lab[in_tiny][0]).sum() == in_tiny.sum()
     (text,) = small_segment_check(seg, halves, None)
@@ -618,8 +769,8 @@ def test_real_split_half_at_recommended_k(real_path, record_property):
     result = split_half(fm, k)
     record_property("real_recommended_k", k)
     record_property("real_split_half_ari", round(result.ari, 4))
-    print(f"real data: K = {k}, split-half ARI = {result.ari:.3f} ({result.verdict})")
-    assert 0.0 <= result.ari <= 1.0
+    print(f"real data: K = {k}, split-half ARI {result.agreement.text} ({result.verdict})")
+    assert -1.0 <= result.agreement.low <= result.ari <= result.agreement.high <= 1.0
     assert result.verdict == expected_ari_band(result.ari)
     assert sorted(a for a, _ in result.pairs) == sorted(b for _, b in result.pairs) == list(
         range(k))

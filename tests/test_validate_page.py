@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, planted_customers, to_tsv_bytes
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from segmentation import RunConfig, run
 from segmentation.bundle import bundle_bytes
+from segmentation.clustering import N_SPLITS
 from segmentation.personas import apply_edits
 from segmentation.stability import bootstrap_stability, split_half
 
@@ -37,7 +39,11 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     halves = split_half(sample.features, sample.chosen_k)
     metric = next(m for m in at.metric if m.label.startswith("Agreement"))
     assert metric.value == f"{halves.ari:.2f}"
-    assert any(halves.verdict in s.value for s in [*at.success, *at.warning])
+    said = next(s.value for s in [*at.success, *at.warning] if halves.verdict in s.value)
+    agreement = halves.agreement
+    assert (f"{N_SPLITS} times over" in said
+            and f"agreement median {halves.ari:.2f} over {N_SPLITS} random splits, range "
+                f"{agreement.low:.2f}–{agreement.high:.2f}" in said)
 
     boot = bootstrap_stability(sample.features, sample.segmentation, 50)
     table = next(d.value for d in at.dataframe if "mean_jaccard" in d.value.columns)
@@ -46,6 +52,19 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     pd.testing.assert_series_equal(table["mean_jaccard"].reset_index(drop=True),
                                    boot.summary["mean_jaccard"], check_names=False)
     assert table["band"].tolist() == boot.summary["band"].tolist()
+    # Hennig's counts: recovered above 0.75, dissolved at 0.5 or below, out of 50.
+    recovered, dissolved = (boot.jaccard > 0.75).sum(axis=0), (boot.jaccard <= 0.5).sum(axis=0)
+    assert table["recovered"].tolist() == recovered.tolist()
+    assert table["dissolved"].tolist() == dissolved.tolist()
+    lines = next(m.value for m in at.markdown if "resamples (Jaccard > 0.75)" in m.value)
+    for persona, r, d in zip(names, recovered, dissolved, strict=True):
+        assert (f"{persona}: recovered in {r} of 50 resamples (Jaccard > 0.75), "
+                f"dissolved in {d} (Jaccard ≤ 0.5).") in lines
+
+    every_k = next(d.value for d in at.dataframe if "stability_max" in d.value.columns)
+    np.testing.assert_allclose(
+        every_k[["stability", "stability_min", "stability_max"]].to_numpy(float),
+        sample.sweep.metrics[["stability", "stability_min", "stability_max"]].to_numpy(float))
 
     # The badges reach the Personas page once the bootstrap has run.
     go(at, "pages/personas.py")
@@ -53,6 +72,20 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     assert len(badges) == sample.chosen_k
     assert all(f"Jaccard {v:.2f}" in b
                for v, b in zip(boot.summary["mean_jaccard"], badges, strict=True))
+
+
+def test_variables_page_shows_median_and_range_of_split_half_agreement(sample):
+    at = go(start(), "pages/variables.py")
+    table = next(d.value for d in at.dataframe if "Lowest split" in d.value.columns)
+    metrics = sample.sweep.metrics
+    assert table["K"].tolist() == metrics["k"].tolist()
+    np.testing.assert_allclose(
+        table[["Split-half agreement (median)", "Lowest split", "Highest split"]]
+        .to_numpy(float),
+        metrics[["stability", "stability_min", "stability_max"]].to_numpy(float))
+    assert any(f"median over {N_SPLITS} random splits" in c.value for c in at.caption)
+    assert f"over {N_SPLITS} random splits, range" in sample.sweep.reason
+    assert any(f"over {N_SPLITS} random splits, range" in i.value for i in at.info)
 
 
 def test_personas_show_no_badge_before_the_bootstrap():

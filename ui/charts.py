@@ -140,13 +140,27 @@ _K_PANELS = (
 )
 
 
-_STABILITY_PANEL = ("stability", "Split-half agreement, ARI (higher is better)", 1.0,
-                    REPLICATES, f"does not replicate below {REPLICATES:g}")
+_STABILITY_PANEL = ("stability", "Split-half agreement, median and range of splits",
+                    1.0, REPLICATES, f"does not replicate below {REPLICATES:g}")
+
+
+def _split_range(metrics: pd.DataFrame, column: str) -> dict:
+    """Error bars from the median to the lowest and highest split, where the sweep has them."""
+    if column != "stability" or "stability_min" not in metrics:
+        return {}
+    return {"error_y": {"type": "data", "symmetric": False,
+                        "array": metrics["stability_max"] - metrics["stability"],
+                        "arrayminus": metrics["stability"] - metrics["stability_min"],
+                        "color": LINE_COLOR},
+            "customdata": metrics[["stability_min", "stability_max"]].to_numpy(),
+            "hovertemplate": "K = %{x}<br>median agreement %{y:.2f} "
+                             "(splits %{customdata[0]:.2f}–%{customdata[1]:.2f})<extra></extra>"}
 
 
 def k_metrics_chart(metrics: pd.DataFrame, chosen_k: int | None) -> go.Figure:
     """Silhouette, Calinski–Harabasz, Davies–Bouldin and smallest share per K (2×2),
-    plus split-half agreement when the sweep measured it (2×3)."""
+    plus split-half agreement when the sweep measured it (2×3): the median over the
+    splits, with bars to the lowest and highest split."""
     panels = _K_PANELS + ((_STABILITY_PANEL,) if "stability" in metrics else ())
     n_cols = 2 if len(panels) <= 4 else 3
     fig = make_subplots(rows=2, cols=n_cols, subplot_titles=[p[1] for p in panels],
@@ -155,10 +169,11 @@ def k_metrics_chart(metrics: pd.DataFrame, chosen_k: int | None) -> go.Figure:
     chosen = _row_at(metrics, chosen_k)
     for i, (column, title, scale, ref, note) in enumerate(panels):
         row, col = divmod(i, n_cols)
-        fig.add_trace(go.Scatter(
-            x=metrics["k"], y=metrics[column] * scale, mode="lines+markers", name=title,
-            line={"color": LINE_COLOR}, showlegend=False,
-            hovertemplate=f"K = %{{x}}<br>{title}: %{{y:,.3~f}}<extra></extra>"),
+        fig.add_trace(go.Scatter(**{
+            "x": metrics["k"], "y": metrics[column] * scale, "mode": "lines+markers",
+            "name": title, "line": {"color": LINE_COLOR}, "showlegend": False,
+            "hovertemplate": f"K = %{{x}}<br>{title}: %{{y:,.3~f}}<extra></extra>",
+            **_split_range(metrics, column)}),
             row=row + 1, col=col + 1)
         if ref is not None:
             fig.add_hline(y=ref, line_dash="dash", line_color=REFERENCE_COLOR,
