@@ -413,9 +413,11 @@ def _decode(data: bytes, name: str) -> _Text:
     # Invalid bytes become lone surrogates (U+DC80-U+DCFF): every line holding one is a
     # line that is not UTF-8, and only those lines are read as Latin-1, so a name
     # written correctly elsewhere in the file keeps its accents.
+    if not _may_hold_utf8(body):  # nothing is UTF-8 beyond ASCII: a Latin-1 file
+        return _Text(body.decode("latin-1"), "latin-1")
     text = body.decode("utf-8", errors="surrogateescape")
-    if _NOT_LATIN.search(text) is None or _NOT_LATIN.search(_ESCAPED_LINE.sub("", text)) is None:
-        # no valid line is UTF-8 beyond ASCII: a Latin-1 file (the first test is the quick one)
+    if _NOT_LATIN.search(_ESCAPED_LINE.sub("", text)) is None:
+        # only lines that are not UTF-8 hold more than ASCII: a Latin-1 file too
         return _Text(body.decode("latin-1"), "latin-1")
     escaped, starts = text, []
 
@@ -433,6 +435,17 @@ def _decode(data: bytes, name: str) -> _Text:
     note = (f"{where} read as Latin-1: check the accented letters there, or save the file "
             "again as UTF-8.")
     return _Text(text, label, None, note)
+
+
+def _may_hold_utf8(data: bytes) -> bool:
+    """Whether some byte that starts a UTF-8 character of several bytes is followed by a
+    continuation byte: False proves no character beyond ASCII is valid UTF-8."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    for offset in range(0, buf.size, _SCAN_BLOCK):  # blocks overlap by a byte
+        block = buf[offset:offset + _SCAN_BLOCK + 1]
+        if np.any((block[:-1] >= 0xC2) & ((block[1:] & 0xC0) == 0x80)):
+            return True
+    return False
 
 
 def _decode_wide(data: bytes, name: str, codec: str) -> _Text:
