@@ -18,6 +18,11 @@ Timing. Each size runs in a fresh Python process: ``read_table(path)`` is timed,
 ``to_number`` and ``numeric_share`` on every column, with the file's detected decimal mark.
 Wall and CPU seconds are printed. One cold run per size (the work is dominated by the data).
 
+Wide. One more table, 300 rows by 1,000 columns of whole numbers (``--wide``; the widest
+file read, see ``segmentation.io.MAX_COLUMNS``), timed the same way: the work there is per
+column, not per row. The 10,000-column file this limit refuses took over two minutes to read
+and inspect before.
+
 Memory. In that fresh process, "RSS growth" is the growth of the peak resident set size
 during the timed work (``VmHWM`` on Linux, ``ru_maxrss`` elsewhere); the table as read is
 part of it (it holds one Python string per text cell), and the process's whole peak is
@@ -34,6 +39,7 @@ Run from the repository root::
     python benchmarks/bench_read.py                        # 100,000 and 1,000,000 rows
     python benchmarks/bench_read.py --sizes 100000         # a subset
     python benchmarks/bench_read.py --sizes 100000 --before 893d1c3
+    python benchmarks/bench_read.py --sizes "" --wide 300x1000  # the wide table only
 """
 
 from __future__ import annotations
@@ -132,6 +138,15 @@ def generate(n: int, seed: int = 7) -> tuple[bytes, list[str]]:
     return "\n".join(lines).encode("utf-8"), names
 
 
+def generate_wide(rows: int, columns: int, seed: int = 7) -> bytes:
+    """An id and ``columns - 1`` columns of whole numbers, as comma-separated bytes."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 1000, size=(rows, columns - 1))
+    lines = [",".join(["customer_id", *(f"v{j}" for j in range(1, columns))])]
+    lines += [f"{i:06d}," + ",".join(map(str, row)) for i, row in enumerate(values, 1)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 # --- measuring (in a fresh process per size) -------------------------------------------------
 
 
@@ -217,6 +232,8 @@ def main() -> None:
                         help="comma-separated row counts (default: 100000,1000000)")
     parser.add_argument("--before", metavar="REV",
                         help="also time segmentation/io.py at this git revision, at 100,000 rows")
+    parser.add_argument("--wide", default="300x1000", metavar="ROWSxCOLUMNS",
+                        help="also time a wide table (default: 300x1000; '' for none)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -272,6 +289,21 @@ def main() -> None:
                           f"read_table {old['read']:.1f} s, "
                           f"{old['rss_growth']:.0f} MB RSS growth")
             path.unlink()
+        if args.wide:
+            rows, columns = (int(part) for part in args.wide.lower().split("x"))
+            path = Path(tmp) / "wide.csv"
+            path.write_bytes(generate_wide(rows, columns))
+            result = _run_child(path, None)
+            results["wide"] = result
+            print(f"{rows:>9,} rows x {columns:,} columns: "
+                  f"{path.stat().st_size / 1e6:,.1f} MB file{_load_note()}")
+            if "error" in result:
+                print(f"    failed: {result['error']}")
+            else:
+                print(f"    read_table      {result['read']:7.2f} s   "
+                      f"({result['read_cpu']:.2f} s CPU)")
+                print(f"    read + parsing  {result['total']:7.2f} s   "
+                      f"({result['cpu']:.2f} s CPU)")
 
     print("\nSummary (read_table + to_number + numeric_share on every column)")
     print(f"{'rows':>11}  {'before':>9}  {'after':>8}  {'target':>7}  verdict")
@@ -290,6 +322,9 @@ def main() -> None:
         verdict = ("met" if result["total"] <= target else "MISSED") if target else ""
         print(f"{n:>11,}  {before:>9}  {result['total']:7.2f} s  "
               f"{(f'{target:g} s' if target else '-'):>7}  {verdict}")
+    if "total" in results.get("wide", {}):
+        label = args.wide.lower().replace("x", " x ")
+        print(f"{label:>11}  {'-':>9}  {results['wide']['total']:7.2f} s  {'-':>7}")
     if 100_000 in sizes and "before" not in results:
         print("* recorded figure for the row-by-row reader (commit 893d1c3); "
               "--before REV measures a revision")

@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="segment a customer file and write the results")
     run.add_argument("input", help="CSV/TSV, Excel (.xlsx) or Parquet customer file")
     run.add_argument("--out", required=True, help="folder for the output files")
+    _sheet_option(run)
     run.add_argument("--k", default="auto", help="number of segments, or 'auto' (default)")
     run.add_argument("--k-min", type=int, default=2)
     run.add_argument("--k-max", type=int, default=6)
@@ -71,12 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         "inspect", help="show what each column means: its kind, role and the reason")
     inspect.add_argument("input", help="CSV/TSV, Excel (.xlsx) or Parquet customer file")
     inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _sheet_option(inspect)
     inspect.add_argument("--roles", metavar="ROLES", help="corrections, as for 'run'")
 
     score = sub.add_parser("score", help="assign new customers to saved segments")
     score.add_argument("input", help="customer file with the same columns as the model's")
     score.add_argument("--model", required=True, help="model.json written by 'run'")
     score.add_argument("--out", required=True, help="CSV file to write")
+    _sheet_option(score)
 
     compare = sub.add_parser(
         "compare", help="compare two quarters' assignments: who moved between personas",
@@ -99,7 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True,
                          help="bundle.json holding a sign-up model (key 'signup')")
     predict.add_argument("--out", required=True, help="CSV file to write")
+    _sheet_option(predict)
     return parser
+
+
+def _sheet_option(parser) -> None:
+    parser.add_argument("--sheet", metavar="NAME_OR_NUMBER",
+                        help="for an Excel workbook: the sheet to read, by name or by number "
+                             "from 1 (default: the first sheet holding a table)")
+
+
+def _customer_file(args):
+    """The input path, or the table read from the sheet given with --sheet."""
+    if args.sheet is None:
+        return args.input
+    from .io import read_table
+
+    return read_table(args.input, sheet=args.sheet)
 
 
 def _log_options(parser, kind: bool = True) -> None:
@@ -264,7 +283,7 @@ def _run(args) -> int:
         reference_date=_reference(args.reference_date),
     )
     previous = load_bundle(args.previous) if args.previous else None
-    result = run(args.input, config)
+    result = run(_customer_file(args), config)
     log = result.dataset.log
     if log is not None:
         print(f"Order log: {log.lines_read:,} lines, {log.lines_aggregated:,} aggregated into "
@@ -348,7 +367,7 @@ def _inspect(args) -> int:
     from .dataset import load_dataset
     from .io import read_table
 
-    raw = read_table(args.input)
+    raw = read_table(args.input, sheet=args.sheet)
     dataset = load_dataset(raw, roles=parse_mapping(args.roles, "--roles"))
     rows = [{"column": c, "kind": m.kind, "role": m.role, "reason": m.reason}
             for c, m in dataset.meanings.items()]
@@ -371,7 +390,7 @@ def _score(args) -> int:
     from .model import load_model, score
 
     refuse_overwriting(args.out, [args.input, args.model])
-    scores = score(args.input, load_model(args.model))
+    scores = score(_customer_file(args), load_model(args.model))
     path = write_scores(scores.assignments, args.out)
     print(f"{account(scores.assignments)} Wrote {path}")
     for warning in scores.warnings:
@@ -399,7 +418,7 @@ def _predict(args) -> int:
     from .signup import predict_file
 
     refuse_overwriting(args.out, [args.input, args.model])
-    predictions = predict_file(args.input, args.model)
+    predictions = predict_file(_customer_file(args), args.model)
     path = write_scores(predictions, args.out)
     print(f"{account(predictions)} Wrote {path}")
     for warning in predictions.attrs.get("warnings", ()):

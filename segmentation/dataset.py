@@ -31,6 +31,8 @@ REASON_MISSING_ID = "missing customer id"
 # (and at infinity) float arithmetic loses the cents and sums overflow, so such
 # a value is a typo or a broken export, not a customer.
 ABSURD_MAGNITUDE = 1e15
+# The fewest customers that split into two segments of two, clustering's smallest case.
+MIN_CUSTOMERS = 4
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,9 @@ def load_dataset(
         id_column = id_cols[0] if id_cols else None
 
     dropped = {REASON_MALFORMED: len(raw.malformed_lines)} if raw.malformed_lines else {}
-    notes = []
+    # how the file was read (lines not UTF-8, the sheet of a workbook); an order log's
+    # notes are its own and shown with it
+    notes = list(raw.notes) if log is None else []
     if id_column is None:
         ids = pd.Series([f"row_{raw.line_of(i)}" for i in range(len(frame))], dtype=object)
         notes.append("No customer id column was found: ids were made from file line numbers "
@@ -217,6 +221,7 @@ def load_dataset(
                 Role.IGNORE: "ignored",
             }.get(Role(role), "not used")
     if not any(detected[c] in NUMERIC_ROLES | BINARY_ROLES for c in typed):
+        _refuse_nothing_to_segment(raw, id_column, ids)  # what is really wrong, when it is that
         raise SegmentationError(
             f"{raw.name} has no numeric column to segment on (no amounts, counts or yes/no "
             "flags): check the delimiter, or upload an export with one row per customer."
@@ -270,6 +275,24 @@ def _as_text(series: pd.Series) -> pd.Series:
 def _is_binary(series: pd.Series) -> bool:
     present = series.dropna()
     return bool(len(present)) and to_binary(present).notna().all()
+
+
+def _refuse_nothing_to_segment(raw: RawTable, id_column: str | None, ids: pd.Series) -> None:
+    """One sentence for a file too small or too uniform to segment, whose columns then
+    all look constant."""
+    rows = len(raw.frame)
+    if rows < 2:
+        raise SegmentationError(
+            f"{raw.name} has only {rows} customer row: segmentation needs at least "
+            f"{MIN_CUSTOMERS} (two segments of two), so read the whole customer table."
+        )
+    others = raw.frame.drop(columns=[id_column] if id_column is not None else [])
+    if len(others.columns) and len(others.drop_duplicates()) == 1:
+        apart = " apart from their id" if id_column is not None and ids.nunique() > 1 else ""
+        raise SegmentationError(
+            f"All {rows:,} rows of {raw.name} are identical{apart}, so there is nothing to "
+            "segment: check that the export holds each customer's own figures."
+        )
 
 
 def _refuse_order_log(raw: RawTable, roles: dict[str, str], id_column: str | None,

@@ -28,6 +28,7 @@ import itertools
 import operator
 import os
 import re
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -85,11 +86,43 @@ _ARROW_MAYBE_NUMBER = (
     r"^[0-9+\-.,eE\t\n\x0b\x0c\r\x1c-\x1f $uUsSdDrRgGbBpP\x{80}-\x{10FFFF}]*$")
 _CURRENCY_SIGNS = _WHITESPACE + "$€£¥"  # the characters in _CURRENCY's class
 _BOM = b"\xef\xbb\xbf"
+# Byte order marks of the wide encodings, UTF-32 first: its little-endian mark begins
+# with UTF-16's. Excel's "Unicode text" export is UTF-16 with a mark.
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+              (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_ENCODING_NAMES = {"utf-32": "UTF-32", "utf-16": "UTF-16"}
+_ESCAPED_LINE = re.compile("[^\r\n]*[\udc80-\udcff][^\r\n]*")  # a line with an invalid byte
+_NOT_LATIN = re.compile("[^\x00-\x7f\udc80-\udcff]")  # a character UTF-8 decoded beyond ASCII
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+_BAD_LINES_SHOWN = 5  # line numbers named in the note on lines that are not UTF-8
 _ASCII_NOT_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # what bytes.strip() keeps
 _MATCH_ROWS = 500  # rows set aside by pyarrow that are found by their text
 _PARALLEL_CELLS = 1 << 17  # a column this long is parsed in two halves at once
 _SAMPLE = 2000  # first cells of a column looked at to judge how often its values repeat
 _SCAN_BLOCK = 1 << 22  # bytes of a text file scanned at a time
+# An Excel workbook is read whole by openpyxl, at roughly 10 MB of sheet XML a second and
+# several times that in memory: 256 MB of XML is a few million cells, more than a customer
+# table in Excel holds, and a minute of reading.
+MAX_WORKBOOK_BYTES = 256 * 2**20
+# Sheet XML compresses about 5 to 30 times; a part that expands 200 times or more is built
+# to blow up when opened (a "zip bomb"). Parts under 1 MB are too small to matter.
+MAX_COMPRESSION_RATIO = 200
+_RATIO_FROM_BYTES = 2**20
+# Every column's meaning is worked out on its own, a few milliseconds each: 1,000 columns
+# read and inspect in about five seconds on two cores, 10,000 took minutes. A customer
+# table has tens of columns; wider files are survey or feature dumps.
+MAX_COLUMNS = 1_000
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text file decoded: the text, the encoding's name, the text's UTF-8 bytes when
+    they are the file's own (no copy needed), and a note on lines read otherwise."""
+
+    text: str
+    encoding: str
+    utf8: bytes | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +142,9 @@ class RawTable:
         ``"text"``, ``"excel"`` or ``"parquet"``.
     delimiter, decimal, encoding : str or None
         What was detected for text files.
+    notes : tuple of str
+        What reading did that the reader should know: lines read as Latin-1, the
+        sheet read from a workbook of several.
     """
 
     frame: pd.DataFrame
@@ -122,6 +158,8 @@ class RawTable:
     notes: tuple[str, ...] = field(default=())
     line_numbers: tuple[int, ...] | None = None  # file line of each row of ``frame``
     fingerprint: str = ""  # of the file's bytes, see :func:`fingerprint`
+    sheet: str | None = None  # the sheet read, for an Excel workbook
+    sheets: tuple[str, ...] = ()  # every sheet of the workbook, in order
     # The order log this table of customers was totalled from (segmentation.orders.OrderLog).
     log: object | None = None
 
@@ -135,20 +173,25 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
+def read_table(source: bytes | str | Path, name: str | None = None,
+               sheet: str | int | None = None) -> RawTable:
     """Read a customer table from a path or from the bytes of an upload.
 
     The format is recognised from the content (Excel and Parquet by their
     signatures, anything else as delimited text), so a misnamed file still
-    loads. For text, the encoding (UTF-8, UTF-8 with BOM, Latin-1), the
-    delimiter (comma, tab, semicolon, pipe) and the decimal mark are detected.
+    loads. For text, the encoding (UTF-8, UTF-8 with BOM, UTF-16 or UTF-32 with
+    their BOM, Latin-1 for the lines that are not UTF-8), the delimiter (comma,
+    tab, semicolon, pipe) and the decimal mark are detected. Of an Excel
+    workbook, the first sheet holding a table is read unless ``sheet`` says which.
 
     Parameters
     ----------
     source : bytes, str or Path
-        The file's bytes, or a path to read them from.
+        The file's bytes, or a path to a regular file to read them from.
     name : str, optional
         A display name for messages and reports.
+    sheet : str or int, optional
+        For an Excel workbook: the sheet's name, or its position counted from 1.
 
     Returns
     -------
@@ -157,7 +200,8 @@ def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
     Raises
     ------
     SegmentationError
-        If the file is empty, has a header but no rows, or is not a table.
+        If the file is empty, has a header but no rows, is not a table, names no
+        such sheet, or is a workbook that would expand beyond the size limits.
 
     Examples
     --------
@@ -166,14 +210,8 @@ def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
     ['$58,138.00', nan]
     """
     if isinstance(source, str | Path):
-        path = Path(source)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise SegmentationError(
-                f"Cannot open {str(path)!r} ({exc.strerror}): check the path and try again."
-            ) from None
-        name = name or path.name
+        data = _file_bytes(source)
+        name = name or Path(source).name
     else:
         data = bytes(source)
     name = name or "upload"
@@ -182,11 +220,18 @@ def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
             f"{name} is empty: export the customer table again and upload the new file."
         )
     if data[:4] == b"PK\x03\x04":
-        raw = _read_excel(data, name)
+        raw = _read_excel(data, name, sheet)
+    elif sheet is not None:
+        raise SegmentationError(
+            f"{name} is not an Excel workbook, so it has no sheet {str(sheet)!r}: "
+            "leave the sheet out."
+        )
     elif data[:4] == b"PAR1":
         raw = _read_parquet(data, name)
     else:
         raw = _read_text(data, name)
+    if len(raw.frame.columns) > MAX_COLUMNS:
+        raise _too_wide(name, len(raw.frame.columns))
     raw = replace(raw, fingerprint=fingerprint(data))
     if raw.frame.empty and not raw.malformed_lines:
         raise SegmentationError(
@@ -200,16 +245,143 @@ def read_table(source: bytes | str | Path, name: str | None = None) -> RawTable:
     return raw
 
 
-def _read_excel(data: bytes, name: str) -> RawTable:
+def _file_bytes(source: str | Path) -> bytes:
+    """A file's bytes; only a regular file, as a device such as /dev/zero never ends."""
+    path = Path(source)
     try:
-        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for damaged files
+        if path.exists() and not path.is_file():
+            raise SegmentationError(
+                f"{str(path)!r} is not a regular file (a folder or a device): give the path "
+                "of a customer file."
+            )
+        return path.read_bytes()
+    except OSError as exc:
         raise SegmentationError(
-            f"{name} looks like an Excel file but cannot be read ({type(exc).__name__}): "
-            "save it again as .xlsx or CSV."
+            f"Cannot open {str(path)!r} ({exc.strerror}): check the path and try again."
         ) from None
-    frame = _tidy(frame)
-    return RawTable(frame=frame, rows_read=len(frame), file_format="excel", name=name)
+
+
+def _read_excel(data: bytes, name: str, sheet: str | int | None = None) -> RawTable:
+    check_workbook_size(data, name)
+    try:
+        with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
+            names = [str(n) for n in book.sheet_names]
+            if sheet is not None:
+                chosen = _sheet_named(names, sheet, name)
+                frame = _tidy(pd.read_excel(book, sheet_name=chosen, dtype=object))
+            else:
+                # the first sheet holding a table: a cover or notes sheet often comes first
+                for chosen in names:
+                    frame = _tidy(pd.read_excel(book, sheet_name=chosen, dtype=object))
+                    if not frame.empty and len(frame.columns):
+                        break
+                else:
+                    chosen, frame = names[0], _tidy(pd.read_excel(book, sheet_name=0, dtype=object))
+    except SegmentationError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise _unreadable_workbook(name, exc) from None
+    notes = ()
+    if len(names) > 1:
+        others = [n for n in names if n != chosen]
+        skipped = "" if sheet is not None or chosen == names[0] else (
+            " (the sheets before it hold no table)")
+        notes = (f"Read sheet {chosen!r} of {name}{skipped}; the workbook also has "
+                 f"{_names(others)}: choose another sheet to read one of those instead.",)
+    return RawTable(frame=frame, rows_read=len(frame), file_format="excel", name=name,
+                    notes=notes, sheet=chosen, sheets=tuple(names))
+
+
+def _too_wide(name: str, width: int) -> SegmentationError:
+    return SegmentationError(
+        f"{name} has {width:,} columns, more than the {MAX_COLUMNS:,} a customer file is read "
+        "with: keep the columns you need (the id and what to segment on) and read that file."
+    )
+
+
+def _unreadable_workbook(name: str, exc: Exception) -> SegmentationError:
+    return SegmentationError(
+        f"{name} looks like an Excel file but cannot be read ({type(exc).__name__}): "
+        "save it again as .xlsx or CSV."
+    )
+
+
+def _sheet_named(names: list[str], sheet: str | int, name: str) -> str:
+    """A sheet given by name, or by its position counted from 1."""
+    if str(sheet) in names:
+        return str(sheet)
+    text = str(sheet).strip()
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return names[int(text) - 1]
+    raise SegmentationError(
+        f"{name} has no sheet {str(sheet)!r}: choose one of {_names(names)} (by name, or by "
+        "number from 1)."
+    )
+
+
+def _names(values) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def sheet_names(source: bytes | str | Path, name: str | None = None) -> tuple[str, ...]:
+    """The sheets of an Excel workbook, in order; empty for any other file.
+
+    Raises
+    ------
+    SegmentationError
+        If the workbook would expand beyond the size limits, or cannot be read.
+
+    Examples
+    --------
+    >>> sheet_names(b"id,income\\n1,2\\n")
+    ()
+    """
+    data = _file_bytes(source) if isinstance(source, str | Path) else bytes(source)
+    name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
+    if data[:4] != b"PK\x03\x04":
+        return ()
+    check_workbook_size(data, name)
+    try:
+        with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
+            return tuple(str(n) for n in book.sheet_names)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise _unreadable_workbook(name, exc) from None
+
+
+def check_workbook_size(data: bytes, name: str) -> None:
+    """Refuse a workbook that would expand beyond ``MAX_WORKBOOK_BYTES`` when opened.
+
+    An .xlsx file is a zip archive: its sizes are read from the archive's directory
+    before anything is decompressed. The sizes can be trusted: Python's ``zipfile``,
+    which openpyxl reads through, stops at the size the directory gives and then
+    refuses the member for its checksum.
+
+    Raises
+    ------
+    SegmentationError
+        If the members add up to more than ``MAX_WORKBOOK_BYTES``, or one of them
+        expands more than ``MAX_COMPRESSION_RATIO`` times (a "zip bomb").
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise _unreadable_workbook(name, exc) from None
+    total = sum(m.file_size for m in members)
+    way_round = "export the sheet as CSV (a CSV file has no such limit) and read that instead"
+    if total > MAX_WORKBOOK_BYTES:
+        raise SegmentationError(
+            f"{name} would expand to {total / 2**20:,.0f} MB when opened, over the "
+            f"{MAX_WORKBOOK_BYTES // 2**20} MB limit for Excel files: {way_round}."
+        )
+    for m in members:
+        if m.file_size > _RATIO_FROM_BYTES and m.file_size > MAX_COMPRESSION_RATIO * max(
+                m.compress_size, 1):
+            raise SegmentationError(
+                f"{name} holds a part ({m.filename}) that expands "
+                f"{m.file_size / max(m.compress_size, 1):,.0f} times, over the "
+                f"{MAX_COMPRESSION_RATIO} times Excel files are read up to: {way_round}."
+            )
 
 
 def _read_parquet(data: bytes, name: str) -> RawTable:
@@ -224,19 +396,88 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
     return RawTable(frame=frame, rows_read=len(frame), file_format="parquet", name=name)
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
+def _decode(data: bytes, name: str) -> _Text:
+    """The file's text: UTF-32 or UTF-16 by their byte order marks, else UTF-8 line by line."""
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            return _decode_wide(data, name, codec)
     head = data[:8192]
-    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) * 0.01:
-        raise SegmentationError(
-            f"{name} is not a table (it looks like a binary file): "
-            "upload a CSV, TSV, Excel (.xlsx) or Parquet export."
-        )
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if b"\x00" in head or _controls(head) > len(head) * 0.01:
+        raise _binary(name)
+    body = data[3:] if data.startswith(_BOM) else data
+    label = "utf-8-sig" if body is not data else "utf-8"
     try:
-        return data.decode("utf-8"), "utf-8"
+        return _Text(body.decode("utf-8"), label, body)
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        pass
+    # Invalid bytes become lone surrogates (U+DC80-U+DCFF): every line holding one is a
+    # line that is not UTF-8, and only those lines are read as Latin-1, so a name
+    # written correctly elsewhere in the file keeps its accents.
+    if not _may_hold_utf8(body):  # nothing is UTF-8 beyond ASCII: a Latin-1 file
+        return _Text(body.decode("latin-1"), "latin-1")
+    text = body.decode("utf-8", errors="surrogateescape")
+    if _NOT_LATIN.search(_ESCAPED_LINE.sub("", text)) is None:
+        # only lines that are not UTF-8 hold more than ASCII: a Latin-1 file too
+        return _Text(body.decode("latin-1"), "latin-1")
+    escaped, starts = text, []
+
+    def as_latin(line: re.Match) -> str:
+        starts.append(line.start())
+        return line.group().encode("utf-8", errors="surrogateescape").decode("latin-1")
+
+    text = _ESCAPED_LINE.sub(as_latin, escaped)
+    lines = [_line_number(escaped, start) for start in starts[:_BAD_LINES_SHOWN]]
+    if len(starts) == 1:
+        where = f"Line {lines[0]} of {name} is not valid UTF-8 and was"
+    else:
+        shown = ", ".join(map(str, lines)) + (", ..." if len(starts) > len(lines) else "")
+        where = f"{len(starts):,} lines of {name} are not valid UTF-8 (lines {shown}) and were"
+    note = (f"{where} read as Latin-1: check the accented letters there, or save the file "
+            "again as UTF-8.")
+    return _Text(text, label, None, note)
+
+
+def _may_hold_utf8(data: bytes) -> bool:
+    """Whether some byte that starts a UTF-8 character of several bytes is followed by a
+    continuation byte: False proves no character beyond ASCII is valid UTF-8."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    for offset in range(0, buf.size, _SCAN_BLOCK):  # blocks overlap by a byte
+        block = buf[offset:offset + _SCAN_BLOCK + 1]
+        if np.any((block[:-1] >= 0xC2) & ((block[1:] & 0xC0) == 0x80)):
+            return True
+    return False
+
+
+def _decode_wide(data: bytes, name: str, codec: str) -> _Text:
+    """A UTF-32 or UTF-16 file (Excel's "Unicode text" export), its byte order mark dropped."""
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise SegmentationError(
+            f"{name} is marked as {_ENCODING_NAMES[codec]} text but byte {exc.start + 1:,} is "
+            "not valid there: save it again as UTF-8 CSV."
+        ) from None
+    head = text[:8192]
+    if _controls(head.encode("latin-1", errors="replace")) > len(head) * 0.01:
+        raise _binary(name)
+    return _Text(text, codec)
+
+
+def _controls(head: bytes) -> int:
+    """Control characters other than tab, line breaks and form feed: rare in any table."""
+    return sum(b < 9 or 13 < b < 32 for b in head)
+
+
+def _binary(name: str) -> SegmentationError:
+    return SegmentationError(
+        f"{name} is not a table (it looks like a binary file): "
+        "upload a CSV, TSV, Excel (.xlsx) or Parquet export."
+    )
+
+
+def _line_number(text: str, position: int) -> int:
+    """The file line a character is on, counting line ends as the csv module does."""
+    return len(_LINE_BREAK.findall(text, 0, position)) + 1
 
 
 def _sniff_delimiter(lines: list[str]) -> str | None:
@@ -270,7 +511,8 @@ def _first_lines(text: str, count: int) -> list[str]:
 
 
 def _read_text(data: bytes, name: str) -> RawTable:
-    text, encoding = _decode(data, name)
+    decoded = _decode(data, name)
+    text, encoding = decoded.text, decoded.encoding
     head = [line for line in _first_lines(text, _SNIFF_LINES * 4) if line.strip()]
     if not head:
         raise SegmentationError(
@@ -278,12 +520,13 @@ def _read_text(data: bytes, name: str) -> RawTable:
         )
     delimiter = _sniff_delimiter(head[:_SNIFF_LINES])
     separator = delimiter or "\x1f"
-    if encoding == "utf-8":
-        utf8 = data
-    elif encoding == "utf-8-sig" and "\ufffd" not in text:
-        utf8 = data[3:]
-    else:
-        utf8 = text.encode("utf-8")
+    try:  # refused before the parsing, which is what takes the time
+        width = len(next(csv.reader(head[:1], delimiter=separator)))
+    except csv.Error:
+        width = 0  # a cell the csv module refuses: reported by the parsing
+    if width > MAX_COLUMNS:
+        raise _too_wide(name, width)
+    utf8 = decoded.utf8 if decoded.utf8 is not None else text.encode("utf-8")
     parsed = _parse_columns(utf8, separator)
     if parsed is None:  # quoting only the csv module reads exactly, or a cell it refuses
         parsed = _parse_rows(text, separator, name)
@@ -298,6 +541,7 @@ def _read_text(data: bytes, name: str) -> RawTable:
         line_numbers=tuple(lines),
         encoding=encoding,
         name=name,
+        notes=(decoded.note,) if decoded.note else (),
     )
 
 
@@ -625,22 +869,31 @@ def _clean_objects(values: np.ndarray) -> np.ndarray:
 
 def _detect_decimal(frame: pd.DataFrame) -> str:
     """"," when numbers like ``12,5`` or ``1.234,50`` outnumber ones like ``12.50``."""
-    samples = []
-    for col in frame.columns:
-        column, size = frame[col], 256
-        while True:  # the first 200 values present, looking no further than needed
-            sample = column.head(size).dropna().head(200)
-            if len(sample) >= 200 or size >= len(column):
-                break
-            size *= 4
-        samples.append(list(sample))
+    # The first 200 values present in each column, looking no further than needed: the
+    # first 256 rows of every column at once (a file may have thousands of columns),
+    # then further down the few columns with fewer values there.
+    block = frame.head(256).to_numpy(dtype=object)
+    present = ~pd.isna(block)
+    taken = np.cumsum(present, axis=0)
+    samples = [block.T[(present & (taken <= 200)).T]]
+    if len(frame) > 256:
+        for i in np.flatnonzero(taken[-1] < 200):
+            column, size = frame.iloc[:, i], 1024
+            while True:
+                sample = column.head(size).dropna().head(200)
+                if len(sample) >= 200 or size >= len(column):
+                    break
+                size *= 4
+            samples.append(list(sample))
     values = np.array([None, *itertools.chain.from_iterable(samples)], dtype=object)[1:]
-    text = pd.Series(values[_instances(values, str)], dtype=object)
-    if text.empty:
+    # each distinct cell once, weighted by how often it occurs: a wide file's samples
+    # repeat their values, and the patterns run in Python cell by cell
+    counts = pd.Series(values[_instances(values, str)], dtype=object).value_counts()
+    if counts.empty:
         return "."
-    tokens = text.str.replace(_CURRENCY, "", regex=True)
-    comma = int(tokens.str.match(_COMMA_HINT).sum())
-    dot = int(tokens.str.match(_DOT_HINT).sum())
+    tokens = counts.index.to_series().str.replace(_CURRENCY, "", regex=True)
+    comma = int(counts[tokens.str.match(_COMMA_HINT).to_numpy(dtype=bool)].sum())
+    dot = int(counts[tokens.str.match(_DOT_HINT).to_numpy(dtype=bool)].sum())
     return "," if comma > dot else "."
 
 

@@ -10,6 +10,7 @@ the pages apply pending edits when they render.
 from __future__ import annotations
 
 import html
+import io
 import json
 import time
 from dataclasses import replace
@@ -335,6 +336,9 @@ BAD_UPLOADS = {
     "empty": ("empty.csv", b""),
     "binary": ("blob.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4),
     "header-only": ("header.csv", None),  # the sample's header line, filled in below
+    "one-row": ("one.csv", b"id,income,visits\n1,100,3\n"),
+    "identical-rows": ("same.csv", b"id,income,visits\n"
+                                   + b"".join(b"%d,100,3\n" % i for i in range(500))),
 }
 
 
@@ -346,6 +350,8 @@ def test_a_bad_upload_shows_the_engines_error_everywhere_and_the_sample_restores
         data = sample_bytes.splitlines(keepends=True)[0]
     message = engine_error(name, data)
 
+    if case in ("one-row", "identical-rows"):  # what is wrong, not "no numeric column"
+        assert ("only 1 customer row" if case == "one-row" else "are identical") in message
     at = go(start(), DATA)
     upload(at, name, data)
     assert errors(at) == [md(message)]
@@ -362,6 +368,39 @@ def test_a_bad_upload_shows_the_engines_error_everywhere_and_the_sample_restores
     go(at, HOME)
     assert not errors(at)
     assert metrics(at)["Segments (K)"] == str(sample.chosen_k)
+
+
+def test_a_workbook_with_its_table_on_the_second_sheet(tmp_path):
+    planted = planted_customers(seed=3)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        writer.book.create_sheet("About").append(["Customer export, see the next sheet"])
+        planted.to_excel(writer, sheet_name="Customers", index=False)
+    data = buffer.getvalue()
+    raw = read_table(data, name="book.xlsx")
+    at = go(start(), DATA)
+    upload(at, "book.xlsx", data)
+    assert not errors(at)
+    assert metrics(at)["Rows read"] == f"{len(planted):,}" == f"{raw.rows_read:,}"
+    assert md(raw.notes[0]) in [i.value for i in at.info]
+    assert "Read sheet 'Customers' of book.xlsx" in raw.notes[0]
+
+
+def test_a_utf16_export_with_a_latin1_line_reads_with_a_note():
+    lines = ["id\tstatus\tincome"] + [f"{i}\t{'Célibataire' if i % 2 else 'Marié'}\t{i * 97 % 500}"
+                                       for i in range(1, 61)]
+    utf16 = b"\xff\xfe" + "\r\n".join(lines).encode("utf-16-le")
+    at = go(start(), DATA)
+    upload(at, "unicode.txt", utf16)
+    assert not errors(at)
+    assert metrics(at)["Rows read"] == "60"
+    assert any("Read as utf-16 text, tab-separated" in c.value for c in at.caption)
+    mixed = "\n".join(lines[:5]).encode() + "\n".join(["", *lines[5:]]).encode("latin-1")
+    message = read_table(mixed, name="mixed.tsv").notes[0]
+    upload(at, "mixed.tsv", mixed)
+    assert not errors(at)
+    assert md(message) in [i.value for i in at.info]
+    assert message.startswith("56 lines of mixed.tsv are not valid UTF-8 (lines 6, 7, 8, 9, 10")
 
 
 # ---------------------------------------------------------------- 4. the real export
