@@ -280,10 +280,10 @@ def _run(args) -> int:
         k=k, k_min=args.k_min, k_max=args.k_max, random_state=args.seed, n_init=args.n_init,
         id_column=args.id_column, roles=tuple(parse_mapping(args.roles, "--roles").items()),
         input_kind=args.input_kind, log_map=tuple(parse_map(args.map).items()),
-        reference_date=_reference(args.reference_date),
+        reference_date=_reference(args.reference_date), sheet=args.sheet,
     )
     previous = load_bundle(args.previous) if args.previous else None
-    result = run(_customer_file(args), config)
+    result = run(args.input, config)
     log = result.dataset.log
     if log is not None:
         print(f"Order log: {log.lines_read:,} lines, {log.lines_aggregated:,} aggregated into "

@@ -610,7 +610,8 @@ INPUT_KINDS = ("auto", "customers", "transactions")
 
 
 def read_customers(source, kind: str = "auto", mapping: dict[str, str] | None = None,
-                   reference_date: str | None = None, name: str | None = None) -> RawTable:
+                   reference_date: str | None = None, name: str | None = None,
+                   sheet: str | None = None) -> RawTable:
     """Read a customer table, or an order log totalled to one (``RawTable.log`` says which).
 
     ``kind`` is ``"auto"`` (a log is recognised by :func:`looks_like_log`),
@@ -633,7 +634,7 @@ def read_customers(source, kind: str = "auto", mapping: dict[str, str] | None = 
             )
         return _as_customers(aggregate_log(source, mapping, reference_date), None, name)
     else:
-        raw = read_table(source, name=name)
+        raw = read_table(source, name=name, sheet=sheet)
     if kind == "customers":
         return raw
     given = {k: v for k, v in (mapping or {}).items() if v}

@@ -49,6 +49,7 @@ class RunConfig:
     input_kind: str = "auto"  # "customers", "transactions" (order lines) or "auto"
     log_map: tuple[tuple[str, str], ...] = ()  # order-log fields → columns
     reference_date: str | None = None  # recency of an order log counted to this day
+    sheet: str | None = None  # the sheet of an Excel workbook; None: the first holding a table
 
     def __post_init__(self):
         # Types first: a tampered bundle may hold "3" or 3.5 where a whole number belongs.
@@ -124,7 +125,7 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     """
     config = config or RunConfig()
     raw = read_customers(source, config.input_kind, dict(config.log_map),
-                         config.reference_date, name=name)
+                         config.reference_date, name=name, sheet=config.sheet)
     dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
     fm = prepare(dataset, config.prep)
     sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init,

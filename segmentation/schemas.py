@@ -418,6 +418,7 @@ class RunConfigSchema(_Strict):
     input_kind: Literal[_INPUT_KINDS] = "auto"
     log_map: list[Pair] = []
     reference_date: str | None = None
+    sheet: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
 
     @field_validator("reference_date")
     @classmethod

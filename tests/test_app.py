@@ -151,9 +151,9 @@ def sizes_of(result) -> list[int]:
     return [int(s) for s in result.segmentation.sizes]
 
 
-def engine_error(name: str, data: bytes) -> str:
+def engine_error(name: str, data: bytes, sheet: str | None = None) -> str:
     try:
-        load_dataset(read_table(data, name=name))
+        load_dataset(read_table(data, name=name, sheet=sheet))
     except SegmentationError as exc:
         return str(exc)
     pytest.fail(f"the engine reads {name} without an error")
@@ -384,6 +384,40 @@ def test_a_workbook_with_its_table_on_the_second_sheet(tmp_path):
     assert metrics(at)["Rows read"] == f"{len(planted):,}" == f"{raw.rows_read:,}"
     assert md(raw.notes[0]) in [i.value for i in at.info]
     assert "Read sheet 'Customers' of book.xlsx" in raw.notes[0]
+
+
+def test_the_sheet_of_a_workbook_is_chosen_on_the_data_page():
+    small, large = planted_customers(n=120, seed=4), planted_customers(n=300, seed=5)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        writer.book.create_sheet("About").append(["Two exports, one per sheet"])
+        small.to_excel(writer, sheet_name="Spring", index=False)
+        large.to_excel(writer, sheet_name="Autumn", index=False)
+    data = buffer.getvalue()
+    at = go(start(), DATA)
+    upload(at, "book.xlsx", data)
+    chooser = at.selectbox(key=f"w.sheet.{at.session_state['data.fingerprint'][:12]}")
+    assert chooser.options == ["About", "Spring", "Autumn"]
+    assert chooser.value == "Spring"  # the first sheet holding a table
+    assert metrics(at)["Rows read"] == "120"
+    chooser.set_value("Autumn")
+    ok(at.run())
+    assert not errors(at)
+    assert at.session_state["data.sheet"] == "Autumn"
+    assert metrics(at)["Rows read"] == "300"
+    expected = run(read_table(data, sheet="Autumn"), RunConfig(sheet="Autumn"))
+    go(at, HOME)
+    assert metrics(at)["Segments (K)"] == str(expected.chosen_k)
+    go(at, DATA)  # the choice survives a page switch
+    assert metrics(at)["Rows read"] == "300"
+    chooser = at.selectbox(key=f"w.sheet.{at.session_state['data.fingerprint'][:12]}")
+    assert chooser.value == "Autumn"
+    chooser.set_value("About")  # no table there: the engine's sentence, and the way back
+    ok(at.run())
+    assert errors(at) == [md(engine_error("book.xlsx", data, sheet="About"))]
+    at.selectbox(key=chooser.key).set_value("Spring")
+    ok(at.run())
+    assert not errors(at) and metrics(at)["Rows read"] == "120"
 
 
 def test_a_utf16_export_with_a_latin1_line_reads_with_a_note():

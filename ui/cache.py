@@ -32,7 +32,7 @@ from segmentation import (
 )
 from segmentation.bundle import Bundle, load_bundle
 from segmentation.features import variables_of
-from segmentation.io import read_table
+from segmentation.io import read_table, sheet_names
 from segmentation.lifetime import Lifetime, lifetime_of
 from segmentation.model import Model, Scores
 from segmentation.orders import detect_mapping, looks_like_log, read_customers
@@ -42,38 +42,48 @@ from segmentation.stability import SplitHalf
 from segmentation.variables import Variable
 
 _ENTRIES = 16
-Reading = tuple[str, tuple[tuple[str, str], ...], str | None, str | None]
-# Decide from the content, columns found by name, the id column detected.
-AS_FOUND: Reading = ("auto", (), None, None)
+Reading = tuple[str, tuple[tuple[str, str], ...], str | None, str | None, str | None]
+# Decide from the content, columns found by name, the id column detected, a workbook's
+# first sheet holding a table.
+AS_FOUND: Reading = ("auto", (), None, None, None)
 
 
 def reading_of(config: RunConfig) -> Reading:
-    return config.input_kind, tuple(config.log_map), config.reference_date, config.id_column
+    return (config.input_kind, tuple(config.log_map), config.reference_date, config.id_column,
+            config.sheet)
 
 
 @dataclass(frozen=True)
 class Lines:
     """The file as it was uploaded, before any order log is totalled."""
 
+    sheet: str | None  # the sheet read, of an Excel workbook
     columns: tuple[str, ...]
     detected: dict[str, str]  # {order-log field: column} found by name
     log_reason: str | None  # why it reads as an order log, or None
 
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=4)
-def lines(fingerprint: str, _data: bytes, name: str) -> Lines:
-    raw = read_table(_data, name=name)
+def lines(fingerprint: str, _data: bytes, name: str, sheet: str | None = None) -> Lines:
+    raw = read_table(_data, name=name, sheet=sheet)
     detected = detect_mapping(raw.frame)
-    return Lines(tuple(str(c) for c in raw.frame.columns), detected,
+    return Lines(raw.sheet, tuple(str(c) for c in raw.frame.columns), detected,
                  looks_like_log(raw.frame, detected))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def sheets(fingerprint: str, _data: bytes, name: str) -> tuple[str, ...]:
+    """The sheets of an Excel workbook, in order; empty for any other file."""
+    return sheet_names(_data, name)
 
 
 @st.cache_data(show_spinner="Reading the file (an order log is totalled per customer)…",
                max_entries=4)
 def raw_table(fingerprint: str, _data: bytes, name: str,
               reading: Reading = AS_FOUND) -> RawTable:
-    kind, log_map, reference_date, _ = reading  # the id column is the dataset's business
-    return read_customers(_data, kind, dict(log_map), reference_date, name=name)
+    # the id column is the dataset's business
+    kind, log_map, reference_date, _, sheet = reading
+    return read_customers(_data, kind, dict(log_map), reference_date, name=name, sheet=sheet)
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)

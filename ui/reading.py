@@ -23,16 +23,21 @@ KIND_LABELS = {"auto": "Decide from the content", "customers": "One row per cust
 
 def show(fp: str, data: bytes, name: str) -> OrderLog | None:
     """Draw the reading choices and, for an order log, its line accounting; the log or None."""
+    sheet = state.reading()[4]
     try:
-        found = cache.lines(fp, data, name)
+        found = cache.lines(fp, data, name, sheet)
     except SegmentationError:
-        return None  # the dataset's own error says what is wrong with the file
+        found = None  # the dataset's own error says what is wrong with the file
+    _sheet_choice(fp, data, name, found.sheet if found is not None else sheet)
+    if found is None:
+        return None
     try:
         raw = cache.raw_table(fp, data, name, state.reading())
     except SegmentationError:
         raw = None  # shown once, by the dataset below, with the way back
     log = raw.log if raw is not None else None
-    if log is None and found.log_reason is None and state.reading() == cache.AS_FOUND:
+    # as found: the sheet chosen is no choice about order lines
+    if log is None and found.log_reason is None and state.reading()[:3] == cache.AS_FOUND[:3]:
         with st.expander("Read the file as order lines instead"):
             _kind_choice(fp)
         return None
@@ -52,6 +57,23 @@ def show(fp: str, data: bytes, name: str) -> OrderLog | None:
     if log is not None:
         _accounting(log)
     return log
+
+
+def _sheet_choice(fp: str, data: bytes, name: str, current: str | None) -> None:
+    """Which sheet of a workbook of several is read; by default the first holding a table."""
+    try:
+        sheets = cache.sheets(fp, data, name)
+    except SegmentationError:
+        return  # the dataset's own error says what is wrong with the file
+    if len(sheets) < 2:
+        return
+    key = f"w.sheet.{fp[:12]}"
+    if key not in st.session_state:
+        st.session_state[key] = current if current in sheets else sheets[0]
+    st.selectbox("Sheet", sheets, key=key,
+                 on_change=lambda: state.set_sheet(st.session_state[key]),
+                 help="The workbook has several sheets: the first one holding a table is read "
+                      "unless you choose another.")
 
 
 def _kind_choice(fp: str) -> None:

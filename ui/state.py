@@ -31,6 +31,7 @@ INPUT_KIND = "data.input_kind"  # "auto", "customers" or "transactions" (order l
 LOG_MAP = "data.log_map"  # {order-log field: column} the user chose over the detected one
 REFERENCE_DATE = "data.reference_date"  # ISO date an order log's recency counts to, or None
 ID_COLUMN = "data.id_column"  # the customer id column a saved run named, or None: detected
+SHEET = "data.sheet"  # the workbook sheet chosen, or None for the first holding a table
 FEATURES = "vars.features"  # tuple of names, or None for the default set
 SCALING = "vars.scaling"
 OUTLIERS = "vars.outliers"
@@ -64,6 +65,7 @@ _DEFAULTS = {
     INPUT_KIND: "auto",
     LOG_MAP: {},
     REFERENCE_DATE: None,
+    SHEET: None,
     FEATURES: None,
     SCALING: "zscore",
     OUTLIERS: "clip",
@@ -88,7 +90,7 @@ _DEFAULTS = {
     LIFETIME: {},
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
-_READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN)
+_READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN, SHEET)
 
 
 def init() -> None:
@@ -166,12 +168,20 @@ def set_reference_date(day) -> None:
     st.session_state[REFERENCE_DATE] = day.isoformat() if day is not None else None
 
 
-def reading() -> tuple[str, tuple[tuple[str, str], ...], str | None, str | None]:
+def reading() -> tuple[str, tuple[tuple[str, str], ...], str | None, str | None, str | None]:
     """How the file is read into customers: (input kind, log mapping, reference date,
-    id column), hashable."""
+    id column, sheet), hashable."""
     s = st.session_state
     return (s[INPUT_KIND], tuple(sorted(s[LOG_MAP].items())), s[REFERENCE_DATE],
-            s[ID_COLUMN])
+            s[ID_COLUMN], s[SHEET])
+
+
+def set_sheet(sheet: str | None) -> None:
+    """Read another sheet of the workbook: its columns are others, so column choices start
+    again."""
+    if sheet != st.session_state[SHEET]:
+        reset_choices()
+        st.session_state[SHEET] = sheet
 
 
 def set_features(picked) -> None:
@@ -218,13 +228,13 @@ def prep_config() -> PrepConfig:
 
 def run_config(k: int | None = None) -> RunConfig:
     s = st.session_state
-    kind, log_map, reference_date, id_column = reading()
+    kind, log_map, reference_date, id_column, sheet = reading()
     k_min, k_max = s[K_RANGE]
     return RunConfig(prep=prep_config(), k=k if k is not None else s[K_CHOICE],
                      k_min=k_min, k_max=k_max, random_state=int(s[SEED]),
                      n_init=int(s[N_INIT]), id_column=id_column, roles=roles_key(),
                      stability=bool(s[STABILITY]), input_kind=kind, log_map=log_map,
-                     reference_date=reference_date)
+                     reference_date=reference_date, sheet=sheet)
 
 
 def run_key(config: RunConfig, k: int) -> str:
@@ -319,6 +329,7 @@ def apply_bundle(bundle) -> None:
     s[ROLES] = dict(config.roles)
     s[INPUT_KIND], s[LOG_MAP] = config.input_kind, dict(config.log_map)
     s[REFERENCE_DATE], s[ID_COLUMN] = config.reference_date, config.id_column
+    s[SHEET] = config.sheet
     s[LABELS] = dict(prep.labels)
     s[FEATURES] = tuple(prep.features) if prep.features is not None else None
     s[SCALING], s[OUTLIERS], s[MISSING] = prep.scaling, prep.outliers, prep.missing
