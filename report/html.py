@@ -84,7 +84,6 @@ _PERSONA_FIELDS = (("description", "Description"), ("offer", "Offer"),
                    ("channels", "Channels"), ("tone", "Tone"),
                    ("products", "Products to promote"), ("treatment", "Treatment"))
 _DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
-_FIRST_VALUES = 3
 
 _CSS = """
 :root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; }
@@ -229,7 +228,7 @@ def _data_section(result: SegmentationResult, summary: dict) -> str:
     parts = [_figures([("Rows read", f"{summary['rows_read']:,}"),
                        ("Customers segmented", f"{summary['rows_kept']:,}"),
                        ("Rows dropped", f"{sum(dropped.values()):,}"),
-                       ("Columns", f"{len(raw.frame.columns):,}")])]
+                       ("Columns", f"{len(dataset.roles):,}")])]
     read_as = f"File {raw.name}"
     if raw.file_format == "text":
         delimiter = _DELIMITERS.get(raw.delimiter, "no")
@@ -257,13 +256,12 @@ def _data_section(result: SegmentationResult, summary: dict) -> str:
     parts.append("<h3>Column roles</h3>")
     parts.append(_p("How each column of the file was read. Ids, constant columns and free "
                     "text are never clustered on.", "note"))
-    frame = raw.frame
     rows = []
     for column, role in dataset.roles.items():
-        values = frame[column].dropna().head(_FIRST_VALUES) if column in frame else []
+        seen = dataset.column_summary.get(column)
         rows.append([column, _role_label(role),
-                     ", ".join(map(str, values)),
-                     f"{int(frame[column].isna().sum()):,}" if column in frame else "–"])
+                     ", ".join(seen[0]) if seen else "",
+                     f"{seen[1]:,}" if seen else "–"])
     parts.append(_table(["Column", "Role", "First values", "Missing"], rows, numeric=(3,),
                         table_id="roles-table"))
 

@@ -31,6 +31,7 @@ REASON_MISSING_ID = "missing customer id"
 # (and at infinity) float arithmetic loses the cents and sums overflow, so such
 # a value is a typo or a broken export, not a customer.
 ABSURD_MAGNITUDE = 1e15
+FIRST_VALUES = 3  # values of each column kept to show what it looked like
 # The fewest customers that split into two segments of two, clustering's smallest case.
 MIN_CUSTOMERS = 4
 
@@ -76,7 +77,10 @@ class Dataset:
     notes: tuple[str, ...] = ()
     meanings: dict[str, ColumnMeaning] = field(default_factory=dict)
     sentinels: dict[str, float] = field(default_factory=dict)
-    log: object | None = None  # the order log the customers were totalled from
+    log: object | None = None
+    # {column: (its first values as read, missing cells)}: what the file looked like, kept
+    # so the raw table need not be.
+    column_summary: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)  # the order log the customers were totalled from
 
     @property
     def n_customers(self) -> int:
@@ -248,6 +252,8 @@ def load_dataset(
         meanings=meanings,
         sentinels=sentinels,
         log=log,
+        column_summary={str(c): (tuple(map(str, frame[c].dropna().head(FIRST_VALUES))),
+                                 int(frame[c].isna().sum())) for c in frame.columns},
     )
 
 

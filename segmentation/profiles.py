@@ -88,13 +88,11 @@ def profile_segments(fm: FeatureMatrix, seg: Segmentation) -> Profiles:
     variables with the largest absolute standardized difference, leaving out
     derived duplicates (shares, totals) when the raw variable says it.
     """
-    frame = fm.frame.select_dtypes("number")
-    labels = pd.Series(seg.labels, index=frame.index, name="segment")
-    groups = frame.groupby(labels)
-    means = groups.mean().reindex(range(seg.n_clusters))
-    medians = groups.median().reindex(range(seg.n_clusters))
-    pop_mean = frame.mean()
-    pop_std = frame.std(ddof=0)
+    frame = fm.frame
+    columns = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    means, medians = _segment_means_medians(frame, columns, seg.labels, seg.n_clusters)
+    pop_mean = pd.Series({c: frame[c].mean() for c in columns}, dtype=float)
+    pop_std = pd.Series({c: frame[c].std(ddof=0) for c in columns}, dtype=float)
     z = (means - pop_mean) / pop_std.where(pop_std > 0)
     sizes = np.bincount(seg.labels, minlength=seg.n_clusters)
     summary = pd.DataFrame({
@@ -102,18 +100,43 @@ def profile_segments(fm: FeatureMatrix, seg: Segmentation) -> Profiles:
         "size": sizes,
         "share": sizes / sizes.sum(),
     })
-    if "total_spend" in frame:
-        revenue = groups["total_spend"].sum().reindex(range(seg.n_clusters)).fillna(0.0)
+    if "total_spend" in columns:
+        spend = np.nan_to_num(frame["total_spend"].to_numpy(dtype=float))
+        revenue = pd.Series(np.bincount(seg.labels, weights=spend, minlength=seg.n_clusters))
         total = revenue.sum()
         summary["revenue_share"] = (revenue / total).to_numpy() if total > 0 else np.nan
     else:
         summary["revenue_share"] = np.nan
-    variables = {n: v for n, v in fm.variables.items() if n in frame.columns}
+    variables = {n: v for n, v in fm.variables.items() if n in columns}
     traits = {s: _traits(z.loc[s], means.loc[s], pop_mean, variables)
               for s in range(seg.n_clusters)}
     return Profiles(summary=summary, means=means, medians=medians, z=z,
                     population_mean=pop_mean, population_std=pop_std, traits=traits,
                     variables=variables, features=fm.features)
+
+
+def _segment_means_medians(frame: pd.DataFrame, columns: list[str], labels: np.ndarray,
+                           n_clusters: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each segment's mean and median of each column, missing values skipped.
+
+    One column at a time over the customers sorted by segment, so the extra
+    memory is one column, not copies of the whole frame (a groupby median
+    held about twice the frame: 0.8 GB at a million customers).
+    """
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(n_clusters + 1))
+    means = np.full((n_clusters, len(columns)), np.nan)
+    medians = np.full((n_clusters, len(columns)), np.nan)
+    for j, column in enumerate(columns):
+        values = frame[column].to_numpy(dtype=float, na_value=np.nan)[order]
+        for s in range(n_clusters):
+            part = values[bounds[s]:bounds[s + 1]]
+            part = part[~np.isnan(part)]
+            if part.size:
+                means[s, j], medians[s, j] = part.mean(), np.median(part)
+    index = pd.RangeIndex(n_clusters, name="segment")
+    return (pd.DataFrame(means, index=index, columns=columns),
+            pd.DataFrame(medians, index=index, columns=columns))
 
 
 _TRAIT_KINDS = {"income", "age", "children", "household_size", "recency", "spend",

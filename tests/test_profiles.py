@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import planted_customers, to_tsv_bytes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmentation import PrepConfig, load_dataset, prepare, profile_segments, read_table, segment
 
@@ -151,3 +153,21 @@ def test_constant_variable_has_no_z_and_no_trait():
     assert prof.population_std["age"] == 0
     assert prof.z["age"].isna().all()
     assert all(t.variable != "age" for traits in prof.traits.values() for t in traits)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(3, 60), k=st.integers(2, 5), seed=st.integers(0, 10_000),
+       missing=st.floats(0.0, 0.5))
+def test_segment_means_and_medians_equal_pandas_with_missing_values(n, k, seed, missing):
+    from segmentation.profiles import _segment_means_medians
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 5, n).astype(float),
+                          "flag": rng.random(n) < 0.3})
+    frame.loc[rng.random(n) < missing, "a"] = np.nan
+    means, medians = _segment_means_medians(frame, ["a", "b", "flag"], labels, k)
+    grouped = frame.astype(float).groupby(labels)
+    for got, want in ((means, grouped.mean()), (medians, grouped.median())):
+        want = want.reindex(range(k))
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-12)
