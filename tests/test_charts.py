@@ -485,7 +485,7 @@ def test_value_forest_and_bandit_charts_show_the_engines_numbers(result, names, 
     np.testing.assert_allclose(point.x, [20, -10, 10])
     np.testing.assert_allclose(point.error_x.array, [20, 20, 10])
     np.testing.assert_allclose(point.error_x.arrayminus, [15, 20, 10])
-    assert list(point.y)[-1] == "All customers"
+    assert list(point.y)[-1] == "All customers (within segments)"
     sim = bandit.simulate({"A": 0.05, "B": 0.1}, n_visitors=2000)
     fig = charts.bandit_chart(sim.traffic)
     np.testing.assert_allclose(fig.data[0].y, sim.traffic["bandit_share_worse"] * 100)

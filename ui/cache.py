@@ -151,7 +151,7 @@ def _lifetime(fingerprint: str, _data: bytes, name: str, reading: Reading, rando
     return lifetime_of(result(fingerprint, _data, name, _config))
 
 
-@st.cache_data(show_spinner="Clustering two random halves…", max_entries=_ENTRIES)
+@st.cache_data(show_spinner="Clustering random halves of the customers…", max_entries=_ENTRIES)
 def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                k: int) -> SplitHalf:
     fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))

@@ -560,7 +560,8 @@ def forest_chart(frame: pd.DataFrame, colors: dict[str, str],
 
     ``frame`` is :class:`segmentation.results.Analysis`'s ``per_segment``
     (segment, persona, rel_lift, rel_lift_low, rel_lift_high); ``overall``
-    adds an "All customers" row from ``Analysis.overall``.
+    adds an "All customers (within segments)" row: the Mantel–Haenszel estimate of
+    ``Analysis.cmh``, which compares like with like inside each segment.
     """
     personas = _personas(frame)
     rows = frame.set_index("segment").loc[personas["segment"]]
@@ -570,7 +571,7 @@ def forest_chart(frame: pd.DataFrame, colors: dict[str, str],
     marker = [_color_of(colors, p, s) for p, s in zip(
         personas["persona"], personas["segment"], strict=True)]
     if overall is not None:
-        labels.append("All customers")
+        labels.append("All customers (within segments)")
         lift.append(overall["rel_lift"] * 100)
         low.append(overall["rel_lift_low"] * 100)
         high.append(overall["rel_lift_high"] * 100)
