@@ -21,24 +21,23 @@ centre) for ``run`` and ``score``, ``silhouette`` for ``run``,
 ``probability`` for ``predict``, the RFM scores of an order log and the
 lifetime figures when they were fitted.
 
-Should a result's raw table not be the one its dataset was loaded from, the
-lines cannot be matched: segmented and excluded customers come in dataset
-order with no line number, and one final row per reason with more lines than
-could be listed says ``"N more row(s) not listed: <reason>"``.
+The lines come from the dataset's own record of where every input line went
+(:attr:`segmentation.dataset.Dataset.customer_lines` and ``excluded_lines``).
+A dataset without that record lists its customers in dataset order with no
+line number, and one final row per reason with more lines than could be
+listed says ``"N more row(s) not listed: <reason>"``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID, Dataset, id_text
+from .dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, Dataset
 from .errors import SegmentationError
-from .io import RawTable
 from .rfm import rfm_of
 
 if TYPE_CHECKING:
@@ -84,9 +83,9 @@ def customer_assignments(result: SegmentationResult,
     """
     personas = checked_personas(result, personas)
     seg = result.segmentation
-    ids = seg.customer_ids.astype(str)
+    ids = seg.customer_ids
     frame = assignment_table(
-        result.raw, result.dataset, ids, seg.labels, {p.segment: p.name for p in personas},
+        result.dataset, ids, seg.labels, {p.segment: p.name for p in personas},
         excluded=result.features.report.excluded_ids, dropped=result.features.report.dropped,
         extra={"distance": np.asarray(seg.distances, dtype=float),
                "silhouette": np.asarray(seg.silhouette_values, dtype=float)})
@@ -107,7 +106,7 @@ def checked_personas(result: SegmentationResult,
     return tuple(sorted(personas, key=lambda p: p.segment))
 
 
-def assignment_table(raw: RawTable | None, dataset: Dataset, customer_ids: Sequence,
+def assignment_table(dataset: Dataset, customer_ids: Sequence,
                      segments: Sequence[int], names: Mapping[int, str],
                      excluded: Mapping[str, str] | None = None,
                      dropped: Mapping[str, int] | None = None,
@@ -116,9 +115,8 @@ def assignment_table(raw: RawTable | None, dataset: Dataset, customer_ids: Seque
 
     Parameters
     ----------
-    raw : RawTable or None
-        The table ``dataset`` was loaded from (lines are matched through it).
     dataset : Dataset
+        With its record of the input line of each customer and of each line left out.
     customer_ids, segments : sequences
         The customers that got a segment, and their segments.
     names : mapping
@@ -143,54 +141,79 @@ def assignment_table(raw: RawTable | None, dataset: Dataset, customer_ids: Seque
     >>> from segmentation.io import read_table
     >>> from segmentation.dataset import load_dataset
     >>> raw = read_table(b"id,spend\\n7,10\\n7,12\\n,5\\n8,30\\n")
-    >>> table = assignment_table(raw, load_dataset(raw), ["7", "8"], [0, 1], {0: "A", 1: "B"})
+    >>> table = assignment_table(load_dataset(raw), ["7", "8"], [0, 1], {0: "A", 1: "B"})
     >>> table[["customer_id", "segment", "status", "line"]].to_numpy().tolist()
     [['7', 0, 'segmented', 2], ['7', <NA>, 'excluded', 3], [None, <NA>, 'excluded', 4], ['8', 1, 'segmented', 5]]
     """
-    ids = [str(c) for c in customer_ids]
-    segments = [int(s) for s in segments]
+    ids = pd.Index(customer_ids, dtype=object)  # the dataset's own strings, not copies
+    if pd.api.types.infer_dtype(ids, skipna=False) != "string":
+        ids = pd.Index([str(c) for c in ids], dtype=object)
+    segments = np.asarray(segments, dtype=np.int64)
     if len(ids) != len(segments):
         raise SegmentationError("Each assigned customer needs one segment: the lengths differ.")
-    position = {cid: i for i, cid in enumerate(ids)}
-    excluded = dict(excluded or {})
-    extra = {k: np.asarray(v) for k, v in (extra or {}).items()}
-    rows = (_rows_from_raw(raw, dataset) if raw is not None else None) or _rows_from_dataset(dataset)
+    rows = _rows_from_lines(dataset) or _rows_from_dataset(dataset)
+    order = np.argsort(rows["key"], kind="stable")
+    line, cid, reason = (rows[c][order] for c in ("line", "customer_id", "reason"))
 
-    cols = {c: [] for c in (*ASSIGNMENT_COLUMNS, *extra)}
-    at: list[int | None] = []
-    listed: Counter = Counter()
-    for _, line, cid, reason in sorted(rows, key=lambda r: r[0]):
-        i = position.get(cid) if reason is None else None
-        if reason is None and i is None:
-            reason = excluded.get(cid, REASON_NOT_SEGMENTED)
-        if i is None:
-            listed[reason] += 1
-        at.append(i)
-        segment = segments[i] if i is not None else None
-        cols["customer_id"].append(cid)
-        cols["segment"].append(segment)
-        cols["persona"].append(names.get(segment, f"Segment {segment}")
-                               if segment is not None else None)
-        cols["status"].append(STATUS_SEGMENTED if i is not None else STATUS_EXCLUDED)
-        cols["reason"].append(reason)
-        cols["line"].append(line)
-    for reason, count in (dropped or {}).items():
-        more = int(count) - listed.get(reason, 0)
-        if more > 0:
-            for col in cols:
-                cols[col].append(None)
-            cols["status"][-1] = STATUS_EXCLUDED
-            cols["reason"][-1] = f"{more} more row(s) not listed: {reason}"
-            at.append(None)
+    # Vectorised: at a million lines, a row-by-row build held several hundred MB of tuples.
+    open_ = pd.isna(reason)
+    at = _positions(cid, open_, ids, excluded or {})
+    assigned = at >= 0
+    unmatched = open_ & ~assigned
+    if unmatched.any():
+        reason = reason.copy()
+        reason[unmatched] = (pd.Series(cid[unmatched], dtype=object).map(dict(excluded or {}))
+                             .fillna(REASON_NOT_SEGMENTED).to_numpy(dtype=object))
+    listed = pd.Series(reason[~assigned], dtype=object).value_counts()
+    summary = [f"{int(count) - int(listed.get(why, 0))} more row(s) not listed: {why}"
+               for why, count in (dropped or {}).items() if int(count) > int(listed.get(why, 0))]
+
+    code = np.where(assigned, segments[np.maximum(at, 0)], 0)
+    segment = pd.array(code, dtype="Int64")
+    segment[~assigned] = pd.NA
+    known = np.unique(segments)
+    labels = np.array([names.get(int(k), f"Segment {k}") for k in known], dtype=object)
+    persona = np.full(len(code), None, dtype=object)
+    persona[assigned] = labels[np.searchsorted(known, code[assigned])]
+    n_more = len(summary)
+    # Object arrays filled with one shared string each: numpy's own text arrays would make
+    # a string object per row on the way into pandas.
+    status = np.full(len(cid) + n_more, STATUS_EXCLUDED, dtype=object)
+    status[:len(cid)][assigned] = STATUS_SEGMENTED
+    reason = np.where(assigned, None, reason)
     frame = pd.DataFrame({
-        "customer_id": pd.Series(cols["customer_id"], dtype=object),
-        "segment": pd.Series(cols["segment"], dtype="Int64"),
-        "persona": pd.Series(cols["persona"], dtype=object),
-        "status": pd.Series(cols["status"], dtype=object),
-        "reason": pd.Series(cols["reason"], dtype=object),
-        "line": pd.Series(cols["line"], dtype="Int64"),
+        "customer_id": pd.Series(np.concatenate([cid, np.full(n_more, None, dtype=object)]),
+                                 dtype=object),
+        "segment": pd.concat([pd.Series(segment), pd.Series([pd.NA] * n_more, dtype="Int64")],
+                             ignore_index=True),
+        "persona": pd.Series(np.concatenate([persona, np.full(n_more, None, dtype=object)]),
+                             dtype=object),
+        "status": pd.Series(status, dtype=object),
+        "reason": pd.Series(np.concatenate([reason, np.array(summary, dtype=object)]),
+                            dtype=object),
+        "line": pd.concat([pd.Series(line, dtype="Int64"),
+                           pd.Series([pd.NA] * n_more, dtype="Int64")], ignore_index=True),
     })
-    return frame.assign(**{name: _aligned(values, at) for name, values in extra.items()})
+    at = np.concatenate([at, np.full(n_more, -1)])
+    return frame.assign(**{name: _aligned(np.asarray(values), at)
+                           for name, values in (extra or {}).items()})
+
+
+def _positions(cid: np.ndarray, open_: np.ndarray, ids: pd.Index,
+               excluded: Mapping[str, str]) -> np.ndarray:
+    """Each row's position among the assigned customers, -1 for none.
+
+    The assigned customers are the open lines in their order less those excluded later,
+    which is checked and then costs no hash table over a million ids; anything else is
+    matched by id.
+    """
+    rows = np.flatnonzero(open_)
+    kept = rows[~pd.Index(cid[rows], dtype=object).isin(list(excluded))] if excluded else rows
+    at = np.full(len(cid), -1, dtype=np.int64)
+    if len(kept) == len(ids) and np.array_equal(cid[kept], ids.to_numpy(dtype=object)):
+        at[kept] = np.arange(len(ids))
+        return at
+    return np.where(open_, ids.get_indexer(cid), -1)
 
 
 def account(table: pd.DataFrame) -> str:
@@ -208,10 +231,13 @@ def account(table: pd.DataFrame) -> str:
     return text + "."
 
 
-def _aligned(values: np.ndarray, at: list[int | None]) -> pd.Series:
-    if values.dtype.kind in "fiu":
-        return pd.Series([float(values[i]) if i is not None else np.nan for i in at], dtype=float)
-    return pd.Series([values[i] if i is not None else None for i in at], dtype=object)
+def _aligned(values: np.ndarray, at: np.ndarray) -> pd.Series:
+    """``values`` (one per assigned customer) spread over the rows; -1 marks a row without."""
+    if values.dtype.kind in "fiub":
+        out = values.astype(float)[np.maximum(at, 0)] if len(values) else np.full(len(at), np.nan)
+        return pd.Series(np.where(at >= 0, out, np.nan), dtype=float)
+    out = values[np.maximum(at, 0)] if len(values) else np.full(len(at), None, dtype=object)
+    return pd.Series(np.where(at >= 0, out, None), dtype=object)
 
 
 def with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None, customer_ids: Sequence) -> pd.DataFrame:
@@ -241,43 +267,30 @@ def with_lifetime(frame: pd.DataFrame, per_customer: pd.DataFrame | None) -> pd.
                            for column in LIFETIME_COLUMNS})
 
 
-def _rows_from_raw(raw: RawTable, ds: Dataset):
-    """(order, line, id, reason or None) for every data line, or None if raw and dataset disagree.
-
-    Ids are recomputed from the raw table exactly as the dataset computed
-    them (same function), so every duplicate is listed, not only the 20 that
-    ``Dataset.duplicate_ids`` keeps.
-    """
-    n = len(raw.frame)
-    if ds.id_column is None:
-        ids = pd.Series([f"row_{raw.line_of(i)}" for i in range(n)], dtype=object)
-    elif ds.id_column in raw.frame.columns:
-        ids = raw.frame[ds.id_column].map(id_text)
-    else:
+def _rows_from_lines(ds: Dataset) -> dict[str, np.ndarray] | None:
+    """Every data line from the dataset's own record of where each line went."""
+    if ds.customer_lines is None or len(ds.customer_lines) != len(ds.frame):
         return None
-    present = ids.notna().to_numpy()
-    duplicate = ids.duplicated(keep="first").to_numpy() & present
-    kept = ids[present & ~duplicate]
-    if (kept.tolist() != ds.frame.index.tolist()
-            or int((~present).sum()) != ds.dropped.get(REASON_MISSING_ID, 0)
-            or int(duplicate.sum()) != ds.dropped.get(REASON_DUPLICATE_ID, 0)):
-        return None
-    rows = []
-    for i, cid in enumerate(ids.tolist()):
-        line = raw.line_of(i)
-        if not present[i]:
-            rows.append((line, line, None, REASON_MISSING_ID))
-        elif duplicate[i]:
-            rows.append((line, line, cid, REASON_DUPLICATE_ID))
-        else:
-            rows.append((line, line, cid, None))
-    rows += [(line, line, None, REASON_MALFORMED) for line in raw.malformed_lines]
-    return rows
+    left = ds.excluded_lines
+    lines = np.concatenate([ds.customer_lines, np.array([r[0] for r in left], dtype=np.int64)])
+    return {"key": lines, "line": lines,
+            "customer_id": np.concatenate([ds.frame.index.to_numpy(dtype=object),
+                                           np.array([r[1] for r in left], dtype=object)]),
+            "reason": np.concatenate([np.full(len(ds.frame), None, dtype=object),
+                                      np.array([r[2] for r in left], dtype=object)])}
 
 
-def _rows_from_dataset(ds: Dataset):
-    """What can be listed without the raw lines; the order key keeps the groups apart."""
-    rows = [(0, None, cid, None) for cid in ds.frame.index.astype(str)]
-    rows += [(1, None, cid, REASON_DUPLICATE_ID) for cid in ds.duplicate_ids]
-    rows += [(2, line, None, REASON_MALFORMED) for line in ds.malformed_lines]
-    return rows
+def _rows_from_dataset(ds: Dataset) -> dict[str, np.ndarray]:
+    """What can be listed without a line record; the order key keeps the groups apart."""
+    kept = ds.frame.index.astype(str).to_numpy(dtype=object)
+    dup = np.asarray(ds.duplicate_ids, dtype=object)
+    bad = np.asarray(ds.malformed_lines, dtype=np.int64)
+    none = lambda n: np.full(n, None, dtype=object)  # noqa: E731
+    return {
+        "key": np.concatenate([np.zeros(len(kept)), np.ones(len(dup)), np.full(len(bad), 2)]),
+        "line": np.concatenate([none(len(kept) + len(dup)), bad.astype(object)]),
+        "customer_id": np.concatenate([kept, dup, none(len(bad))]),
+        "reason": np.concatenate([none(len(kept)), np.full(len(dup), REASON_DUPLICATE_ID,
+                                                           dtype=object),
+                                  np.full(len(bad), REASON_MALFORMED, dtype=object)]),
+    }

@@ -106,7 +106,11 @@ def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
                  path: str | Path) -> Path:
     path = Path(path)
     try:
-        path.write_bytes(bundle_bytes(result, personas))
+        # Streamed: a million customers' assignments would otherwise be held twice more
+        # in memory, as one string and as its bytes.
+        with path.open("w", encoding="utf-8") as handle:
+            json.dump(bundle_dict(result, personas), handle, indent=1, allow_nan=False,
+                      default=json_default)
     except OSError as exc:
         raise SegmentationError(
             f"Cannot write the bundle {str(path)!r} ({exc.strerror}): choose another place."

@@ -78,6 +78,10 @@ class Dataset:
     meanings: dict[str, ColumnMeaning] = field(default_factory=dict)
     sentinels: dict[str, float] = field(default_factory=dict)
     log: object | None = None
+    # The input line of each customer of ``frame``, and (line, id or None, reason) of every
+    # line left out, so the assignments can account for every line without the raw table.
+    customer_lines: np.ndarray | None = field(default=None, compare=False, repr=False)
+    excluded_lines: tuple[tuple[int, str | None, str], ...] = field(default=(), repr=False)
     # {column: (its first values as read, missing cells)}: what the file looked like, kept
     # so the raw table need not be.
     column_summary: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)  # the order log the customers were totalled from
@@ -174,6 +178,8 @@ def load_dataset(
     if duplicated.any():
         dropped[REASON_DUPLICATE_ID] = int(duplicated.sum())
     keep = keep & ~duplicated
+    lines = (np.asarray(raw.line_numbers, dtype=np.int64) if raw.line_numbers
+             else np.arange(2, len(frame) + 2, dtype=np.int64))
 
     if log is None:
         _refuse_order_log(raw, detected, id_column, ids)
@@ -234,7 +240,11 @@ def load_dataset(
         notes.append(
             "Treated as missing, being infinite or beyond ±1e15: "
             + ", ".join(f"{n:,} in {col}" for col, n in absurd.items()) + ".")
-    out = pd.DataFrame(typed).loc[keep]
+    # copy=False, and no row selection when every row is kept: the typed columns are used
+    # as they are, not copied again into one block (a few hundred MB at a million rows).
+    out = pd.DataFrame(typed, copy=False)
+    if not keep.all():
+        out = out.loc[keep]
     out.index = pd.Index(ids[keep].to_numpy(), name="customer_id", dtype=object)
     return Dataset(
         frame=out,
@@ -245,6 +255,12 @@ def load_dataset(
         dropped=dropped,
         malformed_lines=raw.malformed_lines,
         duplicate_ids=tuple(ids[duplicated].head(20)),
+        customer_lines=lines[keep],
+        excluded_lines=tuple(sorted(
+            [(int(line), None, REASON_MISSING_ID) for line in lines[~ids.notna().to_numpy()]]
+            + [(int(line), str(cid), REASON_DUPLICATE_ID)
+               for line, cid in zip(lines[duplicated], ids[duplicated], strict=True)]
+            + [(int(line), None, REASON_MALFORMED) for line in raw.malformed_lines])),
         excluded_columns=excluded,
         unparseable=unparseable,
         absurd=absurd,

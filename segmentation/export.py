@@ -83,20 +83,29 @@ def restore(value):
 def csv_text(frame: pd.DataFrame) -> str:
     """The frame as CSV text with every text cell neutralised and every field that holds a
     line break (carriage return included) quoted; missing values are empty."""
-    safe = safe_frame(frame)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(list(safe.columns))
-    values = safe.astype(object).where(safe.notna(), "")
-    writer.writerows(values.itertuples(index=False, name=None))
+    _write_rows(frame, out)
     return out.getvalue()
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`csv_text` to ``path`` (UTF-8)."""
+    """Write :func:`csv_text` to ``path`` (UTF-8), a block of rows at a time."""
     path = Path(path)
-    path.write_text(csv_text(frame), encoding="utf-8", newline="")
+    with path.open("w", encoding="utf-8", newline="") as out:
+        _write_rows(frame, out)
     return path
+
+
+CSV_BLOCK_ROWS = 50_000  # rows made safe and written at a time: memory stays one block's
+
+
+def _write_rows(frame: pd.DataFrame, out) -> None:
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([neutralise(str(c)) for c in frame.columns])
+    for start in range(0, len(frame), CSV_BLOCK_ROWS):
+        safe = safe_frame(frame.iloc[start:start + CSV_BLOCK_ROWS])
+        values = safe.astype(object).where(safe.notna(), "")
+        writer.writerows(values.itertuples(index=False, name=None))
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -125,7 +125,7 @@ def score(source: bytes | str | Path | RawTable, model: Model, name: str | None 
     labels, distances = assign(fm, model.centers)
     # Every input line, in the one assignments schema; lines not scored say why.
     assignments = assignment_table(
-        raw, dataset, fm.customer_ids.astype(str), labels, model.persona_names,
+        dataset, fm.customer_ids.astype(str), labels, model.persona_names,
         excluded=fm.report.excluded_ids, dropped=fm.report.dropped,
         extra={"distance": np.asarray(distances, dtype=float)})
     return Scores(assignments=assignments, rows_read=fm.report.rows_read,

@@ -20,7 +20,7 @@ from .clustering import (
 from .dataset import Dataset, load_dataset
 from .errors import SegmentationError
 from .features import FeatureMatrix, PrepConfig, prepare
-from .io import RawTable
+from .io import RawTable, release_arrow_memory
 from .orders import read_customers
 from .personas import Persona, suggest_personas
 from .profiles import Profiles, profile_segments
@@ -127,10 +127,11 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     raw = read_customers(source, config.input_kind, dict(config.log_map),
                          config.reference_date, name=name, sheet=config.sheet)
     dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
-    # Every cell as read is text, several times the typed dataset's size (about 0.8 GB
-    # at a million customers): from here on only the ids are needed, to account for
-    # every line in the assignments.
-    raw = replace(raw, frame=raw.frame[[c for c in (dataset.id_column,) if c in raw.frame]])
+    # Every cell as read is text, several times the typed dataset's size (about 0.8 GB at
+    # a million customers), and nothing downstream needs it: the dataset records where
+    # every line went and what each column looked like.
+    raw = replace(raw, frame=raw.frame.iloc[:, :0])
+    release_arrow_memory()  # the numbers were parsed in Arrow
     fm = prepare(dataset, config.prep)
     sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init,
                     stability=config.stability)

@@ -499,7 +499,7 @@ def predict_file(source, bundle) -> pd.DataFrame:
     frame = signup_frame(dataset, model)
     predicted = model.predict(frame)
     # Every input line, in the one assignments schema; lines not predicted say why.
-    out = assignment_table(raw, dataset, predicted["customer_id"], predicted["segment"],
+    out = assignment_table(dataset, predicted["customer_id"], predicted["segment"],
                            model.persona_names, dropped=dataset.dropped,
                            extra={"probability": predicted["probability"].to_numpy(dtype=float)})
     out.attrs["warnings"] = unseen_categories(model, frame)

@@ -363,7 +363,8 @@ def derive(base: pd.DataFrame, variables: dict[str, Variable], tenure_end: str |
             own = var.name.removeprefix("share_").removeprefix("channel_share_")
             total = base[src].sum(axis=1)
             out[var.name] = (base[own] / total.where(total > 0)).fillna(0.0)
-    return pd.DataFrame(out, index=base.index)
+    # copy=False: no second copy of every column in one block (0.4 GB at a million customers)
+    return pd.DataFrame(out, index=base.index, copy=False)
 
 
 def age_from(frame: pd.DataFrame, variables: dict[str, Variable],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -152,9 +153,9 @@ def test_compare_reads_the_segmented_lines_of_any_commands_file(outputs):
 
 def test_lines_the_dataset_cannot_match_are_still_counted():
     raw = read_table(damaged_tsv(seed=2))
-    dataset = load_dataset(raw)
+    dataset = replace(load_dataset(raw), customer_lines=None)  # as if it kept no line record
     ids = dataset.frame.index.astype(str)
-    table = assignment_table(None, dataset, ids, [0] * len(ids), {0: "All"},
+    table = assignment_table(dataset, ids, [0] * len(ids), {0: "All"},
                              dropped=dataset.dropped)
     assert table["status"].eq(STATUS_SEGMENTED).sum() == N - 4
     # without the raw lines, duplicates and malformed lines are listed from the dataset, and
@@ -163,6 +164,21 @@ def test_lines_the_dataset_cannot_match_are_still_counted():
                   for r in table["reason"])
     assert counted == N
     assert table["line"].isna().sum() >= 1
+
+
+def test_the_dataset_records_where_every_line_went():
+    raw = read_table(damaged_tsv(seed=4))
+    dataset = load_dataset(raw)
+    assert len(dataset.customer_lines) == len(dataset.frame) == N - 4
+    left = {line: (cid, why) for line, cid, why in dataset.excluded_lines}
+    assert sorted(left) == sorted(i + 2 for i in [*DUPLICATE, *MISSING, *MALFORMED])
+    assert {why for _, why in left.values()} == {REASON_DUPLICATE_ID, REASON_MISSING_ID,
+                                                   REASON_MALFORMED}
+    assert sorted([*dataset.customer_lines, *left]) == list(range(2, N + 2))
+    table = assignment_table(dataset, dataset.frame.index, [0] * len(dataset.frame),
+                             {0: "All"}, dropped=dataset.dropped)
+    assert table["line"].tolist() == list(range(2, N + 2))
+    assert [r if isinstance(r, str) else None for r in table["reason"]] == expected_reasons()
 
 
 def test_account_names_every_reason():

@@ -298,3 +298,18 @@ def test_restore_undoes_neutralise(value):
     for line in re.split(r"\r\n|\r|\n", safe):  # plain numbers such as +1 stay as they are
         assert (not line.startswith(("=", "+", "@", "\t")) or line.startswith("'")
                 or re.fullmatch(r"[+-][\d.]+", line))
+
+
+def test_writing_in_blocks_gives_the_same_file_as_one_block(tmp_path, monkeypatch):
+    import segmentation.export as export
+
+    frame = pd.DataFrame({"customer_id": [f"=x{i}\r=cmd" if i % 5 == 0 else f"{i:03d}"
+                                          for i in range(31)],
+                          "segment": pd.array([i % 3 if i % 7 else None for i in range(31)],
+                                              dtype="Int64"),
+                          "value": [float(i) / 3 for i in range(31)]})
+    whole = export.csv_text(frame)
+    monkeypatch.setattr(export, "CSV_BLOCK_ROWS", 4)
+    path = export.write_csv(frame, tmp_path / "blocks.csv")
+    assert path.read_bytes() == whole.encode("utf-8")
+    assert export.csv_text(frame) == whole

@@ -17,8 +17,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import ROOT, planted_customers, to_tsv_bytes
+from conftest import ROOT, SAMPLE_PATH, planted_customers, to_tsv_bytes
 
 from report.html import SECTIONS, build_report, write_report
 from segmentation import PrepConfig, RunConfig, SegmentationError, run
@@ -226,7 +227,10 @@ def test_data_section_accounts_for_every_row(page, sample_result):
     assert {r[0]: r[1] for r in rows} == {"Income": "1", "Age": "3"}
     assert "clipped to the nearest plausible value" in text
     _, rows = page.table("roles-table")
-    assert [r[0] for r in rows] == list(sample_result.raw.frame.columns)
+    header = SAMPLE_PATH.read_text(encoding="utf-8").splitlines()[0].split("\t")
+    assert [r[0] for r in rows] == header
+    first = pd.read_csv(SAMPLE_PATH, sep="\t", dtype=str, nrows=3)
+    assert rows[header.index("Income")][2] == ", ".join(first["Income"])
 
 
 def test_variables_section_lists_labels_scaling_and_weights(page, sample_result):

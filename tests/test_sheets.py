@@ -174,8 +174,10 @@ def test_every_line_of_a_damaged_upload_is_a_row(dirty):
 
 def test_lines_that_cannot_be_matched_are_summarised(dirty):
     _, res = dirty
-    # A raw table without the id column cannot be matched line by line.
-    blind = replace(res, raw=replace(res.raw, frame=res.raw.frame.drop(columns=["ID"])))
+    # A dataset without its line record and a raw table without the id column cannot be
+    # matched line by line.
+    blind = replace(res, raw=replace(res.raw, frame=res.raw.frame.iloc[:, :0]),
+                    dataset=replace(res.dataset, customer_lines=None))
     out = customer_assignments(blind)
     reason = out["reason"]
     assert (out["status"] == "segmented").sum() == res.segmentation.labels.size
