@@ -5,6 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+import charts
 from segmentation import SegmentationError
 from segmentation.export import assignments_frame, csv_text
 from segmentation.identity import carry_over
@@ -15,7 +16,7 @@ from segmentation.migration import (
     compare_assignments,
     drift,
 )
-from ui import cache, charts, flow, state
+from ui import cache, flow, state
 
 st.title("Compare runs")
 st.caption("Open a saved segmentation and next quarter's export: see where the new customers "

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+import charts
 from segmentation import explore
-from ui import cache, charts, flow, state
+from ui import cache, flow, state
 
 st.title("Explore")
 result = flow.require_result()

@@ -3,13 +3,14 @@
 import pandas as pd
 import streamlit as st
 
+import charts
 from segmentation import SegmentationError, sheets
 from segmentation.bundle import bundle_bytes
 from segmentation.clustering import quality_warnings
 from segmentation.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.personas import EDITABLE_FIELDS
 from segmentation.rfm import crosstab
-from ui import cache, charts, flow, state
+from ui import cache, flow, state
 
 st.title("Personas")
 result = flow.require_result()

@@ -5,11 +5,12 @@ import json
 import pandas as pd
 import streamlit as st
 
+import charts
 from segmentation import SegmentationError, abtest, bandit, results, sheets, signup, value
 from segmentation.bundle import bundle_dict
 from segmentation.export import csv_text, json_default
 from segmentation.tables import read_text_table
-from ui import cache, charts, flow, state
+from ui import cache, flow, state
 
 st.title("Plan")
 st.caption("From segments to decisions: value per segment, an A/B test per segment with "

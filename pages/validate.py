@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+import charts
 from segmentation.clustering import N_SPLITS, REPLICATES
 from segmentation.stability import (
     DEFAULT_BOOTSTRAPS,
@@ -11,7 +12,7 @@ from segmentation.stability import (
     data_size_warning,
     small_segment_check,
 )
-from ui import cache, charts, flow, state
+from ui import cache, flow, state
 
 st.title("Validate")
 st.caption("Segments that do not come back when the data is resampled are noise. These "

@@ -3,7 +3,7 @@
 The report holds what the studio shows, page by page: the data and what was
 cleaned, the clustering variables, the choice of K, the profile table, the
 exploration charts, the stability checks and the personas with their
-strategies. Figures are the studio's own (:mod:`ui.charts` fed by
+strategies. Figures are the studio's own (:mod:`charts` fed by
 :mod:`segmentation.explore`), so a number in the report is the number the
 app shows.
 
@@ -30,6 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+import charts
 from segmentation import explore
 from segmentation.clustering import N_SPLITS, REPLICATES
 from segmentation.errors import SegmentationError
@@ -53,7 +54,6 @@ from segmentation.stability import (
     small_segment_check,
     split_half,
 )
-from ui import charts
 
 #: The report's sections in page order: (anchor id, heading).
 SECTIONS: tuple[tuple[str, str], ...] = (

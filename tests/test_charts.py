@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import charts
 from segmentation import explore
 from segmentation.clustering import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
-from ui import charts
 
 TRICKY = "<b>x</b> & co"
 TRICKY_SHOWN = "&lt;b&gt;x&lt;/b&gt; &amp; co"

@@ -18,12 +18,12 @@ import pytest
 from conftest import ROOT, assert_actionable
 from streamlit.testing.v1 import AppTest
 
+import charts
 from segmentation import RunConfig, SegmentationError, run, score
 from segmentation.bundle import bundle_bytes, load_bundle
 from segmentation.export import assignments_frame, model_dict
 from segmentation.identity import carry_over
 from segmentation.migration import compare_assignments, drift
-from ui import charts
 from ui.flow import md
 
 COMPARE = "pages/compare.py"

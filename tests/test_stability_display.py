@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from test_report import Page
 
+import charts
 from report.html import build_report
 from segmentation import RunConfig, run
 from segmentation.clustering import N_SPLITS
 from segmentation.stability import bootstrap_stability, split_half
-from ui import charts
 
 N_BOOT = 8
 

@@ -1,10 +1,12 @@
-"""Plotly figures for the studio pages, drawn from the tidy frames of ``segmentation.explore``.
+"""Plotly figures for the studio pages and the HTML report, drawn from the tidy frames of
+``segmentation.explore``.
 
 Every builder takes a frame, returns a ``go.Figure`` and computes nothing
 statistical: percentiles, correlations, shares and PCA coordinates all come
 from :mod:`segmentation.explore`, so a number on a chart is the number the
-engine reports. Personas are drawn in segment order (unless a chart ranks
-them) and keep one colour everywhere, chosen by segment number.
+engine reports. Nothing here calls Streamlit, so the report draws the same
+figures without the app. Personas are drawn in segment order (unless a chart
+ranks them) and keep one colour everywhere, chosen by segment number.
 """
 
 from __future__ import annotations
