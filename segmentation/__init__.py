@@ -5,18 +5,17 @@ line. It never imports streamlit or plotting libraries; every stage is a
 function taking and returning plain data.
 """
 
-__version__ = "0.1.0"
-
-from .clustering import KSweep, Segmentation, segment, sweep_k  # noqa: E402
-from .dataset import Dataset, load_dataset  # noqa: E402
-from .errors import SegmentationError  # noqa: E402
-from .features import FeatureMatrix, PrepConfig, prepare, transform  # noqa: E402
-from .io import RawTable, read_table  # noqa: E402
-from .model import Model, load_model, score  # noqa: E402
-from .personas import Persona, suggest_personas  # noqa: E402
-from .pipeline import RunConfig, SegmentationResult, run  # noqa: E402
-from .profiles import Profiles, profile_segments  # noqa: E402
-from .roles import Role, detect_roles  # noqa: E402
+from ._version import __version__ as __version__  # the alias keeps it public outside __all__
+from .clustering import KSweep, Segmentation, segment, sweep_k
+from .dataset import Dataset, load_dataset
+from .errors import SegmentationError
+from .features import FeatureMatrix, PrepConfig, prepare, transform
+from .io import RawTable, read_table
+from .model import Model, load_model, score
+from .personas import Persona, suggest_personas
+from .pipeline import RunConfig, SegmentationResult, run
+from .profiles import Profiles, profile_segments
+from .roles import Role, detect_roles
 
 __all__ = [
     "Dataset", "FeatureMatrix", "KSweep", "Model", "Persona", "PrepConfig", "Profiles",

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .assignments import customer_assignments
 from .errors import SegmentationError
 from .model import MODEL_FORMAT, MODEL_VERSION
