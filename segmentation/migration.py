@@ -160,18 +160,13 @@ def read_assignments(source: bytes | str | Path, name: str | None = None) -> pd.
     (['007', '-5x'], [1, 0])
     """
     frame, name = read_text_table(source, _FORMAT_HINT, name=name)
-    frame.columns = [_restore(str(c).strip()) for c in frame.columns]
-    frame = frame.map(_restore)
+    frame.columns = [restore(str(c).strip()) for c in frame.columns]
+    frame = frame.map(restore)
     if "status" in frame.columns:
         # The full export lists customers that were not segmented, with the reason
         # in ``status``; only the segmented ones can migrate.
         frame = frame[frame["status"] == "segmented"].reset_index(drop=True)
     return validate_assignments(frame, name)
-
-
-def _restore(value):
-    """Undo :func:`neutralise` (see :func:`segmentation.export.restore`)."""
-    return restore(value)
 
 
 def validate_assignments(frame: pd.DataFrame, name: str = "the table") -> pd.DataFrame:

@@ -47,7 +47,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from .errors import SegmentationError
-from .migration import _restore
+from .export import restore
 from .tables import read_text_table
 
 FIELDS = ("customer_id", "arm", "clicked", "converted")
@@ -174,8 +174,8 @@ def read_results(source: bytes | str | Path,
             f"{', '.join(FIELDS)} as keys."
         )
     frame, name = read_text_table(source, _FORMAT_HINT, default_name="the results file")
-    frame.columns = [_restore(str(c).strip()) for c in frame.columns]
-    frame = frame.map(_restore)
+    frame.columns = [restore(str(c).strip()) for c in frame.columns]
+    frame = frame.map(restore)
     wanted = {f: mapping.get(f, f) for f in FIELDS}
     missing = [wanted[f] for f in FIELDS if (f in REQUIRED or f in mapping)
                and wanted[f] not in frame.columns]
