@@ -33,6 +33,8 @@ SILHOUETTE_SAMPLE_SIZE = 4000
 FIT_SAMPLE_SIZE = 20000
 WEAK_SILHOUETTE = 0.3
 SMALL_SEGMENT_SHARE = 0.10
+# Below this many customers clustering is unreliable: quality_warnings and
+# stability.data_size_warning point to RFM quintiles or simple rules instead.
 FEW_CUSTOMERS = 200
 # A K in the preferred range is "nearly as good" as the best when its
 # silhouette is within NEARLY_AS_GOOD of the best one, or keeps at least

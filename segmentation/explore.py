@@ -14,6 +14,7 @@ from .clustering import Segmentation
 from .features import FeatureMatrix
 from .personas import Persona
 from .profiles import Profiles
+from .variables import CHANNEL_LABELS
 
 # Whiskers of the income box plot: robust to the odd extreme income,
 # unlike Tukey's 1.5 IQR fences, and easy to say: "90% of the segment".
@@ -24,8 +25,6 @@ MAX_MAP_POINTS = 5000
 def _names_frame(names: dict[int, str]) -> pd.DataFrame:
     return pd.DataFrame({"segment": list(names), "persona": list(names.values())})
 
-
-_CHANNEL_NAMES = {"web": "Web", "catalog": "Catalog", "store": "Store", "app": "App"}
 
 # Cheat-sheet columns a marketing file is known by: (column, kind, detail, header, format).
 _NAMED_COLUMNS = (
@@ -93,7 +92,7 @@ def cheat_sheet(profiles: Profiles, personas: tuple[Persona, ...]) -> pd.DataFra
             continue
         out[f"avg_{var}"] = profiles.means[var].to_numpy()
         columns.append(f"avg_{var}")
-    channels = [_CHANNEL_NAMES.get(p.preferred_channel, p.preferred_channel) or ""
+    channels = [CHANNEL_LABELS.get(p.preferred_channel, p.preferred_channel) or ""
                 for p in personas]
     if any(channels):
         out["preferred_channel"] = channels

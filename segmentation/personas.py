@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .profiles import Profiles
+from .variables import CHANNEL_LABELS
 
 HIGH = 0.5
 # "Lapsed" also needs a gap a marketer would call lapsed, not only a large z
@@ -24,7 +25,8 @@ SHARE_HIGH = 0.3
 CHANNEL_HIGH = 0.25
 _CATEGORY_WORDS = {"wine": "Wine", "meat": "Meat", "fish": "Fish", "sweets": "Sweets",
                    "fruit": "Fruit", "gold": "Gold"}
-_CHANNEL_WORDS = {"web": "Web", "catalog": "Catalog", "store": "In-Store", "app": "App"}
+# A persona shops "In-Store"; a column is "Store purchases".
+_CHANNEL_WORDS = {**CHANNEL_LABELS, "store": "In-Store"}
 _CHANNEL_PLAIN = {"web": "the web shop", "catalog": "the catalog", "store": "the store",
                   "app": "the app"}
 SMALL_VALUABLE_SHARE = 0.15

@@ -50,6 +50,7 @@ from .export import csv_text, neutralise
 from .lifetime import Lifetime, lifetime_by_segment
 from .personas import Persona
 from .pipeline import SegmentationResult
+from .variables import CHANNEL_LABELS
 
 SUMMARY_SHEET = "Summary"
 # The Summary sheet's columns, in order. Only the first four and the texts are always
@@ -85,7 +86,6 @@ _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
-_CHANNEL_WORDS = {"web": "Web", "catalog": "Catalog", "store": "Store", "app": "App"}
 # Means of these kinds are proportions (0.25 = 25 %), of these money amounts.
 _SHARE_KINDS = frozenset({"spend_share", "channel_share", "campaign", "complaint", "binary",
                           "outcome", "level", "sentinel_flag"})
@@ -525,7 +525,7 @@ def _number(value) -> float | None:
 
 
 def _channel(code: str | None) -> str:
-    return _CHANNEL_WORDS.get(code, str(code).title()) if code else ""
+    return CHANNEL_LABELS.get(code, str(code).title()) if code else ""
 
 
 # --- the printable page ---------------------------------------------------------------------------

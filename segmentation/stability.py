@@ -21,6 +21,7 @@ from scipy.optimize import linear_sum_assignment
 from .clustering import (
     DEFAULT_N_INIT,
     DEFAULT_SEED,
+    FEW_CUSTOMERS,
     N_SPLITS,
     SMALL_SEGMENT_SHARE,
     Segmentation,
@@ -57,7 +58,6 @@ DEFAULT_BOOTSTRAPS = 50
 # than this root-mean-square gap in standardized units (half a standard
 # deviation on a typical variable).
 SAME_SEGMENT_RMS = 0.5
-FEW_CUSTOMERS = 200
 SOME_CUSTOMERS = 500
 
 

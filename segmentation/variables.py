@@ -53,7 +53,9 @@ _CATEGORY_LABELS = {
     "sweets": "Sweets",
     "gold": "Gold",
 }
-_CHANNEL_LABELS = {"web": "Web", "catalog": "Catalog", "store": "Store", "app": "App"}
+#: What each purchase channel (as :func:`segmentation.roles.channel_name` finds it) is called
+#: in variable labels, tables and sheets.
+CHANNEL_LABELS = {"web": "Web", "catalog": "Catalog", "store": "Store", "app": "App"}
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def catalogue(roles: dict[str, str], labels: dict[str, str] | None = None,
     channels = cols(Role.CHANNEL)
     for col in channels:
         ch = channel_name(col)
-        label = labels.get(col) or (f"{_CHANNEL_LABELS[ch]} purchases" if ch else _label(col))
+        label = labels.get(col) or (f"{CHANNEL_LABELS[ch]} purchases" if ch else _label(col))
         add(Variable(col, label, "Channels", "channel", (col,), ch))
     if len(channels) > 1:
         add(Variable("total_purchases", "Total purchases", "Channels", "total_purchases",
