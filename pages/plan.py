@@ -1,14 +1,12 @@
 """Plan: what each segment is worth, a test that proves segmentation pays, and new customers."""
 
-import json
-
 import pandas as pd
 import streamlit as st
 
 import charts
 from segmentation import SegmentationError, abtest, bandit, results, sheets, signup, value
-from segmentation.bundle import bundle_dict
-from segmentation.export import csv_text, json_default
+from segmentation.bundle import bundle_bytes
+from segmentation.export import csv_text
 from segmentation.tables import read_text_table
 from ui import cache, flow, state
 
@@ -243,15 +241,10 @@ st.code("\n".join(model.rules), language=None)
 st.dataframe(model.confusion, width="stretch")
 st.caption("Cross-validated confusion matrix of the better model (rows: actual segment).")
 
-
-def _bundle_with_model() -> bytes:
-    data = signup.add_to_bundle(bundle_dict(result, flow_personas), model)
-    return json.dumps(data, indent=1, default=json_default).encode("utf-8")
-
-
 flow_personas = flow.personas(result)
 st.download_button("Save the segmentation with this sign-up model (bundle.json)",
-                   data=_bundle_with_model, file_name="bundle.json", mime="application/json",
+                   data=lambda: bundle_bytes(result, flow_personas, signup=model),
+                   file_name="bundle.json", mime="application/json",
                    icon=":material/download:")
 
 

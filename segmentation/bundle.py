@@ -5,6 +5,9 @@ restores the same segments and names exactly (the run is deterministic);
 with other data its persona records are matched to the new segments by
 profile (see :mod:`segmentation.identity`), and its model can assign new
 customers without re-clustering (see :func:`segmentation.model.score`).
+A bundle may also carry a sign-up model under the key ``"signup"``, which
+predicts the segment of a customer who has no purchases yet (see
+:mod:`segmentation.signup`); such a bundle is what ``predict`` reads.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -26,6 +30,9 @@ from .personas import EDITABLE_FIELDS, Persona
 from .pipeline import RunConfig, SegmentationResult
 from .schemas import BUNDLE_FORMAT, BUNDLE_VERSION, BundleSchema, check_header, validate
 
+if TYPE_CHECKING:  # signup.py reads bundles, so it is imported here only when needed
+    from .signup import SignupModel
+
 
 @dataclass(frozen=True)
 class Bundle:
@@ -38,6 +45,7 @@ class Bundle:
     fingerprint: str
     data_name: str
     created: str
+    signup: SignupModel | None = None  # predicts new customers' segments at sign-up
 
     def persona_names(self) -> dict[int, str]:
         return dict(self.model.persona_names)
@@ -63,11 +71,13 @@ def config_from_dict(data: dict) -> RunConfig:
     return RunConfig(prep=PrepConfig(**prep), **data)
 
 
-def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...]) -> dict:
+def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...],
+                signup: SignupModel | None = None) -> dict:
     """The bundle of a run, with the personas as the user left them (names, strategies).
 
     ``config.k`` is the K actually used, so reopening gives the same segments
-    even if the recommendation rule changes.
+    even if the recommendation rule changes. ``signup``, a model from
+    :func:`segmentation.signup.train`, is kept under the key ``"signup"``.
     """
     config = replace(result.config, k=result.chosen_k)
     model = model_dict(result)
@@ -82,7 +92,7 @@ def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...]) -> di
     ]
     names = {p.segment: p.name for p in personas}
     assignments = assignments_frame(result).assign(persona=lambda f: f["segment"].map(names))
-    return {
+    out = {
         "format": BUNDLE_FORMAT,
         "version": BUNDLE_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -95,22 +105,38 @@ def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...]) -> di
                         "segment": assignments["segment"].astype(int).tolist()},
         "versions": versions(),
     }
+    if signup is not None:
+        out["signup"] = signup.to_dict()
+    return out
 
 
-def bundle_bytes(result: SegmentationResult, personas: tuple[Persona, ...]) -> bytes:
-    return json.dumps(bundle_dict(result, personas), indent=1, allow_nan=False,
+def bundle_bytes(result: SegmentationResult, personas: tuple[Persona, ...],
+                 signup: SignupModel | None = None) -> bytes:
+    """The bundle file's content, as :func:`write_bundle` writes it.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+    personas : tuple of Persona
+        The personas as the user left them (names, strategies).
+    signup : SignupModel, optional
+        A sign-up model to keep in the bundle, which makes it ready for
+        :func:`segmentation.signup.predict_file` and ``python -m segmentation predict``.
+    """
+    return json.dumps(bundle_dict(result, personas, signup), indent=1, allow_nan=False,
                       default=json_default).encode("utf-8")
 
 
 def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
-                 path: str | Path) -> Path:
+                 path: str | Path, signup: SignupModel | None = None) -> Path:
+    """Write the bundle file to ``path`` (see :func:`bundle_bytes` for the arguments)."""
     path = Path(path)
     try:
         # Streamed: a million customers' assignments would otherwise be held twice more
         # in memory, as one string and as its bytes.
         with path.open("w", encoding="utf-8") as handle:
-            json.dump(bundle_dict(result, personas), handle, indent=1, allow_nan=False,
-                      default=json_default)
+            json.dump(bundle_dict(result, personas, signup), handle, indent=1,
+                      allow_nan=False, default=json_default)
     except OSError as exc:
         raise SegmentationError(
             f"Cannot write the bundle {str(path)!r} ({exc.strerror}): choose another place."
@@ -142,7 +168,8 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
     """Read a bundle written by :func:`write_bundle` or downloaded from the app.
 
     Every field is checked against the declared schema first (types, shapes,
-    finite numbers, ranges); anything else is refused with one sentence.
+    finite numbers, ranges); anything else is refused with one sentence. A
+    sign-up model kept in the bundle comes back as :attr:`Bundle.signup`.
     """
     data = read_bundle_json(source)
     what = Path(source).name if isinstance(source, str | Path) else "The bundle"
@@ -155,6 +182,12 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
         "segment": list(checked.assignments.segment),
     })
     assignments["persona"] = assignments["segment"].map(model.persona_names)
+    signup = None
+    if checked.signup is not None:
+        from .signup import signup_from_json
+
+        signup = signup_from_json(data["signup"], model.persona_names,
+                                  what=f"{what} (its sign-up model)")
     return Bundle(config=config, model=model, records=records, assignments=assignments,
                   fingerprint=checked.data.fingerprint, data_name=checked.data.name,
-                  created=checked.created)
+                  created=checked.created, signup=signup)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,23 +16,87 @@ from .errors import SegmentationError
 from .features import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS, PrepConfig
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
+                     argparse.RawDescriptionHelpFormatter):
+    """Defaults shown after each option's help; descriptions and examples kept as written."""
+
+    def _get_help_string(self, action):
+        # A default of None or False means "not given": the help itself says what
+        # happens then, and "(default: None)" would only be noise.
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one line, as every other error
         raise SegmentationError(f"{message} (see '{self.prog} --help')")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m segmentation",
-                     description="Find, name and export customer segments in a CRM export.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+HELP_WIDTH = 79  # descriptions are laid out by hand (file lists), so wrapped here
 
-    run = sub.add_parser("run", help="segment a customer file and write the results")
+
+def _command(sub, name: str, summary: str, description: str, example: str) -> _Parser:
+    """A subcommand whose --help says what it does, which files it writes, and an example.
+
+    Lines of ``description`` that start with a space are kept as written; the
+    others are wrapped.
+    """
+    lines = [line if line.startswith(" ") else textwrap.fill(line, HELP_WIDTH)
+             for line in description.split("\n")]
+    return sub.add_parser(name, help=summary, description="\n".join(lines),
+                          epilog=f"Example:\n  {example}")
+
+
+EXAMPLES = """\
+Examples:
+  python -m segmentation inspect customers.csv
+  python -m segmentation run customers.csv --out results --signup --report
+  python -m segmentation score new_customers.csv --model results/model.json --out scored.csv
+  python -m segmentation predict signups.csv --bundle results/bundle.json --out predicted.csv
+  python -m segmentation compare q1/assignments.csv q2/assignments.csv --out migration
+
+Run 'python -m segmentation COMMAND --help' for each command's options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="python -m segmentation",
+                     description="Find, name and export customer segments in a CRM export.",
+                     epilog=EXAMPLES)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                metavar="COMMAND")
+
+    run = _command(
+        sub, "run", "segment a customer file and write the results",
+        "Segment a customer file (or a log of order lines) with k-means and write these "
+        "files into --out:\n"
+        "  assignments.csv  every input line: customer id, segment, persona, status\n"
+        "  profiles.csv     each segment's size and the mean of every variable\n"
+        "  summary.json     settings, the K sweep and its metrics, row accounting\n"
+        "  model.json       the model 'score' reads\n"
+        "  bundle.json      settings, model, persona names and strategies; with --signup\n"
+        "                   also the sign-up model 'predict' reads\n"
+        "  report.html      with --report\n"
+        "  lifetime_segments.csv\n"
+        "                   with --lifetime",
+        "python -m segmentation run customers.csv --out results --k auto --signup")
     run.add_argument("input", help="CSV/TSV, Excel (.xlsx) or Parquet customer file")
     run.add_argument("--out", required=True, help="folder for the output files")
     _sheet_option(run)
-    run.add_argument("--k", default="auto", help="number of segments, or 'auto' (default)")
-    run.add_argument("--k-min", type=int, default=2)
-    run.add_argument("--k-max", type=int, default=6)
+    run.add_argument("--k", default="auto",
+                     help="number of segments, or 'auto' to choose it in --k-min..--k-max")
+    run.add_argument("--k-min", type=int, default=2,
+                     help="smallest number of segments tried with --k auto")
+    run.add_argument("--k-max", type=int, default=6,
+                     help="largest number of segments tried with --k auto")
     run.add_argument("--features", help="comma-separated clustering variables (default: a "
                                         "standard set)")
     run.add_argument("--id-column", help="the customer id column (default: detected)")
@@ -48,45 +113,71 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--labels", metavar="LABELS",
                      help="display names for columns, used in persona names: a JSON file or "
                           "\"Fresh=Fresh food,Milk=Dairy\"")
-    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--seed", type=int, default=42,
+                     help="random seed: the same seed and data give the same segments")
     run.add_argument("--n-init", type=int, default=10, help="k-means++ restarts per K")
-    run.add_argument("--scaling", choices=SCALINGS, default="zscore")
-    run.add_argument("--outliers", choices=OUTLIER_POLICIES, default="clip")
-    run.add_argument("--missing", choices=MISSING_POLICIES, default="impute")
+    run.add_argument("--scaling", choices=SCALINGS, default="zscore",
+                     help="how variables are put on one scale: zscore (mean 0, sd 1), robust "
+                          "(median 0, IQR 1) or log (log of amounts and counts, then zscore)")
+    run.add_argument("--outliers", choices=OUTLIER_POLICIES, default="clip",
+                     help="implausible values: clip them to the nearest plausible value, keep "
+                          "them, or exclude those customers")
+    run.add_argument("--missing", choices=MISSING_POLICIES, default="impute",
+                     help="missing values in a clustering variable: impute (median, or most "
+                          "common category) or drop those customers")
     run.add_argument("--previous", metavar="BUNDLE",
                      help="bundle.json of an earlier run: persona names and strategies carry "
                           "over to the segments whose profiles match")
+    run.add_argument("--signup", action="store_true",
+                     help="also train a sign-up model (demographics and categories known "
+                          "when a customer signs up) and keep it in bundle.json, so 'predict' "
+                          "can give new customers a segment")
     run.add_argument("--report", action="store_true",
                      help="also write report.html: every table and chart of the run in one "
                           "interactive page that opens offline")
 
-    aggregate = sub.add_parser(
-        "aggregate", help="total a log of order lines per customer and write the customer table")
+    aggregate = _command(
+        sub, "aggregate", "total a log of order lines per customer and write the customer table",
+        "Total a log of order lines per customer (recency, number of orders, spend, tenure) "
+        "and write that customer table to --out, as CSV or "
+        "Parquet by its extension.",
+        "python -m segmentation aggregate 'orders_*.csv' --out customers.csv")
     aggregate.add_argument("input", nargs="+",
                            help="order lines: CSV or Parquet files, a folder or a pattern such "
                                 "as 'orders_*.csv' (several files read as one log)")
     aggregate.add_argument("--out", required=True, help="customers.csv or customers.parquet")
     _log_options(aggregate, kind=False)
 
-    inspect = sub.add_parser(
-        "inspect", help="show what each column means: its kind, role and the reason")
+    inspect = _command(
+        sub, "inspect", "show what each column means: its kind, role and the reason",
+        "Show the kind and role detected for each column, and the reason, before segmenting. "
+        "Writes no file: the table (or JSON) is printed.",
+        "python -m segmentation inspect customers.csv --roles \"Channel=category\"")
     inspect.add_argument("input", help="CSV/TSV, Excel (.xlsx) or Parquet customer file")
     inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _sheet_option(inspect)
     inspect.add_argument("--roles", metavar="ROLES", help="corrections, as for 'run'")
 
-    score = sub.add_parser("score", help="assign new customers to saved segments")
+    score = _command(
+        sub, "score", "assign new customers to saved segments",
+        "Assign the customers of a file to the segments of a saved model.json (from 'run'), "
+        "without re-clustering, from the same columns the segments were made of. Writes the "
+        "CSV given with --out: every input line with customer id, segment, persona and "
+        "status.",
+        "python -m segmentation score new_customers.csv --model results/model.json "
+        "--out scored.csv")
     score.add_argument("input", help="customer file with the same columns as the model's")
     score.add_argument("--model", required=True, help="model.json written by 'run'")
     score.add_argument("--out", required=True, help="CSV file to write")
     _sheet_option(score)
 
-    compare = sub.add_parser(
-        "compare", help="compare two quarters' assignments: who moved between personas",
-        description="Compare two assignments.csv files written by 'run' (customers matched by "
-                    "id, segments by persona name). Writes migration_matrix.csv (counts, old "
-                    "persona rows x new persona columns, no totals), migration_percent.csv "
-                    "(row percentages), migration.json and movers.csv.")
+    compare = _command(
+        sub, "compare", "compare two quarters' assignments: who moved between personas",
+        "Compare two assignments.csv files written by 'run' (customers matched by id, "
+        "segments by persona name). Writes into --out migration_matrix.csv (counts, old "
+        "persona rows x new persona columns, no totals), migration_percent.csv (row "
+        "percentages), migration.json and movers.csv.",
+        "python -m segmentation compare q1/assignments.csv q2/assignments.csv --out migration")
     compare.add_argument("old", help="last quarter's assignments.csv")
     compare.add_argument("new", help="this quarter's assignments.csv")
     compare.add_argument("--out", required=True, help="folder for the output files")
@@ -96,11 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--lapsed", action="append", metavar="PERSONA",
                          help="a persona counted as lapsed (repeat for several; default: names "
                               "with Lapsed)")
-    predict = sub.add_parser(
-        "predict", help="predict new customers' segments from their sign-up data")
+
+    predict = _command(
+        sub, "predict", "predict new customers' segments from their sign-up data",
+        "Predict the segment of customers who have no purchases yet, from what is known at "
+        "sign-up (income, age, children, education, categories such as the channel), with "
+        "the sign-up model kept in a bundle.json. Make that bundle with 'run --signup' or "
+        "save it from the Plan page. Writes the CSV given with --out: every input line with "
+        "customer id, segment, persona, status and the probability of the segment.",
+        "python -m segmentation predict signups.csv --bundle results/bundle.json "
+        "--out predicted.csv")
     predict.add_argument("input", help="customer file with the sign-up columns")
-    predict.add_argument("--model", required=True,
-                         help="bundle.json holding a sign-up model (key 'signup')")
+    which = predict.add_mutually_exclusive_group(required=True)
+    which.add_argument("--bundle", metavar="BUNDLE",
+                       help="bundle.json holding a sign-up model, written by 'run --signup' "
+                            "or saved from the Plan page")
+    # --model was this option's first name; it is kept, unlisted, so scripts still run.
+    which.add_argument("--model", dest="bundle", metavar="BUNDLE", help=argparse.SUPPRESS)
     predict.add_argument("--out", required=True, help="CSV file to write")
     _sheet_option(predict)
     return parser
@@ -125,8 +228,8 @@ def _log_options(parser, kind: bool = True) -> None:
     if kind:
         parser.add_argument("--input-kind", choices=("auto", "customers", "transactions"),
                             default="auto",
-                            help="one row per customer, or order lines totalled per customer "
-                                 "(default: recognised from the file)")
+                            help="one row per customer, or order lines totalled per "
+                                 "customer; auto recognises which from the file")
     parser.add_argument("--map", metavar="FIELDS",
                         help="which column is which in an order log, e.g. \"customer=CustomerID,"
                              "date=InvoiceDate,quantity=Quantity,price=UnitPrice\"")
@@ -231,6 +334,19 @@ def _fit_lifetime(result):
     return lifetime
 
 
+def _train_signup(result, seed: int):
+    """The sign-up model kept in bundle.json, trained before any file is written so a
+    file without sign-up variables fails with nothing half-written."""
+    from .signup import train
+
+    model = train(result, random_state=seed)
+    if model.predicts:
+        print(model.verdict)
+    else:  # saved all the same: that sign-up data cannot predict is itself the finding
+        print(f"warning: {model.verdict}", file=sys.stderr)
+    return model
+
+
 def _write_lifetime_segments(result, lifetime, out: Path) -> dict[str, Path]:
     from .export import write_csv
     from .sheets import lifetime_segments
@@ -293,12 +409,14 @@ def _run(args) -> int:
         carried = carry_over(result.personas, result.profiles.z, previous.records)
         result = replace(result, personas=carried.personas)
     lifetime = _fit_lifetime(result) if args.lifetime else None
+    signup = _train_signup(result, args.seed) if args.signup else None
 
     def write(folder: Path) -> dict[str, Path]:
         paths = write_outputs(result, folder, lifetime=lifetime)
         if lifetime is not None:
             paths.update(_write_lifetime_segments(result, lifetime, folder))
-        paths["bundle.json"] = write_bundle(result, result.personas, folder / "bundle.json")
+        paths["bundle.json"] = write_bundle(result, result.personas, folder / "bundle.json",
+                                            signup=signup)
         if args.report:
             # Imported only here: the report draws with plotly, which the engine never loads.
             from report.html import write_report
@@ -417,8 +535,8 @@ def _predict(args) -> int:
     from .export import write_scores
     from .signup import predict_file
 
-    refuse_overwriting(args.out, [args.input, args.model])
-    predictions = predict_file(_customer_file(args), args.model)
+    refuse_overwriting(args.out, [args.input, args.bundle])
+    predictions = predict_file(_customer_file(args), args.bundle)
     path = write_scores(predictions, args.out)
     print(f"{account(predictions)} Wrote {path}")
     for warning in predictions.attrs.get("warnings", ()):

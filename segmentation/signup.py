@@ -484,14 +484,15 @@ def signup_frame(dataset, model: SignupModel) -> pd.DataFrame:
 def predict_file(source, bundle) -> pd.DataFrame:
     """Predict the segment of every customer in a new file from their sign-up data.
 
-    ``bundle`` is a bundle file path, its bytes, its parsed JSON, or a
-    :class:`SignupModel`.
+    ``bundle`` is a bundle file path, its bytes, its parsed JSON, a
+    :class:`segmentation.bundle.Bundle` from :func:`segmentation.bundle.load_bundle`,
+    or a :class:`SignupModel`.
     """
     from .assignments import assignment_table
     from .dataset import load_dataset
     from .io import RawTable, read_table
 
-    model = bundle if isinstance(bundle, SignupModel) else model_from_bundle(_bundle_json(bundle))
+    model = _signup_of(bundle)
     raw = source if isinstance(source, RawTable) else read_table(source)
     roles = {c: r for c, r in model.roles.items() if c in raw.frame.columns}
     id_column = model.id_column if model.id_column in raw.frame.columns else None
@@ -520,27 +521,49 @@ def unseen_categories(model: SignupModel, frame: pd.DataFrame) -> tuple[str, ...
     return tuple(out)
 
 
-def _bundle_json(bundle) -> dict:
-    if isinstance(bundle, dict):
+NO_SIGNUP = ("This bundle has no sign-up model: write a predict-ready one with 'python -m "
+             "segmentation run FILE --out FOLDER --signup', or save it from the Plan page with "
+             "\"Save the segmentation with this sign-up model\".")
+
+
+def _signup_of(bundle) -> SignupModel:
+    """The sign-up model of whatever form of bundle :func:`predict_file` was given."""
+    if isinstance(bundle, SignupModel):
         return bundle
+    if isinstance(bundle, dict):
+        return model_from_bundle(bundle)
     if isinstance(bundle, str | Path | bytes | bytearray):
-        return read_bundle_json(bundle)
-    signup = getattr(bundle, "signup", None)
+        return model_from_bundle(read_bundle_json(bundle))
+    signup = getattr(bundle, "signup", None)  # a loaded Bundle
     if isinstance(signup, SignupModel):
-        return add_to_bundle({"format": BUNDLE_FORMAT}, signup)
-    raise SegmentationError(
-        "This bundle has no sign-up model: read the bundle file itself, which keeps it under "
-        "the key 'signup'."
-    )
+        return signup
+    raise SegmentationError(NO_SIGNUP)
 
 
 def add_to_bundle(bundle_json: dict, model: SignupModel) -> dict:
-    """A copy of a bundle's JSON with the sign-up model stored under the key ``"signup"``."""
+    """A copy of a bundle's JSON with the sign-up model stored under the key ``"signup"``.
+
+    To write a new bundle with its sign-up model, pass ``signup=`` to
+    :func:`segmentation.bundle.bundle_bytes` or :func:`segmentation.bundle.write_bundle`.
+    """
     if not isinstance(bundle_json, dict):
         raise SegmentationError(
             "This is not a segmentation bundle: pass the parsed bundle.json of a segmentation."
         )
     return {**bundle_json, BUNDLE_KEY: model.to_dict()}
+
+
+def signup_from_json(data: dict, persona_names: dict[int, str],
+                     what: str = "The bundle's sign-up model") -> SignupModel:
+    """A bundle's ``"signup"`` JSON as a model, named with the bundle's persona names.
+
+    The bundle's names win: they are the ones the user last edited, while the
+    sign-up model keeps the names it was trained with.
+    """
+    model = SignupModel.from_dict(data, what=what)
+    merged = {**model.persona_names, **{s: n for s, n in persona_names.items()
+                                        if s in model.persona_names}}
+    return SignupModel(**{**model.__dict__, "persona_names": merged})
 
 
 def model_from_bundle(bundle_json: dict) -> SignupModel:
@@ -556,17 +579,9 @@ def model_from_bundle(bundle_json: dict) -> SignupModel:
         )
     data = bundle_json.get(BUNDLE_KEY)
     if data is None:
-        raise SegmentationError(
-            "This bundle has no sign-up model: train one with segmentation.signup.train and "
-            "save it with add_to_bundle."
-        )
+        raise SegmentationError(NO_SIGNUP)
     names: dict[int, str] = {}
     if "model" in bundle_json:
         checked = check_bundle(bundle_json)
         names = {p.segment: p.name for p in checked.model.personas}
-    model = SignupModel.from_dict(data, what="The bundle's sign-up model")
-    if names:
-        merged = {**model.persona_names, **{s: n for s, n in names.items()
-                                            if s in model.persona_names}}
-        model = SignupModel(**{**model.__dict__, "persona_names": merged})
-    return model
+    return signup_from_json(data, names)

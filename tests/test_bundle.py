@@ -95,3 +95,47 @@ def test_the_command_line_writes_a_bundle_and_carries_names_with_previous(tmp_pa
     renamed = set(q1.loc[q1["segment"] == "2", "customer_id"])
     carrying = set(q2.loc[q2["persona"] == "Gift Hunters", "customer_id"])
     assert carrying and len(renamed & carrying) > 0.9 * len(carrying)
+
+
+@pytest.fixture(scope="module")
+def with_signup(saved):
+    from segmentation.signup import train
+
+    result, personas, _ = saved
+    return train(result)
+
+
+def test_the_signup_model_comes_back_with_the_bundle(saved, with_signup, sample_path,
+                                                     tmp_path):
+    from segmentation.bundle import write_bundle
+    from segmentation.signup import predict_file
+
+    result, personas, plain = saved
+    assert plain.signup is None
+    loaded = load_bundle(bundle_bytes(result, personas, signup=with_signup))
+    written = load_bundle(write_bundle(result, personas, tmp_path / "b.json",
+                                       signup=with_signup))
+    expected = predict_file(sample_path, with_signup)
+    for bundle in (loaded, written):
+        assert bundle.signup is not None
+        got = predict_file(sample_path, bundle)
+        assert got["segment"].tolist() == expected["segment"].tolist()
+        np.testing.assert_array_equal(got["probability"], expected["probability"])
+        # The names the user gave win over those the model was trained with.
+        assert bundle.signup.persona_names[1] == "Foodies"
+        assert set(got.loc[got["segment"] == 1, "persona"]) == {"Foodies"}
+
+
+@pytest.mark.parametrize("damage", [
+    lambda s: s.pop("logistic"),
+    lambda s: s["logistic"].update(coef=[[1.0]]),
+    lambda s: s.update(version=99),
+])
+def test_a_damaged_signup_model_in_a_bundle_is_refused_in_one_sentence(saved, with_signup,
+                                                                       damage):
+    result, personas, _ = saved
+    data = json.loads(bundle_bytes(result, personas, signup=with_signup))
+    damage(data["signup"])
+    with pytest.raises(SegmentationError) as caught:
+        load_bundle(json.dumps(data).encode())
+    assert_actionable(str(caught.value))

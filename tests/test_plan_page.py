@@ -188,3 +188,29 @@ def test_value_assumptions_are_editable_and_change_the_clv(sample_result, names)
     # Twice the margin, no discounting and a one-year window: 2 * 2 * (1.1/0.3) / (1/0.2) more.
     np.testing.assert_allclose(shown["clv"] / before["clv"], 4 * 5 / (1.1 / 0.3))
     assert shown["margin_rate"].eq(0.6).all() and shown["discount_rate"].eq(0.0).all()
+
+
+def test_the_saved_bundle_keeps_its_signup_model_and_predicts_like_the_page(sample_result,
+                                                                            sample_path):
+    from conftest import capture_downloads
+
+    from segmentation.bundle import load_bundle
+
+    mp, captured = capture_downloads()
+    try:
+        at = plan_page()
+        (button,) = [b for b in at.get("download_button")
+                     if b.proto.label.startswith("Save the segmentation with this sign-up")]
+        data = captured[button.proto.deferred_file_id]()
+    finally:
+        mp.undo()
+    bundle = load_bundle(data)
+    assert bundle.signup is not None
+    model = signup.train(sample_result, signup.signup_candidates(sample_result),
+                         random_state=sample_result.config.random_state)
+    assert bundle.signup.features == model.features
+    fresh = pd.read_csv(sample_path, sep="\t", dtype=str).head(40)
+    new = fresh.to_csv(sep="\t", index=False).encode()
+    got, expected = signup.predict_file(new, bundle), signup.predict_file(new, model)
+    assert got["segment"].tolist() == expected["segment"].tolist()
+    np.testing.assert_array_equal(got["probability"], expected["probability"])

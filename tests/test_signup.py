@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import planted_customers, to_tsv_bytes
+from conftest import assert_actionable, planted_customers, to_tsv_bytes
 
 from segmentation import RunConfig, run
 from segmentation.assignments import ASSIGNMENT_COLUMNS
@@ -234,3 +234,75 @@ def test_category_columns_are_one_hot_and_predictive():
     assert any("Channel is" in r for r in model.rules)
     out = predict_file(to_tsv_bytes(table), model)
     assert (out["segment"].to_numpy() == result.segmentation.labels).mean() > 0.95
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory):
+    """A planted file run twice by the command line, with and without --signup."""
+    folder = tmp_path_factory.mktemp("signup_cli")
+    frame = planted_customers(450, seed=5)
+    frame.attrs = {}
+    (folder / "customers.tsv").write_bytes(to_tsv_bytes(frame))
+    new = planted_customers(n=60, seed=9)
+    new.loc[0, "Income"] = np.nan
+    (folder / "new.tsv").write_bytes(to_tsv_bytes(new))
+    for out, extra in (("with", ["--signup"]), ("without", [])):
+        rc, _, err = call(["run", folder / "customers.tsv", "--out", folder / out, "--k", "3",
+                           "--n-init", "2", *extra])
+        assert rc == 0, err
+    return folder, new
+
+
+@pytest.mark.parametrize("option", ["--bundle", "--model"])
+def test_run_signup_writes_a_bundle_predict_reads_like_the_engine(cli_runs, option):
+    folder, new = cli_runs
+    out = folder / f"predicted{option}.csv"
+    rc, _, err = call(["predict", folder / "new.tsv", option, folder / "with" / "bundle.json",
+                       "--out", out])
+    assert rc == 0, err
+    written = pd.read_csv(out, dtype={"customer_id": str})
+    # The same segmentation and sign-up model, made by the engine directly.
+    result = run(folder / "customers.tsv", RunConfig(k=3, n_init=2))
+    expected = predict_file(folder / "new.tsv", train(result))
+    assert written["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert written["segment"].tolist() == expected["segment"].tolist()
+    assert written["persona"].tolist() == expected["persona"].tolist()
+    np.testing.assert_allclose(written["probability"], expected["probability"], rtol=1e-9)
+    # Each planted type of customer goes to one segment, as demographics were planted.
+    mapping = pd.crosstab(new.attrs["planted"], written["segment"].to_numpy())
+    assert (mapping.max(axis=1) == mapping.sum(axis=1)).all()
+
+
+def test_a_bundle_without_signup_model_says_how_to_make_one(cli_runs, capsys):
+    folder, _ = cli_runs
+    rc = main(["predict", str(folder / "new.tsv"), "--bundle",
+               str(folder / "without" / "bundle.json"), "--out", str(folder / "none.csv")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    (line,) = err.splitlines()
+    assert line.startswith("error: This bundle has no sign-up model: ")
+    assert "--signup" in line and "Plan page" in line
+    assert_actionable(line.removeprefix("error: "))
+    assert not (folder / "none.csv").exists()
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    ([], "--bundle is required"),
+    (["--bundle", "b.json", "--model", "b.json"], "not allowed with"),
+])
+def test_predict_needs_exactly_one_bundle_option(argv, fragment, tmp_path, capsys):
+    rc = main(["predict", "new.tsv", *argv, "--out", str(tmp_path / "p.csv")])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert rc == 2 and line.startswith("error: ") and fragment in line
+
+
+def test_predict_file_takes_a_loaded_bundle(cli_runs):
+    from segmentation.bundle import load_bundle
+
+    folder, _ = cli_runs
+    bundle = load_bundle(folder / "with" / "bundle.json")
+    by_path = predict_file(folder / "new.tsv", folder / "with" / "bundle.json")
+    by_bundle = predict_file(folder / "new.tsv", bundle)
+    pd.testing.assert_frame_equal(by_bundle, by_path)
+    with pytest.raises(SegmentationError, match="has no sign-up model: .*--signup"):
+        predict_file(folder / "new.tsv", load_bundle(folder / "without" / "bundle.json"))
