@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -12,6 +13,44 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PATH = ROOT / "sample_data" / "marketing_campaign_sample.csv"
 REAL_PATH = ROOT.parent / "shared" / "data" / "marketing_campaign.csv"
+
+# What a test module holds at module level decides its speed class: the fast engine loop is
+# `-m "not app and not browser"`. Judged from the objects themselves (where each imported
+# class, function or module was defined), so a renamed file or helper cannot slip through.
+MODULE_MARKERS = {
+    "app": ("streamlit.testing",),  # Streamlit's AppTest: runs whole pages, seconds each
+    "browser": ("tools.browser", "playwright"),  # a real Chromium and a running app
+}
+
+
+def _origins(module) -> set[str]:
+    """Dotted names of the modules that defined what ``module`` imported at its top level."""
+    origins = set()
+    for obj in vars(module).values():
+        if inspect.ismodule(obj):
+            origins.add(obj.__name__)
+        elif inspect.isclass(obj) or inspect.isfunction(obj):
+            origins.add(getattr(obj, "__module__", None) or "")
+    return origins
+
+
+def module_markers(module) -> list[str]:
+    """The speed markers a test module earns from its imports (see ``MODULE_MARKERS``)."""
+    origins = _origins(module)
+    return [marker for marker, prefixes in MODULE_MARKERS.items()
+            if any(o == p or o.startswith(p + ".") for o in origins for p in prefixes)]
+
+
+def pytest_collection_modifyitems(config, items):
+    cache: dict[str, list[str]] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is None:
+            continue
+        if module.__name__ not in cache:
+            cache[module.__name__] = module_markers(module)
+        for marker in cache[module.__name__]:
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")

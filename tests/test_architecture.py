@@ -1,0 +1,247 @@
+"""The engine's shape: what it may import, and that its modules form no import cycle.
+
+tests/test_import_boundary.py records the UI libraries while the engine imports and runs;
+these checks widen that to the app's own folders, read every import statement (including
+ones a run never reaches), and keep the module graph acyclic so any module imports first.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, SAMPLE_PATH
+from test_import_boundary import PROBE
+
+PACKAGE = ROOT / "segmentation"
+APP_FOLDERS = ("ui", "pages", "report", "charts")
+UI_LIBRARIES = ("streamlit", "plotly", "altair")
+FORBIDDEN = APP_FOLDERS + UI_LIBRARIES
+
+# The one way in from the engine to the app's side: `run --report` draws the report with
+# plotly, so cli.py imports it inside the function that writes it, never at module level.
+LAZY_ALLOWED = {("segmentation/cli.py", "report.html")}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def import_statements(tree: ast.AST):
+    """Yield ``(node, at_module_level)`` for every import; ``if TYPE_CHECKING:`` counts as lazy.
+
+    Module level means executed when the module is imported: class bodies, ``try`` and
+    ordinary ``if`` blocks are, function bodies and type-checking blocks are not.
+    """
+
+    def walk(node: ast.AST, eager: bool):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                yield child, eager
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                yield from walk(child, False)
+            elif isinstance(child, ast.If) and _is_type_checking(child.test):
+                for stmt in child.body:
+                    yield from walk(ast.Module(body=[stmt], type_ignores=[]), False)
+                for stmt in child.orelse:
+                    yield from walk(ast.Module(body=[stmt], type_ignores=[]), eager)
+            else:
+                yield from walk(child, eager)
+
+    yield from walk(tree, True)
+
+
+def _resolve(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The absolute module a ``from`` import names (relative levels resolved)."""
+    if not node.level:
+        return node.module or ""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imported_modules(node: ast.Import | ast.ImportFrom, module: str, is_package: bool,
+                     known: set[str]) -> set[str]:
+    """The ``known`` modules an import statement executes, seen from ``module``.
+
+    ``from . import io`` loads the submodule, not the package's ``__init__`` again, while
+    ``from . import run`` needs the package itself. Packages on the way to a target run
+    first, unless ``module`` sits inside them (then they are already being imported).
+    """
+    if isinstance(node, ast.Import):
+        targets = {alias.name for alias in node.names}
+    else:
+        base = _resolve(node, module, is_package)
+        targets = {f"{base}.{a.name}" if f"{base}.{a.name}" in known else base
+                   for a in node.names}
+    ancestors = {module.rsplit(".", i)[0] for i in range(module.count(".") + 1)}
+    loaded = set()
+    for target in targets:
+        parts = target.split(".")
+        loaded |= {".".join(parts[:i]) for i in range(1, len(parts))} - ancestors
+        loaded.add(target)
+    return (loaded & known) - {module}
+
+
+def boundary_violations(path: Path, source: str) -> list[str]:
+    """Imports in one engine file that name the app's folders or its UI libraries."""
+    rel = path.relative_to(ROOT).as_posix()
+    module, is_package = _module_name(path), path.name == "__init__.py"
+    found = []
+    for node, eager in import_statements(ast.parse(source, filename=rel)):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [_resolve(node, module, is_package)])
+        for name in names:
+            if name.split(".")[0] not in FORBIDDEN:
+                continue
+            if not eager and (rel, name) in LAZY_ALLOWED:
+                continue
+            found.append(f"{rel}:{node.lineno} imports {name}")
+    return found
+
+
+def engine_files() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Engine module -> engine modules it imports when it is itself imported."""
+    files = engine_files()
+    modules = {_module_name(p) for p in files}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for path in files:
+        module, is_package = _module_name(path), path.name == "__init__.py"
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node, eager in import_statements(tree):
+            if eager:
+                graph[module] |= imported_modules(node, module, is_package, modules)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as ``[a, b, ..., a]``, or None when the graph is acyclic."""
+    state: dict[str, str] = {}  # "open" while on the current path, "done" once explored
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = "done"
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return None
+
+
+# --- in a fresh interpreter ---
+
+
+def test_importing_and_running_the_engine_loads_no_app_code():
+    # The boundary test's probe (every module imported, the command line run once, attempts
+    # recorded even when swallowed), widened from the UI libraries to the app's own folders.
+    code = PROBE.format(forbidden=FORBIDDEN, sample=str(SAMPLE_PATH))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    on_disk = {_module_name(p) for p in engine_files()} - {"segmentation.__main__"}
+    assert set(report["imported"]) == on_disk
+    assert report["rc"] == 0
+    assert report["attempts"] == []
+    assert report["loaded"] == []
+
+
+# --- read from the source ---
+
+
+def test_no_engine_file_names_the_app_or_its_ui_libraries():
+    files = engine_files()
+    assert len(files) >= 10
+    found = [v for p in files for v in boundary_violations(p, p.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_the_one_lazy_report_import_is_inside_a_function():
+    # The allowance must match the real statement, or it would be excusing nothing.
+    cli = PACKAGE / "cli.py"
+    tree = ast.parse(cli.read_text(encoding="utf-8"))
+    report_imports = [(eager, _resolve(n, "segmentation.cli", False))
+                      for n, eager in import_statements(tree)
+                      if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("report")]
+    assert report_imports == [(False, "report.html")]
+
+
+def test_boundary_check_catches_what_it_is_meant_to():
+    cli = PACKAGE / "cli.py"
+    features = PACKAGE / "features.py"
+    eager_report = "from report.html import write_report\n"
+    lazy_ui = "def f():\n    from ui.state import bind\n"
+    guarded = "try:\n    import plotly.express as px\nexcept ImportError:\n    px = None\n"
+    hinted = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import streamlit\n"
+    assert boundary_violations(cli, eager_report) == ["segmentation/cli.py:1 imports report.html"]
+    assert boundary_violations(cli, "def f():\n    " + eager_report) == []
+    assert boundary_violations(features, "def f():\n    " + eager_report) == [
+        "segmentation/features.py:2 imports report.html"]
+    assert boundary_violations(features, lazy_ui) == [
+        "segmentation/features.py:2 imports ui.state"]
+    assert boundary_violations(features, guarded) == [
+        "segmentation/features.py:2 imports plotly.express"]
+    assert boundary_violations(features, hinted) == [
+        "segmentation/features.py:3 imports streamlit"]
+    assert boundary_violations(features, "from .reporting import x\nimport uid\n") == []
+
+
+def test_engine_modules_import_each_other_without_a_cycle():
+    graph = import_graph()
+    assert graph["segmentation"] >= {"segmentation.pipeline", "segmentation.clustering"}
+    assert find_cycle(graph) is None
+
+
+def test_cycle_finder_on_small_graphs():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"b"}}) == ["b", "b"]
+
+
+def test_graph_reads_relative_absolute_lazy_and_type_checking_imports():
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "from . import io\n"
+        "from .features import prepare\n"
+        "import segmentation.roles\n"
+        "from segmentation.errors import SegmentationError\n"
+        "if TYPE_CHECKING:\n    from .pipeline import RunConfig\n"
+        "def f():\n    from .clustering import segment\n")
+    known = {"segmentation", "segmentation.io", "segmentation.features", "segmentation.roles",
+             "segmentation.errors", "segmentation.pipeline", "segmentation.clustering"}
+    eager = set()
+    for node, at_module_level in import_statements(tree):
+        if at_module_level:
+            eager |= imported_modules(node, "segmentation.dataset", False, known)
+    assert eager == {"segmentation.io", "segmentation.features", "segmentation.roles",
+                     "segmentation.errors"}
+    needs_package = ast.parse("from . import run\n").body[0]
+    assert imported_modules(needs_package, "segmentation.dataset", False, known) == {
+        "segmentation"}
