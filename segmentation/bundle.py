@@ -123,8 +123,11 @@ def bundle_bytes(result: SegmentationResult, personas: tuple[Persona, ...],
         A sign-up model to keep in the bundle, which makes it ready for
         :func:`segmentation.signup.predict_file` and ``python -m segmentation predict``.
     """
-    return json.dumps(bundle_dict(result, personas, signup), indent=1, allow_nan=False,
-                      default=json_default).encode("utf-8")
+    try:
+        return json.dumps(bundle_dict(result, personas, signup), indent=1, allow_nan=False,
+                          default=json_default).encode("utf-8")
+    except ValueError:
+        raise _not_storable() from None
 
 
 def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
@@ -141,7 +144,18 @@ def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
         raise SegmentationError(
             f"Cannot write the bundle {str(path)!r} ({exc.strerror}): choose another place."
         ) from None
+    except ValueError:
+        path.unlink(missing_ok=True)  # half a bundle must not be mistaken for one
+        raise _not_storable() from None
     return path
+
+
+def _not_storable() -> SegmentationError:
+    # JSON has no NaN or infinity, and a bundle holding one could not be opened again.
+    return SegmentationError(
+        "The segmentation holds a figure that is not a number (NaN or infinity), so no bundle "
+        "was written: leave out the variable with no values, or train the sign-up model on "
+        "other variables.")
 
 
 NOT_A_BUNDLE = ("This is not a segmentation bundle: open the bundle.json saved from the app or "

@@ -139,3 +139,22 @@ def test_a_damaged_signup_model_in_a_bundle_is_refused_in_one_sentence(saved, wi
     with pytest.raises(SegmentationError) as caught:
         load_bundle(json.dumps(data).encode())
     assert_actionable(str(caught.value))
+
+
+def test_a_figure_json_cannot_store_is_refused_in_one_sentence(sample_result, tmp_path):
+    import math
+    from dataclasses import replace as _replace
+
+    from segmentation import SegmentationError
+    from segmentation.bundle import bundle_bytes, write_bundle
+    from segmentation.signup import train
+
+    model = train(sample_result)
+    broken = _replace(model, bounds={**model.bounds,
+                                     next(iter(model.bounds)): (math.nan, math.nan)})
+    with pytest.raises(SegmentationError, match="not a number"):
+        bundle_bytes(sample_result, sample_result.personas, signup=broken)
+    path = tmp_path / "bundle.json"
+    with pytest.raises(SegmentationError, match="no bundle was written"):
+        write_bundle(sample_result, sample_result.personas, path, signup=broken)
+    assert not path.exists()
