@@ -12,7 +12,7 @@ from conftest import ROOT, SAMPLE_PATH
 
 PACKAGE = ROOT / "segmentation"
 UI_LIBRARIES = ("streamlit", "plotly", "altair")
-APP_FOLDERS = ("ui", "charts", "report")
+APP_FOLDERS = ("ui", "pages", "charts", "report")
 # Only pages/ and app.py may import ui; nothing the command line reaches may load it.
 APP_ONLY = ("ui", "streamlit", "altair")
 # The one way into plotting from the engine: the command line's --report imports the
