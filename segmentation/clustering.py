@@ -67,6 +67,10 @@ SPLIT_SAMPLE_SIZE = 4000
 # segment holds nearly everyone (then there are no segments, only outliers).
 MIN_ACTIONABLE_SHARE = 0.03
 MAX_DOMINANT_SHARE = 0.85
+# Nearest-centre assignment compares every row with every centre in every feature; rows go
+# in chunks so that one chunk's differences hold at most this many numbers (8 bytes each:
+# 32 MB), whatever the number of customers.
+ASSIGN_BUDGET = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -207,11 +211,42 @@ def order_labels(labels: np.ndarray, centers: np.ndarray, key: np.ndarray | None
     return remap[labels], centers[order]
 
 
-def nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre for every row."""
-    d2 = (np.einsum("ij,ij->i", X, X)[:, None] - 2 * X @ centers.T
-          + np.einsum("ij,ij->i", centers, centers)[None, :])
-    return d2.argmin(axis=1)
+def assign(fm: FeatureMatrix | np.ndarray, centers: np.ndarray,
+           budget: int = ASSIGN_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre for every row; returns labels and Euclidean distances.
+
+    The one nearest-centre rule: a saved model scores new customers with it
+    (:func:`segmentation.model.score`) and each half-model of
+    :func:`split_half_agreement` labels the customers with it.
+
+    Parameters
+    ----------
+    fm : FeatureMatrix or ndarray of shape (n_rows, n_features)
+        Rows in the centres' scaled space.
+    centers : ndarray of shape (n_centers, n_features)
+    budget : int
+        Most numbers held at once for one chunk of rows (rows x centres x features);
+        memory stays bounded for any number of rows.
+
+    Examples
+    --------
+    >>> assign(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [3.0, 0.0]]))
+    (array([0, 1]), array([0., 4.]))
+    """
+    X = np.asarray(getattr(fm, "X", fm), dtype=float)
+    centers = np.asarray(centers, dtype=float)
+    n, per_row = len(X), max(1, centers.shape[0] * centers.shape[1])
+    step = max(1, budget // per_row)
+    labels = np.empty(n, dtype=np.intp)
+    distances = np.empty(n, dtype=float)
+    for start in range(0, n, step):
+        # The plain difference, not |x|^2 - 2x.c + |c|^2: no cancellation, so the same
+        # labels and distances as comparing each row with each centre.
+        d2 = ((X[start:start + step, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+        best = d2.argmin(axis=1)
+        labels[start:start + step] = best
+        distances[start:start + step] = np.sqrt(d2[np.arange(len(best)), best])
+    return labels, distances
 
 
 def split_halves(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEED,
@@ -323,11 +358,11 @@ def split_half_agreement(X: np.ndarray, n_clusters: int, random_state: int = DEF
     values = []
     for seed in seeds:
         _, ((_, centers_a, _), (_, centers_b, _)) = split_halves(Xs, n_clusters, seed, n_init)
-        values.append(float(adjusted_rand_score(nearest(Xs, centers_a), nearest(Xs, centers_b))))
+        values.append(float(adjusted_rand_score(assign(Xs, centers_a)[0], assign(Xs, centers_b)[0])))
     return SplitAgreement(values=tuple(values), seeds=seeds, rows=rows)
 
 
-def pairwise_distances(X: np.ndarray) -> np.ndarray:
+def _pairwise_distances(X: np.ndarray) -> np.ndarray:
     """Euclidean distances between all rows, in float64 (exact enough for silhouettes)."""
     X = np.asarray(X, dtype=float)
     sq = np.einsum("ij,ij->i", X, X)
@@ -669,7 +704,7 @@ def segment(
     values = np.full(X.shape[0], np.nan)
     sub = labels if idx is None else labels[idx]
     if np.unique(sub).size > 1:
-        s = silhouette_from_distances(pairwise_distances(X if idx is None else X[idx]), sub)
+        s = silhouette_from_distances(_pairwise_distances(X if idx is None else X[idx]), sub)
         if idx is None:
             values = s
         else:

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .assignments import STATUS_SEGMENTED, assignment_table
+from .clustering import assign
 from .dataset import load_dataset
 from .errors import SegmentationError
-from .features import FeatureMatrix, Preparation, transform
+from .features import Preparation, transform
 from .io import RawTable, read_table
 from .jsonfile import read_json
 from .schemas import MODEL_FORMAT, MODEL_VERSION, ModelSchema, check_header, validate
@@ -19,10 +20,6 @@ from .schemas import MODEL_FORMAT, MODEL_VERSION, ModelSchema, check_header, val
 NOT_A_MODEL = ("This is not a segmentation model file: pass the model.json written by "
                "'python -m segmentation run'.")
 REMEDY = "write a new one with 'python -m segmentation run'"
-# Nearest-centre assignment compares every row with every centre in every feature; rows go
-# in chunks so that one chunk's differences hold at most this many numbers (8 bytes each:
-# 32 MB), whatever the number of customers.
-ASSIGN_BUDGET = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -53,40 +50,6 @@ def load_model(path: str | Path) -> Model:
     if not isinstance(data, dict):
         raise SegmentationError(f"{str(path)!r} is not a model file: pass a model.json.")
     return Model.from_dict(data, what=Path(path).name)
-
-
-def assign(fm: FeatureMatrix | np.ndarray, centers: np.ndarray,
-           budget: int = ASSIGN_BUDGET) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centre for every row; returns labels and Euclidean distances.
-
-    Parameters
-    ----------
-    fm : FeatureMatrix or ndarray of shape (n_rows, n_features)
-        Rows in the model's scaled space.
-    centers : ndarray of shape (n_centers, n_features)
-    budget : int
-        Most numbers held at once for one chunk of rows (rows x centres x features);
-        memory stays bounded for any number of rows.
-
-    Examples
-    --------
-    >>> assign(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [3.0, 0.0]]))
-    (array([0, 1]), array([0., 4.]))
-    """
-    X = np.asarray(getattr(fm, "X", fm), dtype=float)
-    centers = np.asarray(centers, dtype=float)
-    n, per_row = len(X), max(1, centers.shape[0] * centers.shape[1])
-    step = max(1, budget // per_row)
-    labels = np.empty(n, dtype=np.intp)
-    distances = np.empty(n, dtype=float)
-    for start in range(0, n, step):
-        # The plain difference, not |x|^2 - 2x.c + |c|^2: no cancellation, so the same
-        # labels and distances as comparing each row with each centre.
-        d2 = ((X[start:start + step, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
-        best = d2.argmin(axis=1)
-        labels[start:start + step] = best
-        distances[start:start + step] = np.sqrt(d2[np.arange(len(best)), best])
-    return labels, distances
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ from segmentation import SegmentationError, load_dataset, prepare, read_table
 from segmentation.clustering import (
     N_SPLITS,
     REPLICATES,
+    _pairwise_distances,
     agreement_text,
     find_knee,
     fit_kmeans,
     order_labels,
-    pairwise_distances,
     quality_warnings,
     recommend_k,
     segment,
@@ -97,7 +97,7 @@ def test_silhouette_from_distances_equals_sklearn(data):
     expected = silhouette_samples(X, labels)
     np.testing.assert_allclose(silhouette_from_distances(cdist(X, X), labels), expected,
                                rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(silhouette_from_distances(pairwise_distances(X), labels),
+    np.testing.assert_allclose(silhouette_from_distances(_pairwise_distances(X), labels),
                                expected, rtol=1e-9, atol=1e-9)
 
 
@@ -119,7 +119,7 @@ def test_pairwise_distances_equals_cdist(n, d, scale, seed):
     rng = np.random.default_rng(seed)
     X = rng.normal(0, scale, (n, d))
     X[n // 2] = X[0]  # an exact duplicate
-    D = pairwise_distances(X)
+    D = _pairwise_distances(X)
     C = cdist(X, X)
     np.testing.assert_allclose(D, C, rtol=1e-7, atol=1e-7 * scale)
     assert (np.diag(D) == 0).all()
@@ -128,7 +128,7 @@ def test_pairwise_distances_equals_cdist(n, d, scale, seed):
 
 def test_pairwise_distances_on_a_hand_case():
     X = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
-    np.testing.assert_allclose(pairwise_distances(X),
+    np.testing.assert_allclose(_pairwise_distances(X),
                                [[0, 5, 10], [5, 0, 5], [10, 5, 0]], atol=1e-12)
 
 
@@ -530,6 +530,19 @@ def test_agreement_is_the_median_of_independently_refit_seeded_splits(planted_fm
     assert result.seeds == tuple(range(9, 9 + N_SPLITS))
     assert result.values[result.seeds.index(result.median_seed)] == result.median
     assert result.rows is None
+
+
+def test_agreement_labels_by_true_distance_far_from_the_origin():
+    """Three separate groups a billion units from the origin (unscaled money, say): each
+    half-model must label by the actual distance. Expanding |x - c|^2 as |x|^2 - 2x.c + |c|^2
+    loses the gaps between the groups to rounding there, and the agreement fell to about 0."""
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(0, 1, (60, 2)), rng.normal(6, 1, (60, 2)),
+              rng.normal((0, 12), 1, (60, 2))] + 1e9
+    result = split_half_agreement(X, 3, random_state=42, n_init=4, n_splits=3)
+    np.testing.assert_allclose(result.values, independent_agreements(X, 3, 42, 4, 3),
+                               atol=1e-12)
+    assert result.median == 1.0
 
 
 def test_agreement_is_deterministic_for_a_seed(planted_fm):

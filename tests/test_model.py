@@ -11,10 +11,11 @@ import pytest
 from conftest import planted_customers, to_tsv_bytes
 
 from segmentation import Model, PrepConfig, RunConfig, SegmentationError, load_model, run, score
+from segmentation.clustering import assign
 from segmentation.export import model_dict, write_outputs
 from segmentation.features import REASON_MISSING
 from segmentation.jsonfile import MAX_JSON_BYTES
-from segmentation.model import MODEL_FORMAT, MODEL_VERSION, assign
+from segmentation.model import MODEL_FORMAT, MODEL_VERSION
 
 CONFIGS = {
     "default": PrepConfig(),
