@@ -9,8 +9,11 @@ from segmentation.stability import (
     DEFAULT_BOOTSTRAPS,
     DISSOLVED,
     RECOVERED,
+    STATISTIC_CUSTOMERS,
+    STATISTIC_MEAN,
     data_size_warning,
     small_segment_check,
+    split_half_table,
 )
 from ui import cache, flow, state
 
@@ -36,19 +39,14 @@ a.metric("Agreement (adjusted Rand index)", f"{halves.ari:.2f}",
 (b.success if halves.ari >= REPLICATES else b.warning)(
     f"Customers were split at random into two halves, {splits.n_splits} times over, and each "
     f"half was clustered on its own: agreement {splits.text}; {halves.verdict}.")
-key_vars = [v for v in (result.profiles.first("income"), result.profiles.first("total_spend"),
-                        result.profiles.first("recency"), result.profiles.first("children"))
-            if v]
+table = split_half_table(halves, result.profiles)
 rows = []
-for pair, (sa, sb) in enumerate(halves.pairs):
-    means = halves.profiles[halves.profiles["pair"] == pair]
-    row = {"pair": pair + 1,
-           "customers (A / B)": f"{halves.sizes_a[sa]:,} / {halves.sizes_b[sb]:,}"}
-    for var in key_vars:
-        va = means[(means["half"] == "A") & (means["variable"] == var)]["mean"].iloc[0]
-        vb = means[(means["half"] == "B") & (means["variable"] == var)]["mean"].iloc[0]
-        label = fm.variables[var].label
-        row[f"{label} A"], row[f"{label} B"], row[f"{label} B−A"] = va, vb, vb - va
+for pair, figures in table.groupby("pair", sort=False):
+    size = figures[figures["statistic"] == STATISTIC_CUSTOMERS].iloc[0]
+    row = {"pair": pair, "customers (A / B)": f"{int(size.value_a):,} / {int(size.value_b):,}"}
+    for f in figures[figures["statistic"] == STATISTIC_MEAN].itertuples(index=False):
+        row[f"{f.label} A"], row[f"{f.label} B"], row[f"{f.label} B−A"] = (
+            f.value_a, f.value_b, f.difference)
     rows.append(row)
 st.dataframe(pd.DataFrame(rows).style.format(precision=0, thousands=","), hide_index=True,
              width="stretch")

@@ -47,12 +47,15 @@ from segmentation.stability import (
     DEFAULT_BOOTSTRAPS,
     DISSOLVED,
     RECOVERED,
+    STATISTIC_CUSTOMERS,
+    STATISTIC_MEAN,
     Bootstrap,
     SplitHalf,
     bootstrap_stability,
     data_size_warning,
     small_segment_check,
     split_half,
+    split_half_table,
 )
 
 #: The report's sections in page order: (anchor id, heading).
@@ -551,7 +554,7 @@ def _explore_section(result: SegmentationResult, names: dict[int, str],
 
 def _stability_section(result: SegmentationResult, names: dict[int, str],
                        colors: dict[str, str], halves: SplitHalf, boot: Bootstrap) -> str:
-    seg, fm, profiles = result.segmentation, result.features, result.profiles
+    seg, profiles = result.segmentation, result.profiles
     parts = [_p("Segments that do not come back when the data is resampled are noise. These "
                 "checks re-cluster parts of the customers with the same settings.", "note")]
     size_note = data_size_warning(seg.labels.size)
@@ -564,22 +567,19 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
     parts.append(_p(f"Customers were split at random into two halves, {splits.n_splits} times "
                     f"over, and each half was clustered on its own: agreement {splits.text}; "
                     f"{halves.verdict}."))
-    key_vars = [v for v in (profiles.first("income"), profiles.first("total_spend"),
-                            profiles.first("recency"), profiles.first("children")) if v]
+    table = split_half_table(halves, profiles)
+    sizes = table[table["statistic"] == STATISTIC_CUSTOMERS]
+    means = table[table["statistic"] == STATISTIC_MEAN]
     # One row per half of each pair: the two halves of a segment read one above the other.
-    headers = ["Pair", "Half", "Customers"] + [fm.variables[v].label for v in key_vars]
-    means = halves.profiles
+    headers = ["Pair", "Half", "Customers"] + list(means.loc[means["pair"] == 1, "label"])
     rows = []
-    for pair, (sa, sb) in enumerate(halves.pairs):
-        for half, sizes, s in (("A", halves.sizes_a, sa), ("B", halves.sizes_b, sb)):
-            row = [str(pair + 1), half, f"{sizes[s]:,}"]
-            for var in key_vars:
-                hit = means[(means["pair"] == pair) & (means["half"] == half)
-                            & (means["variable"] == var)]["mean"]
-                # Whole numbers for money, one decimal for small counts such as children.
-                value = hit.iloc[0] if len(hit) else np.nan
-                row.append(_num(value, 0 if abs(value) >= 100 else 1))
-            rows.append(row)
+    for size in sizes.itertuples(index=False):
+        pair_means = means[means["pair"] == size.pair]
+        for half, count, column in (("A", size.value_a, "value_a"),
+                                    ("B", size.value_b, "value_b")):
+            # Whole numbers for money, one decimal for small counts such as children.
+            rows.append([str(size.pair), half, f"{int(count):,}"]
+                        + [_num(v, 0 if abs(v) >= 100 else 1) for v in pair_means[column]])
     parts.append(_table(headers, rows, numeric=(0, *range(2, len(headers))),
                         table_id="split-table"))
     parts.append(_p("The split shown is the one whose agreement is the median. Each row pairs "

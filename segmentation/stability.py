@@ -32,6 +32,7 @@ from .clustering import (
 )
 from .errors import SegmentationError
 from .features import FeatureMatrix
+from .profiles import Profiles
 
 # Hennig's reading of the mean bootstrap Jaccard of a segment.
 JACCARD_BANDS = (
@@ -59,6 +60,16 @@ DEFAULT_BOOTSTRAPS = 50
 # deviation on a typical variable).
 SAME_SEGMENT_RMS = 0.5
 SOME_CUSTOMERS = 500
+# The split-half table compares a matched pair of segments on the first variable of each of
+# these kinds the data has: what a reader knows a customer by (earnings, spend, how lately
+# they bought, children), so a pair that is the same segment is seen to be one.
+SPLIT_TABLE_KINDS = ("income", "total_spend", "recency", "children")
+# The split-half table's ``statistic``: the segment's number of customers in its half, or
+# the segment's mean of a variable.
+STATISTIC_CUSTOMERS = "customers"
+STATISTIC_MEAN = "mean"
+SPLIT_TABLE_COLUMNS = ("pair", "segment_a", "segment_b", "statistic", "variable", "label",
+                       "value_a", "value_b", "difference")
 
 
 def band(value: float, bands) -> str:
@@ -159,6 +170,51 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
         profiles=pd.DataFrame(rows), differences=differences,
         centers_a=centers_a, centers_b=centers_b,
     )
+
+
+def split_half_table(halves: SplitHalf, profiles: Profiles) -> pd.DataFrame:
+    """Each matched pair of segments of the split shown, compared figure by figure.
+
+    The one source of the split-half table on the Validate page and in the report.
+
+    Parameters
+    ----------
+    halves : SplitHalf
+        From :func:`split_half`.
+    profiles : Profiles
+        The run's profiles; they say which variable is of which kind, and its label.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``SPLIT_TABLE_COLUMNS``; pairs in order, numbered from 1 (``pair``), with
+        the segment of each half they match (``segment_a``, ``segment_b``). Each pair has
+        first a ``statistic`` "customers" row (its segment's size in each half; no
+        ``variable``), then a "mean" row for each variable of ``SPLIT_TABLE_KINDS`` the data
+        has, in that order. ``value_a`` and ``value_b`` are the figure in half A and half B,
+        ``difference`` is B minus A, in natural units; a mean a half lacks is NaN.
+
+    Examples
+    --------
+    >>> table = split_half_table(halves, result.profiles)  # doctest: +SKIP
+    >>> table[table["statistic"] == "mean"].pivot(index="pair", columns="label",
+    ...                                          values="difference")  # doctest: +SKIP
+    """
+    key_vars = [v for v in (profiles.first(kind) for kind in SPLIT_TABLE_KINDS) if v]
+    means = halves.profiles.set_index(["pair", "half", "variable"])["mean"]
+    rows = []
+    for pair, (sa, sb) in enumerate(halves.pairs):
+        base = {"pair": pair + 1, "segment_a": sa, "segment_b": sb}
+        rows.append({**base, "statistic": STATISTIC_CUSTOMERS, "variable": None,
+                     "label": "Customers", "value_a": float(halves.sizes_a[sa]),
+                     "value_b": float(halves.sizes_b[sb])})
+        for var in key_vars:
+            rows.append({**base, "statistic": STATISTIC_MEAN, "variable": var,
+                         "label": profiles.variables[var].label,
+                         "value_a": float(means.get((pair, "A", var), np.nan)),
+                         "value_b": float(means.get((pair, "B", var), np.nan))})
+    table = pd.DataFrame(rows, columns=list(SPLIT_TABLE_COLUMNS[:-1]))
+    return table.assign(difference=table["value_b"] - table["value_a"])[list(SPLIT_TABLE_COLUMNS)]
 
 
 @dataclass(frozen=True)

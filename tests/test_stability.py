@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ from segmentation.stability import (
     resample_jaccard,
     small_segment_check,
     split_half,
+    split_half_table,
     summarize_jaccard,
 )
 
@@ -272,6 +274,82 @@ def test_split_half_is_deterministic(planted_fm):
     a, b = split_half(planted_fm, 3, random_state=5), split_half(planted_fm, 3, random_state=5)
     assert a.ari == b.ari and a.agreement.values == b.agreement.values and a.pairs == b.pairs
     pd.testing.assert_frame_equal(a.differences, b.differences)
+
+
+
+# ---------------------------------------------------------------------------
+# The split-half table (drawn by the Validate page and the report)
+# ---------------------------------------------------------------------------
+
+TABLE_COLUMNS = ["pair", "segment_a", "segment_b", "statistic", "variable", "label",
+                 "value_a", "value_b", "difference"]
+
+
+def hand_split(profiles: list[tuple[str, int, int, str, float]]) -> SimpleNamespace:
+    """Two matched pairs of a K = 2 split: A0 with B1 and A1 with B0, sizes by hand."""
+    return SimpleNamespace(pairs=((0, 1), (1, 0)), sizes_a=(3, 5), sizes_b=(4, 4),
+                           profiles=pd.DataFrame(profiles, columns=["half", "pair", "segment",
+                                                                    "variable", "mean"]))
+
+
+def hand_profiles(first: dict[str, str]) -> SimpleNamespace:
+    labels = {"inc": "Income", "kids": "Kids at home", "spend": "Total spend"}
+    return SimpleNamespace(first=first.get,
+                           variables={n: SimpleNamespace(label=v) for n, v in labels.items()})
+
+
+def test_split_half_table_on_a_hand_case():
+    """Customers first, then the key kinds in their fixed order (income before children,
+    whatever order the data lists them in); half B never measured kids in pair 0."""
+    halves = hand_split([("A", 0, 0, "kids", 1.0), ("A", 0, 0, "inc", 10.0),
+                         ("B", 0, 1, "inc", 13.0),
+                         ("A", 1, 1, "inc", 20.0), ("A", 1, 1, "kids", 0.0),
+                         ("B", 1, 0, "inc", 18.0), ("B", 1, 0, "kids", 0.5)])
+    table = split_half_table(halves, hand_profiles({"children": "kids", "income": "inc"}))
+    expected = pd.DataFrame([
+        (1, 0, 1, "customers", None, "Customers", 3.0, 4.0, 1.0),
+        (1, 0, 1, "mean", "inc", "Income", 10.0, 13.0, 3.0),
+        (1, 0, 1, "mean", "kids", "Kids at home", 1.0, np.nan, np.nan),
+        (2, 1, 0, "customers", None, "Customers", 5.0, 4.0, -1.0),
+        (2, 1, 0, "mean", "inc", "Income", 20.0, 18.0, -2.0),
+        (2, 1, 0, "mean", "kids", "Kids at home", 0.0, 0.5, 0.5),
+    ], columns=TABLE_COLUMNS)
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False)
+
+
+def test_split_half_table_without_key_variables_still_lists_every_pair():
+    halves = hand_split([("A", 0, 0, "x", 1.0), ("B", 0, 1, "x", 2.0),
+                         ("A", 1, 1, "x", 3.0), ("B", 1, 0, "x", 4.0)])
+    table = split_half_table(halves, hand_profiles({}))
+    assert list(table.columns) == TABLE_COLUMNS
+    assert table["pair"].tolist() == [1, 2] and set(table["statistic"]) == {"customers"}
+    assert table[["value_a", "value_b"]].to_numpy().tolist() == [[3, 4], [5, 4]]
+
+
+def test_split_half_table_matches_pandas_group_means(planted_fm, planted_seg, planted_split):
+    """On planted data: the segments' sizes and means in each half, recomputed from the
+    documented halves and fits, for income, total spend, recency and children."""
+    seed = planted_split.agreement.median_seed
+    halves = halves_of(planted_fm.n_customers, seed)
+    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
+    numbers = planted_fm.frame.select_dtypes("number")
+    means = [numbers.iloc[h].groupby(lab).mean() for h, lab in zip(halves, labels, strict=True)]
+    sizes = [np.bincount(lab, minlength=3) for lab in labels]
+
+    table = split_half_table(planted_split, profile_segments(planted_fm, planted_seg))
+    key = ["Income", "total_spend", "Recency", "children"]
+    for pair, (a, b) in enumerate(planted_split.pairs):
+        rows = table[table["pair"] == pair + 1]
+        assert (rows["segment_a"] == a).all() and (rows["segment_b"] == b).all()
+        assert rows["statistic"].tolist() == ["customers"] + ["mean"] * len(key)
+        assert rows["variable"].tolist()[1:] == key
+        assert rows["label"].tolist()[1:] == [planted_fm.variables[v].label for v in key]
+        expected_a = [sizes[0][a], *means[0].loc[a, key]]
+        expected_b = [sizes[1][b], *means[1].loc[b, key]]
+        np.testing.assert_allclose(rows["value_a"], expected_a, rtol=1e-12)
+        np.testing.assert_allclose(rows["value_b"], expected_b, rtol=1e-12)
+        np.testing.assert_allclose(rows["difference"],
+                                   np.subtract(expected_b, expected_a), rtol=1e-9, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------

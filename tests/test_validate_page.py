@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, planted_customers, to_tsv_bytes
 from streamlit.testing.v1 import AppTest
 
+from report.html import build_report
 from segmentation import RunConfig, run
 from segmentation.bundle import bundle_bytes
 from segmentation.clustering import N_SPLITS
 from segmentation.personas import apply_edits
-from segmentation.stability import bootstrap_stability, split_half
+from segmentation.stability import bootstrap_stability, split_half, split_half_table
 
 APP_TIMEOUT = 180
 
@@ -72,6 +76,49 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     assert len(badges) == sample.chosen_k
     assert all(f"Jaccard {v:.2f}" in b
                for v, b in zip(boot.summary["mean_jaccard"], badges, strict=True))
+
+
+
+def report_table(text: str, table_id: str) -> tuple[list[str], list[list[str]]]:
+    """Header and body cells of one table of the HTML report, as the reader sees them."""
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', text, re.S).group(1)
+    rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    return rows[0], rows[1:]
+
+
+def test_validate_page_and_report_show_the_same_split_half_rows(sample):
+    """The page (one row per pair) and the report (a row per half of each pair) both draw
+    the engine's split-half table: same pairs, sizes, variables and means."""
+    at = go(start(), "pages/validate.py")
+    shown = next(d.value for d in at.dataframe if "customers (A / B)" in d.value.columns)
+    cfg = sample.config
+    halves = split_half(sample.features, sample.chosen_k, cfg.random_state, cfg.n_init)
+    boot = bootstrap_stability(sample.features, sample.segmentation, 5, cfg.random_state,
+                               cfg.n_init)
+    header, rows = report_table(build_report(sample, split=halves, bootstrap=boot),
+                                "split-table")
+    table = split_half_table(halves, sample.profiles)
+    means = table[table["statistic"] == "mean"]
+    labels = list(means.loc[means["pair"] == 1, "label"])
+    assert labels == ["Income", "Total spend", "Days since last purchase", "Children at home"]
+    assert header == ["Pair", "Half", "Customers", *labels]
+    assert list(shown.columns) == ["pair", "customers (A / B)", *[
+        f"{label} {part}" for label in labels for part in ("A", "B", "B−A")]]
+    assert shown["pair"].tolist() == list(range(1, sample.chosen_k + 1))
+    assert len(rows) == 2 * len(shown)
+    for (_, on_page), row_a, row_b in zip(shown.iterrows(), rows[::2], rows[1::2], strict=True):
+        pair = int(on_page["pair"])
+        assert row_a[:2] == [str(pair), "A"] and row_b[:2] == [str(pair), "B"]
+        assert on_page["customers (A / B)"] == f"{row_a[2]} / {row_b[2]}"
+        engine = means[means["pair"] == pair].set_index("label")
+        for label in labels:
+            a, b = on_page[f"{label} A"], on_page[f"{label} B"]
+            assert (a, b, on_page[f"{label} B−A"]) == tuple(
+                engine.loc[label, ["value_a", "value_b", "difference"]])
+            for value, cells in ((a, row_a), (b, row_b)):
+                digits = 0 if abs(value) >= 100 else 1
+                assert cells[3 + labels.index(label)] == f"{value:,.{digits}f}"
 
 
 def test_variables_page_shows_median_and_range_of_split_half_agreement(sample):
