@@ -32,6 +32,7 @@ from plotly.offline import get_plotlyjs
 
 import charts
 from segmentation import explore
+from segmentation.assignments import checked_personas
 from segmentation.clustering import N_SPLITS, REPLICATES
 from segmentation.errors import SegmentationError
 from segmentation.export import summary_dict
@@ -648,16 +649,6 @@ def _csp(scripts: list[str]) -> str:
             "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'")
 
 
-def _check_personas(result: SegmentationResult,
-                    personas: tuple[Persona, ...] | None) -> tuple[Persona, ...]:
-    chosen = tuple(sorted(result.personas if personas is None else personas,
-                          key=lambda p: p.segment))
-    if [p.segment for p in chosen] != list(range(result.chosen_k)):
-        raise ValueError(f"personas must name each of the {result.chosen_k} segments once, "
-                         f"got segments {[p.segment for p in chosen]}")
-    return chosen
-
-
 def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | None = None, *,
                  split: SplitHalf | None = None, bootstrap: Bootstrap | None = None,
                  lifetime: Lifetime | None = None,
@@ -692,10 +683,13 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
 
     Raises
     ------
+    SegmentationError
+        ``personas`` do not name each of the run's segments once (the check of
+        :func:`segmentation.assignments.checked_personas`, as for every export).
     ValueError
-        ``personas`` or ``bootstrap`` do not match the run's segments.
+        ``bootstrap`` is not of the run's segments.
     """
-    personas = _check_personas(result, personas)
+    personas = checked_personas(result, personas)
     config, seg = result.config, result.segmentation
     if split is None:
         split = split_half(result.features, result.chosen_k, config.random_state,

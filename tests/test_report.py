@@ -25,6 +25,7 @@ from report.html import SECTIONS, build_report, write_report
 from segmentation import PrepConfig, RunConfig, SegmentationError, run
 from segmentation.cli import main
 from segmentation.explore import cheat_sheet, cheat_sheet_columns
+from segmentation.sheets import strategy_frame
 from segmentation.stability import bootstrap_stability, split_half
 
 # The charts of the sample's report, in page order: the K panel (3), Explore (7), stability (1).
@@ -307,10 +308,20 @@ def test_default_stability_is_computed_with_the_run_settings(sample_result):
     assert [r[1] for r in rows] == [f"{v:.2f}" for v in boot.summary["mean_jaccard"]]
 
 
-def test_personas_must_name_every_segment(sample_result, stability):
+@pytest.mark.parametrize("segments", [[0, 1], [0, 0, 2], [0, 1, 2, 3]])
+def test_personas_must_name_every_segment(sample_result, stability, segments):
+    """The report refuses personas that do not fit the run in the sentence every export
+    uses (the strategy sheet here), and as the engine's own error."""
     split, boot = stability
-    with pytest.raises(ValueError, match="each of the 3 segments"):
-        build_report(sample_result, sample_result.personas[:2], split=split, bootstrap=boot)
+    personas = tuple(dataclasses.replace(sample_result.personas[i % 3], segment=i)
+                     for i in segments)
+    with pytest.raises(SegmentationError) as refused:
+        build_report(sample_result, personas, split=split, bootstrap=boot)
+    assert str(refused.value) == (f"The personas name segments {sorted(segments)} but this "
+                                  "run has 3 segments: pass the personas of this run.")
+    with pytest.raises(SegmentationError) as sheet:
+        strategy_frame(sample_result, personas)
+    assert str(sheet.value) == str(refused.value)
 
 
 # --- safety ---
