@@ -106,6 +106,14 @@ def real_path() -> Path:
     return REAL_PATH
 
 
+@pytest.fixture(scope="session")
+def real_result(real_path):
+    """The default segmentation of the public export, computed once per session."""
+    from segmentation import run
+
+    return run(real_path)  # no options at all
+
+
 def planted_customers(n: int = 600, seed: int = 0, separation: float = 4.0) -> pd.DataFrame:
     """A small Kaggle-shaped table with three well-separated customer types.
 
