@@ -303,8 +303,10 @@ def test_the_sample_keeps_three_to_five_personas(sample_result):
     assert summary["rows_read"] == sample_result.dataset.rows_read
 
 
-def test_real_file_keeps_three_to_five_personas_and_row_accounting(real_path):
-    result = run(real_path)
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_file_keeps_three_to_five_personas_and_row_accounting(real_result):
+    result = real_result
     assert 3 <= result.chosen_k <= 5
     assert result.dataset.rows_read == 2240
     assert result.features.report.imputed.get("Income") == 24

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,13 @@ def sample_run(sample_path, tmp_path_factory):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {"out": out, "stdout": stdout, "stderr": stderr, "summary": summary,
             "assignments": read_assignments(out / "assignments.csv")}
+
+
+def copy_of_sample_run(sample_run, tmp_path) -> Path:
+    """The sample run's output folder copied under ``tmp_path``, for tests that write beside it."""
+    out = tmp_path / "results"
+    shutil.copytree(sample_run["out"], out)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -409,18 +417,18 @@ def test_module_entry_bad_input_exits_2(planted_file, tmp_path):
 
 # --- outputs are whole or absent, and never overwrite an input ------------------------------------
 
-def test_a_run_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, sample_path, monkeypatch):
+def test_a_run_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, sample_path, sample_run,
+                                                               monkeypatch):
     import segmentation.bundle as bundle_module
 
-    out = tmp_path / "results"
-    assert main(["run", str(sample_path), "--out", str(out), "--k", "3"]) == 0
+    out = copy_of_sample_run(sample_run, tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(bundle_module, "write_bundle", broken)
-    rc = main(["run", str(sample_path), "--out", str(out), "--k", "4"])
+    rc = main(["run", str(sample_path), "--out", str(out), "--k", "4", *FAST])
     assert rc == 2
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before  # every file from the first run, none from the second
@@ -428,9 +436,8 @@ def test_a_run_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, sample_
 
 
 @pytest.mark.parametrize("command", ["score", "predict"])
-def test_an_output_that_is_an_input_is_refused(tmp_path, sample_path, capsys, command):
-    out = tmp_path / "results"
-    assert main(["run", str(sample_path), "--out", str(out), "--k", "3"]) == 0
+def test_an_output_that_is_an_input_is_refused(tmp_path, sample_path, sample_run, capsys, command):
+    out = copy_of_sample_run(sample_run, tmp_path)
     copy = tmp_path / "customers.csv"
     copy.write_bytes(sample_path.read_bytes())
     model = out / ("model.json" if command == "score" else "bundle.json")
@@ -458,11 +465,12 @@ def test_run_refuses_an_output_folder_that_would_overwrite_its_input(tmp_path, c
     ("n_init", 1_000_000_000), ("n_init", 0), ("k", 3.5), ("k", "3"), ("k_min", None),
     ("random_state", -1), ("n_init", True),
 ])
-def test_a_bundle_with_absurd_settings_is_refused_in_one_sentence(tmp_path, sample_path, capsys,
-                                                                  field, value):
-    out = tmp_path / "results"
-    assert main(["run", str(sample_path), "--out", str(out), "--k", "3"]) == 0
-    bundle = json.loads((out / "bundle.json").read_text())
+def test_a_bundle_with_absurd_settings_is_refused_in_one_sentence(tmp_path, sample_path, sample_run,
+                                                                  capsys, field, value):
+    from segmentation.bundle import load_bundle
+
+    load_bundle(sample_run["out"] / "bundle.json")  # untouched, it loads: the refusal below is the edit's
+    bundle = json.loads((sample_run["out"] / "bundle.json").read_text())
     bundle["settings"][field] = value
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(bundle))

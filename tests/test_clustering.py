@@ -625,6 +625,7 @@ def test_agreement_text_names_median_splits_and_range():
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
 def test_real_file_k4_agreement_spread_is_reported(real_path, record_property):
     fm = prepare(load_dataset(read_table(real_path)))
     sweep = sweep_k(fm, range(2, 7), stability=True)

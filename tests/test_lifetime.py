@@ -95,6 +95,7 @@ def test_rfm_summary_hand_computed():
     pd.testing.assert_frame_equal(rfm_summary(orders, "2024-03-31"), expected, check_exact=True)
 
 
+@pytest.mark.slow
 def test_rfm_summary_equals_pymc_marketing(orders, summary):
     from pymc_marketing.clv.utils import rfm_summary as reference_summary
 
@@ -131,6 +132,7 @@ def test_rfm_summary_errors_are_one_sentence(orders, change, reference):
 
 # ---------------------------------------------------------------- fit_lifetime
 
+@pytest.mark.slow
 def test_fit_equals_pymc_marketing(summary, lifetime):
     from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
 

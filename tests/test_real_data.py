@@ -6,17 +6,11 @@ import json
 
 import pytest
 
-from segmentation import run
 from segmentation.export import summary_dict, write_outputs
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 CONSTANT_COLUMNS = ("Z_CostContact", "Z_Revenue")
-
-
-@pytest.fixture(scope="module")
-def real_result(real_path):
-    return run(real_path)  # no options at all
 
 
 @pytest.fixture(scope="module")
