@@ -466,10 +466,11 @@ def _describe_one(column: str, series: pd.Series, decimal: str) -> ColumnMeaning
         return _meaning(column, Role.CONSTANT, "no finite number in any row (only infinities)")
     text = present.astype(str).str.strip()
     distinct = text.unique()
-    if len(distinct) <= 1:
-        return _meaning(column, Role.CONSTANT, f"the same value ({distinct[0]!r}) in every row")
     key = normalise_name(column)
     by_name = next((role for role, pattern in _NAME_RULES if pattern.search(key)), None)
+    if len(distinct) <= 1 and not (by_name is Role.ID and len(present) == 1):
+        # A column named as the id with a single id (the rest blank) is still the id column.
+        return _meaning(column, Role.CONSTANT, f"the same value ({distinct[0]!r}) in every row")
     if by_name is Role.CONSTANT:
         return _meaning(column, Role.CONSTANT, "a Z_ column: a constant of the export")
     if by_name is Role.ID:

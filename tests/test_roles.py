@@ -334,3 +334,17 @@ def test_far_future_placeholder_date_does_not_raise():
     out = parse_dates(pd.Series(["04-09-2012", "31-12-9999", "11-01-2013"]))
     assert out.iloc[0] == pd.Timestamp(2012, 9, 4)
     assert out.iloc[2] == pd.Timestamp(2013, 1, 11)
+
+
+def test_an_id_column_with_one_id_and_the_rest_blank_is_still_the_id_column():
+    from segmentation import load_dataset, read_table
+
+    text = "ID\tIncome\tMntWines\n\t100\t5\n\t200\t7\nC9\t300\t9\n\t400\t11\n"
+    dataset = load_dataset(read_table(text.encode()))
+    assert dataset.meanings["ID"].role == "id"
+    assert dataset.id_column == "ID"
+    assert list(dataset.frame.index) == ["C9"]
+    assert dataset.dropped["missing customer id"] == 3
+    # the same value in every row is still a constant, whatever the name
+    same = load_dataset(read_table(b"ID\tIncome\n1\t5\n1\t7\n1\t9\n"))
+    assert same.meanings["ID"].role == "constant"
