@@ -280,17 +280,20 @@ def _rows_from_lines(ds: Dataset) -> dict[str, np.ndarray] | None:
                                       np.array([r[2] for r in left], dtype=object)])}
 
 
+def _none(n: int) -> np.ndarray:
+    return np.full(n, None, dtype=object)
+
+
 def _rows_from_dataset(ds: Dataset) -> dict[str, np.ndarray]:
     """What can be listed without a line record; the order key keeps the groups apart."""
     kept = ds.frame.index.astype(str).to_numpy(dtype=object)
     dup = np.asarray(ds.duplicate_ids, dtype=object)
     bad = np.asarray(ds.malformed_lines, dtype=np.int64)
-    none = lambda n: np.full(n, None, dtype=object)  # noqa: E731
     return {
         "key": np.concatenate([np.zeros(len(kept)), np.ones(len(dup)), np.full(len(bad), 2)]),
-        "line": np.concatenate([none(len(kept) + len(dup)), bad.astype(object)]),
-        "customer_id": np.concatenate([kept, dup, none(len(bad))]),
-        "reason": np.concatenate([none(len(kept)), np.full(len(dup), REASON_DUPLICATE_ID,
+        "line": np.concatenate([_none(len(kept) + len(dup)), bad.astype(object)]),
+        "customer_id": np.concatenate([kept, dup, _none(len(bad))]),
+        "reason": np.concatenate([_none(len(kept)), np.full(len(dup), REASON_DUPLICATE_ID,
                                                            dtype=object),
                                   np.full(len(bad), REASON_MALFORMED, dtype=object)]),
     }
