@@ -56,6 +56,8 @@ MAX_MAGNITUDE = 1e15
 MIN_SCALE = 1e-12
 # No field the tool writes is longer than a persona description or a tree printout.
 MAX_TEXT = 10_000
+# A numeric id fits in 64 bits in every CRM and database the files come from.
+MAX_ID_NUMBER = 2**63
 # Two-digit years and far-future years are typing mistakes, not a reference year.
 YEARS = (1800, 2200)
 # The deepest of these files nests six levels (bundle → signup → evaluation → tree → folds);
@@ -101,6 +103,10 @@ def _numbers_where_numeric(values: dict[str, float | str], roles: dict[str, str]
 def _customer_id(value: Any) -> str | int:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError("is not a customer id (text or a whole number)")
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise ValueError(f"is a customer id of {len(value):,} characters, over {MAX_TEXT:,}")
+    if isinstance(value, int) and abs(value) >= MAX_ID_NUMBER:
+        raise ValueError("is a customer id number with more digits than any id has")
     return value
 
 
@@ -352,6 +358,12 @@ class SignupSchema(_Strict):
         k, n = len(self.classes), len(self.columns)
         if len(set(self.classes)) != k:
             raise ValueError("classes names a segment twice")
+        t = self.tree
+        for node, (feature, left) in enumerate(zip(t.feature, t.children_left, strict=True)):
+            # scikit-learn marks a leaf's feature -2; a split reads one of the columns.
+            if not (feature == -2 if left == -1 else 0 <= feature < n):
+                raise ValueError(f"tree node {node} reads feature {feature}, which is not "
+                                 f"{'-2 for a leaf' if left == -1 else f'a column (0 to {n - 1})'}")
         _check_segments([p.segment for p in self.personas], set(self.classes), "the personas")
         lg = self.logistic
         rows = len(lg.coef)

@@ -184,3 +184,26 @@ def test_assignment_memory_stays_within_its_budget():
     tracemalloc.stop()
     # All rows at once would hold 40,000 x 50 x 30 differences: 480 MB.
     assert peak < 100 * 2**20, f"{peak / 2**20:.0f} MB"
+
+
+@pytest.mark.parametrize("bad", ["x" * 20_000, 10**30])
+def test_an_absurd_customer_id_in_a_bundle_is_refused(bad):
+    from segmentation.schemas import AssignmentsSchema
+
+    with pytest.raises(ValueError, match="customer id"):
+        AssignmentsSchema.model_validate({"customer_id": [bad], "segment": [0]})
+    assert AssignmentsSchema.model_validate({"customer_id": ["C1", 7], "segment": [0, 1]})
+
+
+def test_a_tree_reading_a_feature_that_does_not_exist_is_refused(bundle_json):
+    from segmentation.bundle import load_bundle
+
+    tree = bundle_json["signup"]["tree"]
+    leaf = tree["children_left"].index(-1)
+    n_columns = len(bundle_json["signup"]["columns"])
+    for node, value in ((0, n_columns), (0, -1), (leaf, 10**30)):
+        bad = changed(bundle_json, lambda b, node=node, value=value:
+                      b["signup"]["tree"]["feature"].__setitem__(node, value))
+        with pytest.raises(SegmentationError, match=f"tree node {node} reads feature"):
+            load_bundle(json.dumps(bad).encode())
+    load_bundle(json.dumps(bundle_json).encode())  # the intact tree loads
