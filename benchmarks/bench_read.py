@@ -1,8 +1,8 @@
 """Benchmark of reading a delimited customer table: ``read_table`` plus number parsing per column.
 
-When a file is uploaded the app reads it with :func:`segmentation.io.read_table`, then the
-column detection calls :func:`segmentation.io.to_number` and
-:func:`segmentation.io.numeric_share` on every column. This script times exactly that work on
+When a file is uploaded the app reads it with :func:`segmentation.data.customer_file.read_table`, then the
+column detection calls :func:`segmentation.data.customer_file.to_number` and
+:func:`segmentation.data.customer_file.numeric_share` on every column. This script times exactly that work on
 generated customer tables of 100,000 and 1,000,000 rows by 30 columns, and prints every figure
 beside its target with "met" or "MISSED". It never fails on a missed target: a benchmark
 reports, the reader decides.
@@ -19,7 +19,7 @@ Timing. Each size runs in a fresh Python process: ``read_table(path)`` is timed,
 Wall and CPU seconds are printed. One cold run per size (the work is dominated by the data).
 
 Wide. One more table, 300 rows by 1,000 columns of whole numbers (``--wide``; the widest
-file read, see ``segmentation.io.MAX_COLUMNS``), timed the same way: the work there is per
+file read, see ``segmentation.data.customer_file.MAX_COLUMNS``), timed the same way: the work there is per
 column, not per row. The 10,000-column file this limit refuses took over two minutes to read
 and inspect before.
 
@@ -163,10 +163,10 @@ def _peak_rss_mb() -> float:
 
 
 def _load_io(source: str | None):
-    """``segmentation.io`` as in the working tree, or from a file holding another version."""
+    """``segmentation.data.customer_file`` as in the working tree, or from a file holding another version."""
     sys.path.insert(0, str(ROOT))
     if source is None:
-        from segmentation import io
+        from segmentation.data import customer_file as io
         return io
     import segmentation  # noqa: F401  (the package, so the module's relative imports resolve)
 

@@ -1,6 +1,6 @@
 """Benchmark of the K sweep: time, peak memory and accuracy of ``sweep_k``, 2,240 to 1M customers.
 
-The app runs :func:`segmentation.clustering.sweep_k` over K = 2..6 on every upload and on every
+The app runs :func:`segmentation.cluster.kmeans.sweep_k` over K = 2..6 on every upload and on every
 change of the preparation settings, so the sweep decides how long a user waits before the
 recommended K appears. This script
 
@@ -67,8 +67,8 @@ if str(ROOT) not in sys.path:
 
 from sample_data.generate import DEFAULT_SEED as DATA_SEED  # noqa: E402
 from sample_data.generate import generate_customers, write_export  # noqa: E402
-from segmentation import load_dataset, prepare, read_table, sweep_k  # noqa: E402
-from segmentation.clustering import (  # noqa: E402
+from segmentation import read_table  # noqa: E402
+from segmentation.cluster.kmeans import (  # noqa: E402
     DEFAULT_N_INIT,
     DEFAULT_SEED,
     FIT_SAMPLE_SIZE,
@@ -76,7 +76,10 @@ from segmentation.clustering import (  # noqa: E402
     ch_db_scores,
     fit_kmeans,
     mean_silhouettes,
+    sweep_k,
 )
+from segmentation.data.dataset import load_dataset  # noqa: E402
+from segmentation.prepare.features import prepare  # noqa: E402
 
 SIZES = (2_240, 10_000, 100_000, 1_000_000)
 K_VALUES = range(2, 7)

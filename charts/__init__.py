@@ -1,9 +1,9 @@
 """Plotly figures for the studio pages and the HTML report, drawn from the tidy frames of
-``segmentation.explore``.
+``segmentation.describe.explore``.
 
 Every builder takes a frame, returns a ``go.Figure`` and computes nothing
 statistical: percentiles, correlations, shares and PCA coordinates all come
-from :mod:`segmentation.explore`, so a number on a chart is the number the
+from :mod:`segmentation.describe.explore`, so a number on a chart is the number the
 engine reports. Nothing here calls Streamlit, so the report draws the same
 figures without the app. Personas are drawn in segment order (unless a chart
 ranks them) and keep one colour everywhere, chosen by segment number.
@@ -20,8 +20,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from segmentation.clustering import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
-from segmentation.explore import WHISKER_QUANTILES
+from segmentation.cluster.kmeans import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
+from segmentation.describe.explore import WHISKER_QUANTILES
 
 TEMPLATE = "plotly_white"
 # Paul Tol's colour-blind-safe qualitative set (11 colours). Its last colour is
@@ -223,7 +223,7 @@ def silhouette_diagram(frame: pd.DataFrame, colors: dict[str, str],
 def spend_ranking_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Average of a value variable per persona (ranked) beside its shares of customers and value.
 
-    ``frame`` is :func:`segmentation.explore.segment_value`'s table. When the
+    ``frame`` is :func:`segmentation.describe.explore.segment_value`'s table. When the
     variable has no meaningful share (it can be negative), the right panel
     shows the share of customers alone.
     """
@@ -271,8 +271,8 @@ def category_mix_chart(frame: pd.DataFrame, colors: dict[str, str], label: str,
                        measure: str = "Share of the persona's customers") -> go.Figure:
     """Each persona's split across the levels of a category, as 100% stacked bars.
 
-    ``frame`` is :func:`segmentation.explore.category_mix`'s table (or
-    :func:`segmentation.explore.share_mix`'s, with ``measure`` saying what a share is).
+    ``frame`` is :func:`segmentation.describe.explore.category_mix`'s table (or
+    :func:`segmentation.describe.explore.share_mix`'s, with ``measure`` saying what a share is).
     """
     personas = _personas(frame)
     shown = _with_labels(frame).assign(share_pct=lambda d: d["share"] * 100,
@@ -538,7 +538,7 @@ def drift_chart(frame: pd.DataFrame, top: int = 12) -> go.Figure:
 def value_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Value per customer (CLV) and total value per segment, side by side.
 
-    ``frame`` is :func:`segmentation.value.segment_value`'s table (segment,
+    ``frame`` is :func:`segmentation.plan.value.segment_value`'s table (segment,
     persona, customers, clv).
     """
     personas = _personas(frame)
@@ -560,7 +560,7 @@ def forest_chart(frame: pd.DataFrame, colors: dict[str, str],
                  overall: dict | None = None) -> go.Figure:
     """Relative lift per segment with its confidence interval (a forest plot).
 
-    ``frame`` is :class:`segmentation.results.Analysis`'s ``per_segment``
+    ``frame`` is :class:`segmentation.plan.campaign_results.Analysis`'s ``per_segment``
     (segment, persona, rel_lift, rel_lift_low, rel_lift_high); ``overall``
     adds an "All customers (within segments)" row: the Mantel–Haenszel estimate of
     ``Analysis.cmh``, which compares like with like inside each segment.
@@ -593,7 +593,7 @@ def forest_chart(frame: pd.DataFrame, colors: dict[str, str],
 def bandit_chart(traffic: pd.DataFrame) -> go.Figure:
     """Running share of visitors sent to the worse variant: bandit against a fixed split.
 
-    ``traffic`` is :class:`segmentation.bandit.Simulation`'s ``traffic``.
+    ``traffic`` is :class:`segmentation.plan.bandit.Simulation`'s ``traffic``.
     """
     fig = go.Figure()
     for column, name in (("bandit_share_worse", "Thompson-sampling bandit"),
@@ -616,7 +616,7 @@ def _shades(names: list) -> list[str]:
 def rfm_heatmap(frame: pd.DataFrame) -> go.Figure:
     """RFM grid cells × personas: colour = share of the persona's customers, text = count.
 
-    ``frame`` is :func:`segmentation.explore.rfm_grid`'s table.
+    ``frame`` is :func:`segmentation.describe.explore.rfm_grid`'s table.
     """
     personas = _personas(frame)
     cells = pd.unique(frame["cell"]).tolist()

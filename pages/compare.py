@@ -7,9 +7,9 @@ import streamlit as st
 
 import charts
 from segmentation import SegmentationError
-from segmentation.export import assignments_frame, csv_text
-from segmentation.identity import carry_over
-from segmentation.migration import (
+from segmentation.describe.carry_names import carry_over
+from segmentation.export.outputs import assignments_frame, csv_text
+from segmentation.validate.migration import (
     HIGH_CHURN_RATE,
     PSI_MODERATE,
     STABLE_RATE,

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from segmentation import SegmentationError
-from segmentation.bundle import load_bundle
-from segmentation.roles import KIND_LABELS, ROLE_LABELS, Kind, Role, kind_of
+from segmentation.data.roles import KIND_LABELS, ROLE_LABELS, Kind, Role, kind_of
+from segmentation.export.bundle import load_bundle
 from ui import cache, flow, reading, state
 
 st.title("Data")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import charts
-from segmentation import explore
+from segmentation.describe import explore
 from ui import cache, flow, state
 
 st.title("Explore")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from segmentation.bundle import bundle_bytes
+from segmentation.export.bundle import bundle_bytes
 from ui import cache, flow, state
 
 st.title("Export")
@@ -16,15 +16,15 @@ lifetime = (cache.lifetime(*state.data(), result.config)
             if state.lifetime_estimated(result.config) else None)
 
 
-def _sheets():
+def _strategy():
     # Imported on use: building spreadsheets is only needed when a file is asked for.
-    from segmentation import sheets
+    from segmentation.export import strategy
 
-    return sheets
+    return strategy
 
 
 def _assignments():
-    from segmentation.assignments import customer_assignments
+    from segmentation.export.assignments import customer_assignments
 
     return customer_assignments(result, personas, lifetime=lifetime)
 
@@ -37,9 +37,9 @@ st.markdown("Customer id, segment, persona, distance to the segment centre and t
                "months, probability still active) are added as estimated on the Personas page."
                if lifetime is not None else ""))
 a, b = st.columns(2)
-a.download_button("Assignments (CSV)", data=lambda: _sheets().assignments_csv(_assignments()),
+a.download_button("Assignments (CSV)", data=lambda: _strategy().assignments_csv(_assignments()),
                   file_name="assignments.csv", mime="text/csv", icon=":material/download:")
-b.download_button("Assignments (Excel)", data=lambda: _sheets().assignments_xlsx(_assignments()),
+b.download_button("Assignments (Excel)", data=lambda: _strategy().assignments_xlsx(_assignments()),
                   file_name="assignments.xlsx", icon=":material/download:",
                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -50,11 +50,11 @@ st.markdown("The persona strategy sheet: a summary row per persona (size, share 
             "per persona. The HTML version prints to PDF from any browser.")
 a, b = st.columns(2)
 a.download_button("Strategy sheet (Excel)",
-                  data=lambda: _sheets().strategy_sheet_xlsx(result, personas),
+                  data=lambda: _strategy().strategy_sheet_xlsx(result, personas),
                   file_name="persona_strategies.xlsx", icon=":material/download:",
                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 b.download_button("Strategy sheet (printable HTML)",
-                  data=lambda: _sheets().strategy_sheet_html(result, personas).encode("utf-8"),
+                  data=lambda: _strategy().strategy_sheet_html(result, personas).encode("utf-8"),
                   file_name="persona_strategies.html", mime="text/html",
                   icon=":material/download:")
 

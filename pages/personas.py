@@ -4,12 +4,13 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from segmentation import SegmentationError, sheets
-from segmentation.bundle import bundle_bytes
-from segmentation.clustering import quality_warnings
-from segmentation.explore import cheat_sheet, cheat_sheet_columns
-from segmentation.personas import EDITABLE_FIELDS
-from segmentation.rfm import crosstab
+from segmentation import SegmentationError
+from segmentation.cluster.kmeans import quality_warnings
+from segmentation.cluster.rfm import crosstab
+from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
+from segmentation.describe.personas import EDITABLE_FIELDS
+from segmentation.export import strategy
+from segmentation.export.bundle import bundle_bytes
 from ui import cache, flow, state
 
 st.title("Personas")
@@ -87,7 +88,7 @@ if result.dataset.log is not None:  # lifetime needs each customer's order histo
         st.error(flow.md(state.lifetime_error(result.config)))
     elif state.lifetime_asked(result.config):
         lifetime = cache.lifetime(*state.data(), result.config)
-        st.dataframe(sheets.lifetime_segments(result, lifetime, personas).drop(
+        st.dataframe(strategy.lifetime_segments(result, lifetime, personas).drop(
             columns="segment"), hide_index=True, width="stretch",
             column_config={c: st.column_config.NumberColumn(h, format=f) if f != "text" else h
                            for c, (h, f) in charts.LIFETIME_HEADERS.items()})

@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from segmentation import SegmentationError, abtest, bandit, results, sheets, signup, value
-from segmentation.bundle import bundle_bytes
-from segmentation.export import csv_text
-from segmentation.tables import read_text_table
+from segmentation import SegmentationError
+from segmentation.data.small_csv import read_text_table
+from segmentation.export import strategy
+from segmentation.export.bundle import bundle_bytes
+from segmentation.export.outputs import csv_text
+from segmentation.plan import abtest, bandit, campaign_results, signup, value
 from ui import cache, flow, state
 
 st.title("Plan")
@@ -113,7 +115,7 @@ if result.dataset.log is not None and state.lifetime_estimated(result.config):
     st.markdown("**Expected value per segment in the next 12 months** (BG/NBD and Gamma-Gamma "
                 "on the order history, as estimated on the Personas page)")
     lifetime = cache.lifetime(*state.data(), result.config)
-    st.dataframe(sheets.lifetime_segments(result, lifetime, flow.personas(result)).drop(
+    st.dataframe(strategy.lifetime_segments(result, lifetime, flow.personas(result)).drop(
         columns="segment"), hide_index=True, width="stretch",
         column_config={c: st.column_config.NumberColumn(h, format=f) if f != "text" else h
                        for c, (h, f) in charts.LIFETIME_HEADERS.items()})
@@ -191,14 +193,14 @@ if kept is not None:
             mapping[field] = col.selectbox(f"Column for {field}", header, index=guess,
                                            key=f"w.plan.map.{field}")
         try:
-            outcome = results.read_results(kept[1], columns=mapping)
+            outcome = campaign_results.read_results(kept[1], columns=mapping)
         except SegmentationError as exc:
             st.error(flow.md(str(exc)))
         else:
-            measured = st.selectbox("Outcome", results.outcomes_of(outcome),
+            measured = st.selectbox("Outcome", campaign_results.outcomes_of(outcome),
                                     key="w.plan.results_outcome")
             try:
-                analysis = results.analyse(outcome, arms, outcome=measured,
+                analysis = campaign_results.analyse(outcome, arms, outcome=measured,
                                            correction=correction)
             except SegmentationError as exc:
                 st.error(flow.md(str(exc)))

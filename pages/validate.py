@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from segmentation.clustering import N_SPLITS, REPLICATES
-from segmentation.stability import (
+from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
+from segmentation.validate.stability import (
     DEFAULT_BOOTSTRAPS,
     DISSOLVED,
     RECOVERED,

@@ -4,10 +4,10 @@ import streamlit as st
 
 import charts
 from segmentation import SegmentationError
-from segmentation.clustering import N_SPLITS, REPLICATES, quality_warnings
-from segmentation.explore import silhouette_frame
-from segmentation.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
-from segmentation.variables import GROUPS, default_features
+from segmentation.cluster.kmeans import N_SPLITS, REPLICATES, quality_warnings
+from segmentation.describe.explore import silhouette_frame
+from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
+from segmentation.prepare.variables import GROUPS, default_features
 from ui import cache, flow, state
 
 st.title("Variables & K")

@@ -4,7 +4,7 @@ The report holds what the studio shows, page by page: the data and what was
 cleaned, the clustering variables, the choice of K, the profile table, the
 exploration charts, the stability checks and the personas with their
 strategies. Figures are the studio's own (:mod:`charts` fed by
-:mod:`segmentation.explore`), so a number in the report is the number the
+:mod:`segmentation.describe.explore`), so a number in the report is the number the
 app shows.
 
 The file opens offline: plotly.js is embedded once, inline, and a
@@ -31,20 +31,20 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 import charts
-from segmentation import explore
-from segmentation.assignments import checked_personas
-from segmentation.clustering import N_SPLITS, REPLICATES
+from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
+from segmentation.cluster.rfm import rfm_of
+from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
+from segmentation.data.roles import ROLE_LABELS, Role
+from segmentation.describe import explore
+from segmentation.describe.personas import Persona
 from segmentation.errors import SegmentationError
-from segmentation.export import summary_dict
-from segmentation.features import SCALING_LABELS
-from segmentation.lifetime import Lifetime
-from segmentation.orders import FIELD_LABELS, REASON_NO_CUSTOMER
-from segmentation.personas import Persona
+from segmentation.export.assignments import checked_personas
+from segmentation.export.outputs import summary_dict
+from segmentation.export.strategy import lifetime_segments
 from segmentation.pipeline import SegmentationResult
-from segmentation.rfm import rfm_of
-from segmentation.roles import ROLE_LABELS, Role
-from segmentation.sheets import lifetime_segments
-from segmentation.stability import (
+from segmentation.plan.lifetime import Lifetime
+from segmentation.prepare.features import SCALING_LABELS
+from segmentation.validate.stability import (
     DEFAULT_BOOTSTRAPS,
     DISSOLVED,
     RECOVERED,
@@ -669,7 +669,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
         Bootstrap stability of this run; computed with
         ``DEFAULT_BOOTSTRAPS`` (50) resamples when not given.
     lifetime : Lifetime, optional
-        The customers' lifetime figures (:func:`segmentation.lifetime.lifetime_of`);
+        The customers' lifetime figures (:func:`segmentation.plan.lifetime.lifetime_of`);
         when given, the order-log section has a table of them per persona.
     title : str
         Shown as the page title and main heading (escaped).
@@ -685,7 +685,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     ------
     SegmentationError
         ``personas`` do not name each of the run's segments once (the check of
-        :func:`segmentation.assignments.checked_personas`, as for every export).
+        :func:`segmentation.export.assignments.checked_personas`, as for every export).
     ValueError
         ``bootstrap`` is not of the run's segments.
     """

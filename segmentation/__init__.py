@@ -1,26 +1,37 @@
-"""Customer personality segmentation: from a CRM export to named, profiled segments.
+"""Customer segmentation: from a customer export or an order log to named, profiled segments.
 
-The engine behind the studio app and the ``python -m segmentation`` command
-line. It never imports streamlit or plotting libraries; every stage is a
-function taking and returning plain data.
+The engine behind the studio app and the ``python -m segmentation`` command line. It never
+imports streamlit or plotting libraries; every stage is a function taking and returning
+plain data (DataFrames and small frozen dataclasses).
+
+In five lines::
+
+    from segmentation import RunConfig, run
+    result = run("customers.csv", RunConfig(k="auto"))
+    print(result.summary())
+    result.assignments.head()          # one row per customer: segment and persona
+    result.profiles.means              # what each segment looks like
+
+The stages live in subpackages, in the order data flows through them:
+
+``data``      reading files, what each column means, one record per customer, order logs
+``prepare``   variables, missing values, outliers, scaling
+``cluster``   k-means, the choice of K, the saved model, RFM
+``describe``  profiles, persona names, carrying names across runs, exploration frames
+``validate``  stability and migration between runs
+``plan``      value, A/B tests, campaign results, the bandit simulation, sign-up prediction
+``export``    safe cells, the assignments file, strategy sheets, the bundle
+``cli``       the command line (depends on the engine and the report, never the reverse)
+
+Thresholds and defaults, each with its reason, are in :mod:`segmentation.config`.
 """
 
-from ._version import __version__ as __version__  # the alias keeps it public outside __all__
-from .clustering import KSweep, Segmentation, segment, sweep_k
-from .dataset import Dataset, load_dataset
-from .errors import SegmentationError
-from .features import FeatureMatrix, PrepConfig, prepare, transform
-from .io import RawTable, read_table
-from .model import Model, load_model, score
-from .personas import Persona, suggest_personas
-from .pipeline import RunConfig, SegmentationResult, run
-from .profiles import Profiles, profile_segments
-from .roles import Role, detect_roles
+from segmentation._version import __version__ as __version__  # public outside __all__
+from segmentation.cluster.model import score
+from segmentation.data.customer_file import read_table
+from segmentation.errors import SegmentationError
+from segmentation.export.bundle import load_bundle
+from segmentation.pipeline import RunConfig, SegmentationResult, run
 
-__all__ = [
-    "Dataset", "FeatureMatrix", "KSweep", "Model", "Persona", "PrepConfig", "Profiles",
-    "RawTable", "Role", "RunConfig", "Segmentation", "SegmentationError",
-    "SegmentationResult", "detect_roles", "load_dataset", "load_model", "prepare",
-    "profile_segments", "read_table", "run", "score", "segment", "suggest_personas",
-    "sweep_k", "transform",
-]
+__all__ = ["RunConfig", "SegmentationError", "SegmentationResult", "load_bundle", "read_table",
+           "run", "score"]

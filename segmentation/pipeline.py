@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from numbers import Integral
 from pathlib import Path
 
-from .clustering import (
+from segmentation.cluster.kmeans import (
     DEFAULT_K_RANGE,
     DEFAULT_N_INIT,
     DEFAULT_SEED,
@@ -17,13 +17,13 @@ from .clustering import (
     segment,
     sweep_k,
 )
-from .dataset import Dataset, load_dataset
-from .errors import SegmentationError
-from .features import FeatureMatrix, PrepConfig, prepare
-from .io import RawTable, release_arrow_memory
-from .orders import read_customers
-from .personas import Persona, suggest_personas
-from .profiles import Profiles, profile_segments
+from segmentation.data.customer_file import RawTable, release_arrow_memory
+from segmentation.data.dataset import Dataset, load_dataset
+from segmentation.data.orders import read_customers
+from segmentation.describe.personas import Persona, suggest_personas
+from segmentation.describe.profiles import Profiles, profile_segments
+from segmentation.errors import SegmentationError
+from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare
 
 # k-means++ restarts per K: 10 is the default; a saved bundle or a command line asking for
 # more than this could keep the machine busy for hours.

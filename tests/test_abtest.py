@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from segmentation.abtest import (
+from segmentation.errors import SegmentationError
+from segmentation.plan.abtest import (
     achieved_power,
     assign_arms,
     balance_table,
@@ -21,7 +22,6 @@ from segmentation.abtest import (
     sample_sizes,
     treatment_count,
 )
-from segmentation.errors import SegmentationError
 
 
 def textbook_n(p1: float, lift: float, alpha: float, power: float) -> float:
@@ -126,7 +126,7 @@ def test_plan_rejects_bad_inputs(args, kwargs):
 
 
 def test_plan_on_sample(sample_result):
-    from segmentation.value import response_rates
+    from segmentation.plan.value import response_rates
 
     rates = response_rates(sample_result)
     sizes = dict(zip(rates["segment"], rates["n"], strict=True))

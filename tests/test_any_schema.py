@@ -18,14 +18,15 @@ from hypothesis import strategies as st
 from shapes import ALL_SHAPES, bank, subscription, to_bytes, wholesale
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation import RunConfig, load_dataset, prepare, read_table, run
+from segmentation import RunConfig, read_table, run
 from segmentation.cli import main
-from segmentation.clustering import MAX_DOMINANT_SHARE, MIN_ACTIONABLE_SHARE, recommend_k
+from segmentation.cluster.kmeans import MAX_DOMINANT_SHARE, MIN_ACTIONABLE_SHARE, recommend_k
+from segmentation.cluster.model import load_model, score
+from segmentation.data.dataset import load_dataset
+from segmentation.data.roles import describe_columns, kind_of
 from segmentation.errors import SegmentationError
-from segmentation.export import summary_dict, write_outputs
-from segmentation.features import FLAG_SCALE, PrepConfig, transform
-from segmentation.model import load_model, score
-from segmentation.roles import describe_columns, kind_of
+from segmentation.export.outputs import summary_dict, write_outputs
+from segmentation.prepare.features import FLAG_SCALE, PrepConfig, prepare, transform
 
 SHAPES = sorted(ALL_SHAPES)
 

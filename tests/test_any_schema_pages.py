@@ -19,7 +19,7 @@ from shapes import ALL_SHAPES, to_bytes
 from streamlit.testing.v1 import AppTest
 
 from segmentation import read_table, run
-from segmentation.explore import category_mix, category_variables, cheat_sheet
+from segmentation.describe.explore import category_mix, category_variables, cheat_sheet
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -139,7 +139,7 @@ def test_category_mix_shares_add_up_per_segment(bank_result):
 
 def test_report_and_strategy_sheets_read_clean(bank_result):
     from report.html import build_report
-    from segmentation.sheets import strategy_sheet_html, strategy_sheet_xlsx
+    from segmentation.export.strategy import strategy_sheet_html, strategy_sheet_xlsx
 
     page = build_report(bank_result, bank_result.personas)
     text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
@@ -161,8 +161,8 @@ def test_report_and_strategy_sheets_read_clean(bank_result):
 
 
 def test_assignments_have_no_missing_word(bank_result):
-    from segmentation.assignments import customer_assignments
-    from segmentation.sheets import assignments_csv
+    from segmentation.export.assignments import customer_assignments
+    from segmentation.export.strategy import assignments_csv
 
     table = pd.read_csv(io.BytesIO(assignments_csv(customer_assignments(bank_result))),
                         dtype=str, keep_default_na=False)

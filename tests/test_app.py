@@ -25,19 +25,11 @@ from streamlit.testing.v1 import AppTest
 
 import ui.cache
 import ui.state
-from segmentation import (
-    PrepConfig,
-    Role,
-    RunConfig,
-    SegmentationError,
-    load_dataset,
-    prepare,
-    read_table,
-    run,
-)
-from segmentation.features import REASON_MISSING, variables_of
-from segmentation.roles import ROLE_LABELS
-from segmentation.variables import default_features
+from segmentation import RunConfig, SegmentationError, read_table, run
+from segmentation.data.dataset import load_dataset
+from segmentation.data.roles import ROLE_LABELS, Role
+from segmentation.prepare.features import REASON_MISSING, PrepConfig, prepare, variables_of
+from segmentation.prepare.variables import default_features
 from ui.flow import md
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,24 +16,24 @@ import pytest
 from conftest import planted_customers
 
 from segmentation import RunConfig, run
-from segmentation.assignments import (
+from segmentation.cli import main
+from segmentation.data.customer_file import read_table
+from segmentation.data.dataset import (
+    REASON_DUPLICATE_ID,
+    REASON_MALFORMED,
+    REASON_MISSING_ID,
+    load_dataset,
+)
+from segmentation.export.assignments import (
     ASSIGNMENT_COLUMNS,
     STATUS_EXCLUDED,
     STATUS_SEGMENTED,
     account,
     assignment_table,
 )
-from segmentation.bundle import bundle_bytes
-from segmentation.cli import main
-from segmentation.dataset import (
-    REASON_DUPLICATE_ID,
-    REASON_MALFORMED,
-    REASON_MISSING_ID,
-    load_dataset,
-)
-from segmentation.io import read_table
-from segmentation.migration import read_assignments
-from segmentation.signup import add_to_bundle, train
+from segmentation.export.bundle import bundle_bytes
+from segmentation.plan.signup import add_to_bundle, train
+from segmentation.validate.migration import read_assignments
 
 N = 120
 DUPLICATE = {30: 3, 31: 4}  # row -> the row whose id it repeats

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.bandit import simulate
 from segmentation.errors import SegmentationError
+from segmentation.plan.bandit import simulate
 
 
 @pytest.fixture(scope="module")

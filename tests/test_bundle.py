@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from conftest import assert_actionable, planted_customers, to_tsv_bytes
 
-from segmentation import PrepConfig, RunConfig, SegmentationError, run, score
-from segmentation.bundle import bundle_bytes, config_from_dict, config_to_dict, load_bundle
+from segmentation import RunConfig, SegmentationError, run, score
 from segmentation.cli import main
-from segmentation.identity import carry_over
-from segmentation.personas import apply_edits
+from segmentation.describe.carry_names import carry_over
+from segmentation.describe.personas import apply_edits
+from segmentation.export.bundle import bundle_bytes, config_from_dict, config_to_dict, load_bundle
+from segmentation.prepare.features import PrepConfig
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_the_command_line_writes_a_bundle_and_carries_names_with_previous(tmp_pa
 
 @pytest.fixture(scope="module")
 def with_signup(saved):
-    from segmentation.signup import train
+    from segmentation.plan.signup import train
 
     result, personas, _ = saved
     return train(result)
@@ -107,8 +108,8 @@ def with_signup(saved):
 
 def test_the_signup_model_comes_back_with_the_bundle(saved, with_signup, sample_path,
                                                      tmp_path):
-    from segmentation.bundle import write_bundle
-    from segmentation.signup import predict_file
+    from segmentation.export.bundle import write_bundle
+    from segmentation.plan.signup import predict_file
 
     result, personas, plain = saved
     assert plain.signup is None
@@ -146,8 +147,8 @@ def test_a_figure_json_cannot_store_is_refused_in_one_sentence(sample_result, tm
     from dataclasses import replace as _replace
 
     from segmentation import SegmentationError
-    from segmentation.bundle import bundle_bytes, write_bundle
-    from segmentation.signup import train
+    from segmentation.export.bundle import bundle_bytes, write_bundle
+    from segmentation.plan.signup import train
 
     model = train(sample_result)
     broken = _replace(model, bounds={**model.bounds,

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import charts
-from segmentation import explore
-from segmentation.clustering import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
+from segmentation.cluster.kmeans import REPLICATES, SMALL_SEGMENT_SHARE, WEAK_SILHOUETTE
+from segmentation.describe import explore
 
 TRICKY = "<b>x</b> & co"
 TRICKY_SHOWN = "&lt;b&gt;x&lt;/b&gt; &amp; co"
@@ -469,7 +469,7 @@ def test_distribution_chart_has_one_violin_per_persona_in_segment_order(result, 
 
 
 def test_value_forest_and_bandit_charts_show_the_engines_numbers(result, names, colors):
-    from segmentation import bandit, value
+    from segmentation.plan import bandit, value
 
     worth = value.segment_value(result, names)
     fig = charts.value_chart(worth, colors)

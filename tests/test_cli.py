@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_actionable, planted_customers, to_tsv_bytes
 
-from segmentation.assignments import ASSIGNMENT_COLUMNS
 from segmentation.cli import main
+from segmentation.export.assignments import ASSIGNMENT_COLUMNS
 
 SUMMARY_KEYS = {"rows_read", "rows_kept", "rows_dropped", "features", "scaling", "metrics",
                 "chosen_k", "k_reason", "seed", "versions"}
@@ -419,7 +419,7 @@ def test_module_entry_bad_input_exits_2(planted_file, tmp_path):
 
 def test_a_run_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, sample_path, sample_run,
                                                                monkeypatch):
-    import segmentation.bundle as bundle_module
+    import segmentation.export.bundle as bundle_module
 
     out = copy_of_sample_run(sample_run, tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -467,7 +467,7 @@ def test_run_refuses_an_output_folder_that_would_overwrite_its_input(tmp_path, c
 ])
 def test_a_bundle_with_absurd_settings_is_refused_in_one_sentence(tmp_path, sample_path, sample_run,
                                                                   capsys, field, value):
-    from segmentation.bundle import load_bundle
+    from segmentation.export.bundle import load_bundle
 
     load_bundle(sample_run["out"] / "bundle.json")  # untouched, it loads: the refusal below is the edit's
     bundle = json.loads((sample_run["out"] / "bundle.json").read_text())

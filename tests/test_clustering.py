@@ -22,8 +22,8 @@ from sklearn.metrics import (
 )
 from threadpoolctl import threadpool_limits
 
-from segmentation import SegmentationError, load_dataset, prepare, read_table
-from segmentation.clustering import (
+from segmentation import SegmentationError, read_table
+from segmentation.cluster.kmeans import (
     N_SPLITS,
     REPLICATES,
     _pairwise_distances,
@@ -38,6 +38,8 @@ from segmentation.clustering import (
     split_half_agreement,
     sweep_k,
 )
+from segmentation.data.dataset import load_dataset
+from segmentation.prepare.features import prepare
 
 FAST = settings(max_examples=40, deadline=None)
 

@@ -20,10 +20,10 @@ from streamlit.testing.v1 import AppTest
 
 import charts
 from segmentation import RunConfig, SegmentationError, run, score
-from segmentation.bundle import bundle_bytes, load_bundle
-from segmentation.export import assignments_frame, model_dict
-from segmentation.identity import carry_over
-from segmentation.migration import compare_assignments, drift
+from segmentation.describe.carry_names import carry_over
+from segmentation.export.bundle import bundle_bytes, load_bundle
+from segmentation.export.outputs import assignments_frame, model_dict
+from segmentation.validate.migration import compare_assignments, drift
 from ui.flow import md
 
 COMPARE = "pages/compare.py"

@@ -11,16 +11,16 @@ from conftest import assert_actionable, planted_customers, to_tsv_bytes
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from segmentation.dataset import (
+from segmentation.data.customer_file import RawTable, read_table
+from segmentation.data.dataset import (
     REASON_DUPLICATE_ID,
     REASON_MALFORMED,
     REASON_MISSING_ID,
     load_dataset,
 )
+from segmentation.data.roles import NEVER_CLUSTERED, NUMERIC_ROLES
 from segmentation.errors import SegmentationError
-from segmentation.io import RawTable, read_table
-from segmentation.roles import NEVER_CLUSTERED, NUMERIC_ROLES
-from segmentation.variables import catalogue
+from segmentation.prepare.variables import catalogue
 
 SMALL = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DELIMITERS = [",", "\t", ";", "|"]

@@ -8,7 +8,8 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_samples
 
-from segmentation import explore, segment
+from segmentation.cluster.kmeans import segment
+from segmentation.describe import explore
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +233,7 @@ def log_result():
 
 
 def test_rfm_grid_counts_every_customer_of_a_log(log_result):
-    from segmentation.rfm import crosstab, rfm_of
+    from segmentation.cluster.rfm import crosstab, rfm_of
 
     names = {p.segment: p.name for p in log_result.personas}
     rfm = rfm_of(log_result)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from segmentation import RunConfig, SegmentationError, run
 from segmentation.cli import main
-from segmentation.export import (
+from segmentation.export.outputs import (
     assignments_frame,
     neutralise,
     profiles_frame,
@@ -272,7 +272,7 @@ def _no_formula_starts_a_row(path) -> list[list[str]]:
 
 def test_line_breaks_in_cells_cannot_start_a_formula_row(tmp_path, capsys):
     from segmentation.cli import main
-    from segmentation.migration import read_assignments
+    from segmentation.validate.migration import read_assignments
 
     frame = planted_customers(90, seed=3)
     frame.attrs = {}
@@ -300,7 +300,7 @@ def test_line_breaks_in_cells_cannot_start_a_formula_row(tmp_path, capsys):
 
 @pytest.mark.parametrize("value", HOSTILE_IDS + ["x\r+1", "plain", "=a\n=b\r=c"])
 def test_restore_undoes_neutralise(value):
-    from segmentation.export import neutralise, restore
+    from segmentation.export.outputs import neutralise, restore
 
     safe = neutralise(value)
     assert restore(safe) == value
@@ -310,7 +310,7 @@ def test_restore_undoes_neutralise(value):
 
 
 def test_writing_in_blocks_gives_the_same_file_as_one_block(tmp_path, monkeypatch):
-    import segmentation.export as export
+    from segmentation.export import outputs as export
 
     frame = pd.DataFrame({"customer_id": [f"=x{i}\r=cmd" if i % 5 == 0 else f"{i:03d}"
                                           for i in range(31)],

@@ -16,9 +16,9 @@ import pytest
 from conftest import ROOT, capture_downloads
 from streamlit.testing.v1 import AppTest
 
-from segmentation.assignments import customer_assignments
-from segmentation.bundle import load_bundle
-from segmentation.migration import read_assignments
+from segmentation.export.assignments import customer_assignments
+from segmentation.export.bundle import load_bundle
+from segmentation.validate.migration import read_assignments
 
 NEW_NAME = "<b>Loyal</b> =HYPERLINK(\"http://x\")"
 

@@ -11,15 +11,19 @@ import pytest
 from conftest import planted_customers, to_tsv_bytes
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
-from segmentation import PrepConfig, SegmentationError, load_dataset, prepare, read_table, transform
-from segmentation.features import (
+from segmentation import SegmentationError, read_table
+from segmentation.data.dataset import load_dataset
+from segmentation.data.roles import NEVER_CLUSTERED
+from segmentation.prepare.features import (
     REASON_MISSING,
     REASON_OUTLIER,
     Preparation,
+    PrepConfig,
+    prepare,
     suggest_composites,
+    transform,
 )
-from segmentation.roles import NEVER_CLUSTERED
-from segmentation.variables import catalogue, default_features
+from segmentation.prepare.variables import catalogue, default_features
 
 SPEND = ["MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts", "MntSweetProducts",
          "MntGoldProds"]
@@ -153,13 +157,13 @@ def test_education_is_an_ordinal_from_basic_to_phd(tiny_fm):
     (["Basic", "Graduation", "2n Cycle"], [1.0, 4.0, 3.0]),
 ])
 def test_education_levels_in_other_vocabularies(values, expected):
-    from segmentation.variables import education_level
+    from segmentation.prepare.variables import education_level
 
     assert education_level(pd.Series(values)).tolist() == expected
 
 
 def test_education_with_an_unknown_level_stays_a_category():
-    from segmentation.roles import describe_columns, detect_roles
+    from segmentation.data.roles import describe_columns, detect_roles
 
     frame = pd.DataFrame({"education": ["primary", "secondary", "apprenticeship", "tertiary"] * 10})
     assert detect_roles(frame) == {"education": "category"}

@@ -18,8 +18,10 @@ from conftest import planted_customers, to_tsv_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segmentation import PrepConfig, load_dataset, prepare, read_table
+from segmentation import read_table
 from segmentation.cli import main
+from segmentation.data.dataset import load_dataset
+from segmentation.prepare.features import PrepConfig, prepare
 
 SPEND = ["MntWines", "MntFruits", "MntMeatProducts", "MntGoldProds", "NumWebPurchases"]
 
@@ -120,7 +122,7 @@ def test_heavy_tailed_real_amounts_are_not_flagged(sigma, seed):
 def test_the_far_fence_is_wide_enough_for_a_million_log_normal_customers():
     # Why FAR_FENCE is 1000: the largest of a million log-normal(sigma=2) draws
     # lies about a hundred middle-99% spans beyond the 99.5th percentile.
-    from segmentation.features import FAR_FENCE
+    from segmentation.prepare.features import FAR_FENCE
 
     values = np.random.default_rng(0).lognormal(0, 2, 1_000_000)
     q005, q50, q995 = np.quantile(values, [0.005, 0.5, 0.995])

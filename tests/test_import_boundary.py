@@ -140,7 +140,7 @@ def test_no_engine_source_imports_ui_libraries_or_app_folders():
     assert [p for p in files if "import streamlit" in p.read_text(encoding="utf-8")] == []
     assert _importing("segmentation", UI_LIBRARIES + ("ui", "charts")) == []
     # The command line alone may reach the report, and only for --report.
-    assert _importing("segmentation", ("report",)) == ["segmentation/cli.py"]
+    assert _importing("segmentation", ("report",)) == ["segmentation/cli/__init__.py"]
 
 
 def test_report_and_charts_sources_never_import_the_app():

@@ -19,9 +19,9 @@ from conftest import assert_actionable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation import io as seg_io
+from segmentation.data import customer_file as seg_io
+from segmentation.data.customer_file import MISSING_MARKERS, numeric_share, read_table, to_number
 from segmentation.errors import SegmentationError
-from segmentation.io import MISSING_MARKERS, numeric_share, read_table, to_number
 
 SMALL = settings(max_examples=50, deadline=None)
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import assert_actionable
 
 from segmentation.errors import SegmentationError
-from segmentation.lifetime import (
+from segmentation.plan.lifetime import (
     CUSTOMER_COLUMNS,
     MIN_CUSTOMERS,
     SEGMENT_COLUMNS,

@@ -21,8 +21,8 @@ from streamlit.testing.v1 import AppTest
 from test_any_schema_pages import APP, _assert_clean
 
 from segmentation import SegmentationError, run
-from segmentation.assignments import LIFETIME_COLUMNS
-from segmentation.lifetime import lifetime_by_segment, lifetime_of
+from segmentation.export.assignments import LIFETIME_COLUMNS
+from segmentation.plan.lifetime import lifetime_by_segment, lifetime_of
 from ui.flow import md
 
 NAME = "orders.csv"
@@ -187,7 +187,7 @@ def test_too_few_repeat_customers_is_one_sentence_and_other_pages_still_work():
 
 
 def test_lifetime_columns_add_to_the_assignments_and_lose_no_row(engine):
-    from segmentation.assignments import customer_assignments
+    from segmentation.export.assignments import customer_assignments
 
     result, lifetime, _ = engine
     plain = customer_assignments(result)

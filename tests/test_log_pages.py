@@ -22,10 +22,11 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 from test_any_schema_pages import APP, MISSING_WORD, PAGES, _assert_clean
 
-from segmentation import SegmentationError, load_dataset, run
-from segmentation.io import fingerprint
-from segmentation.orders import read_customers
-from segmentation.rfm import CELLS
+from segmentation import SegmentationError, run
+from segmentation.cluster.rfm import CELLS
+from segmentation.data.customer_file import fingerprint
+from segmentation.data.dataset import load_dataset
+from segmentation.data.orders import read_customers
 from ui.flow import md
 
 NAME = "orders.csv"
@@ -165,8 +166,8 @@ def test_explore_shows_rfm_spreads_grid_and_the_mixes_of_the_log(log_bytes):
 
 
 def test_assignments_carry_the_rfm_cell_in_csv_and_excel(log_result):
-    from segmentation.assignments import customer_assignments
-    from segmentation.sheets import assignments_csv, assignments_xlsx
+    from segmentation.export.assignments import customer_assignments
+    from segmentation.export.strategy import assignments_csv, assignments_xlsx
 
     frame = customer_assignments(log_result)
     assert len(frame) == 300 and frame["rfm_cell"].isin(CELLS).all()

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from segmentation import RunConfig, run
 from segmentation.cli import main
 from segmentation.errors import SegmentationError
-from segmentation.export import neutralise
-from segmentation.migration import (
+from segmentation.export.outputs import neutralise
+from segmentation.validate.migration import (
     FILE_NAMES,
     compare_assignments,
     drift,
@@ -30,7 +30,7 @@ from segmentation.migration import (
     psi_reading,
     read_assignments,
 )
-from segmentation.stability import match_segments, signature
+from segmentation.validate.stability import match_segments, signature
 
 HIGH = "High-Income Big Spenders"
 FAMILIES = "Budget Families"

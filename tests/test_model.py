@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from conftest import planted_customers, to_tsv_bytes
 
-from segmentation import Model, PrepConfig, RunConfig, SegmentationError, load_model, run, score
-from segmentation.clustering import assign
-from segmentation.export import model_dict, write_outputs
-from segmentation.features import REASON_MISSING
-from segmentation.jsonfile import MAX_JSON_BYTES
-from segmentation.model import MODEL_FORMAT, MODEL_VERSION
+from segmentation import RunConfig, SegmentationError, run, score
+from segmentation.cluster.kmeans import assign
+from segmentation.cluster.model import MODEL_FORMAT, MODEL_VERSION, Model, load_model
+from segmentation.data._bounded_json import MAX_JSON_BYTES
+from segmentation.export.outputs import model_dict, write_outputs
+from segmentation.prepare.features import REASON_MISSING, PrepConfig
 
 CONFIGS = {
     "default": PrepConfig(),

@@ -15,9 +15,9 @@ from test_personas import check_names_are_earned
 
 from segmentation import RunConfig, run
 from segmentation.cli import main
-from segmentation.errors import SegmentationError
-from segmentation.io import read_table
-from segmentation.orders import (
+from segmentation.cluster.rfm import CELLS, GRID, cell_of, crosstab, quintile_scores, rfm_table
+from segmentation.data.customer_file import read_table
+from segmentation.data.orders import (
     REASON_DUPLICATE,
     REASON_NO_CUSTOMER,
     REASON_ZERO_PRICE,
@@ -26,7 +26,7 @@ from segmentation.orders import (
     looks_like_log,
     read_customers,
 )
-from segmentation.rfm import CELLS, GRID, cell_of, crosstab, quintile_scores, rfm_table
+from segmentation.errors import SegmentationError
 
 COLUMNS = {"frequency": "orders", "monetary": "net_spend", "tenure_days": "days_since_first_order"}
 
@@ -321,7 +321,7 @@ def test_cli_lifetime_on_a_customer_table_is_one_sentence(tmp_path, capsys, samp
 
 
 def test_the_lifetime_history_made_in_duckdb_equals_rfm_summary(big):
-    from segmentation.lifetime import rfm_summary
+    from segmentation.plan.lifetime import rfm_summary
 
     _, log = big
     expected = rfm_summary(log.orders[["customer_id", "date", "value"]],

@@ -17,8 +17,12 @@ import pytest
 from conftest import planted_customers, to_tsv_bytes
 from shapes import ALL_SHAPES, to_bytes
 
-from segmentation import load_dataset, prepare, profile_segments, read_table, segment
-from segmentation.personas import suggest_personas
+from segmentation import read_table
+from segmentation.cluster.kmeans import segment
+from segmentation.data.dataset import load_dataset
+from segmentation.describe.personas import suggest_personas
+from segmentation.describe.profiles import profile_segments
+from segmentation.prepare.features import prepare
 
 HIGH = 0.5
 LAPSED_RATIO = 1.3
@@ -302,7 +306,7 @@ def test_segments_with_the_same_top_traits_get_different_names():
 
 
 def test_a_users_name_wins_over_a_colliding_suggestion(sample_path):
-    from segmentation.personas import apply_edits
+    from segmentation.describe.personas import apply_edits
 
     fm = prepare(load_dataset(read_table(sample_path)))
     personas = suggest_personas(profile_segments(fm, segment(fm, 3)))

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from segmentation import abtest, bandit, results, signup, value
+from segmentation.plan import abtest, bandit, campaign_results, signup, value
 from ui.flow import md
 
 
@@ -68,7 +68,7 @@ def test_campaign_results_are_analysed_per_segment(sample_result, arms):
     at = plan_page()
     at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
     assert not at.exception
-    expected = results.analyse(results.read_results(data), arms)
+    expected = campaign_results.analyse(campaign_results.read_results(data), arms)
     assert any(i.value == md(expected.verdict) for i in at.info)
     assert "lifted" in expected.verdict
 
@@ -135,14 +135,14 @@ def test_results_columns_can_be_mapped_and_the_forest_plot_shows_each_segment(ar
     # every 0/1 column is an outcome to choose from, under its own name
     assert at.selectbox(key="w.plan.results_outcome").options == ["click", "sale"]
     mapping = {"customer_id": "client", "arm": "group"}
-    read = results.read_results(data, columns=mapping)
-    expected = results.analyse(read, arms, outcome="click")
+    read = campaign_results.read_results(data, columns=mapping)
+    expected = campaign_results.analyse(read, arms, outcome="click")
     assert any(i.value == md(expected.verdict) for i in at.info)
     forest = [c for c in at.get("plotly_chart") if "Lift per segment" in c.proto.spec]
     assert len(forest) == 1
     at.selectbox(key="w.plan.results_outcome").set_value("sale").run()
     assert not at.exception
-    assert any(i.value == md(results.analyse(read, arms, outcome="sale").verdict)
+    assert any(i.value == md(campaign_results.analyse(read, arms, outcome="sale").verdict)
                for i in at.info)
 
 
@@ -194,7 +194,7 @@ def test_the_saved_bundle_keeps_its_signup_model_and_predicts_like_the_page(samp
                                                                             sample_path):
     from conftest import capture_downloads
 
-    from segmentation.bundle import load_bundle
+    from segmentation.export.bundle import load_bundle
 
     mp, captured = capture_downloads()
     try:

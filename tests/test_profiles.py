@@ -9,7 +9,11 @@ from conftest import planted_customers, to_tsv_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation import PrepConfig, load_dataset, prepare, profile_segments, read_table, segment
+from segmentation import read_table
+from segmentation.cluster.kmeans import segment
+from segmentation.data.dataset import load_dataset
+from segmentation.describe.profiles import profile_segments
+from segmentation.prepare.features import PrepConfig, prepare
 
 
 def load(frame: pd.DataFrame):
@@ -159,7 +163,7 @@ def test_constant_variable_has_no_z_and_no_trait():
 @given(n=st.integers(3, 60), k=st.integers(2, 5), seed=st.integers(0, 10_000),
        missing=st.floats(0.0, 0.5))
 def test_segment_means_and_medians_equal_pandas_with_missing_values(n, k, seed, missing):
-    from segmentation.profiles import _segment_means_medians
+    from segmentation.describe.profiles import _segment_means_medians
 
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, k, n)

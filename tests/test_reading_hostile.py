@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cli import assert_one_error_line, call
 
-import segmentation.io as seg_io
-from segmentation import SegmentationError, load_dataset, read_table
-from segmentation.io import sheet_names
+import segmentation.data.customer_file as seg_io
+from segmentation import SegmentationError, read_table
+from segmentation.data.customer_file import sheet_names
+from segmentation.data.dataset import load_dataset
 
 TEXT = ("id;status;income\n"
         "1;Célibataire;58138\n"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from segmentation.export import summary_dict, write_outputs
+from segmentation.export.outputs import summary_dict, write_outputs
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 

@@ -22,11 +22,12 @@ import pytest
 from conftest import ROOT, SAMPLE_PATH, planted_customers, to_tsv_bytes
 
 from report.html import SECTIONS, build_report, write_report
-from segmentation import PrepConfig, RunConfig, SegmentationError, run
+from segmentation import RunConfig, SegmentationError, run
 from segmentation.cli import main
-from segmentation.explore import cheat_sheet, cheat_sheet_columns
-from segmentation.sheets import strategy_frame
-from segmentation.stability import bootstrap_stability, split_half
+from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
+from segmentation.export.strategy import strategy_frame
+from segmentation.prepare.features import PrepConfig
+from segmentation.validate.stability import bootstrap_stability, split_half
 
 # The charts of the sample's report, in page order: the K panel (3), Explore (7), stability (1).
 CHARTS = ["elbow", "k-metrics", "silhouette", "spend-ranking", "income-box",

@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, SAMPLE_PATH, capture_downloads
 from streamlit.testing.v1 import AppTest
 
-from segmentation.bundle import load_bundle
 from segmentation.cli import main
+from segmentation.export.bundle import load_bundle
 
 RUNS = {
     # The defect as reported: the app ignored n_init and gave other segments.

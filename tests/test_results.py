@@ -10,7 +10,12 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from segmentation.errors import SegmentationError
-from segmentation.results import analyse, mh_risk_difference, outcomes_of, read_results
+from segmentation.plan.campaign_results import (
+    analyse,
+    mh_risk_difference,
+    outcomes_of,
+    read_results,
+)
 
 SEGMENTS = 4
 PER_ARM = 2000

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation.io import read_table
-from segmentation.roles import (
+from segmentation.data.customer_file import read_table
+from segmentation.data.roles import (
     NEVER_CLUSTERED,
     NUMERIC_ROLES,
     Role,
@@ -337,7 +337,8 @@ def test_far_future_placeholder_date_does_not_raise():
 
 
 def test_an_id_column_with_one_id_and_the_rest_blank_is_still_the_id_column():
-    from segmentation import load_dataset, read_table
+    from segmentation import read_table
+    from segmentation.data.dataset import load_dataset
 
     text = "ID\tIncome\tMntWines\n\t100\t5\n\t200\t7\nC9\t300\t9\n\t400\t11\n"
     dataset = load_dataset(read_table(text.encode()))

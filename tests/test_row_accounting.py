@@ -10,10 +10,10 @@ from conftest import planted_customers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segmentation import PrepConfig, RunConfig, SegmentationError, run
-from segmentation.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
-from segmentation.export import assignments_frame, summary_dict
-from segmentation.features import REASON_MISSING, REASON_OUTLIER
+from segmentation import RunConfig, SegmentationError, run
+from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
+from segmentation.export.outputs import assignments_frame, summary_dict
+from segmentation.prepare.features import REASON_MISSING, REASON_OUTLIER, PrepConfig
 
 
 def planted(n: int, seed: int):

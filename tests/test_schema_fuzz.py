@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from segmentation import RunConfig, run, signup
-from segmentation.bundle import bundle_bytes
+from segmentation import RunConfig, run
 from segmentation.cli import main
-from segmentation.export import model_dict
+from segmentation.export.bundle import bundle_bytes
+from segmentation.export.outputs import model_dict
+from segmentation.plan import signup
 
 ROWS = 400  # customers of the run the valid files come from: small keeps each call cheap
 

@@ -17,11 +17,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.metrics import pairwise_distances_argmin_min
 
-from segmentation import RunConfig, SegmentationError, run, signup
-from segmentation.bundle import bundle_bytes, load_bundle
-from segmentation.export import model_dict
-from segmentation.model import Model, assign
-from segmentation.schemas import MAX_CENTERS
+from segmentation import RunConfig, SegmentationError, run
+from segmentation.cluster.model import Model, assign
+from segmentation.export.bundle import bundle_bytes, load_bundle
+from segmentation.export.outputs import model_dict
+from segmentation.export.schemas import MAX_CENTERS
+from segmentation.plan import signup
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +189,7 @@ def test_assignment_memory_stays_within_its_budget():
 
 @pytest.mark.parametrize("bad", ["x" * 20_000, 10**30])
 def test_an_absurd_customer_id_in_a_bundle_is_refused(bad):
-    from segmentation.schemas import AssignmentsSchema
+    from segmentation.export.schemas import AssignmentsSchema
 
     with pytest.raises(ValueError, match="customer id"):
         AssignmentsSchema.model_validate({"customer_id": [bad], "segment": [0]})
@@ -196,7 +197,7 @@ def test_an_absurd_customer_id_in_a_bundle_is_refused(bad):
 
 
 def test_a_tree_reading_a_feature_that_does_not_exist_is_refused(bundle_json):
-    from segmentation.bundle import load_bundle
+    from segmentation.export.bundle import load_bundle
 
     tree = bundle_json["signup"]["tree"]
     leaf = tree["children_left"].index(-1)

@@ -14,13 +14,11 @@ import pandas as pd
 import pytest
 from conftest import planted_customers, to_tsv_bytes
 
-from segmentation import PrepConfig, RunConfig, SegmentationError, run
-from segmentation.assignments import ASSIGNMENT_COLUMNS, customer_assignments
-from segmentation.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
-from segmentation.features import REASON_MISSING, REASON_OUTLIER
-from segmentation.migration import read_assignments
-from segmentation.personas import apply_edits
-from segmentation.sheets import (
+from segmentation import RunConfig, SegmentationError, run
+from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
+from segmentation.describe.personas import apply_edits
+from segmentation.export.assignments import ASSIGNMENT_COLUMNS, customer_assignments
+from segmentation.export.strategy import (
     PROFILE_COLUMNS,
     SUMMARY_COLUMNS,
     assignments_csv,
@@ -29,6 +27,8 @@ from segmentation.sheets import (
     strategy_sheet_html,
     strategy_sheet_xlsx,
 )
+from segmentation.prepare.features import REASON_MISSING, REASON_OUTLIER, PrepConfig
+from segmentation.validate.migration import read_assignments
 
 FAST = dict(k=3, k_min=2, k_max=3, n_init=1, stability=False)
 EVIL_NAME = '=HYPERLINK("http://evil","x")'
@@ -517,9 +517,9 @@ def test_html_is_printable_one_persona_per_page(page, personas):
 
 
 def test_the_full_assignments_export_reads_back_for_comparison(sample_result):
-    from segmentation.assignments import customer_assignments
-    from segmentation.migration import read_assignments
-    from segmentation.sheets import assignments_csv
+    from segmentation.export.assignments import customer_assignments
+    from segmentation.export.strategy import assignments_csv
+    from segmentation.validate.migration import read_assignments
 
     frame = customer_assignments(sample_result)
     back = read_assignments(assignments_csv(frame))

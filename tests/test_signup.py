@@ -13,11 +13,11 @@ import pytest
 from conftest import assert_actionable, planted_customers, to_tsv_bytes
 
 from segmentation import RunConfig, run
-from segmentation.assignments import ASSIGNMENT_COLUMNS
-from segmentation.bundle import bundle_bytes
 from segmentation.cli import main
 from segmentation.errors import SegmentationError
-from segmentation.signup import (
+from segmentation.export.assignments import ASSIGNMENT_COLUMNS
+from segmentation.export.bundle import bundle_bytes
+from segmentation.plan.signup import (
     SignupModel,
     add_to_bundle,
     model_from_bundle,
@@ -160,9 +160,9 @@ def test_predict_file_warns_about_a_category_value_never_seen():
 
 
 def planted_model_frame(result, table):
-    from segmentation.dataset import load_dataset
-    from segmentation.io import read_table
-    from segmentation.signup import signup_frame
+    from segmentation.data.customer_file import read_table
+    from segmentation.data.dataset import load_dataset
+    from segmentation.plan.signup import signup_frame
 
     model = train(result)
     raw = read_table(to_tsv_bytes(table), name="new.tsv")
@@ -297,7 +297,7 @@ def test_predict_needs_exactly_one_bundle_option(argv, fragment, tmp_path, capsy
 
 
 def test_predict_file_takes_a_loaded_bundle(cli_runs):
-    from segmentation.bundle import load_bundle
+    from segmentation.export.bundle import load_bundle
 
     folder, _ = cli_runs
     bundle = load_bundle(folder / "with" / "bundle.json")

@@ -23,19 +23,12 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from segmentation import (
-    RunConfig,
-    SegmentationError,
-    load_dataset,
-    prepare,
-    profile_segments,
-    read_table,
-    run,
-    segment,
-    sweep_k,
-)
-from segmentation.clustering import N_SPLITS, fit_kmeans
-from segmentation.stability import (
+from segmentation import RunConfig, SegmentationError, read_table, run
+from segmentation.cluster.kmeans import N_SPLITS, fit_kmeans, segment, sweep_k
+from segmentation.data.dataset import load_dataset
+from segmentation.describe.profiles import profile_segments
+from segmentation.prepare.features import prepare
+from segmentation.validate.stability import (
     ARI_BANDS,
     JACCARD_BANDS,
     SAME_SEGMENT_RMS,

@@ -9,8 +9,8 @@ from test_report import Page
 import charts
 from report.html import build_report
 from segmentation import RunConfig, run
-from segmentation.clustering import N_SPLITS
-from segmentation.stability import bootstrap_stability, split_half
+from segmentation.cluster.kmeans import N_SPLITS
+from segmentation.validate.stability import bootstrap_stability, split_half
 
 N_BOOT = 8
 

@@ -13,10 +13,10 @@ from streamlit.testing.v1 import AppTest
 
 from report.html import build_report
 from segmentation import RunConfig, run
-from segmentation.bundle import bundle_bytes
-from segmentation.clustering import N_SPLITS
-from segmentation.personas import apply_edits
-from segmentation.stability import bootstrap_stability, split_half, split_half_table
+from segmentation.cluster.kmeans import N_SPLITS
+from segmentation.describe.personas import apply_edits
+from segmentation.export.bundle import bundle_bytes
+from segmentation.validate.stability import bootstrap_stability, split_half, split_half_table
 
 APP_TIMEOUT = 180
 

@@ -15,7 +15,7 @@ from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 
 from segmentation.errors import SegmentationError
-from segmentation.value import (
+from segmentation.plan.value import (
     ValueAssumptions,
     clv_multiplier,
     response_rates,

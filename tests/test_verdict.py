@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from segmentation.results import analyse, mh_risk_difference, mh_risk_ratio
+from segmentation.plan.campaign_results import analyse, mh_risk_difference, mh_risk_ratio
 
 Z95 = 1.959963984540054
 

@@ -8,7 +8,7 @@ from conftest import ROOT
 
 import segmentation
 from segmentation import _version
-from segmentation.export import versions
+from segmentation.export.outputs import versions
 
 
 def test_the_version_is_defined_once_and_read_everywhere():

@@ -15,31 +15,20 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from segmentation import (
-    Dataset,
-    FeatureMatrix,
-    KSweep,
-    PrepConfig,
-    RawTable,
-    RunConfig,
-    SegmentationResult,
-    load_dataset,
-    prepare,
-    run,
-    score,
-    stability,
-    sweep_k,
-)
-from segmentation.bundle import Bundle, load_bundle
-from segmentation.features import variables_of
-from segmentation.io import read_table, sheet_names
-from segmentation.lifetime import Lifetime, lifetime_of
-from segmentation.model import Model, Scores
-from segmentation.orders import detect_mapping, looks_like_log, read_customers
+from segmentation import RunConfig, SegmentationResult, run, score
+from segmentation.cluster.kmeans import KSweep, sweep_k
+from segmentation.cluster.model import Model, Scores
+from segmentation.cluster.rfm import rfm_of
+from segmentation.data.customer_file import RawTable, read_table, sheet_names
+from segmentation.data.dataset import Dataset, load_dataset
+from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
+from segmentation.export.bundle import Bundle, load_bundle
 from segmentation.pipeline import assemble
-from segmentation.rfm import rfm_of
-from segmentation.stability import SplitHalf
-from segmentation.variables import Variable
+from segmentation.plan.lifetime import Lifetime, lifetime_of
+from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare, variables_of
+from segmentation.prepare.variables import Variable
+from segmentation.validate import stability
+from segmentation.validate.stability import SplitHalf
 
 _ENTRIES = 16
 Reading = tuple[str, tuple[tuple[str, str], ...], str | None, str | None, str | None]
@@ -179,7 +168,7 @@ def recluster(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> S
 @st.cache_data(show_spinner="Training the sign-up model…", max_entries=_ENTRIES)
 def signup_model(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                  features: tuple[str, ...]):
-    from segmentation import signup
+    from segmentation.plan import signup
 
     res = result(fingerprint, _data, name, config)
     return signup.train(res, list(features), random_state=config.random_state)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from segmentation import Dataset, SegmentationError, SegmentationResult
-from segmentation.identity import CarriedOver, carry_over, record_edit
-from segmentation.personas import Persona
-from segmentation.stability import Bootstrap, bootstrap_stability
+from segmentation import SegmentationError, SegmentationResult
+from segmentation.data.dataset import Dataset
+from segmentation.describe.carry_names import CarriedOver, carry_over, record_edit
+from segmentation.describe.personas import Persona
+from segmentation.validate.stability import Bootstrap, bootstrap_stability
 
 from . import cache, state
 

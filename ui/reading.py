@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from segmentation import SegmentationError
-from segmentation.orders import FIELD_LABELS, FIELDS, INPUT_KINDS, OrderLog
+from segmentation.data.orders import FIELD_LABELS, FIELDS, INPUT_KINDS, OrderLog
 
 from . import cache, flow, state
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from segmentation import PrepConfig, RunConfig
-from segmentation.io import fingerprint
+from segmentation import RunConfig
+from segmentation.data.customer_file import fingerprint
+from segmentation.prepare.features import PrepConfig
 
 SAMPLE_PATH = Path(__file__).resolve().parents[1] / "sample_data" / "marketing_campaign_sample.csv"
 

@@ -1,0 +1,719 @@
+"""K-means segmentation and the choice of K.
+
+One fitted k-means per K, with a fixed seed and several k-means++ restarts,
+so a rerun on the same input gives the same assignments. Labels are put in
+a fixed order (highest total spend first) so segment 0 is always the same
+kind of customer for the same input and settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
+
+from segmentation.errors import SegmentationError
+from segmentation.prepare.features import FeatureMatrix
+
+DEFAULT_SEED = 42
+DEFAULT_N_INIT = 10
+DEFAULT_K_RANGE = (2, 6)
+MAX_K = 10
+PREFERRED_K = (3, 5)
+# Exact silhouette needs every pairwise distance; above this many customers a
+# fixed-seed sample of this size estimates it (within about 0.01, see the
+# benchmark).
+SILHOUETTE_SAMPLE_SIZE = 4000
+# Above this many customers the k-means++ restarts run on a sample of this
+# size and the best solution is refined once on all customers.
+FIT_SAMPLE_SIZE = 20000
+WEAK_SILHOUETTE = 0.3
+SMALL_SEGMENT_SHARE = 0.10
+# Below this many customers clustering is unreliable: quality_warnings and
+# stability.data_size_warning point to RFM quintiles or simple rules instead.
+FEW_CUSTOMERS = 200
+# A K in the preferred range is "nearly as good" as the best when its
+# silhouette is within NEARLY_AS_GOOD of the best one, or keeps at least
+# NEARLY_AS_GOOD_RATIO of it. Silhouette favours K = 2 on customer data (one
+# split, high versus low spenders), which is the least actionable answer.
+NEARLY_AS_GOOD = 0.05
+NEARLY_AS_GOOD_RATIO = 2 / 3
+# Split-half agreement (adjusted Rand index) below which a K's segments are
+# said not to replicate, and so are not recommended. It is applied to the
+# median over N_SPLITS random splits, never to a single split.
+REPLICATES = 0.60
+# One random split's agreement is itself a noisy figure: K = 4 on the public
+# marketing-campaign file ranged from 0.53 to 0.95 over ten seeded splits,
+# either side of REPLICATES. The median of this many seeded splits is what
+# counts. Odd, so the median is one split's own value (whose halves can then
+# be shown); seven splits outvote three unlucky ones. Each split costs two k-means
+# fits per K with the full restarts: fewer restarts would mix the restarts'
+# own local optima into the agreement (K = 6 on that file fell from a median
+# of 0.69 to 0.49 with 3 restarts), so the figure would no longer be about
+# the data.
+N_SPLITS = 7
+# Above this many customers the splits are drawn from a fixed-seed sample of
+# this size (as the silhouette is). Fourteen fits per K on halves of the whole
+# table would take tens of seconds at 100,000 customers; on 10,000 generated
+# customers the medians from a 4,000 sample were within 0.02 of those from all
+# of them, at half the time.
+SPLIT_SAMPLE_SIZE = 4000
+# A K is never recommended when a segment would be too small to act on (a
+# campaign for 0.5% of customers cannot be tested or staffed) or when one
+# segment holds nearly everyone (then there are no segments, only outliers).
+MIN_ACTIONABLE_SHARE = 0.03
+MAX_DOMINANT_SHARE = 0.85
+# Nearest-centre assignment compares every row with every centre in every feature; rows go
+# in chunks so that one chunk's differences hold at most this many numbers (8 bytes each:
+# 32 MB), whatever the number of customers.
+ASSIGN_BUDGET = 4 * 2**20
+
+
+@dataclass(frozen=True)
+class KSweep:
+    """Quality figures for each K and the recommended one.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        One row per K: ``k``, ``inertia``, ``silhouette``,
+        ``calinski_harabasz``, ``davies_bouldin``, ``min_share``; with the
+        split-half check also ``stability`` (median agreement over
+        ``N_SPLITS`` splits), ``stability_min`` and ``stability_max``.
+    recommended_k : int
+    reason : str
+        Why that K, in words a user reads.
+    knee_k : int or None
+        The elbow of the inertia curve.
+    silhouette_sample_size : int or None
+        None when silhouettes are exact (computed on every customer).
+    """
+
+    metrics: pd.DataFrame
+    recommended_k: int
+    reason: str
+    knee_k: int | None
+    silhouette_sample_size: int | None
+    random_state: int
+    n_init: int
+
+    def row(self, k: int) -> pd.Series:
+        return self.metrics.set_index("k").loc[k]
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Customers assigned to ``n_clusters`` segments.
+
+    Attributes
+    ----------
+    labels : ndarray of int
+        Segment of each customer, 0 = highest average total spend.
+    centers : ndarray of shape (n_clusters, n_features)
+        Segment centres in the scaled feature space.
+    silhouette_values : ndarray
+        Each customer's silhouette; NaN for customers outside the sample when
+        the data is larger than the silhouette sample.
+    distances : ndarray
+        Each customer's distance to their segment centre (scaled space).
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    n_clusters: int
+    inertia: float
+    silhouette: float
+    silhouette_values: np.ndarray
+    silhouette_sample_size: int | None
+    distances: np.ndarray
+    customer_ids: pd.Index
+    random_state: int
+    n_init: int
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=self.n_clusters)
+
+    @property
+    def shares(self) -> np.ndarray:
+        return self.sizes / self.sizes.sum()
+
+
+def _check_k(n_customers: int, k_values) -> list[int]:
+    ks = sorted({int(k) for k in k_values})
+    if not ks or ks[0] < 2 or ks[-1] > MAX_K:
+        raise SegmentationError(
+            f"The number of segments must be between 2 and {MAX_K}; got {ks}: choose K in that range."
+        )
+    if n_customers < ks[-1] * 2:
+        raise SegmentationError(
+            f"Only {n_customers} usable customers, too few for {ks[-1]} segments: "
+            "lower the largest K or upload more customers."
+        )
+    return ks
+
+
+def fit_kmeans(
+    X: np.ndarray,
+    n_clusters: int,
+    random_state: int = DEFAULT_SEED,
+    n_init: int = DEFAULT_N_INIT,
+    fit_sample_size: int = FIT_SAMPLE_SIZE,
+    X32: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """k-means++ with ``n_init`` seeded restarts; returns labels, centres, inertia.
+
+    Assumes validated input. On more than ``fit_sample_size`` rows the
+    restarts run on a fixed-seed sample and the best centres are refined by
+    Lloyd iterations on all rows in float32 (``X32``, if the caller already
+    has that copy), which halves the memory traffic.
+
+    k-means runs on one OpenMP thread: a second thread spin-waits and slows
+    every fit when the machine is busy (a shared app server always is), and a
+    fixed thread count keeps results the same on every machine.
+    """
+    n = X.shape[0]
+    with threadpool_limits(limits=1, user_api="openmp"):
+        if n <= fit_sample_size:
+            km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X)
+        else:
+            rng = np.random.default_rng(random_state)
+            idx = np.sort(rng.choice(n, fit_sample_size, replace=False))
+            if X32 is None:
+                X32 = np.ascontiguousarray(X, dtype=np.float32)
+            seed = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X32[idx])
+            km = KMeans(n_clusters, init=seed.cluster_centers_, n_init=1,
+                        random_state=random_state).fit(X32)
+    return km.labels_.astype(np.intp), km.cluster_centers_.astype(float), float(km.inertia_)
+
+
+def order_labels(labels: np.ndarray, centers: np.ndarray, key: np.ndarray | None):
+    """Renumber segments by descending mean of ``key`` (e.g. total spend).
+
+    Without a key, by descending sum of the centre's coordinates. Ties go to
+    the larger segment, then to the centre's coordinates, so the order never
+    depends on k-means' arbitrary numbering.
+    """
+    k = centers.shape[0]
+    sizes = np.bincount(labels, minlength=k)
+    if key is not None:
+        sums = np.bincount(labels, weights=key, minlength=k)
+        means = sums / np.maximum(sizes, 1)
+    else:
+        means = centers.sum(axis=1)
+    order = sorted(range(k), key=lambda j: (-means[j], -sizes[j], tuple(centers[j])))
+    remap = np.empty(k, dtype=np.intp)
+    remap[order] = np.arange(k)
+    return remap[labels], centers[order]
+
+
+def assign(fm: FeatureMatrix | np.ndarray, centers: np.ndarray,
+           budget: int = ASSIGN_BUDGET) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre for every row; returns labels and Euclidean distances.
+
+    The one nearest-centre rule: a saved model scores new customers with it
+    (:func:`segmentation.cluster.model.score`) and each half-model of
+    :func:`split_half_agreement` labels the customers with it.
+
+    Parameters
+    ----------
+    fm : FeatureMatrix or ndarray of shape (n_rows, n_features)
+        Rows in the centres' scaled space.
+    centers : ndarray of shape (n_centers, n_features)
+    budget : int
+        Most numbers held at once for one chunk of rows (rows x centres x features);
+        memory stays bounded for any number of rows.
+
+    Examples
+    --------
+    >>> assign(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [3.0, 0.0]]))
+    (array([0, 1]), array([0., 4.]))
+    """
+    X = np.asarray(getattr(fm, "X", fm), dtype=float)
+    centers = np.asarray(centers, dtype=float)
+    n, per_row = len(X), max(1, centers.shape[0] * centers.shape[1])
+    step = max(1, budget // per_row)
+    labels = np.empty(n, dtype=np.intp)
+    distances = np.empty(n, dtype=float)
+    for start in range(0, n, step):
+        # The plain difference, not |x|^2 - 2x.c + |c|^2: no cancellation, so the same
+        # labels and distances as comparing each row with each centre.
+        d2 = ((X[start:start + step, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+        best = d2.argmin(axis=1)
+        labels[start:start + step] = best
+        distances[start:start + step] = np.sqrt(d2[np.arange(len(best)), best])
+    return labels, distances
+
+
+def split_halves(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEED,
+                 n_init: int = DEFAULT_N_INIT):
+    """One seeded random split of the rows into two halves, each clustered on its own.
+
+    Assumes validated input. The halves are ``np.array_split`` of
+    ``np.random.default_rng(random_state).permutation(len(X))``, and both
+    halves are fitted by :func:`fit_kmeans` with the same ``random_state``.
+
+    Returns
+    -------
+    halves : list of two ndarrays
+        Row indices of half A and half B.
+    fits : list of two (labels, centers, inertia)
+    """
+    halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
+    return halves, [fit_kmeans(X[h], n_clusters, random_state, n_init) for h in halves]
+
+
+@dataclass(frozen=True)
+class SplitAgreement:
+    """Split-half agreement of one K over several seeded random splits.
+
+    Attributes
+    ----------
+    values : tuple of float
+        Adjusted Rand index of each split, in seed order.
+    seeds : tuple of int
+        The seed of each split (``random_state + i`` for split ``i``).
+    rows : ndarray or None
+        The customers the splits were drawn from, when a sample of them
+        (above ``SPLIT_SAMPLE_SIZE``); None when all of them.
+    """
+
+    values: tuple[float, ...]
+    seeds: tuple[int, ...]
+    rows: np.ndarray | None
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.values))
+
+    @property
+    def low(self) -> float:
+        return float(min(self.values))
+
+    @property
+    def high(self) -> float:
+        return float(max(self.values))
+
+    @property
+    def n_splits(self) -> int:
+        return len(self.values)
+
+    @property
+    def text(self) -> str:
+        """E.g. "median 0.82 over 7 random splits, range 0.57–0.97"."""
+        return agreement_text({"stability": self.median, "stability_min": self.low,
+                               "stability_max": self.high}, self.n_splits)
+
+    @property
+    def median_seed(self) -> int:
+        """Seed of the split whose agreement is the median (the lower one of two middles)."""
+        order = np.argsort(self.values, kind="stable")
+        return self.seeds[int(order[(len(order) - 1) // 2])]
+
+
+def split_half_agreement(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEED,
+                         n_init: int = DEFAULT_N_INIT, n_splits: int = N_SPLITS,
+                         sample_size: int = SPLIT_SAMPLE_SIZE) -> SplitAgreement:
+    """Agreement of two independently clustered random halves, over ``n_splits`` splits.
+
+    Split ``i`` is :func:`split_halves` with seed ``random_state + i``. Each
+    half-model assigns every customer to its nearest centre, and the
+    agreement of the two assignments is the adjusted Rand index. Above
+    ``sample_size`` customers the splits are drawn from a fixed-seed sample
+    of that many (the silhouette's sample rule) and agreement is measured on
+    the sample.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_customers, n_features)
+    n_clusters : int
+    random_state : int
+    n_init : int
+        k-means++ restarts of each half's fit.
+    n_splits : int
+        At least 1. The median over the splits is the figure to read, and the
+        one the recommendation of K applies its cut-off to.
+    sample_size : int
+
+    Returns
+    -------
+    SplitAgreement
+
+    Examples
+    --------
+    >>> X = np.r_[np.zeros((20, 2)), np.full((20, 2), 9.0)] + np.arange(40)[:, None] % 3
+    >>> split_half_agreement(X, 2, n_splits=3).median
+    1.0
+    """
+    if n_splits < 1:
+        raise SegmentationError(f"{n_splits} splits is not valid: use 1 or more "
+                                f"({N_SPLITS} is usual).")
+    rows = _silhouette_sample(len(X), sample_size, random_state)
+    Xs = X if rows is None else X[rows]
+    seeds = tuple(random_state + i for i in range(n_splits))
+    values = []
+    for seed in seeds:
+        _, ((_, centers_a, _), (_, centers_b, _)) = split_halves(Xs, n_clusters, seed, n_init)
+        values.append(float(adjusted_rand_score(assign(Xs, centers_a)[0], assign(Xs, centers_b)[0])))
+    return SplitAgreement(values=tuple(values), seeds=seeds, rows=rows)
+
+
+def _pairwise_distances(X: np.ndarray) -> np.ndarray:
+    """Euclidean distances between all rows, in float64 (exact enough for silhouettes)."""
+    X = np.asarray(X, dtype=float)
+    sq = np.einsum("ij,ij->i", X, X)
+    D = sq[:, None] + sq[None, :] - 2.0 * (X @ X.T)
+    np.maximum(D, 0.0, out=D)
+    np.sqrt(D, out=D)
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+def silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-sample silhouettes from a distance matrix (0 for a singleton, as scikit-learn)."""
+    k = int(labels.max()) + 1
+    onehot = np.zeros((len(labels), k))
+    onehot[np.arange(len(labels)), labels] = 1.0
+    return _silhouette_from_sums(D @ onehot, labels)
+
+
+_BLOCK = 1024
+
+
+def mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float]:
+    """Mean silhouette of several labelings of the same rows, in one pass.
+
+    Distances are computed a block of rows at a time (never the whole n × n
+    matrix) and summed per segment for every labeling at once, with one
+    product against the stacked one-hot labels. Equal to
+    :func:`silhouette_from_distances` on each labeling.
+    """
+    X = np.asarray(X, dtype=float)
+    m = X.shape[0]
+    ks = [int(lab.max()) + 1 for lab in label_sets]
+    offsets = np.cumsum([0, *ks])
+    H = np.zeros((m, offsets[-1]))
+    for lab, off in zip(label_sets, offsets[:-1], strict=True):
+        H[np.arange(m), off + lab] = 1.0
+    sq = np.einsum("ij,ij->i", X, X)
+    sums = np.empty_like(H)
+    for start in range(0, m, _BLOCK):
+        block = sq[start:start + _BLOCK, None] + sq[None, :] - 2.0 * (X[start:start + _BLOCK] @ X.T)
+        np.maximum(block, 0.0, out=block)
+        np.sqrt(block, out=block)
+        rows = np.arange(block.shape[0])
+        block[rows, start + rows] = 0.0
+        sums[start:start + _BLOCK] = block @ H
+    out = []
+    for lab, k, off in zip(label_sets, ks, offsets[:-1], strict=True):
+        if np.unique(lab).size < 2:
+            out.append(np.nan)
+            continue
+        out.append(float(_silhouette_from_sums(sums[:, off:off + k], lab).mean()))
+    return out
+
+
+def _silhouette_from_sums(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-sample silhouettes from each sample's summed distances to every segment."""
+    k = sums.shape[1]
+    rows = np.arange(len(labels))
+    counts = np.bincount(labels, minlength=k).astype(float)
+    own = counts[labels]
+    a = sums[rows, labels] / np.maximum(own - 1, 1)
+    means = sums / np.maximum(counts, 1)
+    means[rows, labels] = np.inf
+    means[:, counts == 0] = np.inf
+    b = means.min(axis=1)
+    denom = np.maximum(a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where(denom > 0, (b - a) / denom, 0.0)
+    return np.where(own > 1, s, 0.0)
+
+
+def ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
+    """Calinski–Harabasz and Davies–Bouldin as scikit-learn defines them.
+
+    Computed from per-segment sums and one n × k product instead of copying
+    each segment out, which is what makes them affordable on a million rows.
+    """
+    n = X.shape[0]
+    counts = np.bincount(labels, minlength=k).astype(float)
+    centers = np.stack([np.bincount(labels, weights=col, minlength=k) for col in X.T], axis=1)
+    centers /= np.maximum(counts, 1)[:, None]
+    xx = np.einsum("ij,ij->i", X, X)
+    own = np.einsum("ij,ij->i", X, centers[labels])
+    d2 = np.maximum(xx - 2.0 * own + np.einsum("ij,ij->i", centers, centers)[labels], 0.0)
+    within = float(d2.sum())
+    between = float((counts * ((centers - X.mean(axis=0)) ** 2).sum(axis=1)).sum())
+    ch = 1.0 if within == 0 else between * (n - k) / (within * (k - 1.0))
+    scatter = np.bincount(labels, weights=np.sqrt(d2), minlength=k) / np.maximum(counts, 1)
+    gaps = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    if np.allclose(scatter, 0) or np.allclose(gaps, 0):
+        return float(ch), 0.0
+    gaps[gaps == 0] = np.inf
+    db = float(np.mean(np.max((scatter[:, None] + scatter[None, :]) / gaps, axis=1)))
+    return float(ch), db
+
+
+def _silhouette_sample(n: int, sample_size: int, random_state: int) -> np.ndarray | None:
+    if n <= sample_size:
+        return None
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, sample_size, replace=False))
+
+
+def find_knee(ks, inertia, sensitivity: float = 1.0) -> int | None:
+    """The elbow of a decreasing inertia curve, by the Kneedle rule, or None.
+
+    Both axes are scaled to [0, 1]; the elbow is the K farthest below the
+    chord joining the first and last points (the later K on a tie). As in
+    Kneedle, it counts only if that gap exceeds ``sensitivity`` times the
+    mean step between Ks: a gently bending curve has no elbow, and saying
+    it has one would make the reason for K claim more than the data shows.
+    """
+    ks = np.asarray(ks, dtype=float)
+    y = np.asarray(inertia, dtype=float)
+    if len(ks) < 3 or y[0] == y[-1]:
+        return None
+    x_n = (ks - ks[0]) / (ks[-1] - ks[0])
+    y_n = (y - y[-1]) / (y[0] - y[-1])
+    gap = 1.0 - x_n - y_n
+    best = len(gap) - 1 - int(np.argmax(gap[::-1]))
+    threshold = sensitivity * float(np.mean(np.diff(x_n)))
+    return int(ks[best]) if gap[best] > threshold else None
+
+
+def sweep_k(
+    fm: FeatureMatrix | np.ndarray,
+    k_values=range(DEFAULT_K_RANGE[0], DEFAULT_K_RANGE[1] + 1),
+    random_state: int = DEFAULT_SEED,
+    n_init: int = DEFAULT_N_INIT,
+    silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE,
+    stability: bool = False,
+) -> KSweep:
+    """Fit k-means for each K and measure it; recommend a K with a reason.
+
+    Parameters
+    ----------
+    fm : FeatureMatrix or ndarray
+        The prepared customers (or a scaled matrix).
+    k_values : iterable of int
+        Between 2 and 10.
+    random_state : int
+    n_init : int
+        k-means++ restarts per K.
+    silhouette_sample_size : int
+        Silhouettes are exact up to this many customers, estimated on a
+        fixed-seed sample above it.
+    stability : bool
+        Also measure split-half agreement per K over ``N_SPLITS`` seeded
+        splits (:func:`split_half_agreement`, two extra fits per split):
+        columns ``stability`` (the median), ``stability_min`` and
+        ``stability_max``. The recommendation then passes over Ks whose
+        median agreement is under ``REPLICATES``.
+
+    Returns
+    -------
+    KSweep
+    """
+    X = fm.X if isinstance(fm, FeatureMatrix) else np.asarray(fm, dtype=float)
+    ks = _check_k(X.shape[0], k_values)
+    n = X.shape[0]
+    # One float32 copy for every K's refinement on large data, not one per K.
+    X32 = np.ascontiguousarray(X, dtype=np.float32) if n > FIT_SAMPLE_SIZE else None
+    fits = [fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
+    del X32
+    idx = _silhouette_sample(n, silhouette_sample_size, random_state)
+    silhouettes = mean_silhouettes(X if idx is None else X[idx],
+                                   [labels if idx is None else labels[idx]
+                                    for labels, _, _ in fits])
+    rows = []
+    for k, (labels, _, inertia), sil in zip(ks, fits, silhouettes, strict=True):
+        ch, db = ch_db_scores(X, labels, k)
+        rows.append({
+            "k": k,
+            "inertia": inertia,
+            "silhouette": sil,
+            "calinski_harabasz": ch,
+            "davies_bouldin": db,
+            "min_share": float(np.bincount(labels, minlength=k).min() / n),
+        })
+        if stability:
+            agreement = split_half_agreement(X, k, random_state, n_init)
+            rows[-1].update(stability=agreement.median, stability_min=agreement.low,
+                            stability_max=agreement.high)
+    metrics = pd.DataFrame(rows)
+    knee = find_knee(metrics["k"], metrics["inertia"])
+    k_best, reason = recommend_k(metrics, knee)
+    return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
+                  silhouette_sample_size=None if idx is None else len(idx),
+                  random_state=random_state, n_init=n_init)
+
+
+def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
+                preferred: tuple[int, int] = PREFERRED_K) -> tuple[int, str]:
+    """Pick K from the sweep's figures and say why, in plain words.
+
+    Three to five segments are what a marketing team can act on, so a K in
+    that range is chosen whenever its silhouette is nearly as good as the
+    best one (within 0.05, or at least two-thirds of it). Within the range, Ks that leave a segment under
+    10% of customers are avoided when another is available; among the rest
+    the elbow of the inertia curve wins if its silhouette is within 0.02 of
+    the best, otherwise the highest silhouette does.
+    """
+    m = metrics.dropna(subset=["silhouette"]).set_index("k")
+    if m.empty:
+        k = int(metrics["k"].iloc[0])
+        return k, f"K = {k} is the only option that could be measured."
+    guard_notes = []
+    if "max_share" in m:
+        unusable = m[(m["min_share"] < MIN_ACTIONABLE_SHARE) | (m["max_share"] > MAX_DOMINANT_SHARE)]
+        for k_bad, row in unusable.iterrows():
+            if row["min_share"] < MIN_ACTIONABLE_SHARE:
+                guard_notes.append(f"K = {k_bad} was passed over: one segment holds "
+                                   f"{row['min_share']:.1%} of customers")
+            else:
+                guard_notes.append(f"K = {k_bad} was passed over: one segment holds "
+                                   f"{row['max_share']:.0%} of customers")
+        if len(unusable) < len(m):
+            m = m.drop(index=unusable.index)
+        else:
+            guard_notes.append("every K leaves a segment under 3% or one over 85% of customers, "
+                               "so the segments are not actionable as they stand")
+    unstable_note = None
+    if "stability" in m:
+        replicating = m[m["stability"] >= REPLICATES]
+        dropped = [int(k) for k in m.index if k not in replicating.index]
+        if replicating.empty:
+            unstable_note = ("no K replicates across random halves of the customers "
+                             f"(median split-half agreement under {REPLICATES:.2f}): the "
+                             "segments may be noise")
+        else:
+            if dropped:
+                unstable_note = ("passed over K = " + ", ".join(map(str, dropped))
+                                 + f": their segments do not replicate across random halves "
+                                 f"(median agreement under {REPLICATES:.2f})")
+            m = replicating
+    best_k = int(m["silhouette"].idxmax())
+    best_sil = float(m["silhouette"].max())
+    in_range = m[(m.index >= preferred[0]) & (m.index <= preferred[1])]
+    floor = min(best_sil - NEARLY_AS_GOOD, best_sil * NEARLY_AS_GOOD_RATIO)
+    near = in_range[in_range["silhouette"] >= floor]
+    if near.empty:
+        k = best_k
+        parts = [f"K = {k} has the best silhouette ({best_sil:.2f})"]
+        if not in_range.empty:
+            alt = int(in_range["silhouette"].idxmax())
+            parts.append(
+                f"every K from {preferred[0]} to {preferred[1]} is clearly worse "
+                f"(best {in_range['silhouette'].max():.2f} at K = {alt})"
+            )
+    else:
+        roomy = near[near["min_share"] >= SMALL_SEGMENT_SHARE]
+        pool = roomy if not roomy.empty else near
+        top = float(pool["silhouette"].max())
+        if knee_k in pool.index and pool.loc[knee_k, "silhouette"] >= top - 0.02:
+            k = int(knee_k)
+            parts = [f"K = {k} is the elbow of the inertia curve with silhouette "
+                     f"{pool.loc[k, 'silhouette']:.2f}"]
+        else:
+            k = int(pool["silhouette"].idxmax())
+            parts = [f"K = {k} has the best silhouette ({top:.2f}) among "
+                     f"{preferred[0]} to {preferred[1]} segments"]
+        passed = near[(near["silhouette"] > m.loc[k, "silhouette"])
+                      & (near["min_share"] < SMALL_SEGMENT_SHARE)]
+        for other in passed.index:
+            parts.append(f"K = {other} scores higher ({m.loc[other, 'silhouette']:.2f}) but "
+                         f"leaves a segment of only {m.loc[other, 'min_share']:.0%} of customers "
+                         "(under 10%)")
+        if best_k != k and best_k not in passed.index:
+            parts.append(f"K = {best_k} scores higher ({best_sil:.2f}), but {preferred[0]} to "
+                         f"{preferred[1]} segments are easier to act on and K = {k} keeps "
+                         f"{m.loc[k, 'silhouette'] / best_sil:.0%} of that separation")
+        if roomy.empty:
+            parts.append("every nearly-as-good K leaves a segment under 10% of customers")
+    share = float(m.loc[k, "min_share"])
+    parts.append(f"its smallest segment holds {share:.0%} of customers")
+    if "stability" in m:
+        parts.append(f"its split-half agreement is {agreement_text(m.loc[k])}")
+    if unstable_note:
+        parts.append(unstable_note)
+    parts.extend(guard_notes)
+    return k, "; ".join(parts) + "."
+
+
+def agreement_text(row, n_splits: int = N_SPLITS) -> str:
+    """A sweep row's split-half agreement in words: median, number of splits and range.
+
+    >>> agreement_text({"stability": 0.82, "stability_min": 0.57, "stability_max": 0.97})
+    'median 0.82 over 7 random splits, range 0.57–0.97'
+    """
+    text = f"median {row['stability']:.2f} over {n_splits} random splits"
+    if "stability_min" in row:
+        text += f", range {row['stability_min']:.2f}–{row['stability_max']:.2f}"
+    return text
+
+
+def quality_warnings(silhouette: float, shares, n_customers: int) -> tuple[str, ...]:
+    """Plain-language cautions where a result is weak."""
+    out = []
+    if n_customers < FEW_CUSTOMERS:
+        out.append(
+            f"Only {n_customers} customers: clustering this few is unreliable. "
+            "Simple rules or RFM quintiles may serve better."
+        )
+    if np.isfinite(silhouette) and silhouette < WEAK_SILHOUETTE:
+        out.append(
+            f"Silhouette {silhouette:.2f} is below 0.3: the segments overlap, so treat the "
+            "boundaries as soft and check the stability before acting on them."
+        )
+    small = [i for i, s in enumerate(shares) if s < SMALL_SEGMENT_SHARE]
+    if small:
+        names = ", ".join(f"segment {i} ({shares[i]:.1%})" for i in small)
+        verb, them = ("holds", "it survives") if len(small) == 1 else ("hold", "they survive")
+        out.append(
+            f"{names.capitalize()} {verb} under 10% of customers: check that {them} a rerun "
+            "(Validate page) before building a campaign for "
+            f"{'it' if len(small) == 1 else 'them'}."
+        )
+    return tuple(out)
+
+
+def segment(
+    fm: FeatureMatrix,
+    n_clusters: int,
+    random_state: int = DEFAULT_SEED,
+    n_init: int = DEFAULT_N_INIT,
+    silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE,
+) -> Segmentation:
+    """Assign every prepared customer to one of ``n_clusters`` segments.
+
+    Segment 0 has the highest average total spend (or, without spend
+    columns, the highest centre), so numbering is stable across reruns.
+    """
+    X = fm.X
+    _check_k(X.shape[0], [n_clusters])
+    labels, centers, inertia = fit_kmeans(X, n_clusters, random_state, n_init)
+    key = fm.frame["total_spend"].to_numpy(float) if "total_spend" in fm.frame else None
+    labels, centers = order_labels(labels, centers, key)
+    idx = _silhouette_sample(X.shape[0], silhouette_sample_size, random_state)
+    values = np.full(X.shape[0], np.nan)
+    sub = labels if idx is None else labels[idx]
+    if np.unique(sub).size > 1:
+        s = silhouette_from_distances(_pairwise_distances(X if idx is None else X[idx]), sub)
+        if idx is None:
+            values = s
+        else:
+            values[idx] = s
+    distances = np.linalg.norm(X - centers[labels], axis=1)
+    return Segmentation(
+        labels=labels, centers=centers, n_clusters=n_clusters, inertia=inertia,
+        silhouette=float(np.nanmean(values)) if np.isfinite(values).any() else np.nan,
+        silhouette_values=values, silhouette_sample_size=None if idx is None else len(idx),
+        distances=distances, customer_ids=fm.customer_ids, random_state=random_state,
+        n_init=n_init,
+    )

@@ -1,0 +1,101 @@
+"""A saved segmentation model, and assigning new customers with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from segmentation.cluster.kmeans import assign
+from segmentation.data._bounded_json import read_json
+from segmentation.data.customer_file import RawTable, read_table
+from segmentation.data.dataset import load_dataset
+from segmentation.errors import SegmentationError
+from segmentation.export.assignments import STATUS_SEGMENTED, assignment_table
+from segmentation.export.schemas import (
+    MODEL_FORMAT,
+    MODEL_VERSION,
+    ModelSchema,
+    check_header,
+    validate,
+)
+from segmentation.prepare.features import Preparation, transform
+
+NOT_A_MODEL = ("This is not a segmentation model file: pass the model.json written by "
+               "'python -m segmentation run'.")
+REMEDY = "write a new one with 'python -m segmentation run'"
+
+
+@dataclass(frozen=True)
+class Model:
+    """Preparation, segment centres (scaled space) and persona names."""
+
+    preparation: Preparation
+    centers: np.ndarray
+    persona_names: dict[int, str]
+
+    @classmethod
+    def from_dict(cls, data: dict, what: str = "The model file") -> Model:
+        """Build a model from parsed JSON, refusing anything damaged or inconsistent.
+
+        ``what`` names the file in the message ("model.json"); the checks are the
+        declared :class:`segmentation.export.schemas.ModelSchema`.
+        """
+        check_header(data, MODEL_FORMAT, MODEL_VERSION, NOT_A_MODEL, what)
+        checked = validate(ModelSchema, data, what, REMEDY)
+        return cls(preparation=Preparation.from_dict(checked.preparation.model_dump()),
+                   centers=np.asarray(checked.centers, dtype=float),
+                   persona_names={p.segment: p.name for p in checked.personas})
+
+
+def load_model(path: str | Path) -> Model:
+    """Read a ``model.json`` written by :func:`segmentation.export.outputs.write_outputs`."""
+    data = read_json(path, "the model", "pass the model.json written by a run")
+    if not isinstance(data, dict):
+        raise SegmentationError(f"{str(path)!r} is not a model file: pass a model.json.")
+    return Model.from_dict(data, what=Path(path).name)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """New customers assigned to saved segments, and the rows that could not be.
+
+    ``assignments`` has a row for every input line (see :mod:`segmentation.export.assignments`);
+    ``segmented`` only the lines that got a segment.
+    """
+
+    assignments: pd.DataFrame
+    rows_read: int
+    dropped: dict[str, int]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def segmented(self) -> pd.DataFrame:
+        """The customers assigned: ``customer_id``, ``segment`` (int), ``persona``, ``distance``."""
+        rows = self.assignments[self.assignments["status"] == STATUS_SEGMENTED]
+        return rows.drop(columns=["status", "reason", "line"]).astype(
+            {"segment": int}).reset_index(drop=True)
+
+
+def score(source: bytes | str | Path | RawTable, model: Model, name: str | None = None) -> Scores:
+    """Assign the customers of a new file to a saved model's segments.
+
+    The file is prepared exactly as the model's training data was (same
+    roles, imputation values, outlier bounds, scaler); nothing is refitted.
+    """
+    raw = source if isinstance(source, RawTable) else read_table(source, name=name)
+    prep = model.preparation
+    roles = {c: r for c, r in prep.roles.items() if c in raw.frame.columns}
+    id_column = prep.id_column if prep.id_column in raw.frame.columns else None
+    dataset = load_dataset(raw, roles=roles, id_column=id_column)
+    fm = transform(dataset, prep)
+    labels, distances = assign(fm, model.centers)
+    # Every input line, in the one assignments schema; lines not scored say why.
+    assignments = assignment_table(
+        dataset, fm.customer_ids.astype(str), labels, model.persona_names,
+        excluded=fm.report.excluded_ids, dropped=fm.report.dropped,
+        extra={"distance": np.asarray(distances, dtype=float)})
+    return Scores(assignments=assignments, rows_read=fm.report.rows_read,
+                  dropped=dict(fm.report.dropped), warnings=fm.report.warnings)

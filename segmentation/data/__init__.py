@@ -1,0 +1,1 @@
+"""Reading: customer files, what each column means, one record per customer, order logs."""

@@ -1,0 +1,687 @@
+"""Order lines to customers: recognise a transaction log, map its columns, aggregate in DuckDB.
+
+A shop, till or ERP exports one row per order line (invoice, customer id,
+date, product, quantity, unit price ...). :func:`looks_like_log` recognises
+such a file, :func:`detect_mapping` finds which column is which, and
+:func:`aggregate_log` turns the lines into one row per customer in DuckDB
+(embedded, no server; it reads CSV and Parquet directly and spills to disk
+beyond memory), in SQL that can be read in ``OrderLog.sql``. Every line is
+either aggregated or counted under the reason it was left out.
+
+The customer table that comes out goes through the normal pipeline, with the
+roles, labels and default variables stated here (recency, orders, net spend,
+average order value, category and channel shares; log scaling for orders and
+net spend).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from segmentation.data.customer_file import RawTable
+from segmentation.data.roles import normalise_name
+from segmentation.errors import SegmentationError
+
+FIELDS = ("customer", "date", "order", "amount", "quantity", "price", "product", "category",
+          "channel", "country")
+FIELD_LABELS = {
+    "customer": "customer id", "date": "order date", "order": "order or invoice id",
+    "amount": "line amount", "quantity": "quantity", "price": "unit price",
+    "product": "product", "category": "product category", "channel": "channel or store",
+    "country": "country",
+}
+_FIELD_NAMES = {
+    "customer": r"^(customer|client|member|user|account|buyer|shopper|cust)_?(id|no|num|number"
+                r"|key|ref|code)?$|^customerid$",
+    "date": r"(date|time|timestamp|datetime|ordered_?at|created_?at|purchased?_?at)",
+    "order": r"^(invoice|order|receipt|transaction|basket|ticket|bill)_?(no|id|num|number|ref)?$",
+    "amount": r"^(amount|line_?total|total|revenue|sales|value|line_?amount|net_?amount|spend"
+              r"|price_?total|gross)$",
+    "quantity": r"^(qty|quantity|units|items|pieces|count)$",
+    "price": r"^(unit_?price|price|unit_?cost|price_?each|item_?price)$",
+    "product": r"^(stock_?code|sku|product|product_?(id|code|no)|item|item_?(id|code|no)"
+               r"|article|ean|upc)$",
+    "category": r"(category|department|family|product_?group|product_?type|class)",
+    "channel": r"^(channel|store|shop|outlet|branch|source|sales_?channel|store_?id)$",
+    "country": r"^(country|market|nation|country_?code)$",
+}
+# A log needs at least this many rows per distinct customer (and LOG_MIN_ROWS rows):
+# a customer table with a few repeated ids stays far below it.
+LOG_ROWS_PER_CUSTOMER = 1.5
+LOG_MIN_ROWS = 50
+# Category shares: the categories with the most spend, the rest pooled as "other".
+TOP_CATEGORIES = 6
+TOP_CHANNELS = 4
+# DuckDB's working memory; a larger log spills to disk instead of exhausting memory.
+MEMORY_LIMIT = "1GB"
+# Orders kept in memory one by one (for inspection); the per-customer history that
+# lifetime models need is always computed, whatever the size.
+MAX_ORDERS_KEPT = 1_000_000
+
+REASON_NO_CUSTOMER = "line without a customer id"
+REASON_DUPLICATE = "exact duplicate line"
+REASON_BAD_DATE = "date not readable"
+REASON_BAD_AMOUNT = "amount not readable"
+REASON_ZERO_PRICE = "zero or negative price"
+REASON_AFTER_REFERENCE = "date after the reference date"
+
+_DATE_FORMATS = (
+    ("%Y-%m-%d %H:%M:%S", "ISO"), ("%Y-%m-%dT%H:%M:%S", "ISO"), ("%Y-%m-%d %H:%M", "ISO"),
+    ("%Y-%m-%d", "ISO"), ("%d/%m/%Y %H:%M", "day first"), ("%m/%d/%Y %H:%M", "month first"),
+    ("%d/%m/%Y %H:%M:%S", "day first"), ("%m/%d/%Y %H:%M:%S", "month first"),
+    ("%d/%m/%Y", "day first"), ("%m/%d/%Y", "month first"), ("%d-%m-%Y %H:%M", "day first"),
+    ("%d-%m-%Y", "day first"), ("%d.%m.%Y %H:%M", "day first"), ("%d.%m.%Y", "day first"),
+    ("%Y/%m/%d %H:%M", "ISO"), ("%Y/%m/%d", "ISO"),
+)
+
+
+@dataclass(frozen=True)
+class OrderLog:
+    """Customers aggregated from order lines, and the account of every line.
+
+    Attributes
+    ----------
+    customers : DataFrame
+        One row per customer: ``customer_id`` then the aggregates (see ``labels``).
+    roles, labels : dict
+        The role and the display name of every column of ``customers``.
+    default_features, log_features : tuple of str
+        The clustering variables a log starts with, and those log-scaled.
+    lines_read : int
+        Order lines in the input.
+    dropped : dict
+        ``{reason: lines}`` left out; ``lines_read - sum(dropped)`` lines were aggregated.
+    missing_id_revenue : float
+        Net amount of the lines without a customer id.
+    return_lines : int
+        Cancellation and return lines, netted into the customers' figures.
+    orders : DataFrame
+        One row per order: ``customer_id``, ``order_id``, ``date``, ``value`` (net); left
+        empty above ``MAX_ORDERS_KEPT`` orders (see ``history``).
+    history : DataFrame
+        Per customer, the purchase history that customer-lifetime models read, counted by
+        day (``frequency`` repeat purchase days, ``recency`` and ``T`` in days,
+        ``monetary_value`` the mean value of the repeat purchase days), indexed by
+        ``customer_id``.
+    reference_date : str
+        ISO date that recency and tenure are counted to.
+    mapping : dict
+        ``{field: column}`` used (see :data:`FIELDS`).
+    notes : tuple of str
+        What was decided from the values (date format, decimal mark ...).
+    sql : str
+        The aggregation, as run.
+    """
+
+    customers: pd.DataFrame
+    roles: dict[str, str]
+    labels: dict[str, str]
+    default_features: tuple[str, ...]
+    log_features: tuple[str, ...]
+    lines_read: int
+    dropped: dict[str, int]
+    missing_id_revenue: float
+    return_lines: int
+    orders: pd.DataFrame
+    reference_date: str
+    mapping: dict[str, str]
+    notes: tuple[str, ...] = ()
+    sql: str = ""
+    malformed_lines: tuple[int, ...] = field(default=())
+    history: pd.DataFrame | None = None
+
+    @property
+    def lines_aggregated(self) -> int:
+        return self.lines_read - sum(self.dropped.values())
+
+    def summary(self) -> dict:
+        """The line accounting as plain data (for ``summary.json`` and the Data page)."""
+        return {"lines_read": self.lines_read, "lines_aggregated": self.lines_aggregated,
+                "lines_dropped": dict(self.dropped),
+                "revenue_without_customer": round(self.missing_id_revenue, 2),
+                "return_lines_netted": self.return_lines, "customers": len(self.customers),
+                "reference_date": self.reference_date, "mapping": dict(self.mapping),
+                "notes": list(self.notes)}
+
+
+def detect_mapping(frame: pd.DataFrame) -> dict[str, str]:
+    """Which column is the customer id, the date, the order id, the amount ... by name.
+
+    Returns ``{field: column}`` for the fields found (see :data:`FIELDS`).
+    """
+    out: dict[str, str] = {}
+    keys = {col: normalise_name(col) for col in frame.columns}
+    for name in FIELDS:
+        pattern = re.compile(_FIELD_NAMES[name])
+        for col, key in keys.items():
+            if col in out.values():
+                continue
+            if pattern.search(key):
+                out[name] = col
+                break
+    return out
+
+
+def looks_like_log(frame: pd.DataFrame, mapping: dict[str, str] | None = None) -> str | None:
+    """One sentence saying why ``frame`` is a log of order lines, or None if it is not.
+
+    A log repeats its customer ids (``LOG_ROWS_PER_CUSTOMER`` rows per customer or
+    more) and has a date and an amount (or a quantity and a unit price).
+    """
+    mapping = mapping or detect_mapping(frame)
+    customer = mapping.get("customer")
+    if customer is None or "date" not in mapping or len(frame) < LOG_MIN_ROWS:
+        return None
+    if "amount" not in mapping and not {"quantity", "price"} <= set(mapping):
+        return None
+    ids = frame[customer].astype("string").str.strip()
+    ids = ids[ids.notna() & (ids != "")]
+    if ids.empty:
+        return None
+    per_customer = len(ids) / ids.nunique()
+    if per_customer < LOG_ROWS_PER_CUSTOMER:
+        return None
+    return (f"This is a log of order lines ({len(frame):,} lines for {ids.nunique():,} "
+            f"customers in {customer!r}, with dates in {mapping['date']!r}), so it is totalled "
+            "per customer before segmenting.")
+
+
+def aggregate_log(source: RawTable | pd.DataFrame | str | Path | list,
+                  mapping: dict[str, str] | None = None,
+                  reference_date: str | None = None, name: str = "the log") -> OrderLog:
+    """Aggregate order lines to one row per customer, counting every line.
+
+    Parameters
+    ----------
+    source : RawTable, DataFrame, path, glob, folder or list of paths
+        Lines as read by :func:`segmentation.data.customer_file.read_table`, or CSV/Parquet files that
+        DuckDB reads directly (several files read as one log).
+    mapping : dict, optional
+        ``{field: column}`` overriding the detected mapping.
+    reference_date : str, optional
+        ISO date recency and tenure are counted to; default the day after the log's
+        last date.
+
+    Raises
+    ------
+    SegmentationError
+        When a needed column cannot be found or mapped, or no line is left.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        # Bounded memory: beyond this DuckDB spills to a temporary folder on disk.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/segmentation_duckdb'")
+        lines_read, malformed, columns, raw_name = _register_source(con, source, name)
+        sample = con.execute("SELECT * FROM src LIMIT 2000").df()
+        found = detect_mapping(sample)
+        found.update({k: v for k, v in (mapping or {}).items() if v})
+        _check_mapping(found, columns, raw_name)
+        date_format, date_note = _date_format(con, found["date"])
+        decimal = _decimal_of(sample, found)
+        sql = _aggregation_sql(found, date_format, decimal, reference_date, columns)
+        con.execute(sql)
+        return _collect(con, found, lines_read, malformed, date_note, decimal, sql, raw_name)
+    except duckdb.Error as exc:
+        raise SegmentationError(
+            f"{name} could not be totalled per customer ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160]}): check the column mapping."
+        ) from None
+    finally:
+        con.close()
+
+
+def _register_source(con, source, name):
+    if isinstance(source, RawTable):
+        frame = source.frame
+        con.register("src_frame", frame.astype("string"))
+        con.execute("CREATE VIEW src AS SELECT * FROM src_frame")
+        return source.rows_read, source.malformed_lines, list(frame.columns), source.name
+    if isinstance(source, pd.DataFrame):
+        con.register("src_frame", source.astype("string"))
+        con.execute("CREATE VIEW src AS SELECT * FROM src_frame")
+        return len(source), (), list(source.columns), name
+    paths = _paths(source)
+    rejected = 0
+    for i, path in enumerate(paths):
+        quoted = "'" + str(path).replace("'", "''") + "'"
+        if path.suffix.lower() == ".parquet":
+            reader = f"read_parquet({quoted})"
+        else:
+            reader = (f"read_csv({quoted}, all_varchar = true, header = true, "
+                      "ignore_errors = true, store_rejects = true, "
+                      f"encoding = '{_encoding(path)}')")
+        # One file at a time, so that every rejected line of every file is counted.
+        if i == 0:
+            con.execute(f"CREATE TABLE src AS SELECT * FROM {reader}")
+        else:
+            con.execute(f"INSERT INTO src BY NAME SELECT * FROM {reader}")
+        if path.suffix.lower() != ".parquet":
+            rejected += con.execute("SELECT count(DISTINCT line) FROM reject_errors"
+                                    ).fetchone()[0]
+    kept = con.execute("SELECT count(*) FROM src").fetchone()[0]
+    columns = [r[0] for r in con.execute("DESCRIBE src").fetchall()]
+    label = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
+    return kept + rejected, tuple(range(int(rejected))), columns, label
+
+
+def _paths(source) -> list[Path]:
+    items = source if isinstance(source, list | tuple) else [source]
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir()
+                          if p.suffix.lower() in {".csv", ".tsv", ".txt", ".parquet"})
+        elif any(ch in str(item) for ch in "*?["):
+            out += sorted(Path(path.anchor or ".").glob(str(path.relative_to(path.anchor))
+                                                        if path.is_absolute() else str(item)))
+        else:
+            out.append(path)
+    missing = [p for p in out if not p.is_file()]
+    if not out or missing:
+        shown = str(missing[0]) if missing else str(items[0])
+        raise SegmentationError(
+            f"No order file at {shown!r}: give a CSV or Parquet file, a folder of them or a "
+            "pattern such as 'orders_*.csv'."
+        )
+    return out
+
+
+def _encoding(path: Path) -> str:
+    head = path.read_bytes()[:1 << 20] if path.stat().st_size < 1 << 20 else _head(path)
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        return "utf-8" if exc.start > len(head) - 4 else "latin-1"
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(1 << 20)
+
+
+def _check_mapping(found: dict[str, str], columns: list[str], name: str) -> None:
+    for fld, col in found.items():
+        if fld not in FIELDS:
+            raise SegmentationError(
+                f"{fld!r} is not a field of an order log: map only {', '.join(FIELDS)}."
+            )
+        if col not in columns:
+            raise SegmentationError(
+                f"The {FIELD_LABELS[fld]} is mapped to {col!r}, which is not a column of {name}: "
+                f"use one of {', '.join(repr(c) for c in columns[:12])}."
+            )
+    needed = [f for f in ("customer", "date") if f not in found]
+    if "amount" not in found and not {"quantity", "price"} <= set(found):
+        needed.append("amount (or quantity and price)")
+    if needed:
+        raise SegmentationError(
+            f"{name} has no column recognised as the {' or '.join(needed)}: map it, e.g. "
+            "--map \"customer=CustomerID,date=InvoiceDate,quantity=Quantity,price=UnitPrice\"."
+        )
+
+
+def _date_format(con, column: str) -> tuple[str, str]:
+    """The strptime format that reads the most dates; day/month order decided from values."""
+    col = _ident(column)
+    best, best_share, label = None, 0.0, ""
+    shares = {}
+    for fmt, kind in _DATE_FORMATS:
+        share = con.execute(
+            f"SELECT avg((try_strptime(trim({col}), '{fmt}') IS NOT NULL)::INT) "
+            f"FROM (SELECT {col} FROM src WHERE {col} IS NOT NULL AND trim({col}) <> '' "
+            "LIMIT 20000)").fetchone()[0] or 0.0
+        shares[fmt] = share
+        if share > best_share:
+            best, best_share, label = fmt, share, kind
+    if best is None or best_share < 0.9:
+        raise SegmentationError(
+            f"The dates in {column!r} are in no format this reader knows: write them as "
+            "yyyy-mm-dd, dd/mm/yyyy or mm/dd/yyyy (a time may follow)."
+        )
+    if label == "day first":
+        twin = best.replace("%d", "%X").replace("%m", "%d").replace("%X", "%m")
+        if shares.get(twin, 0.0) >= best_share:
+            return best, (f"Dates in {column!r} could be day or month first (no day above 12): "
+                          "read as day first.")
+        return best, f"Dates in {column!r} are day first (a day above 12 is in the first place)."
+    if label == "month first":
+        return best, f"Dates in {column!r} are month first (a day above 12 is in the second place)."
+    return best, f"Dates in {column!r} are ISO (year first)."
+
+
+def _decimal_of(sample: pd.DataFrame, found: dict[str, str]) -> str:
+    from segmentation.data.customer_file import _detect_decimal
+
+    cols = [found[f] for f in ("amount", "quantity", "price") if f in found]
+    return _detect_decimal(sample[cols].astype(object)) if cols else "."
+
+
+def _ident(column: str) -> str:
+    return '"' + str(column).replace('"', '""') + '"'
+
+
+def _number(column: str, decimal: str) -> str:
+    """SQL turning formatted text ('$1,234.50', '1.234,50 €', '(12)') into a DOUBLE."""
+    text = f"regexp_replace(trim({_ident(column)}), '[^0-9,.+eE-]', '', 'g')"
+    if decimal == ",":
+        text = f"replace(replace({text}, '.', ''), ',', '.')"
+    else:
+        text = f"replace({text}, ',', '')"
+    return f"TRY_CAST(NULLIF({text}, '') AS DOUBLE)"
+
+
+def _text(column: str | None) -> str:
+    return f"NULLIF(trim({_ident(column)}), '')" if column else "NULL"
+
+
+def _aggregation_sql(m: dict[str, str], date_format: str, decimal: str,
+                     reference_date: str | None, columns: list[str]) -> str:
+    qty = _number(m["quantity"], decimal) if "quantity" in m else "NULL"
+    price = _number(m["price"], decimal) if "price" in m else "NULL"
+    amount = (_number(m["amount"], decimal) if "amount" in m
+              else f"({qty}) * ({price})")
+    order = _text(m.get("order"))
+    every = ", ".join(_ident(c) for c in columns)
+    # A cancellation or return: a "C" invoice, a negative quantity or a negative amount.
+    cancelled = (f"(coalesce(upper({order}) LIKE 'C%', FALSE) OR coalesce(quantity_, 0) < 0 "
+                 "OR coalesce(amount_, 0) < 0)")
+    reference = (f"DATE '{pd.Timestamp(reference_date).date().isoformat()}'" if reference_date
+                 else "(SELECT max(ts)::DATE + 1 FROM typed WHERE reason IS NULL)")
+    price_check = f"{price} <= 0" if "price" in m else "amount_ = 0"
+    return f"""
+-- Exact duplicate lines: a 64-bit hash of every field finds the few candidates fast;
+-- only those are compared field by field.
+CREATE VIEW hashed AS SELECT *, hash({every}) AS line_hash FROM src;
+CREATE TABLE repeated AS
+SELECT line_hash FROM hashed GROUP BY line_hash HAVING count(*) > 1;
+CREATE VIEW lines AS
+SELECT * EXCLUDE (line_hash), 1 AS copies FROM hashed
+WHERE line_hash NOT IN (SELECT line_hash FROM repeated)
+UNION ALL
+SELECT {every}, count(*) AS copies FROM hashed
+WHERE line_hash IN (SELECT line_hash FROM repeated)
+GROUP BY ALL;
+
+CREATE VIEW parsed AS
+SELECT *,
+       try_strptime(trim({_ident(m['date'])}), '{date_format}') AS ts_,
+       {amount} AS amount_,
+       {qty} AS quantity_
+FROM lines;
+
+CREATE TABLE typed AS
+SELECT {_text(m['customer'])} AS customer_id,
+       ts_ AS ts,
+       coalesce({order}, strftime(ts_, '%Y-%m-%d')) AS order_id,
+       quantity_ AS quantity,
+       amount_ AS amount,
+       {_text(m.get('product'))} AS product,
+       {_text(m.get('category'))} AS category,
+       {_text(m.get('channel'))} AS channel,
+       {_text(m.get('country'))} AS country,
+       {cancelled} AS is_return,
+       copies,
+       CASE
+         WHEN {_text(m['customer'])} IS NULL THEN '{REASON_NO_CUSTOMER}'
+         WHEN ts_ IS NULL THEN '{REASON_BAD_DATE}'
+         WHEN amount_ IS NULL THEN '{REASON_BAD_AMOUNT}'
+         WHEN {price_check} AND NOT {cancelled}
+           THEN '{REASON_ZERO_PRICE}'
+       END AS reason
+FROM parsed;
+
+CREATE TABLE ref AS SELECT {reference} AS reference_date;
+
+UPDATE typed SET reason = '{REASON_AFTER_REFERENCE}'
+WHERE reason IS NULL AND ts::DATE >= (SELECT reference_date FROM ref)
+  AND {'TRUE' if reference_date else 'FALSE'};
+
+CREATE VIEW kept AS SELECT * FROM typed WHERE reason IS NULL;
+
+CREATE TABLE orders AS
+SELECT customer_id, order_id, min(ts) AS date, sum(amount) AS value,
+       bool_and(is_return) AS is_return
+FROM kept GROUP BY customer_id, order_id;
+
+CREATE TABLE per_line AS
+SELECT customer_id, min(ts) AS first_ts, sum(amount) AS net_spend,
+       sum(quantity) FILTER (WHERE quantity > 0) AS items,
+       count(DISTINCT product) FILTER (WHERE NOT is_return) AS distinct_products,
+       avg(is_return::INT) AS return_rate
+FROM kept GROUP BY customer_id;
+
+CREATE TABLE per_order AS
+SELECT customer_id, count(*) AS orders, min(date) AS first_order, max(date) AS last_order
+FROM orders WHERE NOT is_return GROUP BY customer_id;
+
+CREATE TABLE customers AS
+SELECT l.customer_id,
+       date_diff('day', o.last_order::DATE, (SELECT reference_date FROM ref)) AS recency_days,
+       coalesce(o.orders, 0) AS orders,
+       l.net_spend,
+       date_diff('day', l.first_ts::DATE, (SELECT reference_date FROM ref)) AS days_since_first_order,
+       CASE WHEN o.orders > 0 THEN l.net_spend / o.orders END AS avg_order_value,
+       CASE WHEN o.orders > 1 THEN date_diff('day', o.first_order::DATE, o.last_order::DATE)
+            / (o.orders - 1) END AS avg_days_between_orders,
+       CASE WHEN o.orders > 0 THEN l.items / o.orders END AS items_per_order,
+       l.distinct_products, l.return_rate
+FROM per_line l LEFT JOIN per_order o USING (customer_id)
+ORDER BY l.customer_id;
+"""
+
+
+def _collect(con, m, lines_read, malformed, date_note, decimal, sql, name) -> OrderLog:
+    customers = con.execute("SELECT * FROM customers").df()
+    roles = {"customer_id": "id", "recency_days": "recency", "orders": "other_numeric",
+             "net_spend": "money", "days_since_first_order": "other_numeric", "avg_order_value": "money",
+             "avg_days_between_orders": "other_numeric", "items_per_order": "other_numeric",
+             "distinct_products": "other_numeric", "return_rate": "other_numeric"}
+    labels = {"recency_days": "Days since last order", "orders": "Orders",
+              "net_spend": "Net spend", "days_since_first_order": "Days since first order",
+              "avg_order_value": "Average order value",
+              "avg_days_between_orders": "Days between orders",
+              "items_per_order": "Items per order", "distinct_products": "Distinct products",
+              "return_rate": "Share of lines returned",
+              "overdue": "Days since last order / usual days between orders"}
+    # How late a customer is by their own rhythm: 2 means twice their usual gap since the
+    # last order. A one-order customer has no rhythm yet; the median customer's stands in.
+    gap = customers["avg_days_between_orders"]
+    usual = gap.where(gap > 0).fillna(gap[gap > 0].median() if (gap > 0).any() else np.nan)
+    customers["overdue"] = customers["recency_days"] / usual
+    roles["overdue"] = "overdue"
+    if "quantity" not in m:
+        customers = customers.drop(columns="items_per_order")
+    if "product" not in m:
+        customers = customers.drop(columns="distinct_products")
+    shares = []
+    if "category" in m:
+        shares += _shares(con, customers, roles, labels, "category", TOP_CATEGORIES,
+                          "sum(amount) FILTER (WHERE amount > 0)", "share_",
+                          "Share of spend: ")
+    if "channel" in m:
+        shares += _shares(con, customers, roles, labels, "channel", TOP_CHANNELS,
+                          "count(DISTINCT order_id) FILTER (WHERE NOT is_return)",
+                          "channel_share_", "Share of orders: ")
+    if "country" in m:
+        country = con.execute("""SELECT customer_id, mode(country) AS country FROM kept
+                                 GROUP BY customer_id""").df().set_index("customer_id")
+        customers["country"] = customers["customer_id"].map(country["country"])
+        roles["country"], labels["country"] = "category", "Country"
+    customers = customers.assign(**{c: customers[c].astype(float) for c in customers.columns
+                                    if c not in {"customer_id", "country"}})
+    dropped = dict(con.execute(
+        f"SELECT reason, sum(copies) FROM typed WHERE reason IS NOT NULL GROUP BY reason "
+        f"UNION ALL SELECT '{REASON_DUPLICATE}', sum(copies - 1) FROM typed "
+        "WHERE reason IS NULL AND copies > 1 ORDER BY 1").fetchall())
+    dropped = {k: v for k, v in dropped.items() if v}
+    missing = len(malformed)
+    if missing:
+        dropped["malformed line (wrong number of fields)"] = missing
+    no_id = con.execute(f"SELECT coalesce(sum(amount * copies), 0) FROM typed "
+                        f"WHERE reason = '{REASON_NO_CUSTOMER}'").fetchone()[0]
+    returns = con.execute("SELECT count(*) FROM kept WHERE is_return").fetchone()[0]
+    reference = con.execute("SELECT reference_date FROM ref").fetchone()[0]
+    if customers.empty:
+        raise SegmentationError(
+            f"No line of {name} could be used ({', '.join(f'{r}: {n:,}' for r, n in dropped.items())}"
+            "): check the column mapping."
+        )
+    notes = [date_note]
+    history = con.execute("""
+        WITH days AS (SELECT customer_id, date::DATE AS day, sum(value) AS value
+                      FROM orders WHERE NOT is_return GROUP BY customer_id, date::DATE),
+        numbered AS (SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY day) AS k
+                     FROM days)
+        SELECT customer_id, (count(*) - 1)::DOUBLE AS frequency,
+               date_diff('day', min(day), max(day))::DOUBLE AS recency,
+               date_diff('day', min(day), (SELECT reference_date FROM ref))::DOUBLE AS T,
+               coalesce(avg(value) FILTER (WHERE k > 1), 0)::DOUBLE AS monetary_value
+        FROM numbered GROUP BY customer_id ORDER BY customer_id""").df().set_index("customer_id")
+    n_orders = con.execute("SELECT count(*) FROM orders WHERE NOT is_return").fetchone()[0]
+    if n_orders > MAX_ORDERS_KEPT:
+        notes.append(f"{n_orders:,} orders: the order list is not kept in memory; the "
+                     "per-customer history is.")
+    orders = con.execute(f"SELECT customer_id, order_id, date, value FROM orders "
+                         f"WHERE NOT is_return AND {n_orders} <= {MAX_ORDERS_KEPT} "
+                         "ORDER BY customer_id, date").df()
+    if decimal == ",":
+        notes.append("Amounts use a decimal comma.")
+    default = [c for c in ("recency_days", "orders", "net_spend", "avg_order_value", *shares)
+               if c in customers.columns]
+    return OrderLog(
+        customers=customers.reset_index(drop=True),
+        roles={c: roles[c] for c in customers.columns},
+        labels={c: labels[c] for c in customers.columns if c in labels},
+        default_features=tuple(default), log_features=("orders", "net_spend"),
+        lines_read=int(lines_read), dropped={str(k): int(v) for k, v in dropped.items()},
+        missing_id_revenue=float(no_id), return_lines=int(returns), orders=orders,
+        history=history,
+        reference_date=pd.Timestamp(reference).date().isoformat(), mapping=dict(m),
+        notes=tuple(notes), sql=sql.strip(), malformed_lines=tuple(malformed),
+    )
+
+
+def _shares(con, customers, roles, labels, column, top, measure, prefix, label_prefix):
+    ranked = [r[0] for r in con.execute(
+        f"SELECT {column} FROM kept WHERE {column} IS NOT NULL GROUP BY {column} "
+        f"ORDER BY {measure} DESC NULLS LAST, {column} LIMIT {top + 1}").fetchall()]
+    if len(ranked) < 2:
+        return []
+    named = ranked[:top] if len(ranked) <= top else ranked[:top - 1]
+    table = con.execute(
+        f"SELECT customer_id, CASE WHEN {column} IN ({', '.join('?' for _ in named)}) "
+        f"THEN {column} ELSE 'other' END AS part, ({measure})::DOUBLE AS amount "
+        "FROM kept GROUP BY ALL", named).df()
+    wide = table.pivot_table(index="customer_id", columns="part", values="amount",
+                             aggfunc="sum", fill_value=0.0)
+    total = wide.sum(axis=1).replace(0, np.nan)
+    out = []
+    for part in [*named, "other"]:
+        if part not in wide.columns:
+            continue
+        col = f"{prefix}{_slug(part)}"
+        customers[col] = customers["customer_id"].map((wide[part] / total).fillna(0.0)).fillna(0.0)
+        roles[col] = "other_numeric"
+        labels[col] = f"{label_prefix}{part}"
+        out.append(col)
+    # The shares of a customer add up to one: the last is known from the others, so it is
+    # profiled but left out of the default clustering set.
+    return out[:-1]
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(value).lower()).strip("_") or "blank"
+
+
+INPUT_KINDS = ("auto", "customers", "transactions")
+
+
+def read_customers(source, kind: str = "auto", mapping: dict[str, str] | None = None,
+                   reference_date: str | None = None, name: str | None = None,
+                   sheet: str | None = None) -> RawTable:
+    """Read a customer table, or an order log totalled to one (``RawTable.log`` says which).
+
+    ``kind`` is ``"auto"`` (a log is recognised by :func:`looks_like_log`),
+    ``"customers"`` or ``"transactions"``. A folder, a pattern such as
+    ``orders_*.csv`` or a list of files is always read as one log.
+    """
+    from segmentation.data.customer_file import read_table
+
+    if kind not in INPUT_KINDS:
+        raise SegmentationError(
+            f"{kind!r} is not an input kind: use one of {', '.join(INPUT_KINDS)}."
+        )
+    if isinstance(source, RawTable):
+        raw = source
+    elif _is_many(source):
+        if kind == "customers":
+            raise SegmentationError(
+                "Several files are read as one order log: give a single customer table, or "
+                "set the input kind to transactions."
+            )
+        return _as_customers(aggregate_log(source, mapping, reference_date), None, name)
+    else:
+        raw = read_table(source, name=name, sheet=sheet)
+    if kind == "customers":
+        return raw
+    given = {k: v for k, v in (mapping or {}).items() if v}
+    found = {**detect_mapping(raw.frame), **given}
+    why = looks_like_log(raw.frame, found)
+    if kind == "auto" and why is None:
+        return raw
+    log = aggregate_log(raw, found, reference_date, name=raw.name)
+    return _as_customers(log, raw, name, why)
+
+
+def _is_many(source) -> bool:
+    if isinstance(source, list | tuple):
+        return True
+    if isinstance(source, str | Path):
+        return Path(source).is_dir() or any(ch in str(source) for ch in "*?[")
+    return False
+
+
+def _as_customers(log: OrderLog, raw: RawTable | None, name: str | None,
+                  why: str | None = None) -> RawTable:
+    from dataclasses import replace
+
+    frame = log.customers.astype({"customer_id": object})
+    notes = ((why,) if why else ()) + log.notes
+    base = raw if raw is not None else RawTable(frame=frame, rows_read=len(frame),
+                                                name=name or "order log")
+    return replace(base, frame=frame, rows_read=len(frame), malformed_lines=(),
+                   line_numbers=None, notes=notes, log=log, decimal=".")
+
+
+def parse_map(text: str | None) -> dict[str, str]:
+    """``"customer=CustomerID,date=InvoiceDate"`` → ``{"customer": "CustomerID", ...}``."""
+    out: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        key, eq, value = part.partition("=")
+        key = key.strip().lower()
+        if not eq or not value.strip():
+            raise SegmentationError(
+                f"--map {part.strip()!r} is not field=column: write e.g. "
+                "--map \"customer=CustomerID,date=InvoiceDate\"."
+            )
+        if key not in FIELDS:
+            raise SegmentationError(
+                f"{key!r} is not a field of an order log: map {', '.join(FIELDS)}."
+            )
+        out[key] = value.strip()
+    return out

@@ -1,0 +1,1 @@
+"""Description: segment profiles, persona names, names carried across runs, exploration frames."""

@@ -1,0 +1,1 @@
+"""Export: safe cells, the one customer → segment file, strategy sheets, the run files, the bundle."""

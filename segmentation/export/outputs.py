@@ -1,0 +1,263 @@
+"""Files for people and machines: assignments, profiles, the run summary, the model.
+
+Every text cell written to CSV is neutralised against spreadsheet formula
+injection: every line of a cell that begins with ``=``, ``+``, ``-``, ``@`` or
+tab gets a leading apostrophe, unless it is a plain number; and every field
+holding a line break (a carriage return included) is quoted, so no reader
+can split it into a new row whose first cell is a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from segmentation._version import __version__
+from segmentation.cluster.model import MODEL_FORMAT, MODEL_VERSION
+from segmentation.errors import SegmentationError
+from segmentation.export.assignments import customer_assignments
+from segmentation.pipeline import SegmentationResult
+
+_FORMULA_START = ("=", "+", "-", "@", "\t")
+_CELL_START = (*_FORMULA_START, "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+
+
+def neutralise(value):
+    """Make a cell safe to open in a spreadsheet; numbers and safe text pass unchanged.
+
+    A cell starting with a formula character (or tab or carriage return) gets a
+    leading apostrophe unless it is a plain number; so does every later line of
+    a multi-line cell, since a reader that splits the cell at its line break
+    would otherwise start a row with a formula.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(\"http://x\")")
+    '\'=HYPERLINK("http://x")'
+    >>> neutralise("-12.5"), neutralise("007")
+    ('-12.5', '007')
+    >>> neutralise("ok\r=cmd|' /C calc'!A0")
+    "ok\r'=cmd|' /C calc'!A0"
+    """
+    if not isinstance(value, str):
+        return value
+    parts = _LINE_BREAK.split(value)
+    parts[2::2] = [_neutralise_line(p) for p in parts[2::2]]
+    out = "".join(parts)
+    if value.startswith(_CELL_START) and not _PLAIN_NUMBER.fullmatch(value):
+        out = "'" + out
+    return out
+
+
+def _neutralise_line(line: str) -> str:
+    unsafe = line.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(line)
+    return "'" + line if unsafe else line
+
+
+def restore(value):
+    """Undo :func:`neutralise`: drop the apostrophes it adds, and only those."""
+    if not isinstance(value, str) or "'" not in value:
+        return value
+    parts = _LINE_BREAK.split(value)
+    parts[2::2] = [p[1:] if p.startswith("'") and _neutralise_line(p[1:]) == p else p
+                   for p in parts[2::2]]
+    plain = "".join(parts)
+    for candidate in ((plain[1:],) if plain.startswith("'") else ()) + (plain, value):
+        if neutralise(candidate) == value:
+            return candidate
+    return value
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV text with every text cell neutralised and every field that holds a
+    line break (carriage return included) quoted; missing values are empty."""
+    out = io.StringIO()
+    _write_rows(frame, out)
+    return out.getvalue()
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write :func:`csv_text` to ``path`` (UTF-8), a block of rows at a time."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        _write_rows(frame, out)
+    return path
+
+
+CSV_BLOCK_ROWS = 50_000  # rows made safe and written at a time: memory stays one block's
+
+
+def _write_rows(frame: pd.DataFrame, out) -> None:
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([neutralise(str(c)) for c in frame.columns])
+    for start in range(0, len(frame), CSV_BLOCK_ROWS):
+        safe = safe_frame(frame.iloc[start:start + CSV_BLOCK_ROWS])
+        values = safe.astype(object).where(safe.notna(), "")
+        writer.writerows(values.itertuples(index=False, name=None))
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells (and column names) are neutralised."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def assignments_frame(result: SegmentationResult) -> pd.DataFrame:
+    """``customer_id``, ``segment``, ``persona`` of the customers segmented (in memory, for
+    comparing runs; the file of every input line is :func:`segmentation.export.assignments.customer_assignments`)."""
+    names = {p.segment: p.name for p in result.personas}
+    seg = result.segmentation
+    return pd.DataFrame({
+        "customer_id": pd.Series(seg.customer_ids.astype(str), dtype=object),
+        "segment": seg.labels,
+        "persona": [names[s] for s in seg.labels],
+    })
+
+
+def profiles_frame(result: SegmentationResult) -> pd.DataFrame:
+    """One row per segment: persona, size, shares, mean and median of every variable."""
+    table = result.profiles.table()
+    names = {p.segment: p.name for p in result.personas}
+    table.insert(1, "persona", table["segment"].map(names))
+    claims = {p.segment: "; ".join(c.text for c in p.claims) for p in result.personas}
+    table.insert(2, "name_claims", table["segment"].map(claims))
+    # A figure the file cannot give (revenue share without spend columns) is left out,
+    # not written as an empty column.
+    return table.dropna(axis=1, how="all")
+
+
+def summary_dict(result: SegmentationResult) -> dict:
+    """The run in figures: rows, features, metrics per K, chosen K and why, versions."""
+    report = result.features.report
+    metrics = result.sweep.metrics.replace({np.nan: None}).to_dict(orient="records")
+    seg = result.segmentation
+    return {
+        "input": result.raw.name,
+        "rows_read": report.rows_read,
+        "rows_kept": int(seg.labels.size),
+        "rows_dropped": dict(report.dropped),
+        "malformed_lines": list(result.dataset.malformed_lines[:100]),
+        "id_column": result.dataset.id_column,
+        "columns": [{"column": c, "kind": m.kind, "role": m.role, "reason": m.reason}
+                    for c, m in result.dataset.meanings.items()],
+        "excluded_columns": result.dataset.excluded_columns,
+        "missing_values": report.missing,
+        "imputed": report.imputed,
+        "outliers": {"policy": report.outlier_policy, "flagged": report.outliers},
+        "features": list(result.features.features),
+        "scaling": result.features.preparation.scaling,
+        "log_scaled": list(result.features.preparation.log_features),
+        "left_out_of_default": dict(report.left_out),
+        "suggestions": list(report.suggestions),
+        "metrics": metrics,
+        "silhouette_sample_size": result.sweep.silhouette_sample_size,
+        "recommended_k": result.sweep.recommended_k,
+        "chosen_k": result.chosen_k,
+        "k_reason": result.sweep.reason,
+        "silhouette": _finite(seg.silhouette),
+        "segments": [
+            {"segment": p.segment, "persona": p.name,
+             "size": int(seg.sizes[p.segment]), "share": float(seg.shares[p.segment]),
+             "claims": [c.to_dict() for c in p.claims]}
+            for p in result.personas
+        ],
+        "warnings": list(result.warnings),
+        "order_log": result.dataset.log.summary() if result.dataset.log is not None else None,
+        "seed": result.config.random_state,
+        "n_init": result.config.n_init,
+        "versions": versions(),
+    }
+
+
+def versions() -> dict[str, str]:
+    import sklearn
+
+    return {"segmentation": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+
+
+def model_dict(result: SegmentationResult) -> dict:
+    """Everything needed to assign new customers to these segments."""
+    return {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "preparation": result.features.preparation.to_dict(),
+        "centers": result.segmentation.centers.tolist(),
+        "personas": [{"segment": p.segment, "name": p.name} for p in result.personas],
+        "seed": result.config.random_state,
+        "versions": versions(),
+    }
+
+
+def write_outputs(result: SegmentationResult, out_dir: str | Path,
+                  lifetime=None) -> dict[str, Path]:
+    """Write assignments.csv, profiles.csv, summary.json and model.json into ``out_dir``.
+
+    ``assignments.csv`` has a row for every input line, in the schema of
+    :mod:`segmentation.export.assignments` (with the lifetime figures when given).
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {name: out / name for name in
+                 ("assignments.csv", "profiles.csv", "summary.json", "model.json")}
+        write_csv(customer_assignments(result, lifetime=lifetime), paths["assignments.csv"])
+        write_csv(profiles_frame(result), paths["profiles.csv"])
+        _write_json(paths["summary.json"], summary_dict(result))
+        _write_json(paths["model.json"], model_dict(result))
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write the results to {str(out)!r} ({exc.strerror}): choose another folder."
+        ) from None
+    return paths
+
+
+def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    try:
+        if path.parent:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(scores, path)
+    except OSError as exc:
+        raise SegmentationError(
+            f"Cannot write {str(path)!r} ({exc.strerror}): choose another file name."
+        ) from None
+    return path
+
+
+def _finite(x: float):
+    return float(x) if np.isfinite(x) else None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, allow_nan=False, default=json_default),
+                    encoding="utf-8")
+
+
+def json_default(value):
+    """``json.dumps`` ``default=`` for numpy numbers and arrays."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+

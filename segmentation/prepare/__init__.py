@@ -1,0 +1,1 @@
+"""Preparation: the variables a run can use, missing values, outliers, derived variables, scaling."""

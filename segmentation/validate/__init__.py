@@ -1,0 +1,1 @@
+"""Validation: are the segments real (stability), and how customers moved between runs."""
