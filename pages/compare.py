@@ -15,6 +15,7 @@ from segmentation.validate.migration import (
     STABLE_RATE,
     compare_assignments,
     drift,
+    shares_with_counts,
 )
 from ui import cache, flow, state
 
@@ -70,14 +71,9 @@ b.metric("Customers assigned", f"{len(assigned):,}")
 c.metric("Rows not assigned", f"{sum(scores.dropped.values()):,}")
 for why, n in scores.dropped.items():
     st.caption(f"Not assigned: {n:,} × {why}")
-then = bundle.assignments["persona"].value_counts()
-now = assigned["persona"].value_counts()
 same_model = compare_assignments(bundle.assignments, assigned)
 st.dataframe(
-    same_model.shares.assign(then=lambda f: f["persona"].map(then).fillna(0).astype(int),
-                             now=lambda f: f["persona"].map(now).fillna(0).astype(int))[
-        ["persona", "then", "old_share", "now", "new_share", "change"]],
-    hide_index=True, width="stretch",
+    shares_with_counts(same_model, bundle.assignments, assigned), hide_index=True, width="stretch",
     column_config={"persona": "Persona", "then": "Customers in the bundle",
                    "old_share": st.column_config.NumberColumn("Share then", format="percent"),
                    "now": "Customers now",

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from segmentation import SegmentationError
-from segmentation.data.roles import KIND_LABELS, ROLE_LABELS, Kind, Role, kind_of
+from segmentation.data.dataset import column_table
+from segmentation.data.roles import ROLE_LABELS, Role
 from segmentation.export.bundle import load_bundle
 from ui import cache, flow, reading, state
 
@@ -83,23 +84,8 @@ st.caption("What each column holds (its kind), how it is used (its role) and why
 role_options = [ROLE_LABELS[r] for r in Role]
 label_to_role = {ROLE_LABELS[r]: r.value for r in Role}
 columns = list(dataset.roles)
-meanings = dataset.meanings
-
-
-def _reason(column: str) -> str:
-    meaning = meanings.get(column)
-    return str(meaning.reason) if meaning is not None and meaning.reason else "set by you"
-
-
-roles_table = pd.DataFrame({
-    "column": columns,
-    "kind": [KIND_LABELS[Kind(kind_of(dataset.roles[c]))] for c in columns],
-    "role": [ROLE_LABELS[Role(dataset.roles[c])] for c in columns],
-    "label": [st.session_state[state.LABELS].get(c, "") for c in columns],
-    "because": [_reason(c) for c in columns],
-    "example": [", ".join(map(str, raw.frame[c].dropna().head(3).tolist())) for c in columns],
-    "missing": [int(raw.frame[c].isna().sum()) for c in columns],
-})
+roles_table = column_table(dataset)
+roles_table.insert(3, "label", [st.session_state[state.LABELS].get(c, "") for c in columns])
 
 
 def _apply_roles():
@@ -122,7 +108,7 @@ if state.has_edits("roles"):  # edits set without the callback
     st.rerun()
 st.data_editor(
     roles_table, key=state.editor_key("roles"), on_change=_apply_roles, hide_index=True,
-    disabled=["column", "kind", "because", "example", "missing"], width="stretch",
+    disabled=["column", "kind", "because", "first_values", "missing"], width="stretch",
     column_config={"column": "Column", "kind": "Kind",
                    "role": st.column_config.SelectboxColumn("Role", options=role_options,
                                                             required=True),
@@ -131,7 +117,7 @@ st.data_editor(
                        help="How the column is named on charts and in persona names; leave "
                             "blank for the automatic name."),
                    "because": st.column_config.TextColumn("Why", width="large"),
-                   "example": "First values", "missing": "Missing"},
+                   "first_values": "First values", "missing": "Missing"},
 )
 if st.session_state[state.ROLES]:
     st.button("Restore the detected roles", on_click=state.set_roles, args=({},))

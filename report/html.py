@@ -33,8 +33,8 @@ from plotly.offline import get_plotlyjs
 import charts
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
 from segmentation.cluster.rfm import rfm_of
+from segmentation.data.dataset import column_table
 from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
-from segmentation.data.roles import ROLE_LABELS, Role
 from segmentation.describe import explore
 from segmentation.describe.personas import Persona
 from segmentation.errors import SegmentationError
@@ -211,13 +211,6 @@ def _segment_colors(names: dict[int, str]) -> dict[int, str]:
     return {s: charts.persona_colors({s: n})[n] for s, n in names.items()}
 
 
-def _role_label(role: str) -> str:
-    try:
-        return ROLE_LABELS.get(Role(role), role)
-    except ValueError:  # a role this version does not know: show it as stored
-        return role
-
-
 def _section(key: str, parts) -> str:
     return (f'<section id="{key}"><h2>{_e(_HEADINGS[key])}</h2>'
             + "".join(parts) + "</section>")
@@ -260,12 +253,9 @@ def _data_section(result: SegmentationResult, summary: dict) -> str:
     parts.append("<h3>Column roles</h3>")
     parts.append(_p("How each column of the file was read. Ids, constant columns and free "
                     "text are never clustered on.", "note"))
-    rows = []
-    for column, role in dataset.roles.items():
-        seen = dataset.column_summary.get(column)
-        rows.append([column, _role_label(role),
-                     ", ".join(seen[0]) if seen else "",
-                     f"{seen[1]:,}" if seen else "–"])
+    table = column_table(dataset)
+    rows = [[r.column, r.role, r.first_values, "–" if pd.isna(r.missing) else f"{r.missing:,}"]
+            for r in table.itertuples(index=False)]
     parts.append(_table(["Column", "Role", "First values", "Missing"], rows, numeric=(3,),
                         table_id="roles-table"))
 

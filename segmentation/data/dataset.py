@@ -11,7 +11,9 @@ from segmentation.data.customer_file import RawTable, to_number
 from segmentation.data.roles import (
     BINARY_ROLES,
     CATEGORY_ROLES,
+    KIND_LABELS,
     NUMERIC_ROLES,
+    ROLE_LABELS,
     ColumnMeaning,
     Kind,
     Role,
@@ -84,7 +86,7 @@ class Dataset:
     excluded_lines: tuple[tuple[int, str | None, str], ...] = field(default=(), repr=False)
     # {column: (its first values as read, missing cells)}: what the file looked like, kept
     # so the raw table need not be.
-    column_summary: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)  # the order log the customers were totalled from
+    column_summary: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
 
     @property
     def n_customers(self) -> int:
@@ -93,6 +95,31 @@ class Dataset:
     def kind(self, column: str) -> str:
         """The kind of a column of the input (see :class:`segmentation.data.roles.Kind`)."""
         return kind_of(self.roles[column])
+
+
+def column_table(dataset: Dataset) -> pd.DataFrame:
+    """How each column of the file was read: one row per column, in the file's order.
+
+    Columns: ``column``, ``kind`` and ``role`` (their labels), ``because`` (why it was read
+    that way, or "set by you" for a correction), ``first_values`` (the first values as read,
+    comma-separated) and ``missing`` (empty cells as read). The Data page and the report
+    show this one table. A role this version does not know (from a newer bundle) is shown
+    as stored, with an empty kind.
+    """
+    rows = []
+    for column, role in dataset.roles.items():
+        try:
+            kind, label = KIND_LABELS[Kind(kind_of(role))], ROLE_LABELS[Role(role)]
+        except (KeyError, ValueError):
+            kind, label = "", str(role)
+        meaning = dataset.meanings.get(column)
+        first, missing = dataset.column_summary.get(column, ((), None))
+        rows.append({"column": column, "kind": kind, "role": label,
+                     "because": str(meaning.reason) if meaning is not None and meaning.reason
+                     else "set by you",
+                     "first_values": ", ".join(first), "missing": missing})
+    return pd.DataFrame(rows, columns=["column", "kind", "role", "because", "first_values",
+                                       "missing"]).astype({"missing": "Int64"})
 
 
 def load_dataset(

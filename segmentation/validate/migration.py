@@ -293,6 +293,22 @@ def compare_assignments(old: pd.DataFrame, new: pd.DataFrame,
     )
 
 
+def shares_with_counts(migration: Migration, old: pd.DataFrame, new: pd.DataFrame
+                       ) -> pd.DataFrame:
+    """``migration.shares`` with each persona's customers in both files beside its shares.
+
+    Columns: ``persona``, ``then`` (customers in ``old``), ``old_share``, ``now``
+    (customers in ``new``), ``new_share``, ``change``; a persona absent from one file has 0
+    there. ``old`` and ``new`` are the assignment tables ``migration`` was computed from.
+    """
+    then = old["persona"].value_counts()
+    now = new["persona"].value_counts()
+    counted = migration.shares.assign(
+        then=migration.shares["persona"].map(then).fillna(0).astype(int),
+        now=migration.shares["persona"].map(now).fillna(0).astype(int))
+    return counted[["persona", "then", "old_share", "now", "new_share", "change"]]
+
+
 def _basis(old: pd.DataFrame, new: pd.DataFrame) -> tuple[str, list[str]]:
     """Persona names when both tables carry them for every customer, else segment numbers."""
     def named(frame):
