@@ -7,6 +7,7 @@ import charts
 from segmentation import SegmentationError
 from segmentation.cluster.kmeans import quality_warnings
 from segmentation.cluster.rfm import crosstab
+from segmentation.config import JACCARD_DOUBTFUL, JACCARD_STABLE
 from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.describe.personas import EDITABLE_FIELDS
 from segmentation.export import strategy
@@ -127,8 +128,8 @@ for p in personas:
         badge = ""
         if boot is not None:
             row = boot.summary.loc[p.segment]
-            color = ("green" if row["mean_jaccard"] >= 0.75 else
-                     "orange" if row["mean_jaccard"] >= 0.6 else "red")
+            color = ("green" if row["mean_jaccard"] >= JACCARD_STABLE else
+                     "orange" if row["mean_jaccard"] >= JACCARD_DOUBTFUL else "red")
             badge = f" :{color}-badge[{row['band']} · Jaccard {row['mean_jaccard']:.2f}]"
         st.markdown(f"**{flow.md(p.name)}** — {seg.shares[p.segment]:.0%} of customers{badge}")
         st.caption(p.treatment)

@@ -5,6 +5,7 @@ import streamlit as st
 
 import charts
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
+from segmentation.config import JACCARD_DOUBTFUL, JACCARD_HIGHLY_STABLE, JACCARD_STABLE
 from segmentation.validate.stability import (
     DEFAULT_BOOTSTRAPS,
     DISSOLVED,
@@ -81,9 +82,10 @@ st.markdown("\n".join(
     f"(Jaccard > {RECOVERED:g}), dissolved in {row.dissolved} (Jaccard ≤ {DISSOLVED:g})."
     for row in summary.itertuples(index=False)))
 st.caption("Hennig's clusterboot: each resample draws customers with replacement, keeps each "
-           "drawn customer once and re-clusters them. Reading of the mean Jaccard: 0.85 or "
-           "more highly stable, 0.75 stable, 0.6 to 0.75 a real pattern but doubtful "
-           "membership, under 0.6 not to be trusted.")
+           "drawn customer once and re-clusters them. Reading of the mean Jaccard: "
+           f"{JACCARD_HIGHLY_STABLE:g} or more highly stable, {JACCARD_STABLE:g} stable, "
+           f"{JACCARD_DOUBTFUL:g} to {JACCARD_STABLE:g} a real pattern but doubtful "
+           f"membership, under {JACCARD_DOUBTFUL:g} not to be trusted.")
 for note in small_segment_check(seg, halves, boot):
     st.info(flow.md(note))
 

@@ -33,6 +33,7 @@ from plotly.offline import get_plotlyjs
 import charts
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
 from segmentation.cluster.rfm import rfm_of
+from segmentation.config import JACCARD_DOUBTFUL, JACCARD_HIGHLY_STABLE, JACCARD_STABLE
 from segmentation.data.dataset import column_table
 from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
 from segmentation.describe import explore
@@ -591,9 +592,10 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
                          f"Recovered (Jaccard > {RECOVERED:g})",
                          f"Dissolved (Jaccard ≤ {DISSOLVED:g})"], rows, numeric=(1, 3, 4),
                         table_id="bootstrap-table"))
-    parts.append(_p("Hennig's reading of the mean Jaccard: 0.85 or more highly stable, 0.75 "
-                    "stable, 0.6 to 0.75 a real pattern but doubtful membership, under 0.6 not "
-                    "to be trusted.", "note"))
+    parts.append(_p(f"Hennig's reading of the mean Jaccard: {JACCARD_HIGHLY_STABLE:g} or more "
+                    f"highly stable, {JACCARD_STABLE:g} stable, {JACCARD_DOUBTFUL:g} to "
+                    f"{JACCARD_STABLE:g} a real pattern but doubtful membership, under "
+                    f"{JACCARD_DOUBTFUL:g} not to be trusted.", "note"))
     parts.extend(f'<div class="callout">{_e(n)}</div>'
                  for n in small_segment_check(seg, halves, boot))
     return _section("stability", parts)

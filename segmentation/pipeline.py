@@ -17,6 +17,10 @@ from segmentation.cluster.kmeans import (
     segment,
     sweep_k,
 )
+from segmentation.config import (
+    DEFAULT_INPUT_KIND,
+    MAX_N_INIT,
+)
 from segmentation.data.customer_file import RawTable, release_arrow_memory
 from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import read_customers
@@ -24,10 +28,6 @@ from segmentation.describe.personas import Persona, suggest_personas
 from segmentation.describe.profiles import Profiles, profile_segments
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare
-
-# k-means++ restarts per K: 10 is the default; a saved bundle or a command line asking for
-# more than this could keep the machine busy for hours.
-MAX_N_INIT = 100
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class RunConfig:
     id_column: str | None = None
     roles: tuple[tuple[str, str], ...] = ()
     stability: bool = True  # split-half agreement per K in the sweep
-    input_kind: str = "auto"  # "customers", "transactions" (order lines) or "auto"
+    input_kind: str = DEFAULT_INPUT_KIND  # "customers", "transactions" (order lines) or "auto"
     log_map: tuple[tuple[str, str], ...] = ()  # order-log fields → columns
     reference_date: str | None = None  # recency of an order log counted to this day
     sheet: str | None = None  # the sheet of an Excel workbook; None: the first holding a table

@@ -195,8 +195,8 @@ def test_no_engine_file_names_the_app_or_its_ui_libraries():
 
 def test_the_command_line_imports_the_report_only_when_asked_for_it():
     # `run --report` draws with plotly; every other command starts without loading it.
-    tree = ast.parse((CLI / "__init__.py").read_text(encoding="utf-8"))
-    report_imports = [(eager, _resolve(n, "segmentation.cli", True))
+    tree = ast.parse((CLI / "commands.py").read_text(encoding="utf-8"))
+    report_imports = [(eager, _resolve(n, "segmentation.cli.commands", False))
                       for n, eager in import_statements(tree)
                       if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("report")]
     assert report_imports == [(False, "report.html")]

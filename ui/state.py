@@ -60,25 +60,28 @@ PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on th
 # show the figures once they were asked for the same order history.
 LIFETIME = "lifetime.asked"
 
+# Every engine default comes from RunConfig (itself from segmentation.config): the app, the
+# command line and a bundle start from the same settings.
+_RUN_DEFAULTS = RunConfig()
 _DEFAULTS = {
     ROLES: {},
     LABELS: {},
-    INPUT_KIND: "auto",
+    INPUT_KIND: _RUN_DEFAULTS.input_kind,
     LOG_MAP: {},
-    REFERENCE_DATE: None,
-    SHEET: None,
-    FEATURES: None,
-    SCALING: "zscore",
-    OUTLIERS: "clip",
-    MISSING: "impute",
+    REFERENCE_DATE: _RUN_DEFAULTS.reference_date,
+    SHEET: _RUN_DEFAULTS.sheet,
+    FEATURES: _RUN_DEFAULTS.prep.features,
+    SCALING: _RUN_DEFAULTS.prep.scaling,
+    OUTLIERS: _RUN_DEFAULTS.prep.outliers,
+    MISSING: _RUN_DEFAULTS.prep.missing,
     WEIGHTS: {},
     COMPOSITES: (),
-    K_CHOICE: None,
-    SEED: 42,
-    N_INIT: RunConfig().n_init,
-    K_RANGE: (RunConfig().k_min, RunConfig().k_max),
-    STABILITY: RunConfig().stability,
-    ID_COLUMN: None,
+    K_CHOICE: _RUN_DEFAULTS.k,
+    SEED: _RUN_DEFAULTS.random_state,
+    N_INIT: _RUN_DEFAULTS.n_init,
+    K_RANGE: (_RUN_DEFAULTS.k_min, _RUN_DEFAULTS.k_max),
+    STABILITY: _RUN_DEFAULTS.stability,
+    ID_COLUMN: _RUN_DEFAULTS.id_column,
     PERSONA_RECORDS: (),
     BOOTSTRAPS: {},
     BUNDLE_NOTE: None,

@@ -16,61 +16,28 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
+from segmentation.config import (
+    ASSIGN_BUDGET,
+    DEFAULT_K_RANGE,
+    DEFAULT_N_INIT,
+    DEFAULT_SEED,
+    FEW_CUSTOMERS,
+    FIT_SAMPLE_SIZE,
+    MAX_DOMINANT_SHARE,
+    MAX_K,
+    MIN_ACTIONABLE_SHARE,
+    N_SPLITS,
+    NEARLY_AS_GOOD,
+    NEARLY_AS_GOOD_RATIO,
+    PREFERRED_K,
+    REPLICATES,
+    SILHOUETTE_SAMPLE_SIZE,
+    SMALL_SEGMENT_SHARE,
+    SPLIT_SAMPLE_SIZE,
+    WEAK_SILHOUETTE,
+)
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix
-
-DEFAULT_SEED = 42
-DEFAULT_N_INIT = 10
-DEFAULT_K_RANGE = (2, 6)
-MAX_K = 10
-PREFERRED_K = (3, 5)
-# Exact silhouette needs every pairwise distance; above this many customers a
-# fixed-seed sample of this size estimates it (within about 0.01, see the
-# benchmark).
-SILHOUETTE_SAMPLE_SIZE = 4000
-# Above this many customers the k-means++ restarts run on a sample of this
-# size and the best solution is refined once on all customers.
-FIT_SAMPLE_SIZE = 20000
-WEAK_SILHOUETTE = 0.3
-SMALL_SEGMENT_SHARE = 0.10
-# Below this many customers clustering is unreliable: quality_warnings and
-# stability.data_size_warning point to RFM quintiles or simple rules instead.
-FEW_CUSTOMERS = 200
-# A K in the preferred range is "nearly as good" as the best when its
-# silhouette is within NEARLY_AS_GOOD of the best one, or keeps at least
-# NEARLY_AS_GOOD_RATIO of it. Silhouette favours K = 2 on customer data (one
-# split, high versus low spenders), which is the least actionable answer.
-NEARLY_AS_GOOD = 0.05
-NEARLY_AS_GOOD_RATIO = 2 / 3
-# Split-half agreement (adjusted Rand index) below which a K's segments are
-# said not to replicate, and so are not recommended. It is applied to the
-# median over N_SPLITS random splits, never to a single split.
-REPLICATES = 0.60
-# One random split's agreement is itself a noisy figure: K = 4 on the public
-# marketing-campaign file ranged from 0.53 to 0.95 over ten seeded splits,
-# either side of REPLICATES. The median of this many seeded splits is what
-# counts. Odd, so the median is one split's own value (whose halves can then
-# be shown); seven splits outvote three unlucky ones. Each split costs two k-means
-# fits per K with the full restarts: fewer restarts would mix the restarts'
-# own local optima into the agreement (K = 6 on that file fell from a median
-# of 0.69 to 0.49 with 3 restarts), so the figure would no longer be about
-# the data.
-N_SPLITS = 7
-# Above this many customers the splits are drawn from a fixed-seed sample of
-# this size (as the silhouette is). Fourteen fits per K on halves of the whole
-# table would take tens of seconds at 100,000 customers; on 10,000 generated
-# customers the medians from a 4,000 sample were within 0.02 of those from all
-# of them, at half the time.
-SPLIT_SAMPLE_SIZE = 4000
-# A K is never recommended when a segment would be too small to act on (a
-# campaign for 0.5% of customers cannot be tested or staffed) or when one
-# segment holds nearly everyone (then there are no segments, only outliers).
-MIN_ACTIONABLE_SHARE = 0.03
-MAX_DOMINANT_SHARE = 0.85
-# Nearest-centre assignment compares every row with every centre in every feature; rows go
-# in chunks so that one chunk's differences hold at most this many numbers (8 bytes each:
-# 32 MB), whatever the number of customers.
-ASSIGN_BUDGET = 4 * 2**20
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from segmentation.config import (
+    MAX_JSON_BYTES,
+)
 from segmentation.errors import SegmentationError
-
-# A bundle keeps one assignment per customer: a million customers take about 40 MB.
-MAX_JSON_BYTES = 200 * 2**20
 
 
 def read_json(source: bytes | str | Path, what: str, remedy: str):

@@ -40,6 +40,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from pandas._libs import lib as _pandas_lib
 
+from segmentation.config import (
+    MAX_COLUMNS,
+    MAX_COMPRESSION_RATIO,
+    MAX_WORKBOOK_BYTES,
+)
 from segmentation.errors import SegmentationError
 
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "--", "#n/a"})
@@ -100,18 +105,7 @@ _MATCH_ROWS = 500  # rows set aside by pyarrow that are found by their text
 _PARALLEL_CELLS = 1 << 17  # a column this long is parsed in two halves at once
 _SAMPLE = 2000  # first cells of a column looked at to judge how often its values repeat
 _SCAN_BLOCK = 1 << 22  # bytes of a text file scanned at a time
-# An Excel workbook is read whole by openpyxl, at roughly 10 MB of sheet XML a second and
-# several times that in memory: 256 MB of XML is a few million cells, more than a customer
-# table in Excel holds, and a minute of reading.
-MAX_WORKBOOK_BYTES = 256 * 2**20
-# Sheet XML compresses about 5 to 30 times; a part that expands 200 times or more is built
-# to blow up when opened (a "zip bomb"). Parts under 1 MB are too small to matter.
-MAX_COMPRESSION_RATIO = 200
 _RATIO_FROM_BYTES = 2**20
-# Every column's meaning is worked out on its own, a few milliseconds each: 1,000 columns
-# read and inspect in about five seconds on two cores, 10,000 took minutes. A customer
-# table has tens of columns; wider files are survey or feature dumps.
-MAX_COLUMNS = 1_000
 
 
 @dataclass(frozen=True)

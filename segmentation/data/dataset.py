@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    ABSURD_MAGNITUDE,
+    FIRST_VALUES,
+    MIN_CUSTOMERS,
+)
 from segmentation.data.customer_file import RawTable, to_number
 from segmentation.data.roles import (
     BINARY_ROLES,
@@ -29,13 +34,6 @@ from segmentation.errors import SegmentationError
 REASON_MALFORMED = "malformed line (wrong number of fields)"
 REASON_DUPLICATE_ID = "duplicate customer id (first kept)"
 REASON_MISSING_ID = "missing customer id"
-# No customer amount, count or measure reaches a thousand trillion; beyond it
-# (and at infinity) float arithmetic loses the cents and sums overflow, so such
-# a value is a typo or a broken export, not a customer.
-ABSURD_MAGNITUDE = 1e15
-FIRST_VALUES = 3  # values of each column kept to show what it looked like
-# The fewest customers that split into two segments of two, clustering's smallest case.
-MIN_CUSTOMERS = 4
 
 
 @dataclass(frozen=True)

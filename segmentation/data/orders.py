@@ -24,6 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    LOG_MIN_ROWS,
+    LOG_ROWS_PER_CUSTOMER,
+    MAX_ORDERS_KEPT,
+    MEMORY_LIMIT,
+    TOP_CATEGORIES,
+    TOP_CHANNELS,
+)
 from segmentation.data.customer_file import RawTable
 from segmentation.data.roles import normalise_name
 from segmentation.errors import SegmentationError
@@ -51,18 +59,6 @@ _FIELD_NAMES = {
     "channel": r"^(channel|store|shop|outlet|branch|source|sales_?channel|store_?id)$",
     "country": r"^(country|market|nation|country_?code)$",
 }
-# A log needs at least this many rows per distinct customer (and LOG_MIN_ROWS rows):
-# a customer table with a few repeated ids stays far below it.
-LOG_ROWS_PER_CUSTOMER = 1.5
-LOG_MIN_ROWS = 50
-# Category shares: the categories with the most spend, the rest pooled as "other".
-TOP_CATEGORIES = 6
-TOP_CHANNELS = 4
-# DuckDB's working memory; a larger log spills to disk instead of exhausting memory.
-MEMORY_LIMIT = "1GB"
-# Orders kept in memory one by one (for inspection); the per-customer history that
-# lifetime models need is always computed, whatever the size.
-MAX_ORDERS_KEPT = 1_000_000
 
 REASON_NO_CUSTOMER = "line without a customer id"
 REASON_DUPLICATE = "exact duplicate line"

@@ -21,6 +21,14 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    CATEGORY_UNIQUE_SHARE,
+    CURRENCY_SHARE,
+    MAX_CODE_LEVELS,
+    MAX_TEXT_CATEGORIES,
+    NUMERIC_SHARE,
+    SENTINEL_MIN_SHARE,
+)
 from segmentation.data.customer_file import to_number
 
 
@@ -197,22 +205,7 @@ CATEGORY_ROLES = frozenset({Role.CATEGORY, Role.MARITAL_STATUS, Role.EDUCATION, 
 #: Roles never used as clustering variables, whatever the caller asks.
 NEVER_CLUSTERED = frozenset({Role.ID, Role.CONSTANT, Role.TEXT, Role.IGNORE})
 
-# Detection thresholds, each with its reason.
-# A whole-number column with at most this many values and a code-like name
-# (or values 1..n with no zero) is a set of codes, never averaged.
-MAX_CODE_LEVELS = 12
-# A value that this share of rows holds, outside the range of all the others
-# (-1 where every real value is >= 0; 999 or 9999 above every real value),
-# is a "not applicable" code rather than a measurement.
-SENTINEL_MIN_SHARE = 0.05
 SENTINEL_VALUES = (-1.0, -99.0, -999.0, 99.0, 999.0, 9999.0, 99999.0)
-# Text with at most this many distinct values (or this share of rows) is a category.
-MAX_TEXT_CATEGORIES = 30
-CATEGORY_UNIQUE_SHARE = 0.05
-# Numbers are numbers when this share of the present values parse.
-NUMERIC_SHARE = 0.95
-# Values that carry a currency sign in this share of rows make a money column.
-CURRENCY_SHARE = 0.5
 _CURRENCY_SIGN = re.compile(r"[$€£¥]|(?i:\b(?:usd|eur|gbp)\b)")
 
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "1.0"})

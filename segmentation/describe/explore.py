@@ -11,15 +11,15 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from segmentation.cluster.kmeans import Segmentation
+from segmentation.config import (
+    DEFAULT_SEED,
+    MAX_MAP_POINTS,
+    WHISKER_QUANTILES,
+)
 from segmentation.describe.personas import Persona
 from segmentation.describe.profiles import Profiles
 from segmentation.prepare.features import FeatureMatrix
 from segmentation.prepare.variables import CHANNEL_LABELS
-
-# Whiskers of the income box plot: robust to the odd extreme income,
-# unlike Tukey's 1.5 IQR fences, and easy to say: "90% of the segment".
-WHISKER_QUANTILES = (0.05, 0.95)
-MAX_MAP_POINTS = 5000
 
 
 def _names_frame(names: dict[int, str]) -> pd.DataFrame:
@@ -282,7 +282,7 @@ def profile_z(profiles: Profiles, names: dict[int, str],
 
 
 def pca_map(fm: FeatureMatrix, seg: Segmentation, names: dict[int, str],
-            random_state: int = 42, max_points: int = MAX_MAP_POINTS):
+            random_state: int = DEFAULT_SEED, max_points: int = MAX_MAP_POINTS):
     """Customers on the first two principal components of the clustering space.
 
     Returns the frame (customer_id, segment, persona, pc1, pc2; at most

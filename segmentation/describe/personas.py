@@ -14,22 +14,25 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    CHANNEL_HIGH,
+    HIGH,
+    LAPSED_OVERDUE,
+    LAPSED_RATIO,
+    LEVEL_MIN_SHARE,
+    MAX_NAME_WORDS,
+    SHARE_HIGH,
+    SMALL_VALUABLE_SHARE,
+)
 from segmentation.describe.profiles import Profiles
 from segmentation.prepare.variables import CHANNEL_LABELS
 
-HIGH = 0.5
-# "Lapsed" also needs a gap a marketer would call lapsed, not only a large z
-# where recency barely varies: at least this much longer since the last purchase.
-LAPSED_RATIO = 1.3
-SHARE_HIGH = 0.3
-CHANNEL_HIGH = 0.25
 _CATEGORY_WORDS = {"wine": "Wine", "meat": "Meat", "fish": "Fish", "sweets": "Sweets",
                    "fruit": "Fruit", "gold": "Gold"}
 # A persona shops "In-Store"; a column is "Store purchases".
 _CHANNEL_WORDS = {**CHANNEL_LABELS, "store": "In-Store"}
 _CHANNEL_PLAIN = {"web": "the web shop", "catalog": "the catalog", "store": "the store",
                   "app": "the app"}
-SMALL_VALUABLE_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -188,9 +191,6 @@ _NAMING_KINDS = frozenset({"income", "age", "children", "household_size", "recen
                            "money", "other", "measure_na", "sentinel_flag", "binary", "level",
                            "education", "tenure", "total_purchases", "composite", "days_since",
                            "channel"})
-MAX_NAME_WORDS = 3
-# A category value names a segment only when it is this common inside it.
-LEVEL_MIN_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -282,9 +282,6 @@ def _word_for(profiles, s, name, var, z, mean, pop):
     return (var.label, "High" if up else "Low", _rule(up))
 
 
-# With an order history, "Lapsed" also needs the segment's customers to be late by their
-# own rhythm: on average at least this many of their usual gaps since the last order.
-LAPSED_OVERDUE = 2.0
 
 
 def _overdue(profiles, s) -> bool:

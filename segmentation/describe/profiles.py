@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from segmentation.cluster.kmeans import Segmentation
+from segmentation.config import (
+    N_TRAITS,
+)
 from segmentation.prepare.features import FeatureMatrix
 from segmentation.prepare.variables import Variable
-
-N_TRAITS = 5
 
 
 @dataclass(frozen=True)

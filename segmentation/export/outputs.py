@@ -22,6 +22,9 @@ import pandas as pd
 
 from segmentation._version import __version__
 from segmentation.cluster.model import MODEL_FORMAT, MODEL_VERSION
+from segmentation.config import (
+    CSV_BLOCK_ROWS,
+)
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import customer_assignments
 from segmentation.pipeline import SegmentationResult
@@ -96,7 +99,6 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-CSV_BLOCK_ROWS = 50_000  # rows made safe and written at a time: memory stays one block's
 
 
 def _write_rows(frame: pd.DataFrame, out) -> None:

@@ -29,6 +29,17 @@ from pydantic import (
 )
 
 from segmentation.cluster.kmeans import MAX_K
+from segmentation.config import (
+    MAX_CENTERS,
+    MAX_DEPTH,
+    MAX_FEATURES,
+    MAX_ID_NUMBER,
+    MAX_MAGNITUDE,
+    MAX_TEXT,
+    MAX_TREE_NODES,
+    MIN_SCALE,
+    YEARS,
+)
 from segmentation.data.roles import BINARY_ROLES, NUMERIC_ROLES, parse_role
 from segmentation.errors import SegmentationError
 from segmentation.pipeline import MAX_N_INIT
@@ -41,30 +52,6 @@ SIGNUP_FORMAT = "segmentation-signup"
 # Versions of the formats this tool writes and reads; a newer one is refused by check_header.
 MODEL_VERSION = BUNDLE_VERSION = SIGNUP_VERSION = 1
 
-# Segments a model file may hold. A run finds 2 to MAX_K (10) segments; 50 leaves room for a
-# model made elsewhere while keeping scoring cheap (every customer is compared with every
-# centre), and more than 50 groups is no longer a segmentation anyone can act on.
-MAX_CENTERS = 50
-# Clustering variables a model may use: the widest file seen has about 60 candidate
-# variables with category levels; a thousand is far beyond any run and bounds the arrays.
-MAX_FEATURES = 1000
-# No customer figure, scaled value or coefficient is beyond a million billion; beyond it
-# squared distances and logistic scores lose all precision or overflow.
-MAX_MAGNITUDE = 1e15
-# The smallest spread preparation ever writes (robust scaling falls back below 1e-12):
-# dividing by less would blow ordinary values up past MAX_MAGNITUDE.
-MIN_SCALE = 1e-12
-# No field the tool writes is longer than a persona description or a tree printout.
-MAX_TEXT = 10_000
-# A numeric id fits in 64 bits in every CRM and database the files come from.
-MAX_ID_NUMBER = 2**63
-# Two-digit years and far-future years are typing mistakes, not a reference year.
-YEARS = (1800, 2200)
-# The deepest of these files nests six levels (bundle → signup → evaluation → tree → folds);
-# anything much deeper is not one of them, and is refused before it can exhaust the stack.
-MAX_DEPTH = 16
-# A decision tree of depth 3 has 15 nodes; a hand-made one deeper than this is not ours.
-MAX_TREE_NODES = 10_000
 
 _INPUT_KINDS = ("auto", "customers", "transactions")
 

@@ -21,13 +21,20 @@ import pandas as pd
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
+from segmentation.config import (
+    ALPHA,
+    DEFAULT_SEED,
+    MIN_DETECTABLE_LIFT,
+    POWER,
+    RULE_OF_THUMB_PER_ARM,
+    TREATMENT_SHARE,
+)
 from segmentation.errors import SegmentationError
 
 __all__ = ["CORRECTIONS", "RULE_OF_THUMB_PER_ARM", "achieved_power", "assign_arms",
            "balance_table", "plan_tests", "sample_size_per_arm", "sample_sizes"]
 
 CORRECTIONS = ("holm", "bh", "none")
-RULE_OF_THUMB_PER_ARM = 100
 ARMS = ("control", "treatment")
 
 
@@ -62,8 +69,8 @@ def _round_up(n: float) -> int:
     return int(math.ceil(float(n) - 1e-9))
 
 
-def sample_size_per_arm(baseline: float, relative_lift: float = 0.15, alpha: float = 0.05,
-                        power: float = 0.8) -> int:
+def sample_size_per_arm(baseline: float, relative_lift: float = MIN_DETECTABLE_LIFT,
+                        alpha: float = ALPHA, power: float = POWER) -> int:
     """Customers needed in each of two equal arms to detect a relative lift in a rate.
 
     Parameters
@@ -101,8 +108,9 @@ def sample_size_per_arm(baseline: float, relative_lift: float = 0.15, alpha: flo
     return sample_sizes(baseline, relative_lift, alpha, power, split=0.5)[0]
 
 
-def sample_sizes(baseline: float, relative_lift: float = 0.15, alpha: float = 0.05,
-                 power: float = 0.8, split: float = 0.5) -> tuple[int, int]:
+def sample_sizes(baseline: float, relative_lift: float = MIN_DETECTABLE_LIFT,
+                 alpha: float = ALPHA, power: float = POWER,
+                 split: float = TREATMENT_SHARE) -> tuple[int, int]:
     """Treated and control customers needed to detect a lift with a given split.
 
     Parameters
@@ -174,8 +182,9 @@ def achieved_power(baseline: float, relative_lift: float, alpha: float, n_treatm
 
 
 def plan_tests(segment_sizes: Mapping[int, int], baselines: Mapping[int, float],
-               relative_lift: float = 0.15, alpha: float = 0.05, power: float = 0.8,
-               correction: str = "holm", split: float = 0.5) -> pd.DataFrame:
+               relative_lift: float = MIN_DETECTABLE_LIFT, alpha: float = ALPHA,
+               power: float = POWER, correction: str = "holm",
+               split: float = TREATMENT_SHARE) -> pd.DataFrame:
     """Whether each segment is big enough for its own campaign test.
 
     Parameters
@@ -279,8 +288,8 @@ def treatment_count(n: int, split: float) -> int:
     return int(k)
 
 
-def assign_arms(customer_ids: Sequence, segments: Sequence[int], split: float = 0.5,
-                random_state: int = 42) -> pd.DataFrame:
+def assign_arms(customer_ids: Sequence, segments: Sequence[int],
+                split: float = TREATMENT_SHARE, random_state: int = DEFAULT_SEED) -> pd.DataFrame:
     """Split customers into control and treatment, stratified by segment and seeded.
 
     Parameters

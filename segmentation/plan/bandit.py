@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segmentation.config import BANDIT_VISITORS, DEFAULT_SEED
 from segmentation.errors import SegmentationError
 
 
@@ -103,8 +104,8 @@ def _check(true_rates: Mapping[str, float], n_visitors: int,
     return names, rates
 
 
-def simulate(true_rates: Mapping[str, float], n_visitors: int = 10000,
-             random_state: int | None = 42,
+def simulate(true_rates: Mapping[str, float], n_visitors: int = BANDIT_VISITORS,
+             random_state: int | None = DEFAULT_SEED,
              prior: tuple[float, float] = (1, 1)) -> Simulation:
     """Simulate Beta-Bernoulli Thompson sampling against a fixed 50/50 split.
 

@@ -46,6 +46,7 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
+from segmentation.config import ALPHA
 from segmentation.data.small_csv import read_text_table
 from segmentation.errors import SegmentationError
 from segmentation.export.outputs import restore
@@ -250,7 +251,7 @@ def _first(mask: pd.Series) -> int:
 # --- statistics -----------------------------------------------------------------------------------
 
 def compare_arms(events_treatment: int, n_treatment: int, events_control: int, n_control: int,
-                 alpha: float = 0.05) -> dict:
+                 alpha: float = ALPHA) -> dict:
     """Rates, lifts with intervals and z-test p-value for one pair of arms.
 
     The absolute lift interval is Newcombe's hybrid score interval, the
@@ -307,7 +308,7 @@ def _wald(estimate: float, se: float, alpha: float, null: float = 0.0) -> tuple[
     return estimate - z * se, estimate + z * se, p
 
 
-def mh_risk_difference(tables: list[np.ndarray], alpha: float = 0.05) -> tuple[float, ...]:
+def mh_risk_difference(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[float, ...]:
     """Mantel-Haenszel risk difference across strata with Sato's variance.
 
     Each table is ``[[events_t, non_events_t], [events_c, non_events_c]]``;
@@ -348,7 +349,7 @@ def mh_risk_difference(tables: list[np.ndarray], alpha: float = 0.05) -> tuple[f
     return estimate, low, high, p
 
 
-def mh_risk_ratio(tables: list[np.ndarray], alpha: float = 0.05) -> tuple[float, ...]:
+def mh_risk_ratio(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[float, ...]:
     """Mantel-Haenszel risk ratio across strata with the Greenland-Robins interval.
 
     With the notation of :func:`mh_risk_difference`, the estimate is
@@ -396,7 +397,7 @@ def _counts(frame: pd.DataFrame, outcome: str) -> tuple[int, int, int, int]:
 
 
 def analyse(results: pd.DataFrame, assignments: pd.DataFrame, outcome: str = "clicked",
-            alpha: float = 0.05, correction: str = "holm") -> Analysis:
+            alpha: float = ALPHA, correction: str = "holm") -> Analysis:
     """Measure the lift of segmented messaging per segment, overall and stratified.
 
     Parameters

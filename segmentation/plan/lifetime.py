@@ -34,21 +34,17 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    DEFAULT_SEED,
+    MAX_FIT_CUSTOMERS,
+    MIN_REPEAT_CUSTOMERS,
+)
+from segmentation.config import MIN_LIFETIME_CUSTOMERS as MIN_CUSTOMERS
 from segmentation.errors import SegmentationError
 
 __all__ = ["MAX_FIT_CUSTOMERS", "MIN_CUSTOMERS", "MIN_REPEAT_CUSTOMERS", "Lifetime",
            "fit_lifetime", "lifetime_by_segment", "rfm_summary"]
 
-# BG/NBD has four population parameters; with fewer customers the dropout
-# parameters (a, b) are set by the prior rather than by the data.
-MIN_CUSTOMERS = 50
-# The Gamma-Gamma spend model learns only from customers who ordered again with
-# a positive spend; its three parameters need a few dozen of them.
-MIN_REPEAT_CUSTOMERS = 20
-# Larger bases are fitted on a seeded sample of this size and predicted in
-# full: the population parameters barely move beyond it, while the fit time
-# grows with every customer.
-MAX_FIT_CUSTOMERS = 50_000
 
 SUMMARY_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
 CUSTOMER_COLUMNS = ["expected_orders_12m", "p_alive", "expected_order_value",
@@ -178,7 +174,7 @@ class Lifetime:
 
 
 def fit_lifetime(summary: pd.DataFrame, horizon_days: int = 365,
-                 random_state: int | None = 42,
+                 random_state: int | None = DEFAULT_SEED,
                  sample_size: int = MAX_FIT_CUSTOMERS) -> Lifetime:
     """Fit BG/NBD and Gamma-Gamma by MAP and predict every customer's lifetime figures.
 

@@ -28,6 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    CLEAR_MARGIN,
+    DEFAULT_SEED,
+)
 from segmentation.data.roles import Role
 from segmentation.errors import SegmentationError
 from segmentation.export.bundle import check_bundle, read_bundle_json
@@ -41,7 +45,6 @@ from segmentation.export.schemas import (
 )
 from segmentation.prepare.variables import age_from, catalogue, derive
 
-CLEAR_MARGIN = 0.05  # accuracy points over the baseline needed to call it a prediction
 BUNDLE_KEY = "signup"
 _NOT_AT_SIGNUP = {"tenure"}  # tenure is zero for a customer who just signed up
 
@@ -215,7 +218,7 @@ REMEDY = "train the sign-up model again and save it in the bundle"
 
 
 # ---------------------------------------------------------------------- training
-def train(result, features: list[str] | None = None, random_state: int = 42,
+def train(result, features: list[str] | None = None, random_state: int = DEFAULT_SEED,
           cv: int = 5) -> SignupModel:
     """Train and cross-validate both sign-up models on a segmentation's customers.
 

@@ -21,6 +21,11 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from segmentation.config import (
+    DEFAULT_WINDOW_YEARS,
+    KAGGLE_WINDOW_YEARS,
+    MIN_LOG_WINDOW_YEARS,
+)
 from segmentation.errors import SegmentationError
 
 __all__ = ["ValueAssumptions", "clv_multiplier", "money_columns", "outcome_columns",
@@ -30,11 +35,6 @@ DAYS_PER_YEAR = 365.25
 # The Kaggle "Customer Personality Analysis" data dictionary documents every Mnt* column as
 # the "amount spent ... in last 2 years", so its spend is two years' worth, not one.
 KAGGLE_SPEND_PREFIX = "Mnt"
-KAGGLE_WINDOW_YEARS = 2.0
-# A customer table that does not say otherwise is read as stating a year's spend.
-DEFAULT_WINDOW_YEARS = 1.0
-# An order log covers at least a month even when all its orders fall on one day.
-MIN_LOG_WINDOW_YEARS = 1 / 12
 
 VALUE_COLUMNS = ["segment", "persona", "customers", "share_customers", "revenue",
                  "share_revenue", "window_years", "avg_annual_spend", "margin_rate",

@@ -14,6 +14,21 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    AGE_RANGE,
+    CORRELATION_THRESHOLD,
+    DATE_FENCE_SPANS,
+    DEFAULT_MISSING,
+    DEFAULT_OUTLIERS,
+    DEFAULT_SCALING,
+    FAR_FENCE,
+    FLAG_SCALE,
+    INCOME_MARGIN,
+    LEVEL_SCALE,
+    MAX_LEVELS,
+    MIN_LEVEL_SHARE,
+    SKEW_SUGGESTS_LOG,
+)
 from segmentation.data.dataset import Dataset
 from segmentation.data.roles import Role
 from segmentation.errors import SegmentationError
@@ -41,34 +56,8 @@ SCALING_LABELS = {
     "robust": "robust (median 0, IQR 1)",
     "log": "log for amounts, counts and durations, then z-score",
 }
-# A chosen amount or count this skewed gets log scaling suggested: its few
-# largest values would otherwise decide the segments.
-SKEW_SUGGESTS_LOG = 2.0
-# A category's levels: the most common ones, at most this many, each held by
-# at least MIN_LEVEL_SHARE of customers; the rest are pooled as "(other)".
-MAX_LEVELS = 12
-MIN_LEVEL_SHARE = 0.01
-# Scale of the 0/1 columns in the clustering space. One level indicator per
-# category value, left as 0/1: two customers in different levels differ by 1
-# on two columns, a squared distance of 2, which is the expected squared
-# distance between two customers on one z-scored number. So a category
-# weighs like one numeric variable, however many levels it has, and a yes/no
-# flag (one column) is scaled by sqrt(2) to weigh the same.
-LEVEL_SCALE = 1.0
-FLAG_SCALE = 1 / np.sqrt(2)
-CORRELATION_THRESHOLD = 0.75
 REASON_MISSING = "missing value in a clustering variable (drop policy)"
 REASON_OUTLIER = "implausible value (exclude policy)"
-AGE_RANGE = (16.0, 100.0)
-# Income is implausible when it is beyond the 99.5th percentile by more than
-# this many times the distance from the median to that percentile: the real
-# export's 666,666 is flagged, its 150k-160k high earners are not.
-INCOME_MARGIN = 1.5
-# A value more than this many spans of a column's middle 99% beyond it is a typo
-# or a unit slip (cents in a euro column), not a customer: a log-normal spend
-# with a huge spread (sigma 2) reaches about 100 spans at a million customers.
-FAR_FENCE = 1000.0
-DATE_FENCE_SPANS = 1.0
 
 
 @dataclass(frozen=True)
@@ -96,9 +85,9 @@ class PrepConfig:
     """
 
     features: tuple[str, ...] | None = None
-    missing: str = "impute"
-    outliers: str = "clip"
-    scaling: str = "zscore"
+    missing: str = DEFAULT_MISSING
+    outliers: str = DEFAULT_OUTLIERS
+    scaling: str = DEFAULT_SCALING
     weights: tuple[tuple[str, float], ...] = ()
     composites: tuple[tuple[str, str], ...] = ()
     reference_year: int | None = None

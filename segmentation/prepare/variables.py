@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    MAX_SET_BY_LEVELS,
+    SPIKE_SHARE,
+)
 from segmentation.data.roles import Role, channel_name, education_rank, spend_category
 
 GROUPS = (
@@ -250,10 +254,6 @@ def default_features(variables: dict[str, Variable], limit: int = 12,
     return tuple(n for n in variables if n in chosen)
 
 
-# A measure where at least this share of customers hold the same value mostly
-# tells those few apart from everyone else: clustered on by default it makes
-# lopsided or tiny segments, so it is offered, not preselected.
-SPIKE_SHARE = 0.6
 
 
 def _is_spike(values: pd.Series) -> bool:
@@ -278,9 +278,6 @@ def _set_by(values: pd.Series, frame: pd.DataFrame, variables: dict[str, Variabl
     return None
 
 
-# A number with at most this many values, one per level of a category, is a
-# property of that category (a plan's monthly fee), not a behaviour of its own.
-MAX_SET_BY_LEVELS = 12
 
 
 _DEFAULT_KINDS = frozenset({"income", "age", "children", "recency", "spend", "channel", "money",

@@ -34,18 +34,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segmentation.config import (
+    HIGH_CHURN_RATE,
+    PSI_EPSILON,
+    PSI_MODERATE,
+    PSI_SIGNIFICANT,
+    STABLE_RATE,
+)
 from segmentation.data.small_csv import read_text_table
 from segmentation.errors import SegmentationError
 from segmentation.export.outputs import restore, write_csv
 
-STABLE_RATE = 0.10
-HIGH_CHURN_RATE = 0.30
-PSI_MODERATE = 0.10
-PSI_SIGNIFICANT = 0.25
-# A persona absent from one file has share 0, where ln(new/old) is undefined;
-# it is given this share instead (the usual practice), so that a persona that
-# appears or vanishes adds a large but finite term.
-PSI_EPSILON = 1e-4
 HIGH_VALUE_WORDS = ("High-Income", "High Income", "Big Spenders", "Premium")
 LAPSED_WORDS = ("Lapsed",)
 REQUIRED_COLUMNS = ("customer_id", "segment")

@@ -30,22 +30,27 @@ from segmentation.cluster.kmeans import (
     split_half_agreement,
     split_halves,
 )
+from segmentation.config import (
+    DEFAULT_BOOTSTRAPS,
+    DISSOLVED,
+    JACCARD_DOUBTFUL,
+    JACCARD_HIGHLY_STABLE,
+    JACCARD_STABLE,
+    RECOVERED,
+    SAME_SEGMENT_RMS,
+    SOME_CUSTOMERS,
+)
 from segmentation.describe.profiles import Profiles
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix
 
 # Hennig's reading of the mean bootstrap Jaccard of a segment.
 JACCARD_BANDS = (
-    (0.85, "highly stable"),
-    (0.75, "stable"),
-    (0.60, "a pattern, but membership is doubtful"),
+    (JACCARD_HIGHLY_STABLE, "highly stable"),
+    (JACCARD_STABLE, "stable"),
+    (JACCARD_DOUBTFUL, "a pattern, but membership is doubtful"),
     (-np.inf, "not to be trusted"),
 )
-# clusterboot's defaults (``dissolution = 0.5``, ``recover = 0.75``): in one
-# resample a segment has dissolved when its best Jaccard is at most DISSOLVED,
-# and has been recovered when it is above RECOVERED.
-DISSOLVED = 0.5
-RECOVERED = 0.75
 # Split-half agreement (adjusted Rand index) read the same way; a K whose
 # median agreement is under clustering.REPLICATES is not recommended.
 ARI_BANDS = (
@@ -54,12 +59,6 @@ ARI_BANDS = (
     (0.40, "the segments only partly replicate"),
     (-np.inf, "the segments do not replicate: they are mostly noise"),
 )
-DEFAULT_BOOTSTRAPS = 50
-# Two segments are "the same" across runs when their profiles differ by less
-# than this root-mean-square gap in standardized units (half a standard
-# deviation on a typical variable).
-SAME_SEGMENT_RMS = 0.5
-SOME_CUSTOMERS = 500
 # The split-half table compares a matched pair of segments on the first variable of each of
 # these kinds the data has: what a reader knows a customer by (earnings, spend, how lately
 # they bought, children), so a pair that is the same segment is seen to be one.
