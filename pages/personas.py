@@ -126,7 +126,7 @@ for p in personas:
     with st.container(border=True):
         badge = ""
         if boot is not None:
-            row = boot.summary.loc[p.segment]
+            row = boot.per_segment.loc[p.segment]
             color = ("green" if row["mean_jaccard"] >= 0.75 else
                      "orange" if row["mean_jaccard"] >= 0.6 else "red")
             badge = f" :{color}-badge[{row['band']} · Jaccard {row['mean_jaccard']:.2f}]"

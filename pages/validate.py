@@ -62,7 +62,7 @@ boot = flow.bootstrap(result, n_boot,
                       progress=lambda done, total: bar.progress(
                           done / total, text=f"Re-clustering resample {done} of {total}…"))
 bar.empty()
-summary = boot.summary.assign(persona=lambda f: f["segment"].map(names))
+summary = boot.per_segment.assign(persona=lambda f: f["segment"].map(names))
 st.plotly_chart(charts.stability_chart(summary, colors), width="stretch")
 st.dataframe(
     summary[["persona", "mean_jaccard", "band", "recovered", "dissolved"]], hide_index=True,

@@ -591,7 +591,7 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
     parts.append(_p(f"{boot.n_boot} resamples, drawn with replacement; each drawn customer is "
                     f"kept once and the resample re-clustered with K = {seg.n_clusters} "
                     "(Hennig's clusterboot).", "note"))
-    summary = boot.summary.assign(persona=boot.summary["segment"].map(names))
+    summary = boot.per_segment.assign(persona=boot.per_segment["segment"].map(names))
     parts.append(_chart(charts.stability_chart(summary, colors), "stability", 420))
     seg_colors = _segment_colors(names)
     rows = [[_persona_cell(r.persona, seg_colors[int(r.segment)]), _num(r.mean_jaccard, 2),
@@ -612,7 +612,7 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
 def _personas_section(result: SegmentationResult, personas: tuple[Persona, ...],
                       seg_colors: dict[int, str], boot: Bootstrap) -> str:
     seg = result.segmentation
-    bands = boot.summary.set_index("segment")
+    bands = boot.per_segment.set_index("segment")
     parts = []
     for p in personas:
         color = seg_colors[p.segment]
@@ -697,8 +697,8 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     if bootstrap is None:
         bootstrap = bootstrap_stability(result.features, seg, DEFAULT_BOOTSTRAPS,
                                         config.random_state, config.n_init)
-    if sorted(bootstrap.summary["segment"]) != list(range(result.chosen_k)):
-        raise ValueError(f"the bootstrap is of {len(bootstrap.summary)} segments, not of this "
+    if sorted(bootstrap.per_segment["segment"]) != list(range(result.chosen_k)):
+        raise ValueError(f"the bootstrap is of {len(bootstrap.per_segment)} segments, not of this "
                          f"run's {result.chosen_k}")
     names = {p.segment: p.name for p in personas}
     colors = charts.persona_colors(names)

@@ -54,8 +54,8 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     names = [p.name for p in sample.personas]
     assert table["persona"].tolist() == names
     pd.testing.assert_series_equal(table["mean_jaccard"].reset_index(drop=True),
-                                   boot.summary["mean_jaccard"], check_names=False)
-    assert table["band"].tolist() == boot.summary["band"].tolist()
+                                   boot.per_segment["mean_jaccard"], check_names=False)
+    assert table["band"].tolist() == boot.per_segment["band"].tolist()
     # Hennig's counts: recovered above 0.75, dissolved at 0.5 or below, out of 50.
     recovered, dissolved = (boot.jaccard > 0.75).sum(axis=0), (boot.jaccard <= 0.5).sum(axis=0)
     assert table["recovered"].tolist() == recovered.tolist()
@@ -75,7 +75,7 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert len(badges) == sample.chosen_k
     assert all(f"Jaccard {v:.2f}" in b
-               for v, b in zip(boot.summary["mean_jaccard"], badges, strict=True))
+               for v, b in zip(boot.per_segment["mean_jaccard"], badges, strict=True))
 
 
 
