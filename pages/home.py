@@ -28,8 +28,10 @@ a, b, c = st.columns(3)
 a.metric("Customers segmented", f"{seg.labels.size:,}")
 b.metric("Segments (K)", result.chosen_k)
 c.metric("Silhouette", f"{seg.silhouette:.2f}")
+run_summary = result.summary(flow.personas(result))
+st.caption(flow.md(run_summary.verdict))
 st.dataframe(
-    [{"Segment": p.segment, "Persona": p.name, "Customers": int(seg.sizes[p.segment]),
-      "Share": f"{seg.shares[p.segment]:.0%}"} for p in flow.personas(result)],
-    hide_index=True,
+    run_summary.table.rename(columns={"segment": "Segment", "persona": "Persona",
+                                      "size": "Customers", "share": "Share"}),
+    hide_index=True, column_config={"Share": st.column_config.NumberColumn(format="percent")},
 )

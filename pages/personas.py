@@ -127,7 +127,7 @@ for p in personas:
     with st.container(border=True):
         badge = ""
         if boot is not None:
-            row = boot.summary.loc[p.segment]
+            row = boot.per_segment.loc[p.segment]
             color = ("green" if row["mean_jaccard"] >= JACCARD_STABLE else
                      "orange" if row["mean_jaccard"] >= JACCARD_DOUBTFUL else "red")
             badge = f" :{color}-badge[{row['band']} · Jaccard {row['mean_jaccard']:.2f}]"

@@ -220,7 +220,7 @@ rate_b = c2.number_input("True rate of message B", 0.001, 0.999, 0.12, 0.01, key
 visitors = c3.number_input("Visitors", 100, 200_000, 10_000, 1000, key="w.plan.visitors")
 sim = bandit.simulate({"A": rate_a, "B": rate_b}, n_visitors=int(visitors),
                       random_state=result.config.random_state)
-st.info(flow.md(sim.summary))
+st.info(flow.md(sim.summary().verdict))
 st.plotly_chart(charts.bandit_chart(sim.traffic), width="stretch")
 
 st.subheader("Segments for new customers")

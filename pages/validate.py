@@ -14,7 +14,6 @@ from segmentation.validate.stability import (
     STATISTIC_MEAN,
     data_size_warning,
     small_segment_check,
-    split_half_table,
 )
 from ui import cache, flow, state
 
@@ -37,12 +36,10 @@ a, b = st.columns([1, 3])
 splits = halves.agreement
 a.metric("Agreement (adjusted Rand index)", f"{halves.ari:.2f}",
          help=f"The median over {splits.n_splits} random splits.")
-(b.success if halves.ari >= REPLICATES else b.warning)(
-    f"Customers were split at random into two halves, {splits.n_splits} times over, and each "
-    f"half was clustered on its own: agreement {splits.text}; {halves.verdict}.")
-table = split_half_table(halves, result.profiles)
+split_summary = halves.summary(result.profiles)
+(b.success if halves.ari >= REPLICATES else b.warning)(split_summary.verdict)
 rows = []
-for pair, figures in table.groupby("pair", sort=False):
+for pair, figures in split_summary.table.groupby("pair", sort=False):
     size = figures[figures["statistic"] == STATISTIC_CUSTOMERS].iloc[0]
     row = {"pair": pair, "customers (A / B)": f"{int(size.value_a):,} / {int(size.value_b):,}"}
     for f in figures[figures["statistic"] == STATISTIC_MEAN].itertuples(index=False):
@@ -51,9 +48,8 @@ for pair, figures in table.groupby("pair", sort=False):
     rows.append(row)
 st.dataframe(pd.DataFrame(rows).style.format(precision=0, thousands=","), hide_index=True,
              width="stretch")
-st.caption("The split shown is the one whose agreement is the median. Each row pairs a "
-           "segment of half A with its closest segment of half B (Hungarian matching on the "
-           "segment centres).")
+for note in split_summary.notes:
+    st.caption(note)
 
 st.subheader("Bootstrap stability per persona")
 n_boot = st.select_slider("Resamples", [20, 50, 100, 200], value=DEFAULT_BOOTSTRAPS,
@@ -63,7 +59,9 @@ boot = flow.bootstrap(result, n_boot,
                       progress=lambda done, total: bar.progress(
                           done / total, text=f"Re-clustering resample {done} of {total}…"))
 bar.empty()
-summary = boot.summary.assign(persona=lambda f: f["segment"].map(names))
+boot_summary = boot.summary()
+st.markdown(flow.md(boot_summary.verdict))
+summary = boot_summary.table.assign(persona=lambda f: f["segment"].map(names))
 st.plotly_chart(charts.stability_chart(summary, colors), width="stretch")
 st.dataframe(
     summary[["persona", "mean_jaccard", "band", "recovered", "dissolved"]], hide_index=True,

@@ -95,8 +95,9 @@ st.caption(f"Clustering on {len(fm.features)} variables: "
 @st.fragment
 def k_panel():
     st.subheader("How many segments?")
-    metrics = sweep.metrics
-    st.info(f"**Recommended: K = {sweep.recommended_k}.** {flow.md(sweep.reason)}")
+    sweep_summary = sweep.summary()
+    metrics = sweep_summary.table
+    st.info(f"**Recommended: K = {sweep.recommended_k}.** {flow.md(sweep_summary.verdict)}")
     chosen_k = st.session_state[state.K_CHOICE] or sweep.recommended_k
     # Full width each: the 2x2 quality panel's subplot titles collide in half a page.
     st.plotly_chart(charts.elbow_chart(metrics, sweep.knee_k, chosen_k), width="stretch")

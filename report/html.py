@@ -57,7 +57,6 @@ from segmentation.validate.stability import (
     data_size_warning,
     small_segment_check,
     split_half,
-    split_half_table,
 )
 
 #: The report's sections in page order: (anchor id, heading).
@@ -343,7 +342,7 @@ def _k_section(result: SegmentationResult, names: dict[int, str],
     sweep, seg = result.sweep, result.segmentation
     chosen = result.chosen_k
     parts = [f'<div class="callout"><strong>Recommended: K = {sweep.recommended_k}.</strong> '
-             f"{_e(sweep.reason)}</div>"]
+             f"{_e(sweep.summary().verdict)}</div>"]
     if chosen != sweep.recommended_k:
         parts.append(_p(f"This report uses K = {chosen}, chosen by hand."))
     parts.append(_chart(charts.elbow_chart(sweep.metrics, sweep.knee_k, chosen), "elbow", 450))
@@ -555,11 +554,9 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
 
     parts.append("<h3>Split-half replication</h3>")
     parts.append(_figures([("Agreement (adjusted Rand index)", f"{halves.ari:.2f}")]))
-    splits = halves.agreement
-    parts.append(_p(f"Customers were split at random into two halves, {splits.n_splits} times "
-                    f"over, and each half was clustered on its own: agreement {splits.text}; "
-                    f"{halves.verdict}."))
-    table = split_half_table(halves, profiles)
+    split_summary = halves.summary(profiles)
+    parts.append(_p(split_summary.verdict))
+    table = split_summary.table
     sizes = table[table["statistic"] == STATISTIC_CUSTOMERS]
     means = table[table["statistic"] == STATISTIC_MEAN]
     # One row per half of each pair: the two halves of a segment read one above the other.
@@ -574,15 +571,13 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
                         + [_num(v, 0 if abs(v) >= 100 else 1) for v in pair_means[column]])
     parts.append(_table(headers, rows, numeric=(0, *range(2, len(headers))),
                         table_id="split-table"))
-    parts.append(_p("The split shown is the one whose agreement is the median. Each row pairs "
-                    "a segment of half A with its closest segment of half B (Hungarian "
-                    "matching on the segment centres).", "note"))
+    parts.extend(_p(note, "note") for note in split_summary.notes)
 
     parts.append("<h3>Bootstrap stability per persona</h3>")
     parts.append(_p(f"{boot.n_boot} resamples, drawn with replacement; each drawn customer is "
                     f"kept once and the resample re-clustered with K = {seg.n_clusters} "
                     "(Hennig's clusterboot).", "note"))
-    summary = boot.summary.assign(persona=boot.summary["segment"].map(names))
+    summary = boot.summary().table.assign(persona=lambda f: f["segment"].map(names))
     parts.append(_chart(charts.stability_chart(summary, colors), "stability", 420))
     seg_colors = _segment_colors(names)
     rows = [[_persona_cell(r.persona, seg_colors[int(r.segment)]), _num(r.mean_jaccard, 2),
@@ -604,7 +599,7 @@ def _stability_section(result: SegmentationResult, names: dict[int, str],
 def _personas_section(result: SegmentationResult, personas: tuple[Persona, ...],
                       seg_colors: dict[int, str], boot: Bootstrap) -> str:
     seg = result.segmentation
-    bands = boot.summary.set_index("segment")
+    bands = boot.per_segment.set_index("segment")
     parts = []
     for p in personas:
         color = seg_colors[p.segment]
@@ -689,8 +684,8 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     if bootstrap is None:
         bootstrap = bootstrap_stability(result.features, seg, DEFAULT_BOOTSTRAPS,
                                         config.random_state, config.n_init)
-    if sorted(bootstrap.summary["segment"]) != list(range(result.chosen_k)):
-        raise ValueError(f"the bootstrap is of {len(bootstrap.summary)} segments, not of this "
+    if sorted(bootstrap.per_segment["segment"]) != list(range(result.chosen_k)):
+        raise ValueError(f"the bootstrap is of {len(bootstrap.per_segment)} segments, not of this "
                          f"run's {result.chosen_k}")
     names = {p.segment: p.name for p in personas}
     colors = charts.persona_colors(names)

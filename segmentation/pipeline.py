@@ -6,6 +6,9 @@ from dataclasses import dataclass, field, replace
 from numbers import Integral
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from segmentation.cluster.kmeans import (
     DEFAULT_K_RANGE,
     DEFAULT_N_INIT,
@@ -28,6 +31,7 @@ from segmentation.describe.personas import Persona, suggest_personas
 from segmentation.describe.profiles import Profiles, profile_segments
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare
+from segmentation.summary import Summary
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,40 @@ class SegmentationResult:
         return (self.dataset.notes + self.features.report.warnings
                 + tuple(c.message for c in self.features.report.correlated)
                 + quality_warnings(seg.silhouette, seg.shares, seg.labels.size))
+
+    def summary(self, personas: tuple[Persona, ...] | None = None) -> Summary:
+        """The run at a glance: the file, the segments and why this K.
+
+        Parameters
+        ----------
+        personas : tuple of Persona, optional
+            The names to show (e.g. with a user's edits); default :attr:`personas`.
+
+        Returns
+        -------
+        Summary
+            ``verdict`` is the sweep's reason for its K; ``table`` has one row per segment:
+            ``segment``, ``persona``, ``size`` (customers) and ``share``; ``notes`` are
+            :attr:`warnings`, after a note when K was chosen by hand.
+
+        Examples
+        --------
+        >>> print(run("sample_data/marketing_campaign_sample.csv").summary())  # doctest: +SKIP
+        """
+        seg = self.segmentation
+        names = {p.segment: p.name for p in (self.personas if personas is None else personas)}
+        segments = np.arange(self.chosen_k)
+        table = pd.DataFrame({"segment": segments,
+                              "persona": [names.get(int(s)) for s in segments],
+                              "size": np.asarray(seg.sizes, dtype=np.int64),
+                              "share": np.asarray(seg.shares, dtype=float)})
+        hand = ((f"K = {self.chosen_k} was chosen by hand; the sweep recommends "
+                 f"K = {self.sweep.recommended_k}.",)
+                if self.chosen_k != self.sweep.recommended_k else ())
+        return Summary(
+            title=f"{self.raw.name}: {seg.labels.size:,} customers in {self.chosen_k} "
+                  f"segments, silhouette {seg.silhouette:.2f}",
+            verdict=self.sweep.reason, table=table, notes=hand + self.warnings)
 
 
 def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,

@@ -19,7 +19,7 @@ def test_same_seed_same_run():
     first = simulate({"A": 0.10, "B": 0.12}, n_visitors=2000, random_state=3)
     second = simulate({"A": 0.10, "B": 0.12}, n_visitors=2000, random_state=3)
     pd.testing.assert_frame_equal(first.traffic, second.traffic)
-    assert first.summary == second.summary
+    assert first.summary().as_dict() == second.summary().as_dict()
     other = simulate({"A": 0.10, "B": 0.12}, n_visitors=2000, random_state=4)
     assert not first.traffic.equals(other.traffic)
 
@@ -50,11 +50,11 @@ def test_equal_rates_starve_neither_variant():
 
 
 def test_summary_states_rates_and_result(clear):
-    assert clear.summary.startswith("Simulation with true rates A 5%, B 10%: the bandit sent ")
+    assert clear.summary().verdict.startswith("Simulation with true rates A 5%, B 10%: the bandit sent ")
     gain = clear.bandit_conversions - clear.split_conversions
     assert f"{clear.bandit_share_worse * 100:.0f}% of visitors to the worse variant" \
-        in clear.summary
-    assert f"{abs(gain)} {'more' if gain >= 0 else 'fewer'} conversions." in clear.summary
+        in clear.summary().verdict
+    assert f"{abs(gain)} {'more' if gain >= 0 else 'fewer'} conversions." in clear.summary().verdict
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [

@@ -106,7 +106,7 @@ def test_segment_value_shares_and_spend_from_the_customers(result, names, labels
         assert row.avg_value == pytest.approx(spend[labels == s].mean())
     assert frame["avg_value"].is_monotonic_decreasing
     # the share of revenue is the profiles' own
-    summary = result.profiles.summary.set_index("segment")["revenue_share"]
+    summary = result.profiles.sizes.set_index("segment")["revenue_share"]
     assert frame.set_index("segment")["value_share"].to_dict() == pytest.approx(
         summary.to_dict())
 

@@ -144,7 +144,7 @@ def check_fields(personas, profiles):
             value = getattr(p, field)
             assert isinstance(value, str) and value.strip(), (p.segment, field)
             assert "None" not in value and "nan" not in value.split(), (p.segment, field, value)
-        size = int(profiles.summary.loc[p.segment, "size"])
+        size = int(profiles.sizes.loc[p.segment, "size"])
         assert f"({size:,})" in p.description
         assert p.archetype in {"premium", "budget", "family", "specialist", "lapsed",
                                "mainstream", "general"}

@@ -51,7 +51,7 @@ def test_value_plan_bandit_and_signup_equal_the_engine(sample_result, names):
 
     sim = bandit.simulate({"A": 0.10, "B": 0.12}, n_visitors=10_000,
                           random_state=sample_result.config.random_state)
-    assert any(i.value == sim.summary for i in at.info)
+    assert any(i.value == sim.summary().verdict for i in at.info)
 
     model = signup.train(sample_result, signup.signup_candidates(sample_result),
                          random_state=sample_result.config.random_state)

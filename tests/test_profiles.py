@@ -37,7 +37,7 @@ def _numeric(fm) -> pd.DataFrame:
 
 def test_sizes_and_shares(case):
     fm, seg, prof = case
-    s = prof.summary
+    s = prof.sizes
     assert s["segment"].tolist() == list(range(seg.n_clusters))
     assert s["size"].sum() == fm.n_customers
     assert s["share"].sum() == pytest.approx(1.0)
@@ -80,7 +80,7 @@ def test_z_is_the_standardized_difference(case):
         np.testing.assert_allclose(prof.z.loc[j].to_numpy(float), expected, rtol=1e-9,
                                    atol=1e-12)
     # the size-weighted standardized differences cancel out
-    weighted = (prof.z.mul(prof.summary["share"].to_numpy(), axis=0)).sum()
+    weighted = (prof.z.mul(prof.sizes["share"].to_numpy(), axis=0)).sum()
     np.testing.assert_allclose(weighted.to_numpy(float), 0.0, atol=1e-9)
 
 
@@ -88,10 +88,10 @@ def test_revenue_share(case):
     fm, seg, prof = case
     spend = fm.frame["total_spend"].to_numpy(float)
     expected = [spend[seg.labels == j].sum() / spend.sum() for j in range(seg.n_clusters)]
-    np.testing.assert_allclose(prof.summary["revenue_share"], expected, rtol=1e-12)
-    assert prof.summary["revenue_share"].sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(prof.sizes["revenue_share"], expected, rtol=1e-12)
+    assert prof.sizes["revenue_share"].sum() == pytest.approx(1.0)
     # segment 0 spends most per customer, so its revenue share beats its headcount share
-    row = prof.summary.loc[0]
+    row = prof.sizes.loc[0]
     assert row["revenue_share"] > row["share"]
 
 
@@ -142,8 +142,8 @@ def test_profile_without_total_spend_has_no_revenue_share():
     assert "total_spend" not in fm.frame
     seg = segment(fm, 3)
     prof = profile_segments(fm, seg)
-    assert prof.summary["revenue_share"].isna().all()
-    assert prof.summary["size"].sum() == 90
+    assert prof.sizes["revenue_share"].isna().all()
+    assert prof.sizes["size"].sum() == 90
 
 
 def test_constant_variable_has_no_z_and_no_trait():

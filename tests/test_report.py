@@ -284,8 +284,8 @@ def test_stability_section_reports_the_numbers_passed_in(page, stability, sample
     _, rows = page.table("bootstrap-table")
     names = [p.name for p in sample_result.personas]
     assert [r[0] for r in rows] == names
-    assert [r[1] for r in rows] == [f"{v:.2f}" for v in boot.summary["mean_jaccard"]]
-    assert [r[2] for r in rows] == list(boot.summary["band"])
+    assert [r[1] for r in rows] == [f"{v:.2f}" for v in boot.per_segment["mean_jaccard"]]
+    assert [r[2] for r in rows] == list(boot.per_segment["band"])
     _, rows = page.table("split-table")
     assert len(rows) == 2 * sample_result.chosen_k
 
@@ -306,7 +306,7 @@ def test_default_stability_is_computed_with_the_run_settings(sample_result):
     stab = page.text_of["stability"]
     assert "50 resamples" in stab and f"{split.ari:.2f}" in stab
     _, rows = page.table("bootstrap-table")
-    assert [r[1] for r in rows] == [f"{v:.2f}" for v in boot.summary["mean_jaccard"]]
+    assert [r[1] for r in rows] == [f"{v:.2f}" for v in boot.per_segment["mean_jaccard"]]
 
 
 @pytest.mark.parametrize("segments", [[0, 1], [0, 0, 2], [0, 1, 2, 3]])

@@ -323,7 +323,7 @@ def test_summary_sheet_figures_equal_the_engine(strategy_book, result, personas)
     assert ws.freeze_panes is not None and ws.auto_filter.ref
     profiles, seg = result.profiles, result.segmentation
     income, spend, recency = (first_of(profiles, k) for k in ("income", "total_spend", "recency"))
-    revenue = dict(zip(profiles.summary["segment"], profiles.summary["revenue_share"],
+    revenue = dict(zip(profiles.sizes["segment"], profiles.sizes["revenue_share"],
                        strict=True))
     rows = list(ws.iter_rows(min_row=2, max_row=1 + len(personas), values_only=True))
     for p, values in zip(sorted(personas, key=lambda p: p.segment), rows, strict=True):
@@ -483,7 +483,7 @@ def test_html_figures_equal_the_engine(page, result, personas):
     seg, profiles = result.segmentation, result.profiles
     for row, p in zip(summary[1:], sorted(personas, key=lambda p: p.segment), strict=True):
         s = p.segment
-        revenue = profiles.summary.set_index("segment").loc[s, "revenue_share"]
+        revenue = profiles.sizes.set_index("segment").loc[s, "revenue_share"]
         assert row[:4] == [p.name, f"{np.sum(seg.labels == s):,}",
                            f"{np.mean(seg.labels == s):.1%}", f"{revenue:.1%}"]
     variables = [n for n in profiles.z.columns if n in profiles.variables]

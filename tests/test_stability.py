@@ -350,7 +350,7 @@ def test_split_half_table_matches_pandas_group_means(planted_fm, planted_seg, pl
 # ---------------------------------------------------------------------------
 
 def test_planted_segments_are_highly_stable(planted_boot):
-    summary = planted_boot.summary
+    summary = planted_boot.per_segment
     assert planted_boot.jaccard.shape == (N_BOOT, 3)
     assert list(summary["segment"]) == [0, 1, 2]
     assert (summary["mean_jaccard"] >= 0.85).all()
@@ -359,7 +359,7 @@ def test_planted_segments_are_highly_stable(planted_boot):
 
 
 def test_noise_segments_are_not_stable(noise_boot):
-    summary = noise_boot.summary
+    summary = noise_boot.per_segment
     assert summary["mean_jaccard"].min() < 0.75
     assert (summary["band"] != "highly stable").any()
 
@@ -370,7 +370,7 @@ def test_summary_is_recomputed_from_the_jaccard_matrix(which, planted_boot, nois
     jac = boot.jaccard
     assert boot.n_boot == jac.shape[0] == N_BOOT
     assert ((jac >= 0) & (jac <= 1)).all()
-    summary = boot.summary
+    summary = boot.per_segment
     np.testing.assert_allclose(summary["mean_jaccard"], jac.mean(axis=0))
     np.testing.assert_array_equal(summary["dissolved"], (jac <= 0.5).sum(axis=0))
     np.testing.assert_array_equal(summary["recovered"], (jac > 0.75).sum(axis=0))
@@ -380,8 +380,8 @@ def test_summary_is_recomputed_from_the_jaccard_matrix(which, planted_boot, nois
 def test_noise_k5_has_an_untrustworthy_segment(noise_fms):
     fm = noise_fms[2]
     boot = bootstrap_stability(fm, segment(fm, 5), n_boot=10)
-    assert boot.summary["mean_jaccard"].min() < 0.75
-    assert (boot.summary["band"] == "not to be trusted").any()
+    assert boot.per_segment["mean_jaccard"].min() < 0.75
+    assert (boot.per_segment["band"] == "not to be trusted").any()
 
 
 def test_bootstrap_is_deterministic_and_reports_progress(noise_fms):
@@ -394,7 +394,7 @@ def test_bootstrap_is_deterministic_and_reports_progress(noise_fms):
     other = bootstrap_stability(fm, seg, n_boot=6, random_state=12, n_init=3)
     assert calls == [(i, 6) for i in range(1, 7)]
     np.testing.assert_array_equal(first.jaccard, again.jaccard)
-    pd.testing.assert_frame_equal(first.summary, again.summary)
+    pd.testing.assert_frame_equal(first.per_segment, again.per_segment)
     assert not np.array_equal(first.jaccard, other.jaccard)
 
 
@@ -515,7 +515,7 @@ def test_real_groups_are_recovered_and_split_noise_is_not(seed):
                          for s in range(4)])
     assert sorted(majority) == [0, 1, 2, 2]
     n_boot = 20
-    summary = clusterboot(X, labels, 4, n_boot, random_state=seed, n_init=3).summary
+    summary = clusterboot(X, labels, 4, n_boot, random_state=seed, n_init=3).per_segment
     real, noise = summary[majority < 2], summary[majority == 2]
     assert (real["recovered"] >= n_boot - 1).all()
     assert (real["mean_jaccard"] >= 0.95).all()
@@ -775,7 +775,7 @@ def test_small_segment_check_reports_bootstrap_and_halves(planted_fm, planted_se
                                                           planted_split, planted_boot):
     seg = with_labels(planted_seg, (300, 250, 50))
     (text,) = small_segment_check(seg, planted_split, planted_boot)
-    row = planted_boot.summary.loc[2]
+    row = planted_boot.per_segment.loc[2]
     assert text.startswith("Segment 2 holds 8% of customers")
     assert f"{row['mean_jaccard']:.2f} ({row['band']})" in text
     assert f"dissolving in {row['dissolved']} of {N_BOOT} resamples" in text

@@ -17,6 +17,7 @@ from segmentation.cluster.kmeans import N_SPLITS
 from segmentation.describe.personas import apply_edits
 from segmentation.export.bundle import bundle_bytes
 from segmentation.validate.stability import bootstrap_stability, split_half, split_half_table
+from ui.flow import md
 
 APP_TIMEOUT = 180
 
@@ -44,6 +45,7 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     metric = next(m for m in at.metric if m.label.startswith("Agreement"))
     assert metric.value == f"{halves.ari:.2f}"
     said = next(s.value for s in [*at.success, *at.warning] if halves.verdict in s.value)
+    assert said == halves.summary().verdict
     agreement = halves.agreement
     assert (f"{N_SPLITS} times over" in said
             and f"agreement median {halves.ari:.2f} over {N_SPLITS} random splits, range "
@@ -54,8 +56,9 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     names = [p.name for p in sample.personas]
     assert table["persona"].tolist() == names
     pd.testing.assert_series_equal(table["mean_jaccard"].reset_index(drop=True),
-                                   boot.summary["mean_jaccard"], check_names=False)
-    assert table["band"].tolist() == boot.summary["band"].tolist()
+                                   boot.per_segment["mean_jaccard"], check_names=False)
+    assert table["band"].tolist() == boot.per_segment["band"].tolist()
+    assert any(m.value == md(boot.summary().verdict) for m in at.markdown)
     # Hennig's counts: recovered above 0.75, dissolved at 0.5 or below, out of 50.
     recovered, dissolved = (boot.jaccard > 0.75).sum(axis=0), (boot.jaccard <= 0.5).sum(axis=0)
     assert table["recovered"].tolist() == recovered.tolist()
@@ -75,7 +78,7 @@ def test_validate_shows_the_engines_split_half_and_bootstrap(sample):
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert len(badges) == sample.chosen_k
     assert all(f"Jaccard {v:.2f}" in b
-               for v, b in zip(boot.summary["mean_jaccard"], badges, strict=True))
+               for v, b in zip(boot.per_segment["mean_jaccard"], badges, strict=True))
 
 
 

@@ -38,6 +38,7 @@ from segmentation.config import (
 )
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix
+from segmentation.summary import Summary
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,26 @@ class KSweep:
 
     def row(self, k: int) -> pd.Series:
         return self.metrics.set_index("k").loc[k]
+
+    def summary(self) -> Summary:
+        """The recommended K, why, and every K's figures.
+
+        Returns
+        -------
+        Summary
+            ``verdict`` is :attr:`reason`; ``table`` is :attr:`metrics`, one row per K.
+        """
+        ks = self.metrics["k"]
+        notes = []
+        if self.knee_k is not None:
+            notes.append(f"The elbow of the inertia curve is at K = {self.knee_k}.")
+        if self.silhouette_sample_size:
+            notes.append(f"Silhouettes estimated on a fixed sample of "
+                         f"{self.silhouette_sample_size:,} customers.")
+        return Summary(
+            title=f"Choice of K: K = {ks.min()} to {ks.max()}, seed {self.random_state}, "
+                  f"{self.n_init} k-means++ restarts per K",
+            verdict=self.reason, table=self.metrics, notes=tuple(notes))
 
 
 @dataclass(frozen=True)

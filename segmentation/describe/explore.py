@@ -73,7 +73,7 @@ def cheat_sheet(profiles: Profiles, personas: tuple[Persona, ...]) -> pd.DataFra
     >>> list(sheet.columns[:4])  # doctest: +SKIP
     ['segment', 'persona', 'size', 'share']
     """
-    summary = profiles.summary
+    summary = profiles.sizes
     out = summary[["segment", "size", "share"]].assign(persona=[p.name for p in personas])
     columns = ["segment", "persona", "size", "share"]
     if "revenue_share" in summary and _finite(summary["revenue_share"]):
@@ -160,7 +160,7 @@ def segment_value(profiles: Profiles, names: dict[int, str],
         variable = candidates[0]
     if variable not in profiles.means:
         raise ValueError(f"segment_value: no profiled variable {variable!r}")
-    summary = profiles.summary.rename(columns={"share": "customer_share"})
+    summary = profiles.sizes.rename(columns={"share": "customer_share"})
     means = profiles.means[variable].to_numpy(float)
     sums = np.nan_to_num(means) * summary["size"].to_numpy(float)
     total = sums.sum()

@@ -381,14 +381,14 @@ def _tell_apart(profiles: Profiles, names: dict[int, str], claims: dict[int, lis
                                    + ", ".join(map(str, others))))
     if len(set(names.values())) < len(names):  # identical on every variable: sizes differ
         for s in names:
-            names[s] = f"{names[s]} ({profiles.summary.loc[s, 'share']:.0%})"
+            names[s] = f"{names[s]} ({profiles.sizes.loc[s, 'share']:.0%})"
 
 
 def _persona(profiles: Profiles, s: int, name: str, f: Facts,
              claims: tuple[Claim, ...]) -> Persona:
     retail = bool(profiles.kind("spend") or profiles.kind("channel"))
     archetype = archetype_of(f) if retail else "general"
-    row = profiles.summary.set_index("segment").loc[s]
+    row = profiles.sizes.set_index("segment").loc[s]
     means = profiles.means.loc[s]
     pop = profiles.population_mean
     parts = [f"{row['share']:.0%} of customers ({int(row['size']):,})"]

@@ -13,6 +13,7 @@ from segmentation.config import (
 )
 from segmentation.prepare.features import FeatureMatrix
 from segmentation.prepare.variables import Variable
+from segmentation.summary import Summary
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Profiles:
 
     Attributes
     ----------
-    summary : DataFrame
+    sizes : DataFrame
         One row per segment: ``segment``, ``size``, ``share``, ``revenue_share``.
     means, medians : DataFrame
         Segments × variables.
@@ -50,7 +51,7 @@ class Profiles:
         ``{name: Variable}`` for every profiled variable.
     """
 
-    summary: pd.DataFrame
+    sizes: pd.DataFrame
     means: pd.DataFrame
     medians: pd.DataFrame
     z: pd.DataFrame
@@ -62,7 +63,7 @@ class Profiles:
 
     @property
     def n_segments(self) -> int:
-        return len(self.summary)
+        return len(self.sizes)
 
     def kind(self, kind: str, detail: str | None = None) -> list[str]:
         """Names of profiled variables of a kind (and detail), e.g. ``kind("spend", "wine")``."""
@@ -74,10 +75,37 @@ class Profiles:
         return names[0] if names else None
 
     def table(self) -> pd.DataFrame:
-        """One wide row per segment: summary, then the mean of every variable (for CSV)."""
+        """One wide row per segment: sizes, then the mean of every variable (for CSV)."""
         means = self.means.add_prefix("mean_")
         medians = self.medians.add_prefix("median_")
-        return self.summary.set_index("segment").join(means).join(medians).reset_index()
+        return self.sizes.set_index("segment").join(means).join(medians).reset_index()
+
+    def summary(self) -> Summary:
+        """How the customers (and the revenue, when known) divide among the segments.
+
+        Returns
+        -------
+        Summary
+            ``table`` is :attr:`sizes`, one row per segment; ``notes`` give each
+            segment's strongest traits.
+        """
+        sizes = self.sizes
+        largest = sizes.loc[sizes["share"].idxmax()]
+        smallest = sizes.loc[sizes["share"].idxmin()]
+        verdict = (f"The largest segment, {int(largest['segment'])}, holds "
+                   f"{largest['share']:.0%} of customers and the smallest, "
+                   f"{int(smallest['segment'])}, {smallest['share']:.0%}")
+        revenue = sizes["revenue_share"]
+        if revenue.notna().any():
+            top = sizes.loc[revenue.idxmax()]
+            verdict += (f"; segment {int(top['segment'])} brings {top['revenue_share']:.0%} "
+                        "of revenue")
+        notes = tuple(f"Segment {s}: " + "; ".join(t.text for t in traits) + "."
+                      for s, traits in self.traits.items() if traits)
+        return Summary(
+            title=f"Segment profiles: {int(sizes['size'].sum()):,} customers in "
+                  f"{self.n_segments} segments, {len(self.variables)} variables",
+            verdict=verdict + ".", table=sizes, notes=notes)
 
 
 def profile_segments(fm: FeatureMatrix, seg: Segmentation) -> Profiles:
@@ -96,7 +124,7 @@ def profile_segments(fm: FeatureMatrix, seg: Segmentation) -> Profiles:
     pop_std = pd.Series({c: frame[c].std(ddof=0) for c in columns}, dtype=float)
     z = (means - pop_mean) / pop_std.where(pop_std > 0)
     sizes = np.bincount(seg.labels, minlength=seg.n_clusters)
-    summary = pd.DataFrame({
+    table = pd.DataFrame({
         "segment": np.arange(seg.n_clusters),
         "size": sizes,
         "share": sizes / sizes.sum(),
@@ -105,13 +133,13 @@ def profile_segments(fm: FeatureMatrix, seg: Segmentation) -> Profiles:
         spend = np.nan_to_num(frame["total_spend"].to_numpy(dtype=float))
         revenue = pd.Series(np.bincount(seg.labels, weights=spend, minlength=seg.n_clusters))
         total = revenue.sum()
-        summary["revenue_share"] = (revenue / total).to_numpy() if total > 0 else np.nan
+        table["revenue_share"] = (revenue / total).to_numpy() if total > 0 else np.nan
     else:
-        summary["revenue_share"] = np.nan
+        table["revenue_share"] = np.nan
     variables = {n: v for n, v in fm.variables.items() if n in columns}
     traits = {s: _traits(z.loc[s], means.loc[s], pop_mean, variables)
               for s in range(seg.n_clusters)}
-    return Profiles(summary=summary, means=means, medians=medians, z=z,
+    return Profiles(sizes=table, means=means, medians=medians, z=z,
                     population_mean=pop_mean, population_std=pop_std, traits=traits,
                     variables=variables, features=fm.features)
 

@@ -24,7 +24,7 @@ page everything typed or uploaded (persona fields, column names and the
 labels made from them, the file name) is HTML-escaped.
 
 Every figure is the engine's: sizes and shares from ``result.segmentation``,
-the share of revenue from ``result.profiles.summary``, averages from
+the share of revenue from ``result.profiles.sizes``, averages from
 ``result.profiles.means`` and ``population_mean``, standardized differences
 from ``result.profiles.z``.
 """
@@ -429,7 +429,7 @@ def _write_summary(ws, table: pd.DataFrame, result: SegmentationResult) -> None:
 
 def _write_persona(ws, result: SegmentationResult, p: Persona) -> None:
     seg = result.segmentation
-    revenue = result.profiles.summary.set_index("segment").loc[p.segment, "revenue_share"]
+    revenue = result.profiles.sizes.set_index("segment").loc[p.segment, "revenue_share"]
     last = len(PROFILE_COLUMNS)
     widths = (34, 16, 16, 16, 20, 13)
     for j, width in enumerate(widths, start=1):

@@ -31,6 +31,7 @@ import pandas as pd
 
 from segmentation.config import BANDIT_VISITORS, DEFAULT_SEED
 from segmentation.errors import SegmentationError
+from segmentation.summary import Summary
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,6 @@ class Simulation:
         Expected conversions lost against always showing the best variant.
     bandit_share_worse, split_share_worse : float
         Share of all visitors sent to the worse variant.
-    summary : str
-        One sentence stating the rates and the result.
     """
 
     true_rates: dict
@@ -75,7 +74,29 @@ class Simulation:
     split_regret: float
     bandit_share_worse: float
     split_share_worse: float
-    summary: str
+
+    def summary(self) -> Summary:
+        """The rates and the result in one sentence, and each policy's figures.
+
+        Returns
+        -------
+        Summary
+            ``table`` has one row per policy (``bandit``, ``split``): visitors sent to the
+            best and to the worse variant, the share sent to the worse, conversions and
+            regret (expected conversions lost against always showing the best variant).
+        """
+        table = pd.DataFrame({
+            "policy": ["bandit", "split"],
+            "visitors_best": [self.bandit_shown[self.best], self.split_shown[self.best]],
+            "visitors_worse": [self.bandit_shown[self.worse], self.split_shown[self.worse]],
+            "share_worse": [self.bandit_share_worse, self.split_share_worse],
+            "conversions": [self.bandit_conversions, self.split_conversions],
+            "regret": [self.bandit_regret, self.split_regret],
+        })
+        return Summary(
+            title=f"Bandit simulation: {self.n_visitors:,} visitors, best variant {self.best}, "
+                  f"worse {self.worse}",
+            verdict=_verdict(self), table=table)
 
 
 def _check(true_rates: Mapping[str, float], n_visitors: int,
@@ -187,22 +208,22 @@ def simulate(true_rates: Mapping[str, float], n_visitors: int = BANDIT_VISITORS,
         bandit_share_worse=float(bandit_worse.mean()),
         split_share_worse=float(split_worse.mean()),
     )
-    return Simulation(**sim, summary=_summary(sim))
+    return Simulation(**sim)
 
 
 def _rate(value: float) -> str:
     return f"{value * 100:.3g}%"
 
 
-def _summary(sim: dict) -> str:
-    rates = ", ".join(f"{name} {_rate(rate)}" for name, rate in sim["true_rates"].items())
-    gain = sim["bandit_conversions"] - sim["split_conversions"]
+def _verdict(sim: Simulation) -> str:
+    rates = ", ".join(f"{name} {_rate(rate)}" for name, rate in sim.true_rates.items())
+    gain = sim.bandit_conversions - sim.split_conversions
     more = f"{gain} more" if gain >= 0 else f"{-gain} fewer"
-    if len(set(sim["true_rates"].values())) == 1:
+    if len(set(sim.true_rates.values())) == 1:
         sent = (f"the variants convert equally, and the bandit sent "
-                f"{sim['bandit_share_worse'] * 100:.0f}% of visitors to {sim['worse']}")
+                f"{sim.bandit_share_worse * 100:.0f}% of visitors to {sim.worse}")
     else:
-        sent = (f"the bandit sent {sim['bandit_share_worse'] * 100:.0f}% of visitors to the "
+        sent = (f"the bandit sent {sim.bandit_share_worse * 100:.0f}% of visitors to the "
                 "worse variant")
     return (f"Simulation with true rates {rates}: {sent} against "
-            f"{sim['split_share_worse'] * 100:.0f}% for a fixed split, {more} conversions.")
+            f"{sim.split_share_worse * 100:.0f}% for a fixed split, {more} conversions.")

@@ -50,6 +50,7 @@ from segmentation.config import ALPHA
 from segmentation.data.small_csv import read_text_table
 from segmentation.errors import SegmentationError
 from segmentation.export.outputs import restore
+from segmentation.summary import Summary
 
 FIELDS = ("customer_id", "arm", "clicked", "converted")
 REQUIRED = ("customer_id", "arm")
@@ -124,6 +125,21 @@ class Analysis:
     correction: str
     unassigned: int
     notes: tuple[str, ...] = field(default=())
+
+    def summary(self) -> Summary:
+        """The stratified lift in words, and the lift of each segment.
+
+        Returns
+        -------
+        Summary
+            ``verdict`` is :attr:`verdict`; ``table`` is :attr:`per_segment`; ``notes``
+            are :attr:`notes`.
+        """
+        strata = self.cmh["strata"]
+        return Summary(
+            title=f"Campaign results: {self.outcome!r} in {len(self.per_segment)} segment(s), "
+                  f"{strata} compared (alpha {self.alpha:g}, {self.correction} correction)",
+            verdict=self.verdict, table=self.per_segment, notes=self.notes)
 
 
 # --- reading a results file -----------------------------------------------------------------------

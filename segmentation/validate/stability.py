@@ -43,6 +43,7 @@ from segmentation.config import (
 from segmentation.describe.profiles import Profiles
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix
+from segmentation.summary import Summary
 
 # Hennig's reading of the mean bootstrap Jaccard of a segment.
 JACCARD_BANDS = (
@@ -115,6 +116,33 @@ class SplitHalf:
     centers_a: np.ndarray
     centers_b: np.ndarray
 
+    def summary(self, profiles: Profiles | None = None) -> Summary:
+        """The median agreement and its reading, with the matched pairs of the split shown.
+
+        Parameters
+        ----------
+        profiles : Profiles, optional
+            The run's profiles: with them the table also compares each pair on the key
+            variables (:func:`split_half_table`); without, on its number of customers only.
+
+        Returns
+        -------
+        Summary
+            ``verdict`` says how the halves were made, the agreement and its reading
+            (:attr:`verdict`); ``table`` is :func:`split_half_table`.
+        """
+        splits = self.agreement
+        return Summary(
+            title=f"Split-half replication: {splits.n_splits} random splits, K = "
+                  f"{len(self.pairs)}",
+            verdict=(f"Customers were split at random into two halves, {splits.n_splits} times "
+                     f"over, and each half was clustered on its own: agreement {splits.text}; "
+                     f"{self.verdict}."),
+            table=split_half_table(self, profiles),
+            notes=("The split shown is the one whose agreement is the median. Each row pairs a "
+                   "segment of half A with its closest segment of half B (Hungarian matching "
+                   "on the segment centres).",))
+
 
 def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_SEED,
                n_init: int = DEFAULT_N_INIT, n_splits: int = N_SPLITS) -> SplitHalf:
@@ -171,7 +199,7 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
     )
 
 
-def split_half_table(halves: SplitHalf, profiles: Profiles) -> pd.DataFrame:
+def split_half_table(halves: SplitHalf, profiles: Profiles | None) -> pd.DataFrame:
     """Each matched pair of segments of the split shown, compared figure by figure.
 
     The one source of the split-half table on the Validate page and in the report.
@@ -180,8 +208,9 @@ def split_half_table(halves: SplitHalf, profiles: Profiles) -> pd.DataFrame:
     ----------
     halves : SplitHalf
         From :func:`split_half`.
-    profiles : Profiles
-        The run's profiles; they say which variable is of which kind, and its label.
+    profiles : Profiles or None
+        The run's profiles; they say which variable is of which kind, and its label. None
+        compares the pairs on their number of customers only.
 
     Returns
     -------
@@ -199,7 +228,8 @@ def split_half_table(halves: SplitHalf, profiles: Profiles) -> pd.DataFrame:
     >>> table[table["statistic"] == "mean"].pivot(index="pair", columns="label",
     ...                                          values="difference")  # doctest: +SKIP
     """
-    key_vars = [v for v in (profiles.first(kind) for kind in SPLIT_TABLE_KINDS) if v]
+    key_vars = ([] if profiles is None
+                else [v for v in (profiles.first(kind) for kind in SPLIT_TABLE_KINDS) if v])
     means = halves.profiles.set_index(["pair", "half", "variable"])["mean"]
     rows = []
     for pair, (sa, sb) in enumerate(halves.pairs):
@@ -224,7 +254,7 @@ class Bootstrap:
     ----------
     jaccard : ndarray of shape (n_boot, n_clusters)
         Best-match Jaccard of each original segment in each resample.
-    summary : DataFrame
+    per_segment : DataFrame
         One row per segment: segment, mean_jaccard, band, dissolved (number
         of resamples with best Jaccard <= 0.5), recovered (number with best
         Jaccard > 0.75).
@@ -232,8 +262,29 @@ class Bootstrap:
     """
 
     jaccard: np.ndarray
-    summary: pd.DataFrame
+    per_segment: pd.DataFrame
     n_boot: int
+
+    def summary(self) -> Summary:
+        """How many segments fall in each of Hennig's bands, and the least stable one.
+
+        Returns
+        -------
+        Summary
+            ``table`` is :attr:`per_segment`.
+        """
+        table = self.per_segment
+        k = len(table)
+        counts = table["band"].value_counts()
+        bands = ", ".join(f"{counts[text]} {text}" for _, text in JACCARD_BANDS
+                          if text in counts)
+        weakest = table.loc[table["mean_jaccard"].idxmin()]
+        return Summary(
+            title=f"Bootstrap stability: {self.n_boot} resamples of {k} segments "
+                  "(Hennig's clusterboot)",
+            verdict=(f"Of {k} segments by mean Jaccard: {bands}; the least stable is segment "
+                     f"{int(weakest['segment'])} ({weakest['mean_jaccard']:.2f})."),
+            table=table)
 
 
 def resample_jaccard(X: np.ndarray, labels: np.ndarray, n_clusters: int, draw: np.ndarray,
@@ -339,7 +390,7 @@ def clusterboot(X: np.ndarray, labels: np.ndarray, n_clusters: int,
         out[b] = resample_jaccard(X, labels, n_clusters, draw, int(rng.integers(2**31)), n_init)
         if progress is not None:
             progress(b + 1, n_boot)
-    return Bootstrap(jaccard=out, summary=summarize_jaccard(out), n_boot=n_boot)
+    return Bootstrap(jaccard=out, per_segment=summarize_jaccard(out), n_boot=n_boot)
 
 
 def summarize_jaccard(jaccard: np.ndarray) -> pd.DataFrame:
@@ -388,7 +439,7 @@ def small_segment_check(seg: Segmentation, halves: SplitHalf | None,
             continue
         parts = [f"Segment {s} holds {share:.0%} of customers"]
         if boot is not None:
-            row = boot.summary.loc[s]
+            row = boot.per_segment.loc[s]
             parts.append(f"its bootstrap Jaccard is {row['mean_jaccard']:.2f} ({row['band']}), "
                          f"dissolving in {int(row['dissolved'])} of {boot.n_boot} resamples")
         if halves is not None:
