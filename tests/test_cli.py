@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -104,8 +105,10 @@ def test_run_reports_on_stdout(sample_run):
     stdout = sample_run["stdout"]
     assert stdout.startswith(f"{summary['rows_read']} rows read, {summary['rows_kept']} segmented")
     assert f"K = {summary['chosen_k']}" in stdout
+    # The run's summary() table: one line per segment with its persona and size.
     for seg in summary["segments"]:
-        assert f"{seg['segment']}: {seg['persona']}" in stdout
+        line = rf"^\s*{seg['segment']}\s+{re.escape(seg['persona'])}\s+{seg['size']:,}\s"
+        assert re.search(line, stdout, re.MULTILINE), line
     assert "assignments.csv" in stdout
 
 
@@ -398,7 +401,8 @@ def test_module_entry_run_and_score(planted_file, tmp_path):
                    *FAST)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "240 rows read, 240 segmented, 0 dropped; K = 3" in proc.stdout
+    assert "240 rows read, 240 segmented, 0 dropped." in proc.stdout
+    assert "240 customers in 3 segments" in proc.stdout
     assignments = read_assignments(out / "assignments.csv")
     assert len(assignments) == 240
     assert list(assignments.columns)[:3] == ["customer_id", "segment", "persona"]

@@ -221,9 +221,10 @@ def _run(args) -> int:
     seg = result.segmentation
     dropped = sum(result.features.report.dropped.values())
     print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "
-          f"{dropped} dropped; K = {result.chosen_k} (silhouette {seg.silhouette:.2f}).")
-    for p in result.personas:
-        print(f"  {p.segment}: {p.name} ({seg.shares[p.segment]:.0%})")
+          f"{dropped} dropped.")
+    # The same summary the report and the Home page show; its notes are the warnings,
+    # which go to stderr below so that scripts can tell them apart.
+    print(replace(result.summary(), notes=()).as_text())
     if carried is not None:
         m = carried.match
         print(f"Names carried over from {args.previous}: {len(m.pairs)} segments matched, "
