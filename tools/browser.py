@@ -29,11 +29,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(timeout: float = 60.0):
-    """Start ``streamlit run app.py`` on a free local port; yield its URL; stop it."""
+def running_app(timeout: float = 60.0, script: str = "app.py"):
+    """Start ``streamlit run SCRIPT`` (the studio by default) on a free local port; yield its
+    URL; stop it. ``script`` is relative to the repository root."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
