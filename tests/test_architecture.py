@@ -275,3 +275,43 @@ def test_graph_reads_relative_absolute_lazy_and_type_checking_imports():
     needs_package = ast.parse("from .. import run\n").body[0]
     assert imported_modules(needs_package, "segmentation.data.dataset", False, known) == {
         "segmentation"}
+
+
+# Pages lay out widgets and call the engine: JSON and statistics belong to the engine.
+PAGE_FORBIDDEN_LIBRARIES = ("json", "numpy", "scipy", "statsmodels", "sklearn")
+
+
+def page_violations(source: str) -> list[str]:
+    """Imports of JSON or statistics libraries, and ``json.`` uses, in a page's source."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+              and node.value.id == "json"):
+            names = ["json"]
+        else:
+            continue
+        found += [f"line {node.lineno}: {name}" for name in names
+                  if name.split(".")[0] in PAGE_FORBIDDEN_LIBRARIES]
+    return found
+
+
+def test_pages_hold_no_json_and_no_statistics():
+    offending = {path.name: page_violations(path.read_text(encoding="utf-8"))
+                 for path in sorted((ROOT / "pages").glob("*.py"))}
+    assert {name: found for name, found in offending.items() if found} == {}
+
+
+def test_page_check_catches_what_it_is_meant_to():
+    assert page_violations(
+        "import json\nimport numpy as np\nfrom scipy import stats\n"
+        "from statsmodels.stats.proportion import proportion_confint\n"
+        "import sklearn.tree\nx = json.dumps({})\n") == [
+        "line 1: json", "line 2: numpy", "line 3: scipy", "line 4: statsmodels.stats.proportion",
+        "line 5: sklearn.tree", "line 6: json"]
+    assert page_violations(
+        "import pandas as pd\nfrom ui import flow\nname = 'bundle.json'\n"
+        "st.download_button(mime='application/json')\n") == []

@@ -10,7 +10,8 @@ mapping, reference date, id column), four small values
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -28,7 +29,7 @@ from segmentation.plan.lifetime import Lifetime, lifetime_of
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare, variables_of
 from segmentation.prepare.variables import Variable
 from segmentation.validate import stability
-from segmentation.validate.stability import SplitHalf
+from segmentation.validate.stability import Bootstrap, SplitHalf
 
 _ENTRIES = 16
 Reading = tuple[str, tuple[tuple[str, str], ...], str | None, str | None, str | None]
@@ -145,6 +146,44 @@ def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                k: int) -> SplitHalf:
     fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
     return stability.split_half(fm, k, config.random_state, config.n_init)
+
+
+@dataclass
+class Slot:
+    """One server-wide result, filled by the first session that asks for it."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    value: Bootstrap | None = None
+
+
+# A slot, not the result, is what Streamlit caches: a cached function replays what it drew,
+# and the bootstrap reports its progress on a bar the page drew outside it, which cannot be
+# replayed. Evicting a slot frees its result, so memory stays bounded across sessions.
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
+def _bootstrap_slot(fingerprint: str, config: RunConfig, n_boot: int) -> Slot:
+    return Slot()
+
+
+def bootstrap(fingerprint: str, _data: bytes, name: str, config: RunConfig, n_boot: int,
+              progress=None) -> Bootstrap:
+    """Hennig's bootstrap of one segmentation, computed once per server.
+
+    ``config`` carries the K used, so a recommended K and the same K chosen by
+    hand share one result. ``progress(done, total)`` is called while it is computed.
+    """
+    slot = _bootstrap_slot(fingerprint, config, n_boot)
+    with slot.lock:  # a second session asking meanwhile waits for this one's result
+        if slot.value is None:
+            res = result(fingerprint, _data, name, config)
+            slot.value = stability.bootstrap_stability(
+                res.features, res.segmentation, n_boot, config.random_state, config.n_init,
+                progress=progress)
+    return slot.value
+
+
+def known_bootstrap(fingerprint: str, config: RunConfig, n_boot: int) -> Bootstrap | None:
+    """The bootstrap if the server still holds it; never computes one."""
+    return _bootstrap_slot(fingerprint, config, n_boot).value
 
 
 @st.cache_data(show_spinner="Opening the saved segmentation…", max_entries=4)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from segmentation import SegmentationError, SegmentationResult
+from segmentation import RunConfig, SegmentationError, SegmentationResult
 from segmentation.data.dataset import Dataset
 from segmentation.describe.carry_names import CarriedOver, carry_over, record_edit
 from segmentation.describe.personas import Persona
-from segmentation.validate.stability import Bootstrap, bootstrap_stability
+from segmentation.validate.stability import Bootstrap
 
 from . import cache, state
 
@@ -59,22 +61,45 @@ def names(result: SegmentationResult) -> dict[int, str]:
     return {p.segment: p.name for p in personas(result)}
 
 
+# Segmentations whose bootstrap a session remembers (for the badges): a handful covers
+# going back and forth between a few K or variable choices.
+KNOWN_BOOTSTRAPS = 8
+
+
+def _settled(result: SegmentationResult) -> RunConfig:
+    # The K used, not "recommended": the same segments whichever way K was reached.
+    return replace(result.config, k=result.chosen_k)
+
+
 def bootstrap(result: SegmentationResult, n_boot: int, progress=None) -> Bootstrap:
-    """The bootstrap of this segmentation, computed once per session and kept."""
-    key = f"{state.run_key(result.config, result.chosen_k)}|{n_boot}"
-    done = st.session_state[state.BOOTSTRAPS]
-    if key not in done:
-        done[key] = bootstrap_stability(result.features, result.segmentation, n_boot,
-                                        result.config.random_state, result.config.n_init,
-                                        progress=progress)
-    return done[key]
+    """The bootstrap of this segmentation, computed once per server (see ``cache.bootstrap``).
+
+    The session records only which resample count it last ran for this
+    segmentation, so :func:`known_bootstrap` can find the result again.
+    """
+    fp, data, name = state.data()
+    boot = cache.bootstrap(fp, data, name, _settled(result), n_boot, progress=progress)
+    remember_bootstrap(st.session_state[state.BOOTSTRAPS],
+                       state.run_key(result.config, result.chosen_k), n_boot)
+    return boot
+
+
+def remember_bootstrap(known: dict[str, int], key: str, n_boot: int,
+                       limit: int = KNOWN_BOOTSTRAPS) -> None:
+    """Record ``n_boot`` as the latest for ``key``, forgetting the oldest beyond ``limit``."""
+    known.pop(key, None)  # re-inserted last: the most recent is kept longest
+    known[key] = n_boot
+    while len(known) > limit:
+        known.pop(next(iter(known)))
 
 
 def known_bootstrap(result: SegmentationResult) -> Bootstrap | None:
-    """The latest bootstrap computed for this segmentation, if any (for badges)."""
-    prefix = f"{state.run_key(result.config, result.chosen_k)}|"
-    found = [b for k, b in st.session_state[state.BOOTSTRAPS].items() if k.startswith(prefix)]
-    return found[-1] if found else None
+    """The latest bootstrap computed in this session for this segmentation, if any (for badges)."""
+    n_boot = st.session_state[state.BOOTSTRAPS].get(
+        state.run_key(result.config, result.chosen_k))
+    if n_boot is None:
+        return None
+    return cache.known_bootstrap(state.data()[0], _settled(result), n_boot)
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#!|~$"

@@ -47,7 +47,7 @@ N_INIT = "k.n_init"
 K_RANGE = "k.range"  # (k_min, k_max) of the sweep
 STABILITY = "k.stability"
 PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
-BOOTSTRAPS = "validate.bootstraps"  # {run key: Bootstrap}, computed on the Validate page
+BOOTSTRAPS = "validate.bootstraps"  # {run key: latest resample count}; results live in the server cache
 BUNDLE_NOTE = "bundle.note"  # (kind, message) after opening a bundle: "success"/"info"/"error"
 # Compare runs: (fingerprint, bytes, name) of each uploaded file, or None before an upload.
 COMPARE_BUNDLE = "compare.bundle"  # the saved segmentation (bundle.json)

@@ -32,10 +32,17 @@ from segmentation.config import (
 from segmentation.errors import SegmentationError
 
 __all__ = ["CORRECTIONS", "RULE_OF_THUMB_PER_ARM", "achieved_power", "assign_arms",
-           "balance_table", "plan_tests", "sample_size_per_arm", "sample_sizes"]
+           "balance_columns", "balance_table", "default_baselines", "plan_tests",
+           "sample_size_per_arm", "sample_sizes"]
 
 CORRECTIONS = ("holm", "bh", "none")
 ARMS = ("control", "treatment")
+# A plan needs a baseline rate even when the data records no response: one in ten is a
+# usual direct-marketing response to start from, shown in an editable table to replace.
+FALLBACK_BASELINE = 0.1
+# Variables the arms are compared on: income, spend and recency are what a campaign's
+# response depends on most, and a handful keeps the balance table readable.
+N_BALANCE_COLUMNS = 3
 
 
 def _is_number(value) -> bool:
@@ -404,3 +411,50 @@ def balance_table(frame_with_arms: pd.DataFrame, values: pd.DataFrame,
                          "mean_treatment": mt, "smd": smd})
     return pd.DataFrame(rows, columns=["segment", "variable", "n_control", "n_treatment",
                                        "mean_control", "mean_treatment", "smd"])
+
+
+def default_baselines(segments: Sequence[int],
+                      rates: pd.DataFrame | None = None) -> dict[int, float]:
+    """Each segment's expected control response rate, to plan its test from.
+
+    Parameters
+    ----------
+    segments : sequence of int
+        The segments to plan.
+    rates : pandas.DataFrame, optional
+        Observed rates, ``segment`` and ``rate`` columns, as
+        :func:`segmentation.plan.value.response_rates` returns them.
+
+    Returns
+    -------
+    dict of int to float
+        A segment's observed rate when it is strictly between 0 and 1 (a rate
+        of 0 or 1 cannot be lifted or tested); otherwise the mean of the
+        observed rates when that is, else :data:`FALLBACK_BASELINE`.
+
+    Examples
+    --------
+    >>> rates = pd.DataFrame({"segment": [0, 1, 2], "rate": [0.25, 0.0, 0.5]})
+    >>> default_baselines([0, 1, 2, 3], rates)
+    {0: 0.25, 1: 0.25, 2: 0.5, 3: 0.25}
+    """
+    observed = {}
+    if rates is not None and len(rates):
+        observed = {int(s): float(r) for s, r in zip(rates["segment"], rates["rate"],
+                                                     strict=True) if math.isfinite(float(r))}
+    mean = float(np.mean(list(observed.values()))) if observed else math.nan
+    fallback = mean if 0 < mean < 1 else FALLBACK_BASELINE
+    return {int(s): observed[s] if 0 < observed.get(s, math.nan) < 1 else fallback
+            for s in segments}
+
+
+def balance_columns(result) -> list[str]:
+    """The variables to check the arms' balance on (see :func:`balance_table`).
+
+    Income, total spend and recency when the data has them; otherwise the
+    first clustering variables stand in, :data:`N_BALANCE_COLUMNS` at most.
+    """
+    profiles = result.profiles
+    found = [v for v in (profiles.first("income"), profiles.first("total_spend"),
+                         profiles.first("recency")) if v]
+    return found or list(result.features.features[:N_BALANCE_COLUMNS])

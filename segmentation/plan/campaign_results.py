@@ -35,7 +35,7 @@ enter a segment or the stratified test; a note says how many there were.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,6 +248,67 @@ def read_results(source: bytes | str | Path,
         out[outcome] = values.astype(np.int64)
     out["customer_id"] = out["customer_id"].astype(object)
     return out.reset_index(drop=True)
+
+
+# Header spellings taken to mean each required field, best first, compared after
+# lower-casing and dropping everything but letters and digits ("Customer ID" is
+# "customerid"). Exported CRM and e-mail tool files name these columns in many ways.
+COLUMN_SPELLINGS = {
+    "customer_id": ("customerid", "customer", "clientid", "client", "userid", "user",
+                    "memberid", "member", "contactid", "contact", "id"),
+    "arm": ("arm", "group", "testgroup", "abgroup", "variant", "cell", "branch", "condition"),
+}
+
+
+def _plain(name: str) -> str:
+    return "".join(c for c in str(name).lower() if c.isalnum())
+
+
+def results_header(source: bytes | str | Path) -> list[str]:
+    """The column names of a results file, as :func:`read_results` reads them.
+
+    Raises
+    ------
+    SegmentationError
+        If the file cannot be read as a table.
+    """
+    frame, _ = read_text_table(source, _FORMAT_HINT, default_name="the results file")
+    return [restore(str(c).strip()) for c in frame.columns]
+
+
+def guess_columns(header: Sequence[str]) -> dict[str, str]:
+    """The column of a results file most likely holding each required field, by its name.
+
+    Parameters
+    ----------
+    header : sequence of str
+        The file's column names (see :func:`results_header`).
+
+    Returns
+    -------
+    dict
+        ``{field: column}`` for each of :data:`REQUIRED` whose column is
+        recognised (see :data:`COLUMN_SPELLINGS`); a field with no column
+        spelled like it is left out, for the user to choose. A column is
+        given to one field at most. Ready for ``read_results(columns=...)``.
+
+    Examples
+    --------
+    >>> guess_columns(["Customer ID", "Group", "clicked"])
+    {'customer_id': 'Customer ID', 'arm': 'Group'}
+    >>> guess_columns(["a", "b"])
+    {}
+    """
+    plain = [_plain(c) for c in header]
+    guessed: dict[str, str] = {}
+    for field_name in REQUIRED:
+        for spelling in COLUMN_SPELLINGS[field_name]:
+            free = [i for i, p in enumerate(plain)
+                    if p == spelling and header[i] not in guessed.values()]
+            if free:
+                guessed[field_name] = header[free[0]]
+                break
+    return guessed
 
 
 def outcomes_of(results: pd.DataFrame) -> list[str]:
