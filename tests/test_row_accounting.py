@@ -6,7 +6,6 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import planted_customers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from segmentation import RunConfig, SegmentationError, run
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
 from segmentation.export.outputs import assignments_frame, summary_dict
 from segmentation.prepare.features import REASON_MISSING, REASON_OUTLIER, PrepConfig
+from tests.helpers import planted_customers
 
 
 def planted(n: int, seed: int):
