@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from segmentation import RunConfig, SegmentationError, run
+from segmentation import SegmentationError, run
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
 from segmentation.describe.personas import apply_edits
 from segmentation.export.assignments import ASSIGNMENT_COLUMNS, customer_assignments
@@ -28,9 +28,8 @@ from segmentation.export.strategy import (
 )
 from segmentation.prepare.features import REASON_MISSING, REASON_OUTLIER, PrepConfig
 from segmentation.validate.migration import read_assignments
-from tests.helpers import planted_customers, to_tsv_bytes
+from tests.helpers import CHEAP, planted_customers, to_tsv_bytes
 
-FAST = dict(k=3, k_min=2, k_max=3, n_init=1, stability=False)
 EVIL_NAME = '=HYPERLINK("http://evil","x")'
 EVIL_PRODUCTS = "@SUM(A1)"
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -60,7 +59,7 @@ def upload() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def result(upload):
-    return run(to_tsv_bytes(upload), RunConfig(**FAST), name=FILE_NAME)
+    return run(to_tsv_bytes(upload), CHEAP, name=FILE_NAME)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +99,7 @@ def dirty():
     for i in MALFORMED:
         lines[i] += "\tan extra field"
     data = ("\n".join([header, *lines]) + "\n").encode()
-    res = run(data, RunConfig(**FAST, prep=PrepConfig(missing="drop", outliers="exclude")))
+    res = run(data, replace(CHEAP, prep=PrepConfig(missing="drop", outliers="exclude")))
     return frame, res
 
 
@@ -192,7 +191,7 @@ def test_ids_made_from_line_numbers_when_the_file_has_no_id_column():
     frame = planted(90, seed=2).drop(columns=["ID"])
     header, *lines = frame.to_csv(sep="\t", index=False).splitlines()
     lines[3] += "\tx"
-    res = run(("\n".join([header, *lines]) + "\n").encode(), RunConfig(**FAST))
+    res = run(("\n".join([header, *lines]) + "\n").encode(), CHEAP)
     out = customer_assignments(res)
     assert len(out) == 90
     assert (out["reason"].iloc[3], out["line"].iloc[3]) == (REASON_MALFORMED, 5)

@@ -13,9 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segmentation import RunConfig
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PATH = ROOT / "sample_data" / "marketing_campaign_sample.csv"
 REAL_PATH = ROOT.parent / "shared" / "data" / "marketing_campaign.csv"
+
+# The cheapest real run: K = 3 from a 2..3 sweep, one k-means start, no split-half check. For
+# tests whose subject (files, row accounting, sheets) does not depend on how hard the
+# clustering searched; ``dataclasses.replace`` it to vary a setting.
+CHEAP = RunConfig(k=3, k_min=2, k_max=3, n_init=1, stability=False)
 
 
 def assert_actionable(message: str) -> None:
@@ -96,3 +103,4 @@ def capture_downloads():
 
     mp.setattr(MediaFileManager, "add_deferred", capture)
     return mp, captured
+
