@@ -1,6 +1,6 @@
 """Any one-row-per-customer table: column meaning, the default variables, mixed data, K, names.
 
-Every fixture comes from ``tests/shapes.py`` (wholesale, bank, subscription, a retailer
+Every fixture comes from ``tests/helpers/shapes.py`` (wholesale, bank, subscription, a retailer
 with a running number), each with planted groups and columns that must not drive the
 segments (codes, calendar parts, sentinels, ids, leaks, outcomes).
 """
@@ -12,10 +12,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_actionable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapes import ALL_SHAPES, bank, subscription, to_bytes, wholesale
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import RunConfig, read_table, run
@@ -27,6 +25,8 @@ from segmentation.data.roles import describe_columns, kind_of
 from segmentation.errors import SegmentationError
 from segmentation.export.outputs import summary_dict, write_outputs
 from segmentation.prepare.features import FLAG_SCALE, PrepConfig, prepare, transform
+from tests.helpers import assert_actionable
+from tests.helpers.shapes import ALL_SHAPES, bank, subscription, to_bytes, wholesale
 
 SHAPES = sorted(ALL_SHAPES)
 

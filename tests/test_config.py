@@ -8,12 +8,12 @@ import io
 import tokenize
 
 import pytest
-from conftest import ROOT
 
 from segmentation import config
 from segmentation.cli import build_parser
 from segmentation.pipeline import RunConfig
 from segmentation.prepare.features import PrepConfig
+from tests.helpers import ROOT
 
 CONFIG = ROOT / "segmentation" / "config.py"
 PAGES_WITH_THRESHOLDS = ("pages/validate.py", "pages/personas.py", "report/html.py")

@@ -8,7 +8,8 @@ import re
 
 import pandas as pd
 import pytest
-from logs import (
+
+from tests.helpers.logs import (
     CATEGORIES,
     COLUMNS,
     MAX_LINES,

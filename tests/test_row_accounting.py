@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import planted_customers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +14,7 @@ from segmentation import RunConfig, SegmentationError, run
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
 from segmentation.export.outputs import assignments_frame, summary_dict
 from segmentation.prepare.features import REASON_MISSING, REASON_OUTLIER, PrepConfig
+from tests.helpers import CHEAP, planted_customers
 
 
 def planted(n: int, seed: int):
@@ -28,7 +29,6 @@ def planted(n: int, seed: int):
 
 # Row accounting does not depend on how the segments are found: one k-means start and no
 # split-half agreement per K keep each of the many runs below cheap.
-QUICK = {"k": 3, "k_min": 2, "k_max": 3, "n_init": 1, "stability": False}
 
 MISSING_ID_MARKERS = ("", "NA", "n/a", "null")
 IMPLAUSIBLE_BIRTH_YEARS = (1880, 1901, 2008, 2012)  # ages over 100 or under 16 in 2014
@@ -105,7 +105,7 @@ def expected_accounting(frame, malformed, missing: str, outliers: str):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_row_is_kept_once_or_counted_as_dropped(table, missing, outliers):
     data, frame, malformed = table
-    config = RunConfig(**QUICK, prep=PrepConfig(missing=missing, outliers=outliers))
+    config = replace(CHEAP, prep=PrepConfig(missing=missing, outliers=outliers))
     kept_ids, expected_dropped = expected_accounting(frame, malformed, missing, outliers)
     try:
         result = run(data, config)
@@ -136,7 +136,7 @@ def test_accounting_on_a_known_table(outliers):
     header, *lines = frame.to_csv(sep="\t", index=False).splitlines()
     lines[10] += "\tx"
     data = ("\n".join([header, *lines]) + "\n").encode()
-    result = run(data, RunConfig(**QUICK, prep=PrepConfig(missing="drop", outliers=outliers)))
+    result = run(data, replace(CHEAP, prep=PrepConfig(missing="drop", outliers=outliers)))
     expected = {REASON_MALFORMED: 1, REASON_MISSING_ID: 1, REASON_DUPLICATE_ID: 1,
                 REASON_MISSING: 2}
     if outliers == "exclude":
@@ -157,6 +157,6 @@ def test_quoted_line_break_in_a_cell_is_one_row():
     frame = planted(90, seed=2)
     frame.loc[4, "Education"] = "Graduation\n(evening classes)"
     data = frame.to_csv(sep="\t", index=False).encode()
-    result = run(data, RunConfig(**QUICK))
+    result = run(data, CHEAP)
     assert result.features.report.rows_read == 90
     assert result.segmentation.labels.size == 90

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency, kruskal
-from shapes import ALL_SHAPES, bank, retail_no_id, subscription, to_bytes, wholesale
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
+
+from tests.helpers.shapes import ALL_SHAPES, bank, retail_no_id, subscription, to_bytes, wholesale
 
 NAMES = sorted(ALL_SHAPES)
 SIZES = {"wholesale": 440, "bank": 1500, "subscription": 1200, "retail_no_id": 800}

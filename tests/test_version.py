@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import tomllib
 
-from conftest import ROOT
-
 import segmentation
 from segmentation import _version
 from segmentation.export.outputs import versions
+from tests.helpers import ROOT
 
 
 def test_the_version_is_defined_once_and_read_everywhere():

@@ -118,11 +118,7 @@ def _keep_folder(folder: Path, dest: Path, tmp: Path) -> None:
 
 
 def _order_log(path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    try:
-        from logs import order_log
-    finally:
-        sys.path.pop(0)
+    from tests.helpers.logs import order_log  # the tests' generator; run from the repository root
     order_log(300, seed=1).to_csv(path, index=False)
 
 

@@ -1,0 +1,155 @@
+"""One journey through the running app in real headless Chromium.
+
+Upload the real export through the file input, visit every page by its
+sidebar link (opening a page by URL would start a new, empty session), and
+check that no page shows a Streamlit exception. A screenshot of each page
+is saved under tests/screenshots/browser_journey/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REAL_PATH, ROOT, SAMPLE_PATH
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, go_to, running_app, settle
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "tests" / "screenshots" / "browser_journey"
+PAGES = ["Data", "Variables & K", "Personas", "Explore", "Validate", "Compare runs", "Plan",
+         "Export", "Home"]
+
+
+def _require_browser():
+    missing = [] if Path(CHROMIUM).exists() else [CHROMIUM]
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright Python package")
+    if missing:
+        reason = f"{' and '.join(missing)} not installed (Debian package chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser journey must run under CI, but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    _require_browser()
+    with running_app() as url:
+        yield url
+
+
+def _shot_name(title: str) -> str:
+    return f"{title.replace(' & ', '_').replace(' ', '_').lower()}.png"
+
+
+def _assert_no_exception(page, where: str):
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, f"{where}: {errors.first.inner_text()[:500]}"
+
+
+def _download_report(page):
+    """Click the report button as a user would and check the file the browser saves."""
+    with page.expect_download(timeout=180_000) as info:
+        page.get_by_role("button", name="Full report (HTML)").click()
+    saved = SHOTS / "report.html"
+    info.value.save_as(str(saved))
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "Personas and strategies" in text
+    assert info.value.suggested_filename == "segmentation_report.html"
+    saved.unlink()  # the folder holds the page screenshots only
+
+
+def upload_on_the_data_page(browser, app_url, upload):
+    """Open the app, check Home, go to Data by its sidebar link and upload a customer file."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    settle(page, "Segmentation Studio")
+    _assert_no_exception(page, "Home")
+    go_to(page, "Data")
+    # The customer file's input, not the bundle's (which takes .json only).
+    page.locator('input[type="file"][accept*=".csv"]').set_input_files(str(upload))
+    page.get_by_text(f"Data: {upload.name}").first.wait_for(timeout=60_000)
+    settle(page, "Data")
+    return page
+
+
+def test_journey_through_every_page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    upload = REAL_PATH if REAL_PATH.exists() else SAMPLE_PATH
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = upload_on_the_data_page(browser, app_url, upload)
+        _assert_no_exception(page, "Data after upload")
+        assert page.get_by_text("Column roles").count() == 1
+
+        for title in PAGES:
+            go_to(page, title, "Segmentation Studio" if title == "Home" else title)
+            _assert_no_exception(page, title)
+            # Still the uploaded file: the session survived the page switch.
+            assert page.get_by_text(f"Data: {upload.name}").count() >= 1, title
+            if title == "Compare runs":  # nothing uploaded there yet: it asks for both files
+                for prompt in ("Upload the saved segmentation to compare.",
+                               "Upload the new export to compare."):
+                    assert page.get_by_text(prompt).count() == 1, prompt
+            page.screenshot(path=str(SHOTS / _shot_name(title)), full_page=True)
+            if title == "Export":
+                _download_report(page)
+        browser.close()
+    assert sorted(p.name for p in SHOTS.iterdir()) == sorted(_shot_name(t) for t in PAGES)
+
+
+def _assert_no_error_box(page, where: str):
+    _assert_no_exception(page, where)
+    boxes = page.locator('[data-testid="stAlertContentError"]')
+    assert boxes.count() == 0, f"{where}: {boxes.first.inner_text()[:500]}"
+
+
+def test_journey_with_a_file_of_another_shape(app_url, tmp_path):
+    """A bank export (semicolons, yes/no flags, an outcome, no spend) through every page."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers.shapes import ALL_SHAPES, to_bytes
+
+    generator, sep = ALL_SHAPES["bank"]
+    upload = tmp_path / "bank_customers.csv"
+    upload.write_bytes(to_bytes(generator(), sep))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = upload_on_the_data_page(browser, app_url, upload)
+        _assert_no_error_box(page, "Data after upload")
+        for title in PAGES:
+            go_to(page, title, "Segmentation Studio" if title == "Home" else title)
+            _assert_no_error_box(page, title)
+            assert page.get_by_text(f"Data: {upload.name}").count() >= 1, title
+        browser.close()
+
+
+def test_journey_with_an_order_log(app_url, tmp_path):
+    """A log of order lines: recognised and totalled on the Data page, then every page."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers.logs import order_log, to_bytes
+
+    upload = tmp_path / "order_lines.csv"
+    upload.write_bytes(to_bytes(order_log(n_customers=300)))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = upload_on_the_data_page(browser, app_url, upload)
+        _assert_no_error_box(page, "Data after upload")
+        page.get_by_text("This is a log of order lines").first.wait_for(timeout=60_000)
+        assert page.get_by_text("Lines aggregated").count() >= 1
+        for title in PAGES:
+            go_to(page, title, "Segmentation Studio" if title == "Home" else title)
+            _assert_no_error_box(page, title)
+            assert page.get_by_text(f"Data: {upload.name}").count() >= 1, title
+            if title == "Personas":
+                assert page.get_by_text("The personas against the RFM grid").count() == 1
+        browser.close()
