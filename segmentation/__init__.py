@@ -7,9 +7,9 @@ plain data (DataFrames and small frozen dataclasses).
 In five lines::
 
     from segmentation import RunConfig, run
-    result = run("customers.csv", RunConfig(k="auto"))
-    print(result.summary())
-    result.assignments.head()          # one row per customer: segment and persona
+    result = run("customers.csv", RunConfig(random_state=7))   # K chosen for you
+    print(result.summary())            # K and why; each segment's persona, size, share
+    result.segmentation.labels         # each customer's segment, in the dataset's order
     result.profiles.means              # what each segment looks like
 
 The stages live in subpackages, in the order data flows through them:
