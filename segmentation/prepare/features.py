@@ -23,13 +23,13 @@ from segmentation.prepare.variables import (
     LOGGABLE_KINDS,
     OTHER_LEVEL,
     Variable,
+    _left_out,
+    _levels_of,
+    _tenure_end_of,
     age_from,
     catalogue,
     default_features,
     derive,
-    left_out,
-    levels_of,
-    tenure_end_of,
     with_levels,
 )
 
@@ -90,7 +90,8 @@ class PrepConfig:
     weights : tuple of (name, weight)
         A weight of 2 counts a variable's squared differences twice.
     composites : tuple of (name, name)
-        Pairs replaced by one combined variable (see :func:`suggest_composites`).
+        Pairs replaced by one combined variable (strongly correlated pairs are
+        suggested in ``PrepReport.correlated``).
     reference_year : int, optional
         The year ages and tenure are measured at; default the latest signup year.
     """
@@ -368,7 +369,7 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     )
     report = done.report(dataset, missing, config.outliers, zero_variance=flat,
                          warnings=tuple(warnings), suggestions=suggestions, skewed=skewed,
-                         left_out=left_out(variables, frame) if config.features is None else {})
+                         left_out=_left_out(variables, frame) if config.features is None else {})
     return FeatureMatrix(X=_scale(X_raw, prep), features=features, frame=frame,
                          variables=variables, preparation=prep, report=report)
 
@@ -531,7 +532,7 @@ def _date_anchors(base: pd.DataFrame, variables: dict[str, Variable], reference_
     gets the tenure they had among everyone, or fitted on ``base``."""
     if saved is not None:
         return saved.tenure_end, saved.date_ends
-    return tenure_end_of(base, variables, reference_year), _fit_date_ends(base, variables)
+    return _tenure_end_of(base, variables, reference_year), _fit_date_ends(base, variables)
 
 
 def _check_derived(features: tuple[str, ...], variables: dict[str, Variable]) -> None:
@@ -551,7 +552,7 @@ def _clustering_columns(frame, variables, features, composites, impute_values,
     if saved is not None:
         return saved.features, impute_values, saved.log_features, ()
     features = _expand_categories(_apply_composites(features, composites), variables)
-    correlated = suggest_composites(frame, features, variables)
+    correlated = _suggest_composites(frame, features, variables)
     impute_values = {**impute_values, **_fit_gaps(frame, features)}
     log_features = tuple(
         f for f in features
@@ -625,7 +626,7 @@ def _expand_categories(features, variables) -> tuple[str, ...]:
     """A chosen category stands for its level indicators in the clustering matrix."""
     out = []
     for f in features:
-        levels = levels_of(f, variables)
+        levels = _levels_of(f, variables)
         out.extend(levels if variables[f].kind in CATEGORY_KINDS else [f])
     return tuple(dict.fromkeys(out))
 
@@ -634,7 +635,7 @@ def _weights_by_feature(weights: dict[str, float], variables, features) -> dict[
     """A category's weight applies to each of its levels."""
     out = dict(weights)
     for name, w in weights.items():
-        for level in levels_of(name, variables):
+        for level in _levels_of(name, variables):
             if level in features:
                 out[level] = w
     return out
@@ -669,7 +670,7 @@ def _skew_suggestions(frame, features, variables, scaling):
     return tuple(skewed), tuple(out)
 
 
-def suggest_composites(
+def _suggest_composites(
     frame: pd.DataFrame, features: tuple[str, ...], variables: dict[str, Variable],
     threshold: float = CORRELATION_THRESHOLD,
 ) -> tuple[CompositeSuggestion, ...]:
