@@ -73,9 +73,9 @@ from segmentation.cluster.kmeans import (  # noqa: E402
     DEFAULT_SEED,
     FIT_SAMPLE_SIZE,
     SILHOUETTE_SAMPLE_SIZE,
-    ch_db_scores,
-    fit_kmeans,
-    mean_silhouettes,
+    _ch_db_scores,
+    _fit_kmeans,
+    _mean_silhouettes,
     sweep_k,
 )
 from segmentation.data.dataset import load_dataset  # noqa: E402
@@ -244,18 +244,18 @@ def sweep_parts(X: np.ndarray) -> tuple[dict, dict]:
     X32 = np.ascontiguousarray(X, dtype=np.float32) if n > FIT_SAMPLE_SIZE else None
     fits = {}
     for k in K_VALUES:
-        seconds, fits[k] = timed(fit_kmeans, X, k, DEFAULT_SEED, DEFAULT_N_INIT, X32=X32)
+        seconds, fits[k] = timed(_fit_kmeans, X, k, DEFAULT_SEED, DEFAULT_N_INIT, X32=X32)
         parts["fit"] += seconds
     idx = None
     if n > SILHOUETTE_SAMPLE_SIZE:
         rng = np.random.default_rng(DEFAULT_SEED)
         idx = np.sort(rng.choice(n, SILHOUETTE_SAMPLE_SIZE, replace=False))
     subs = [labels if idx is None else labels[idx] for labels, _, _ in fits.values()]
-    seconds, sampled = timed(mean_silhouettes, X if idx is None else X[idx], subs)
+    seconds, sampled = timed(_mean_silhouettes, X if idx is None else X[idx], subs)
     parts["silhouette"] += seconds
     per_k = {}
     for (k, (labels, _, inertia)), value in zip(fits.items(), sampled, strict=True):
-        parts["ch_db"] += timed(ch_db_scores, X, labels, k)[0]
+        parts["ch_db"] += timed(_ch_db_scores, X, labels, k)[0]
         parts["min_share"] += timed(np.bincount, labels, minlength=k)[0]
         per_k[k] = {"labels": labels, "inertia": inertia, "sampled": value}
     return parts, per_k

@@ -18,7 +18,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from segmentation import RunConfig, read_table, run
 from segmentation.cli import main
-from segmentation.cluster.kmeans import MAX_DOMINANT_SHARE, MIN_ACTIONABLE_SHARE, recommend_k
+from segmentation.cluster.kmeans import MAX_DOMINANT_SHARE, MIN_ACTIONABLE_SHARE, _recommend_k
 from segmentation.cluster.model import load_model, score
 from segmentation.data.dataset import load_dataset
 from segmentation.data.roles import describe_columns, kind_of
@@ -211,7 +211,7 @@ def test_recommended_k_never_has_a_tiny_or_a_dominant_segment(rows):
         "max_share": [max(1 - r[1] / (2 + i) * (1 + i), 1 / (2 + i)) * r[2] + (1 - r[2]) * 0.99
                       for i, r in enumerate(rows)],
     })
-    k, reason = recommend_k(metrics)
+    k, reason = _recommend_k(metrics)
     row = metrics.set_index("k").loc[k]
     usable = metrics[(metrics["min_share"] >= MIN_ACTIONABLE_SHARE)
                      & (metrics["max_share"] <= MAX_DOMINANT_SHARE)]
@@ -224,7 +224,7 @@ def test_recommended_k_never_has_a_tiny_or_a_dominant_segment(rows):
 def test_reason_names_the_tiny_segment():
     metrics = pd.DataFrame({"k": [3, 4], "inertia": [50.0, 30.0], "silhouette": [0.4, 0.6],
                             "min_share": [0.2, 0.001], "max_share": [0.5, 0.5]})
-    k, reason = recommend_k(metrics)
+    k, reason = _recommend_k(metrics)
     assert k == 3
     assert "K = 4 was passed over: one segment holds 0.1% of customers" in reason
 

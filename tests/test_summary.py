@@ -18,7 +18,7 @@ from segmentation.pipeline import assemble
 from segmentation.plan.bandit import simulate
 from segmentation.plan.campaign_results import analyse
 from segmentation.summary import MISSING_TEXT, Summary
-from segmentation.validate.stability import clusterboot, split_half, split_half_table
+from segmentation.validate.stability import _clusterboot, split_half, split_half_table
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -181,7 +181,7 @@ def noise_boot():
     """Four k-means segments of structureless points: some of them do not come back."""
     X = np.random.default_rng(3).normal(size=(300, 2))
     labels = KMeans(4, n_init=3, random_state=0).fit_predict(X)
-    return clusterboot(X, labels, 4, n_boot=12, random_state=5, n_init=3)
+    return _clusterboot(X, labels, 4, n_boot=12, random_state=5, n_init=3)
 
 
 def test_bootstrap_summary_equals_hennigs_figures_from_the_resamples(noise_boot):

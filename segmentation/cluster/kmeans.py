@@ -145,7 +145,7 @@ def _check_k(n_customers: int, k_values) -> list[int]:
     return ks
 
 
-def fit_kmeans(
+def _fit_kmeans(
     X: np.ndarray,
     n_clusters: int,
     random_state: int = DEFAULT_SEED,
@@ -179,7 +179,7 @@ def fit_kmeans(
     return km.labels_.astype(np.intp), km.cluster_centers_.astype(float), float(km.inertia_)
 
 
-def order_labels(labels: np.ndarray, centers: np.ndarray, key: np.ndarray | None):
+def _order_labels(labels: np.ndarray, centers: np.ndarray, key: np.ndarray | None):
     """Renumber segments by descending mean of ``key`` (e.g. total spend).
 
     Without a key, by descending sum of the centre's coordinates. Ties go to
@@ -243,7 +243,7 @@ def split_halves(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEE
 
     Assumes validated input. The halves are ``np.array_split`` of
     ``np.random.default_rng(random_state).permutation(len(X))``, and both
-    halves are fitted by :func:`fit_kmeans` with the same ``random_state``.
+    halves are fitted by :func:`_fit_kmeans` with the same ``random_state``.
 
     Returns
     -------
@@ -252,7 +252,7 @@ def split_halves(X: np.ndarray, n_clusters: int, random_state: int = DEFAULT_SEE
     fits : list of two (labels, centers, inertia)
     """
     halves = np.array_split(np.random.default_rng(random_state).permutation(len(X)), 2)
-    return halves, [fit_kmeans(X[h], n_clusters, random_state, n_init) for h in halves]
+    return halves, [_fit_kmeans(X[h], n_clusters, random_state, n_init) for h in halves]
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ class SplitAgreement:
     @property
     def text(self) -> str:
         """E.g. "median 0.82 over 7 random splits, range 0.57–0.97"."""
-        return agreement_text({"stability": self.median, "stability_min": self.low,
+        return _agreement_text({"stability": self.median, "stability_min": self.low,
                                "stability_max": self.high}, self.n_splits)
 
     @property
@@ -350,7 +350,7 @@ def split_half_agreement(X: np.ndarray, n_clusters: int, random_state: int = DEF
     return SplitAgreement(values=tuple(values), seeds=seeds, rows=rows)
 
 
-def _pairwise_distances(X: np.ndarray) -> np.ndarray:
+def _distance_matrix(X: np.ndarray) -> np.ndarray:
     """Euclidean distances between all rows, in float64 (exact enough for silhouettes)."""
     X = np.asarray(X, dtype=float)
     sq = np.einsum("ij,ij->i", X, X)
@@ -361,7 +361,7 @@ def _pairwise_distances(X: np.ndarray) -> np.ndarray:
     return D
 
 
-def silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Per-sample silhouettes from a distance matrix (0 for a singleton, as scikit-learn)."""
     k = int(labels.max()) + 1
     onehot = np.zeros((len(labels), k))
@@ -372,13 +372,13 @@ def silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> np.ndarray:
 _BLOCK = 1024
 
 
-def mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float]:
+def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float]:
     """Mean silhouette of several labelings of the same rows, in one pass.
 
     Distances are computed a block of rows at a time (never the whole n × n
     matrix) and summed per segment for every labeling at once, with one
     product against the stacked one-hot labels. Equal to
-    :func:`silhouette_from_distances` on each labeling.
+    :func:`_silhouette_from_distances` on each labeling.
     """
     X = np.asarray(X, dtype=float)
     m = X.shape[0]
@@ -422,7 +422,7 @@ def _silhouette_from_sums(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.where(own > 1, s, 0.0)
 
 
-def ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
+def _ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
     """Calinski–Harabasz and Davies–Bouldin as scikit-learn defines them.
 
     Computed from per-segment sums and one n × k product instead of copying
@@ -454,7 +454,7 @@ def _silhouette_sample(n: int, sample_size: int, random_state: int) -> np.ndarra
     return np.sort(rng.choice(n, sample_size, replace=False))
 
 
-def find_knee(ks, inertia, sensitivity: float = 1.0) -> int | None:
+def _find_knee(ks, inertia, sensitivity: float = 1.0) -> int | None:
     """The elbow of a decreasing inertia curve, by the Kneedle rule, or None.
 
     Both axes are scaled to [0, 1]; the elbow is the K farthest below the
@@ -513,15 +513,15 @@ def sweep_k(
     n = X.shape[0]
     # One float32 copy for every K's refinement on large data, not one per K.
     X32 = np.ascontiguousarray(X, dtype=np.float32) if n > FIT_SAMPLE_SIZE else None
-    fits = [fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
+    fits = [_fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
     del X32
     idx = _silhouette_sample(n, silhouette_sample_size, random_state)
-    silhouettes = mean_silhouettes(X if idx is None else X[idx],
+    silhouettes = _mean_silhouettes(X if idx is None else X[idx],
                                    [labels if idx is None else labels[idx]
                                     for labels, _, _ in fits])
     rows = []
     for k, (labels, _, inertia), sil in zip(ks, fits, silhouettes, strict=True):
-        ch, db = ch_db_scores(X, labels, k)
+        ch, db = _ch_db_scores(X, labels, k)
         rows.append({
             "k": k,
             "inertia": inertia,
@@ -535,14 +535,14 @@ def sweep_k(
             rows[-1].update(stability=agreement.median, stability_min=agreement.low,
                             stability_max=agreement.high)
     metrics = pd.DataFrame(rows)
-    knee = find_knee(metrics["k"], metrics["inertia"])
-    k_best, reason = recommend_k(metrics, knee)
+    knee = _find_knee(metrics["k"], metrics["inertia"])
+    k_best, reason = _recommend_k(metrics, knee)
     return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
                   silhouette_sample_size=None if idx is None else len(idx),
                   random_state=random_state, n_init=n_init)
 
 
-def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
+def _recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
                 preferred: tuple[int, int] = PREFERRED_K) -> tuple[int, str]:
     """Pick K from the sweep's figures and say why, in plain words.
 
@@ -627,17 +627,17 @@ def recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
     share = float(m.loc[k, "min_share"])
     parts.append(f"its smallest segment holds {share:.0%} of customers")
     if "stability" in m:
-        parts.append(f"its split-half agreement is {agreement_text(m.loc[k])}")
+        parts.append(f"its split-half agreement is {_agreement_text(m.loc[k])}")
     if unstable_note:
         parts.append(unstable_note)
     parts.extend(guard_notes)
     return k, "; ".join(parts) + "."
 
 
-def agreement_text(row, n_splits: int = N_SPLITS) -> str:
+def _agreement_text(row, n_splits: int = N_SPLITS) -> str:
     """A sweep row's split-half agreement in words: median, number of splits and range.
 
-    >>> agreement_text({"stability": 0.82, "stability_min": 0.57, "stability_max": 0.97})
+    >>> _agreement_text({"stability": 0.82, "stability_min": 0.57, "stability_max": 0.97})
     'median 0.82 over 7 random splits, range 0.57–0.97'
     """
     text = f"median {row['stability']:.2f} over {n_splits} random splits"
@@ -685,14 +685,14 @@ def segment(
     """
     X = fm.X
     _check_k(X.shape[0], [n_clusters])
-    labels, centers, inertia = fit_kmeans(X, n_clusters, random_state, n_init)
+    labels, centers, inertia = _fit_kmeans(X, n_clusters, random_state, n_init)
     key = fm.frame["total_spend"].to_numpy(float) if "total_spend" in fm.frame else None
-    labels, centers = order_labels(labels, centers, key)
+    labels, centers = _order_labels(labels, centers, key)
     idx = _silhouette_sample(X.shape[0], silhouette_sample_size, random_state)
     values = np.full(X.shape[0], np.nan)
     sub = labels if idx is None else labels[idx]
     if np.unique(sub).size > 1:
-        s = silhouette_from_distances(_pairwise_distances(X if idx is None else X[idx]), sub)
+        s = _silhouette_from_distances(_distance_matrix(X if idx is None else X[idx]), sub)
         if idx is None:
             values = s
         else:

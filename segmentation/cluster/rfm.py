@@ -47,14 +47,14 @@ GRID = (
 CELLS = tuple(name for name, _, _ in GRID)
 
 
-def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+def _quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
     """1-5 by quintile of rank (ties broken by order of appearance, so no quintile is empty).
 
     Examples
     --------
-    >>> quintile_scores(pd.Series([10, 20, 30, 40, 50])).tolist()
+    >>> _quintile_scores(pd.Series([10, 20, 30, 40, 50])).tolist()
     [1, 2, 3, 4, 5]
-    >>> quintile_scores(pd.Series([10, 20, 30, 40, 50]), higher_is_better=False).tolist()
+    >>> _quintile_scores(pd.Series([10, 20, 30, 40, 50]), higher_is_better=False).tolist()
     [5, 4, 3, 2, 1]
     """
     ranks = values.rank(method="first", ascending=higher_is_better)
@@ -62,7 +62,7 @@ def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Seri
     return pd.Series(scores, index=values.index)
 
 
-def cell_of(r: int, f: int) -> str:
+def _cell_of(r: int, f: int) -> str:
     """The grid cell of a recency score and a frequency score."""
     for name, rs, fs in GRID:
         if r in rs and f in fs:
@@ -70,7 +70,7 @@ def cell_of(r: int, f: int) -> str:
     raise SegmentationError(f"RFM scores must be 1 to 5, not R={r}, F={f}: score them first.")
 
 
-def rfm_table(recency_days: pd.Series, frequency: pd.Series, monetary: pd.Series) -> pd.DataFrame:
+def _rfm_table(recency_days: pd.Series, frequency: pd.Series, monetary: pd.Series) -> pd.DataFrame:
     """R, F and M scores, the RFM code ("545") and the grid cell of every customer.
 
     Parameters
@@ -84,12 +84,12 @@ def rfm_table(recency_days: pd.Series, frequency: pd.Series, monetary: pd.Series
             f"RFM needs at least 5 customers, not {len(recency_days)}: use a longer log."
         )
     out = pd.DataFrame({
-        "r": quintile_scores(recency_days.fillna(recency_days.max()), higher_is_better=False),
-        "f": quintile_scores(frequency.fillna(0)),
-        "m": quintile_scores(monetary.fillna(0)),
+        "r": _quintile_scores(recency_days.fillna(recency_days.max()), higher_is_better=False),
+        "f": _quintile_scores(frequency.fillna(0)),
+        "m": _quintile_scores(monetary.fillna(0)),
     })
     out["rfm"] = out["r"].astype(str) + out["f"].astype(str) + out["m"].astype(str)
-    out["rfm_cell"] = [cell_of(r, f) for r, f in zip(out["r"], out["f"], strict=True)]
+    out["rfm_cell"] = [_cell_of(r, f) for r, f in zip(out["r"], out["f"], strict=True)]
     return out
 
 
@@ -100,7 +100,7 @@ def rfm_of(result) -> pd.DataFrame | None:
     frame = result.features.frame
     if log is None or not {"recency_days", "orders", "net_spend"} <= set(frame.columns):
         return None
-    return rfm_table(frame["recency_days"], frame["orders"], frame["net_spend"])
+    return _rfm_table(frame["recency_days"], frame["orders"], frame["net_spend"])
 
 
 def crosstab(rfm: pd.DataFrame, labels: np.ndarray, names: dict[int, str]) -> pd.DataFrame:

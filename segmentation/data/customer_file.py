@@ -266,7 +266,7 @@ def _file_bytes(source: str | Path) -> bytes:
 
 
 def _read_excel(data: bytes, name: str, sheet: str | int | None = None) -> RawTable:
-    check_workbook_size(data, name)
+    _check_workbook_size(data, name)
     try:
         with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
             names = [str(n) for n in book.sheet_names]
@@ -344,7 +344,7 @@ def sheet_names(source: bytes | str | Path, name: str | None = None) -> tuple[st
     name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
     if data[:4] != b"PK\x03\x04":
         return ()
-    check_workbook_size(data, name)
+    _check_workbook_size(data, name)
     try:
         with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
             return tuple(str(n) for n in book.sheet_names)
@@ -352,7 +352,7 @@ def sheet_names(source: bytes | str | Path, name: str | None = None) -> tuple[st
         raise _unreadable_workbook(name, exc) from None
 
 
-def check_workbook_size(data: bytes, name: str) -> None:
+def _check_workbook_size(data: bytes, name: str) -> None:
     """Refuse a workbook that would expand beyond ``MAX_WORKBOOK_BYTES`` when opened.
 
     An .xlsx file is a zip archive: its sizes are read from the archive's directory

@@ -22,12 +22,12 @@ from segmentation.data.roles import (
     ColumnMeaning,
     Kind,
     Role,
+    _parse_dates,
+    _sentinel_of,
+    _to_binary,
     describe_columns,
     kind_of,
-    parse_dates,
     parse_role,
-    sentinel_of,
-    to_binary,
 )
 from segmentation.errors import SegmentationError
 
@@ -195,7 +195,7 @@ def load_dataset(
         notes.append("No customer id column was found: ids were made from file line numbers "
                      "(row_2 is the first data line).")
     else:
-        ids = frame[id_column].map(id_text)
+        ids = frame[id_column].map(_id_text)
     keep = ids.notna().to_numpy().copy()
     if (~keep).any():
         dropped[REASON_MISSING_ID] = int((~keep).sum())
@@ -215,7 +215,7 @@ def load_dataset(
         series = frame[col]
         if role == Role.SENTINEL:
             code = meanings[col].sentinel
-            code = code if code is not None else sentinel_of(series, raw.decimal)
+            code = code if code is not None else _sentinel_of(series, raw.decimal)
             if code is None:  # set by the user on a column with no code: a plain measure
                 detected[col] = Role.OTHER_NUMERIC.value
                 role = detected[col]
@@ -231,7 +231,7 @@ def load_dataset(
                 absurd[col] = n_absurd
             typed[col] = numbers
         elif role in BINARY_ROLES or role == Role.LEAK and _is_binary(series):
-            values = to_binary(series)
+            values = _to_binary(series)
             if values.notna().sum() < series.notna().sum() * 0.95:  # not yes/no after all
                 values = to_number(series, raw.decimal)
             bad = int((values.isna() & series.notna()).sum())
@@ -243,7 +243,7 @@ def load_dataset(
             typed[col] = (numbers if numbers.notna().sum() >= series.notna().sum() * 0.95
                           else _as_text(series))
         elif role in {Role.SIGNUP_DATE, Role.DATE}:
-            typed[col] = parse_dates(series)
+            typed[col] = _parse_dates(series)
         elif role in CATEGORY_ROLES:
             typed[col] = _as_text(series)
         else:
@@ -321,7 +321,7 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 def _is_binary(series: pd.Series) -> bool:
     present = series.dropna()
-    return bool(len(present)) and to_binary(present).notna().all()
+    return bool(len(present)) and _to_binary(present).notna().all()
 
 
 def _refuse_nothing_to_segment(raw: RawTable, id_column: str | None, ids: pd.Series) -> None:
@@ -354,7 +354,7 @@ def _refuse_order_log(raw: RawTable, roles: dict[str, str], id_column: str | Non
             "transactions (input kind auto or transactions) so it is totalled per customer."
         )
 
-def id_text(value) -> str | float:
+def _id_text(value) -> str | float:
     """Ids are text; an Excel number such as 5524.0 becomes "5524"."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return np.nan

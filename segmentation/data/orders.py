@@ -33,7 +33,7 @@ from segmentation.config import (
     TOP_CHANNELS,
 )
 from segmentation.data.customer_file import RawTable
-from segmentation.data.roles import normalise_name
+from segmentation.data.roles import _normalise_name
 from segmentation.errors import SegmentationError
 
 FIELDS = ("customer", "date", "order", "amount", "quantity", "price", "product", "category",
@@ -152,7 +152,7 @@ def detect_mapping(frame: pd.DataFrame) -> dict[str, str]:
     Returns ``{field: column}`` for the fields found (see :data:`FIELDS`).
     """
     out: dict[str, str] = {}
-    keys = {col: normalise_name(col) for col in frame.columns}
+    keys = {col: _normalise_name(col) for col in frame.columns}
     for name in FIELDS:
         pattern = re.compile(_FIELD_NAMES[name])
         for col, key in keys.items():

@@ -342,7 +342,7 @@ def parse_role(text: str) -> str:
     raise ValueError(key)
 
 
-def normalise_name(name: str) -> str:
+def _normalise_name(name: str) -> str:
     """``"NumWebPurchases"`` → ``"num_web_purchases"``; spaces and dashes become ``_``."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name).strip())
     return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
@@ -350,13 +350,13 @@ def normalise_name(name: str) -> str:
 
 def spend_category(column: str) -> str | None:
     """The product category a spend column is about (``"wine"``, ``"meat"`` ...), if known."""
-    key = normalise_name(column)
+    key = _normalise_name(column)
     return next((cat for cat, pattern in _SPEND_CATEGORIES if re.search(pattern, key)), None)
 
 
 def channel_name(column: str) -> str | None:
     """The sales channel a purchase-count column is about (``"web"``, ``"store"`` ...), if known."""
-    key = normalise_name(column).replace("web_visits", "")
+    key = _normalise_name(column).replace("web_visits", "")
     return next((ch for ch, pattern in _CHANNELS if re.search(pattern, key)), None)
 
 
@@ -369,7 +369,7 @@ def education_rank(value) -> float:
                 np.nan)
 
 
-def unrecognised_education(values: pd.Series) -> list[str]:
+def _unrecognised_education(values: pd.Series) -> list[str]:
     """Distinct education values that are neither a known level nor a "don't know"."""
     distinct = pd.Series(values.dropna().astype(str).unique())
     return [v for v in distinct
@@ -414,7 +414,7 @@ def describe_columns(frame: pd.DataFrame, decimal: str = ".") -> dict[str, Colum
     if outcomes:
         for col, m in out.items():
             if (m.kind in {Kind.MEASURE, Kind.MONEY} and m.role in {Role.OTHER_NUMERIC, Role.MONEY}
-                    and _LEAK_NAME.search(normalise_name(col))):
+                    and _LEAK_NAME.search(_normalise_name(col))):
                 out[col] = ColumnMeaning(
                     col, Role.LEAK.value, Kind.LEAK.value,
                     f"describes the contact that produced the outcome {outcomes[0]!r}, so it is "
@@ -422,14 +422,14 @@ def describe_columns(frame: pd.DataFrame, decimal: str = ".") -> dict[str, Colum
     return out
 
 
-def sentinel_of(series: pd.Series, decimal: str = ".") -> float | None:
+def _sentinel_of(series: pd.Series, decimal: str = ".") -> float | None:
     """The "not applicable" code of a numeric column, if it has one (see ``SENTINEL_VALUES``)."""
     numbers = to_number(series, decimal).to_numpy()
     return _sentinel_in(numbers[~np.isnan(numbers)])
 
 
 def _sentinel_in(numbers: np.ndarray) -> float | None:
-    """:func:`sentinel_of` of a column's numbers, missing ones left out."""
+    """:func:`_sentinel_of` of a column's numbers, missing ones left out."""
     # numpy, not pandas: run once per numeric column, so a file with thousands of
     # columns pays pandas' per-call overhead thousands of times
     if len(numbers) < 20:
@@ -459,7 +459,7 @@ def _describe_one(column: str, series: pd.Series, decimal: str) -> ColumnMeaning
         return _meaning(column, Role.CONSTANT, "no finite number in any row (only infinities)")
     text = present.astype(str).str.strip()
     distinct = text.unique()
-    key = normalise_name(column)
+    key = _normalise_name(column)
     by_name = next((role for role, pattern in _NAME_RULES if pattern.search(key)), None)
     if len(distinct) <= 1 and not (by_name is Role.ID and len(present) == 1):
         # A column named as the id with a single id (the rest blank) is still the id column.
@@ -550,7 +550,7 @@ def _describe_text(column, key, by_name, present, text, lowered) -> ColumnMeanin
     if by_name is Role.MARITAL_STATUS:
         return _meaning(column, Role.MARITAL_STATUS, "text named like a marital status")
     if by_name is Role.EDUCATION:
-        unknown = unrecognised_education(present)
+        unknown = _unrecognised_education(present)
         if not unknown:
             return _meaning(column, Role.EDUCATION, "every value is a known education level: "
                                                     "read in order")
@@ -577,10 +577,10 @@ def _levels(levels) -> str:
 
 def _looks_like_dates(present: pd.Series) -> bool:
     sample = present.head(200)
-    return bool(parse_dates(sample).notna().mean() >= 0.95)  # sample has no missing
+    return bool(_parse_dates(sample).notna().mean() >= 0.95)  # sample has no missing
 
 
-def to_binary(series: pd.Series) -> pd.Series:
+def _to_binary(series: pd.Series) -> pd.Series:
     """Yes/no, true/false, y/n, 1/0 → 1.0/0.0; anything else is missing."""
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         values = series.astype(float)
@@ -592,7 +592,7 @@ def to_binary(series: pd.Series) -> pd.Series:
     return out
 
 
-def parse_dates(series: pd.Series) -> pd.Series:
+def _parse_dates(series: pd.Series) -> pd.Series:
     """Parse dates written year-first or day-first (``"04-09-2012"`` is 4 September).
 
     Day-first is assumed for ``dd-mm-yyyy`` and ``dd/mm/yyyy`` unless a value's

@@ -54,7 +54,7 @@ class Persona:
 
 
 @dataclass(frozen=True)
-class Facts:
+class _Facts:
     """The signals a persona's name is built from (z = standardized difference)."""
 
     income: float = 0.0
@@ -91,7 +91,7 @@ class Facts:
         return self.spend <= -HIGH
 
 
-def facts_of(profiles: Profiles, segment: int) -> Facts:
+def _facts_of(profiles: Profiles, segment: int) -> _Facts:
     """Read a segment's naming signals from its profile."""
     z = profiles.z.loc[segment]
 
@@ -125,7 +125,7 @@ def facts_of(profiles: Profiles, segment: int) -> Facts:
     ch_counts = profiles.kind("channel")
     top_channel = (profiles.variables[max(ch_counts, key=lambda n: means[n])].detail
                    if ch_counts else None)
-    return Facts(
+    return _Facts(
         income=zv("income"), spend=spend_z, children=zv("children"), age=zv("age"),
         recency=zv("recency"), recency_ratio=recency_ratio, deals=zv("deals"), web_visits=zv("web_visits"),
         campaigns=zv("campaigns_accepted"), categories=cats, channel=channel,
@@ -133,7 +133,7 @@ def facts_of(profiles: Profiles, segment: int) -> Facts:
     )
 
 
-def archetype_of(f: Facts) -> str:
+def _archetype_of(f: _Facts) -> str:
     """The strategy family of a segment of retail customers (offers and tone follow it)."""
     if f.lapsed:
         return "lapsed"
@@ -351,7 +351,7 @@ def suggest_personas(profiles: Profiles) -> tuple[Persona, ...]:
         if not names[s]:
             names[s] = f"Typical {noun}"
     _tell_apart(profiles, names, claims)
-    facts = {s: facts_of(profiles, s) for s in range(n)}
+    facts = {s: _facts_of(profiles, s) for s in range(n)}
     return tuple(_persona(profiles, s, names[s], facts[s], tuple(claims[s])) for s in range(n))
 
 
@@ -384,10 +384,10 @@ def _tell_apart(profiles: Profiles, names: dict[int, str], claims: dict[int, lis
             names[s] = f"{names[s]} ({profiles.sizes.loc[s, 'share']:.0%})"
 
 
-def _persona(profiles: Profiles, s: int, name: str, f: Facts,
+def _persona(profiles: Profiles, s: int, name: str, f: _Facts,
              claims: tuple[Claim, ...]) -> Persona:
     retail = bool(profiles.kind("spend") or profiles.kind("channel"))
-    archetype = archetype_of(f) if retail else "general"
+    archetype = _archetype_of(f) if retail else "general"
     row = profiles.sizes.set_index("segment").loc[s]
     means = profiles.means.loc[s]
     pop = profiles.population_mean
@@ -457,7 +457,7 @@ _STRATEGY = {
 }
 
 
-def _channels(f: Facts) -> str:
+def _channels(f: _Facts) -> str:
     main = [f.channel or f.top_channel] if (f.channel or f.top_channel) else []
     words = [{"web": "Email and web", "catalog": "Catalog mailings", "store": "In-store events",
               "app": "App push"}.get(c, c) for c in main]

@@ -89,8 +89,8 @@ def customer_assignments(result: SegmentationResult,
         excluded=result.features.report.excluded_ids, dropped=result.features.report.dropped,
         extra={"distance": np.asarray(seg.distances, dtype=float),
                "silhouette": np.asarray(seg.silhouette_values, dtype=float)})
-    frame = with_rfm(frame, rfm_of(result), ids)
-    return with_lifetime(frame, lifetime.per_customer if lifetime is not None else None)
+    frame = _with_rfm(frame, rfm_of(result), ids)
+    return _with_lifetime(frame, lifetime.per_customer if lifetime is not None else None)
 
 
 def checked_personas(result: SegmentationResult,
@@ -240,7 +240,7 @@ def _aligned(values: np.ndarray, at: np.ndarray) -> pd.Series:
     return pd.Series(np.where(at >= 0, out, None), dtype=object)
 
 
-def with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None, customer_ids: Sequence) -> pd.DataFrame:
+def _with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None, customer_ids: Sequence) -> pd.DataFrame:
     """An order log's customers also get their R, F, M scores, RFM code and grid cell
     (``rfm`` rows align with ``customer_ids``; rows not segmented have none)."""
     if rfm is None:
@@ -256,7 +256,7 @@ def with_rfm(frame: pd.DataFrame, rfm: pd.DataFrame | None, customer_ids: Sequen
         for column in RFM_COLUMNS})
 
 
-def with_lifetime(frame: pd.DataFrame, per_customer: pd.DataFrame | None) -> pd.DataFrame:
+def _with_lifetime(frame: pd.DataFrame, per_customer: pd.DataFrame | None) -> pd.DataFrame:
     """Each row's lifetime figures, matched on its customer id (none for a row without one)."""
     if per_customer is None:
         return frame

@@ -25,7 +25,7 @@ from segmentation.data._bounded_json import read_json
 from segmentation.describe.carry_names import PersonaRecord
 from segmentation.describe.personas import EDITABLE_FIELDS, Persona
 from segmentation.errors import SegmentationError
-from segmentation.export.outputs import assignments_frame, json_default, model_dict, versions
+from segmentation.export.outputs import _json_default, _versions, assignments_frame, model_dict
 from segmentation.export.schemas import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -57,14 +57,14 @@ class Bundle:
         return dict(self.model.persona_names)
 
 
-def config_to_dict(config: RunConfig) -> dict:
+def _config_to_dict(config: RunConfig) -> dict:
     out = asdict(config)
     out["prep"]["features"] = (list(config.prep.features)
                                if config.prep.features is not None else None)
     return out
 
 
-def config_from_dict(data: dict) -> RunConfig:
+def _config_from_dict(data: dict) -> RunConfig:
     """The :class:`RunConfig` of a bundle's validated ``settings`` (lists become tuples)."""
     data = dict(data)
     prep = dict(data.pop("prep"))
@@ -77,7 +77,7 @@ def config_from_dict(data: dict) -> RunConfig:
     return RunConfig(prep=PrepConfig(**prep), **data)
 
 
-def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...],
+def _bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...],
                 signup: SignupModel | None = None) -> dict:
     """The bundle of a run, with the personas as the user left them (names, strategies).
 
@@ -104,12 +104,12 @@ def bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...],
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {"name": result.raw.name, "fingerprint": result.raw.fingerprint,
                  "rows_read": result.features.report.rows_read},
-        "settings": config_to_dict(config),
+        "settings": _config_to_dict(config),
         "model": model,
         "personas": records,
         "assignments": {"customer_id": assignments["customer_id"].tolist(),
                         "segment": assignments["segment"].astype(int).tolist()},
-        "versions": versions(),
+        "versions": _versions(),
     }
     if signup is not None:
         out["signup"] = signup.to_dict()
@@ -130,8 +130,8 @@ def bundle_bytes(result: SegmentationResult, personas: tuple[Persona, ...],
         :func:`segmentation.plan.signup.predict_file` and ``python -m segmentation predict``.
     """
     try:
-        return json.dumps(bundle_dict(result, personas, signup), indent=1, allow_nan=False,
-                          default=json_default).encode("utf-8")
+        return json.dumps(_bundle_dict(result, personas, signup), indent=1, allow_nan=False,
+                          default=_json_default).encode("utf-8")
     except ValueError:
         raise _not_storable() from None
 
@@ -144,8 +144,8 @@ def write_bundle(result: SegmentationResult, personas: tuple[Persona, ...],
         # Streamed: a million customers' assignments would otherwise be held twice more
         # in memory, as one string and as its bytes.
         with path.open("w", encoding="utf-8") as handle:
-            json.dump(bundle_dict(result, personas, signup), handle, indent=1,
-                      allow_nan=False, default=json_default)
+            json.dump(_bundle_dict(result, personas, signup), handle, indent=1,
+                      allow_nan=False, default=_json_default)
     except OSError as exc:
         raise SegmentationError(
             f"Cannot write the bundle {str(path)!r} ({exc.strerror}): choose another place."
@@ -195,7 +195,7 @@ def load_bundle(source: bytes | str | Path) -> Bundle:
     what = Path(source).name if isinstance(source, str | Path) else "The bundle"
     checked = check_bundle(data, what)
     model = Model.from_dict(data["model"], what=f"{what} (its model)")
-    config = config_from_dict(checked.settings.model_dump())
+    config = _config_from_dict(checked.settings.model_dump())
     records = tuple(PersonaRecord.from_dict(r.model_dump()) for r in checked.personas)
     assignments = pd.DataFrame({
         "customer_id": [str(c) for c in checked.assignments.customer_id],

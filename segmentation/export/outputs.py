@@ -105,12 +105,12 @@ def _write_rows(frame: pd.DataFrame, out) -> None:
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([neutralise(str(c)) for c in frame.columns])
     for start in range(0, len(frame), CSV_BLOCK_ROWS):
-        safe = safe_frame(frame.iloc[start:start + CSV_BLOCK_ROWS])
+        safe = _safe_frame(frame.iloc[start:start + CSV_BLOCK_ROWS])
         values = safe.astype(object).where(safe.notna(), "")
         writer.writerows(values.itertuples(index=False, name=None))
 
 
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells (and column names) are neutralised."""
     out = frame.copy()
     for col in out.columns:
@@ -132,7 +132,7 @@ def assignments_frame(result: SegmentationResult) -> pd.DataFrame:
     })
 
 
-def profiles_frame(result: SegmentationResult) -> pd.DataFrame:
+def _profiles_frame(result: SegmentationResult) -> pd.DataFrame:
     """One row per segment: persona, size, shares, mean and median of every variable."""
     table = result.profiles.table()
     names = {p.segment: p.name for p in result.personas}
@@ -183,11 +183,11 @@ def summary_dict(result: SegmentationResult) -> dict:
         "order_log": result.dataset.log.summary() if result.dataset.log is not None else None,
         "seed": result.config.random_state,
         "n_init": result.config.n_init,
-        "versions": versions(),
+        "versions": _versions(),
     }
 
 
-def versions() -> dict[str, str]:
+def _versions() -> dict[str, str]:
     import sklearn
 
     return {"segmentation": __version__, "python": platform.python_version(),
@@ -204,7 +204,7 @@ def model_dict(result: SegmentationResult) -> dict:
         "centers": result.segmentation.centers.tolist(),
         "personas": [{"segment": p.segment, "name": p.name} for p in result.personas],
         "seed": result.config.random_state,
-        "versions": versions(),
+        "versions": _versions(),
     }
 
 
@@ -221,7 +221,7 @@ def write_outputs(result: SegmentationResult, out_dir: str | Path,
         paths = {name: out / name for name in
                  ("assignments.csv", "profiles.csv", "summary.json", "model.json")}
         write_csv(customer_assignments(result, lifetime=lifetime), paths["assignments.csv"])
-        write_csv(profiles_frame(result), paths["profiles.csv"])
+        write_csv(_profiles_frame(result), paths["profiles.csv"])
         _write_json(paths["summary.json"], summary_dict(result))
         _write_json(paths["model.json"], model_dict(result))
     except OSError as exc:
@@ -249,11 +249,11 @@ def _finite(x: float):
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, allow_nan=False, default=json_default),
+    path.write_text(json.dumps(data, indent=2, allow_nan=False, default=_json_default),
                     encoding="utf-8")
 
 
-def json_default(value):
+def _json_default(value):
     """``json.dumps`` ``default=`` for numpy numbers and arrays."""
     if isinstance(value, np.integer):
         return int(value)

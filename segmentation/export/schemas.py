@@ -483,14 +483,14 @@ def check_header(data: Any, fmt: str, newest: int, refusal: str, damaged: str) -
     """Refuse a file of another kind, or of a newer format, before validating the rest.
 
     ``refusal`` is the sentence for another kind of file; ``damaged`` names the file
-    for :func:`describe` ("The model file").
+    for :func:`_describe` ("The model file").
     """
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise SegmentationError(refusal)
     try:
         version = _Header.model_validate(data).version
     except ValidationError as exc:
-        raise SegmentationError(describe(exc, damaged, "")) from None
+        raise SegmentationError(_describe(exc, damaged, "")) from None
     if version > newest:
         raise SegmentationError(
             f"{damaged} is version {version}, newer than this tool reads ({newest}): "
@@ -521,9 +521,9 @@ def validate(schema: type[BaseModel], data: Any, what: str, remedy: str) -> Base
         "model.json is damaged: centers[2][1] is not a finite number; write a new one ...".
     """
     try:
-        return schema.model_validate(as_json(data))
+        return schema.model_validate(_as_json(data))
     except ValidationError as exc:
-        raise SegmentationError(describe(exc, what, remedy)) from None
+        raise SegmentationError(_describe(exc, what, remedy)) from None
     except (RecursionError, _TooDeep):
         raise SegmentationError(f"{what} is nested too deeply to be a file of this tool: "
                                 f"{remedy}.") from None
@@ -533,19 +533,19 @@ class _TooDeep(Exception):
     pass
 
 
-def as_json(data: Any, depth: int = 0) -> Any:
+def _as_json(data: Any, depth: int = 0) -> Any:
     """``data`` as JSON would give it back: tuples become lists (the strict schemas take
     lists), refused past ``MAX_DEPTH`` levels."""
     if depth > MAX_DEPTH:
         raise _TooDeep
     if isinstance(data, dict):
-        return {k: as_json(v, depth + 1) for k, v in data.items()}
+        return {k: _as_json(v, depth + 1) for k, v in data.items()}
     if isinstance(data, list | tuple):
-        return [as_json(v, depth + 1) for v in data]
+        return [_as_json(v, depth + 1) for v in data]
     return data
 
 
-def field_path(loc: tuple) -> str:
+def _field_path(loc: tuple) -> str:
     """``("centers", 2, 1)`` → ``centers[2][1]``; ``("preparation", "scale")`` → ``preparation.scale``."""
     out = ""
     for part in loc:
@@ -580,11 +580,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def describe(exc: ValidationError, what: str, remedy: str) -> str:
+def _describe(exc: ValidationError, what: str, remedy: str) -> str:
     """The first error of a pydantic validation as one sentence: the file, the field, what to do."""
     error = exc.errors(include_url=False)[0]
     kind, ctx, loc = error["type"], error.get("ctx") or {}, error["loc"]
-    path = field_path(loc)
+    path = _field_path(loc)
     if kind in _PROBLEMS:
         problem = _PROBLEMS[kind]
     elif kind in {"too_short", "too_long"}:

@@ -237,7 +237,7 @@ def _save(wb: Workbook) -> bytes:
 
 # --- the strategy sheet ---------------------------------------------------------------------------
 
-def strategy_frame(result: SegmentationResult,
+def _strategy_frame(result: SegmentationResult,
                    personas: tuple[Persona, ...] | None = None) -> pd.DataFrame:
     """The Summary sheet's table: one row per persona, the engine's figures.
 
@@ -292,7 +292,7 @@ def strategy_frame(result: SegmentationResult,
     return table
 
 
-def profile_frame(result: SegmentationResult, segment: int) -> pd.DataFrame:
+def _profile_frame(result: SegmentationResult, segment: int) -> pd.DataFrame:
     """One segment against everyone: one row per profiled variable, in catalogue order.
 
     Parameters
@@ -326,7 +326,7 @@ def strategy_sheet_xlsx(result: SegmentationResult,
     """The workbook a marketing team works from.
 
     A "Summary" sheet with one row per persona (:data:`SUMMARY_COLUMNS`),
-    then one sheet per persona, named after it (see :func:`sheet_titles`),
+    then one sheet per persona, named after it (see :func:`_sheet_titles`),
     with its description, key figures, strategy and its profile against all
     customers (:data:`PROFILE_COLUMNS`). Every text cell is neutralised.
 
@@ -345,14 +345,14 @@ def strategy_sheet_xlsx(result: SegmentationResult,
     wb = Workbook()
     ws = wb.active
     ws.title = SUMMARY_SHEET
-    _write_summary(ws, strategy_frame(result, personas), result)
-    titles = sheet_titles([p.name for p in personas], [p.segment for p in personas])
+    _write_summary(ws, _strategy_frame(result, personas), result)
+    titles = _sheet_titles([p.name for p in personas], [p.segment for p in personas])
     for p, title in zip(personas, titles, strict=True):
         _write_persona(wb.create_sheet(title), result, p)
     return _save(wb)
 
 
-def sheet_titles(names: list[str], segments: list[int],
+def _sheet_titles(names: list[str], segments: list[int],
                  reserved: tuple[str, ...] = (SUMMARY_SHEET,)) -> list[str]:
     """Valid, unique Excel sheet names for persona names.
 
@@ -377,7 +377,7 @@ def sheet_titles(names: list[str], segments: list[int],
 
     Examples
     --------
-    >>> sheet_titles(["Wine: & Meat / Lovers", "Summary", "=x"], [0, 1, 2])
+    >>> _sheet_titles(["Wine: & Meat / Lovers", "Summary", "=x"], [0, 1, 2])
     ['Wine & Meat Lovers', 'Summary (2)', 'x']
     """
     used = {r.lower() for r in reserved}
@@ -476,7 +476,7 @@ def _write_persona(ws, result: SegmentationResult, p: Persona) -> None:
     for j, col in enumerate(PROFILE_COLUMNS, start=1):
         _header(ws.cell(row, j), col)
     ws.row_dimensions[row].height = 30
-    for rec in profile_frame(result, p.segment).itertuples(index=False):
+    for rec in _profile_frame(result, p.segment).itertuples(index=False):
         row += 1
         fmt = _mean_format(rec.kind)
         _put(ws.cell(row, 1), rec.label)
@@ -594,7 +594,7 @@ def strategy_sheet_html(result: SegmentationResult,
         The HTML document (encode it as UTF-8 to save or serve it).
     """
     personas = checked_personas(result, personas)
-    table = strategy_frame(result, personas)
+    table = _strategy_frame(result, personas)
     seg = result.segmentation
     e = _esc
     parts = [
@@ -658,7 +658,7 @@ def _html_persona(result: SegmentationResult, p: Persona, row: dict,
     claims = "".join(f"<li>{e(c.text)}</li>" for c in p.claims)
     traits = "".join(f"<li>{e(t)}</li>" for t in p.traits) or "<li>none stands out</li>"
     profile_rows = []
-    for rec in profile_frame(result, p.segment).itertuples(index=False):
+    for rec in _profile_frame(result, p.segment).itertuples(index=False):
         fmt = _html_mean_format(rec.kind)
         profile_rows.append(
             f"<tr><td>{e(rec.label)}</td><td class=num>{e(fmt(rec.mean))}</td>"

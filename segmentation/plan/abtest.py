@@ -283,7 +283,7 @@ def plan_tests(segment_sizes: Mapping[int, int], baselines: Mapping[int, float],
     return pd.DataFrame(rows)
 
 
-def treatment_count(n: int, split: float) -> int:
+def _treatment_count(n: int, split: float) -> int:
     """Customers of a segment of ``n`` put in treatment: ``round(n * split)``.
 
     Clamped to ``[1, n - 1]`` for segments of two or more customers so both
@@ -318,7 +318,7 @@ def assign_arms(customer_ids: Sequence, segments: Sequence[int],
 
     Notes
     -----
-    Within every segment exactly :func:`treatment_count` customers
+    Within every segment exactly :func:`_treatment_count` customers
     (``round(n * split)``) are drawn for treatment by shuffling that segment,
     so no segment goes wholly to one arm and every segment keeps the split.
     Segments are handled in sorted order and, within a segment, customers are
@@ -343,7 +343,7 @@ def assign_arms(customer_ids: Sequence, segments: Sequence[int],
         members = np.flatnonzero(labels == s)
         members = members[np.argsort(keys[members], kind="stable")]
         shuffled = rng.permutation(members)
-        treated[shuffled[:treatment_count(members.size, split)]] = True
+        treated[shuffled[:_treatment_count(members.size, split)]] = True
     return pd.DataFrame({"customer_id": ids.to_numpy(), "segment": labels,
                          "arm": np.where(treated, ARMS[1], ARMS[0])})
 

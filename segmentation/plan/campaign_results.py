@@ -327,8 +327,8 @@ def _first(mask: pd.Series) -> int:
 
 # --- statistics -----------------------------------------------------------------------------------
 
-def compare_arms(events_treatment: int, n_treatment: int, events_control: int, n_control: int,
-                 alpha: float = ALPHA) -> dict:
+def _compare_arms(events_treatment: int, n_treatment: int, events_control: int, n_control: int,
+                  alpha: float = ALPHA) -> dict:
     """Rates, lifts with intervals and z-test p-value for one pair of arms.
 
     The absolute lift interval is Newcombe's hybrid score interval, the
@@ -385,7 +385,7 @@ def _wald(estimate: float, se: float, alpha: float, null: float = 0.0) -> tuple[
     return estimate - z * se, estimate + z * se, p
 
 
-def mh_risk_difference(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[float, ...]:
+def _mh_risk_difference(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[float, ...]:
     """Mantel-Haenszel risk difference across strata with Sato's variance.
 
     Each table is ``[[events_t, non_events_t], [events_c, non_events_c]]``;
@@ -412,7 +412,7 @@ def mh_risk_difference(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[
 
     Examples
     --------
-    >>> estimate, low, high, p = mh_risk_difference([np.array([[150, 850], [100, 900]])])
+    >>> estimate, low, high, p = _mh_risk_difference([np.array([[150, 850], [100, 900]])])
     >>> round(estimate, 3), round(low, 4), round(high, 4)
     (0.05, 0.0211, 0.0789)
     """
@@ -426,10 +426,10 @@ def mh_risk_difference(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[
     return estimate, low, high, p
 
 
-def mh_risk_ratio(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[float, ...]:
+def _mh_risk_ratio(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[float, ...]:
     """Mantel-Haenszel risk ratio across strata with the Greenland-Robins interval.
 
-    With the notation of :func:`mh_risk_difference`, the estimate is
+    With the notation of :func:`_mh_risk_difference`, the estimate is
     ``RR = sum(a_k n_ck / N_k) / sum(c_k n_tk / N_k)`` (the same as
     :attr:`statsmodels.stats.contingency_tables.StratifiedTable.riskratio_pooled`)
     and the variance of ``log(RR)`` is Greenland and Robins' (1985)
@@ -451,7 +451,7 @@ def mh_risk_ratio(tables: list[np.ndarray], alpha: float = ALPHA) -> tuple[float
 
     Examples
     --------
-    >>> estimate, low, high, p = mh_risk_ratio([np.array([[150, 850], [100, 900]])])
+    >>> estimate, low, high, p = _mh_risk_ratio([np.array([[150, 850], [100, 900]])])
     >>> round(estimate, 2), round(low, 3), round(high, 3)
     (1.5, 1.183, 1.902)
     """
@@ -536,7 +536,7 @@ def analyse(results: pd.DataFrame, assignments: pd.DataFrame, outcome: str = "cl
     rows = []
     for (segment, persona), group in joined.groupby(["segment", "persona"], sort=True):
         row = {"segment": segment, "persona": persona}
-        row.update(compare_arms(*_counts(group, outcome), alpha=alpha))
+        row.update(_compare_arms(*_counts(group, outcome), alpha=alpha))
         rows.append(row)
     per_segment = pd.DataFrame(rows, columns=[c for c in SEGMENT_COLUMNS
                                               if c not in ("p_adjusted", "significant")])
@@ -545,7 +545,7 @@ def analyse(results: pd.DataFrame, assignments: pd.DataFrame, outcome: str = "cl
     if not per_segment.empty:
         per_segment["segment"] = per_segment["segment"].astype(np.int64)
 
-    overall = compare_arms(*_counts(data, outcome), alpha=alpha)
+    overall = _compare_arms(*_counts(data, outcome), alpha=alpha)
     overall["unassigned"] = unassigned
     cmh = _cmh(per_segment, alpha)
     notes = []
@@ -577,7 +577,7 @@ def _adjust(p_values: pd.Series, correction: str, alpha: float) -> pd.Series:
     return adjusted
 
 
-def strata_tables(per_segment: pd.DataFrame) -> list[np.ndarray]:
+def _strata_tables(per_segment: pd.DataFrame) -> list[np.ndarray]:
     """The 2x2 table of every segment with both arms, treatment in the first row.
 
     Each table is ``[[events_t, non_events_t], [events_c, non_events_c]]``, so
@@ -598,7 +598,7 @@ def _cmh(per_segment: pd.DataFrame, alpha: float) -> dict:
             "rel_lift", "rel_lift_low", "rel_lift_high", "risk_difference",
             "risk_difference_low", "risk_difference_high", "risk_difference_p",
             "odds_ratio", "odds_ratio_low", "odds_ratio_high")
-    tables = strata_tables(per_segment)
+    tables = _strata_tables(per_segment)
     out: dict = dict.fromkeys(keys, float("nan"))
     out["strata"] = len(tables)
     if not tables:
@@ -612,9 +612,9 @@ def _cmh(per_segment: pd.DataFrame, alpha: float) -> dict:
         out["odds_ratio_low"], out["odds_ratio_high"] = float(low), float(high)
         out["p_value"] = float(table.test_null_odds(correction=False).pvalue)
         (out["risk_ratio"], out["risk_ratio_low"], out["risk_ratio_high"],
-         out["risk_ratio_p"]) = mh_risk_ratio(tables, alpha=alpha)
+         out["risk_ratio_p"]) = _mh_risk_ratio(tables, alpha=alpha)
         (out["risk_difference"], out["risk_difference_low"], out["risk_difference_high"],
-         out["risk_difference_p"]) = mh_risk_difference(tables, alpha=alpha)
+         out["risk_difference_p"]) = _mh_risk_difference(tables, alpha=alpha)
     for key in ("", "_low", "_high"):
         out[f"rel_lift{key}"] = out[f"risk_ratio{key}"] - 1
     return out
@@ -628,7 +628,7 @@ def _signed(value: float, unit: str = "%") -> str:
     return "n/a" if not math.isfinite(value) else f"{value * 100:+.1f}{unit}"
 
 
-def format_p(p: float) -> str:
+def _format_p(p: float) -> str:
     """``"p = 0.003"``, or ``"p < 0.001"`` for smaller values."""
     if not math.isfinite(p):
         return "p = n/a"
@@ -657,7 +657,7 @@ def _verdict(overall: dict, cmh: dict, outcome: str, alpha: float) -> str:
                f"{cmh['risk_ratio_low']:.2f} to {cmh['risk_ratio_high']:.2f}; difference "
                f"{_signed(rd, ' percentage points')}, {level} CI "
                f"{_signed(cmh['risk_difference_low'], '')} to "
-               f"{_signed(cmh['risk_difference_high'], '')}), {format_p(p)} "
+               f"{_signed(cmh['risk_difference_high'], '')}), {_format_p(p)} "
                f"(Cochran-Mantel-Haenszel test across {cmh['strata']} segment(s))")
     crude_lift = overall["rel_lift"]
     crude = (f" Crude lift, pooling all customers and ignoring segments: {_signed(crude_lift)} "

@@ -16,7 +16,7 @@ whether sign-up data can predict the segment at all.
 Predictions use the logistic model: it gives smooth probabilities and was
 usually as accurate as the tree or better. Both models are stored as plain
 JSON (no pickle), so a sign-up model can live inside a segmentation bundle
-under the optional key ``"signup"`` (see :func:`add_to_bundle`).
+under the optional key ``"signup"`` (see :func:`_add_to_bundle`).
 """
 
 from __future__ import annotations
@@ -345,7 +345,7 @@ def train(result, features: list[str] | None = None, random_state: int = DEFAULT
     })
     model = SignupModel(**{**base.__dict__, "tree": tree_dict, "logistic": logistic_dict,
                            "evaluation": evaluation})
-    evaluation["rules"] = tree_rules(model)
+    evaluation["rules"] = _tree_rules(model)
     return model
 
 
@@ -375,7 +375,7 @@ def _evaluate(scores: dict, baseline: float, best_name: str) -> dict:
     return out
 
 
-def tree_rules(model: SignupModel) -> list[str]:
+def _tree_rules(model: SignupModel) -> list[str]:
     """The tree's leaves as sentences: "If Income > 61,250 and ... → persona"."""
     t = model.tree
     if not t:
@@ -449,7 +449,7 @@ def _source_fill(dataset, variables, chosen) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------- new customers
-def signup_frame(dataset, model: SignupModel) -> pd.DataFrame:
+def _signup_frame(dataset, model: SignupModel) -> pd.DataFrame:
     """The sign-up variables of a dataset's customers, derived as at training.
 
     Raw columns are filled with the saved values, age comes from the saved
@@ -500,17 +500,17 @@ def predict_file(source, bundle) -> pd.DataFrame:
     roles = {c: r for c, r in model.roles.items() if c in raw.frame.columns}
     id_column = model.id_column if model.id_column in raw.frame.columns else None
     dataset = load_dataset(raw, roles=roles, id_column=id_column)
-    frame = signup_frame(dataset, model)
+    frame = _signup_frame(dataset, model)
     predicted = model.predict(frame)
     # Every input line, in the one assignments schema; lines not predicted say why.
     out = assignment_table(dataset, predicted["customer_id"], predicted["segment"],
                            model.persona_names, dropped=dataset.dropped,
                            extra={"probability": predicted["probability"].to_numpy(dtype=float)})
-    out.attrs["warnings"] = unseen_categories(model, frame)
+    out.attrs["warnings"] = _unseen_categories(model, frame)
     return out
 
 
-def unseen_categories(model: SignupModel, frame: pd.DataFrame) -> tuple[str, ...]:
+def _unseen_categories(model: SignupModel, frame: pd.DataFrame) -> tuple[str, ...]:
     """One warning per category whose new values were never seen in training: those
     customers match none of its levels, so their prediction rests on the other variables."""
     out = []
@@ -534,16 +534,16 @@ def _signup_of(bundle) -> SignupModel:
     if isinstance(bundle, SignupModel):
         return bundle
     if isinstance(bundle, dict):
-        return model_from_bundle(bundle)
+        return _model_from_bundle(bundle)
     if isinstance(bundle, str | Path | bytes | bytearray):
-        return model_from_bundle(read_bundle_json(bundle))
+        return _model_from_bundle(read_bundle_json(bundle))
     signup = getattr(bundle, "signup", None)  # a loaded Bundle
     if isinstance(signup, SignupModel):
         return signup
     raise SegmentationError(NO_SIGNUP)
 
 
-def add_to_bundle(bundle_json: dict, model: SignupModel) -> dict:
+def _add_to_bundle(bundle_json: dict, model: SignupModel) -> dict:
     """A copy of a bundle's JSON with the sign-up model stored under the key ``"signup"``.
 
     To write a new bundle with its sign-up model, pass ``signup=`` to
@@ -569,11 +569,11 @@ def signup_from_json(data: dict, persona_names: dict[int, str],
     return SignupModel(**{**model.__dict__, "persona_names": merged})
 
 
-def model_from_bundle(bundle_json: dict) -> SignupModel:
+def _model_from_bundle(bundle_json: dict) -> SignupModel:
     """The sign-up model kept in a bundle, with the bundle's persona names.
 
     A whole bundle (with its model) is checked against the bundle schema; the
-    small bundle :func:`add_to_bundle` makes around a bare sign-up model only
+    small bundle :func:`_add_to_bundle` makes around a bare sign-up model only
     against the sign-up schema.
     """
     if not isinstance(bundle_json, dict) or bundle_json.get("format") != BUNDLE_FORMAT:

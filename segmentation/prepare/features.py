@@ -38,13 +38,13 @@ from segmentation.prepare.variables import (
     LOGGABLE_KINDS,
     OTHER_LEVEL,
     Variable,
+    _left_out,
+    _levels_of,
+    _tenure_end_of,
     age_from,
     catalogue,
     default_features,
     derive,
-    left_out,
-    levels_of,
-    tenure_end_of,
     with_levels,
 )
 
@@ -79,7 +79,8 @@ class PrepConfig:
     weights : tuple of (name, weight)
         A weight of 2 counts a variable's squared differences twice.
     composites : tuple of (name, name)
-        Pairs replaced by one combined variable (see :func:`suggest_composites`).
+        Pairs replaced by one combined variable (strongly correlated pairs are
+        suggested in ``PrepReport.correlated``).
     reference_year : int, optional
         The year ages and tenure are measured at; default the latest signup year.
     """
@@ -302,58 +303,17 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         features = tuple(f for f in log.default_features if f in variables)
     else:
         features = _resolve_features(config, variables, base)
-    requested = features
+    logged = log.log_features if log is not None and config.features is None else ()
+    done = _run_steps(
+        base, variables, features, missing=config.missing, outliers=config.outliers,
+        composites=config.composites, reference_year=reference_year,
+        sentinels=dataset.sentinels, dropped=dataset.dropped,
+        fit=_FitChoices(date_rules, config.scaling, logged))
+    features, frame, variables, X_raw = done.features, done.frame, done.variables, done.X_raw
 
-    dropped = dict(dataset.dropped)
-    excluded_ids: dict[str, str] = {}
-    if config.missing == "drop":
-        sources = {s for f in features for s in _sources(f, variables, config.composites)}
-        bad = base[[c for c in base.columns if c in sources]].isna().any(axis=1)
-        if bad.any():
-            dropped[REASON_MISSING] = int(bad.sum())
-            excluded_ids.update(dict.fromkeys(base.index[bad], REASON_MISSING))
-            base = base.loc[~bad]
-    impute_values = _fit_imputation(base)
-    imputed = {c: int(base[c].isna().sum()) for c in base.columns if base[c].isna().any()}
-    base = _impute(base, impute_values)
-
-    if "age" in variables:
-        base = base.assign(age=age_from(base, variables, reference_year))
-    rules, unchecked = _fit_outlier_rules(base, variables)
-    rules = date_rules + rules
-    base, outliers, out_mask = _apply_outliers(base, rules, config.outliers)
-    if out_mask.any():
-        dropped[REASON_OUTLIER] = int(out_mask.sum())
-        excluded_ids.update(dict.fromkeys(base.index[out_mask], REASON_OUTLIER))
-        base = base.loc[~out_mask]
-
-    levels = _fit_levels(base, variables)
-    variables = with_levels(variables, levels)
-    tenure_end = tenure_end_of(base, variables, reference_year)
-    date_ends = _fit_date_ends(base, variables)
-    frame = derive(base, variables, tenure_end, dataset.sentinels, date_ends)
-    variables = {n: v for n, v in variables.items() if n in frame.columns}
-    missing_derived = [f for f in features if f not in variables]
-    if missing_derived:
-        raise SegmentationError(
-            f"{', '.join(missing_derived)} cannot be computed from this file: "
-            "choose other clustering variables."
-        )
-    frame, variables, stats = _add_composites(frame, variables, config.composites)
-    features = _apply_composites(features, config.composites)
-    features = _expand_categories(features, variables)
-    correlated = suggest_composites(frame, features, variables)
-    impute_values.update(_fit_gaps(frame, features))
-
-    X_raw = _fill_gaps(frame[list(features)], impute_values).to_numpy(dtype=float)
-    log_features = tuple(
-        f for f in features
-        if (config.scaling == "log" and variables[f].kind in LOGGABLE_KINDS)
-        or (log is not None and config.features is None and f in log.log_features))
-    X_raw = _log_columns(X_raw, features, log_features)
     spread = X_raw.std(axis=0) if len(X_raw) else np.zeros(len(features))
     flat = tuple(f for f, s in zip(features, spread, strict=True) if not s > 1e-12)
-    warnings = list(unchecked)
+    warnings = list(done.warnings)
     if flat:
         warnings.append(
             f"Dropped {', '.join(flat)}: the same value for every customer kept, "
@@ -372,7 +332,7 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
     weight_map = _weights_by_feature(dict(config.weights), variables, features)
     # Weights on variables folded into a composite or dropped as flat are moot,
     # not mistakes; a name that was never chosen is.
-    unknown = set(dict(config.weights)) - set(requested) - set(features)
+    unknown = set(dict(config.weights)) - set(done.requested) - set(features)
     if unknown:
         raise SegmentationError(
             f"Weights were given for {', '.join(sorted(unknown))}, which are not clustering "
@@ -388,38 +348,19 @@ def prepare(dataset: Dataset, config: PrepConfig | None = None) -> FeatureMatrix
         missing=config.missing,
         outliers=config.outliers,
         reference_year=int(reference_year),
-        tenure_end=tenure_end,
-        impute_values=impute_values,
-        outlier_rules=rules,
         composites=tuple(tuple(p) for p in config.composites),
-        composite_stats=stats,
-        log_features=log_features,
         center=tuple(map(float, center)),
         scale=tuple(map(float, scale)),
         weights=weights,
-        levels=levels,
         sentinels=dict(dataset.sentinels),
-        date_ends=date_ends,
         labels=labels,
+        **done.fitted,
     )
-    report = PrepReport(
-        rows_read=dataset.rows_read,
-        dropped=dropped,
-        missing=missing,
-        imputed=imputed,
-        outliers=outliers,
-        outlier_policy=config.outliers,
-        zero_variance=flat,
-        correlated=correlated,
-        warnings=tuple(warnings),
-        excluded_ids=excluded_ids,
-        suggestions=suggestions,
-        skewed=skewed,
-        left_out=left_out(variables, frame) if config.features is None else {},
-    )
-    X = _scale(X_raw, prep)
-    return FeatureMatrix(X=X, features=features, frame=frame, variables=variables,
-                         preparation=prep, report=report)
+    report = done.report(dataset, missing, config.outliers, zero_variance=flat,
+                         warnings=tuple(warnings), suggestions=suggestions, skewed=skewed,
+                         left_out=_left_out(variables, frame) if config.features is None else {})
+    return FeatureMatrix(X=_scale(X_raw, prep), features=features, frame=frame,
+                         variables=variables, preparation=prep, report=report)
 
 
 def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
@@ -442,44 +383,177 @@ def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
     # the variables built from them are simply not profiled.
     variables = {n: v for n, v in everything.items() if all(s in present for s in v.sources)}
     base, missing = _used_columns(dataset, variables)
-    dropped = dict(dataset.dropped)
-    excluded_ids: dict[str, str] = {}
-    if prep.missing == "drop":
-        sources = {s for f in prep.features for s in _sources(f, variables, prep.composites)}
+    done = _run_steps(
+        base, variables, prep.features, missing=prep.missing, outliers=prep.outliers,
+        composites=prep.composites, reference_year=prep.reference_year,
+        sentinels=prep.sentinels, dropped=dataset.dropped, saved=prep)
+    report = done.report(dataset, missing, prep.outliers, warnings=done.warnings)
+    return FeatureMatrix(X=_scale(done.X_raw, prep), features=done.features, frame=done.frame,
+                         variables=done.variables, preparation=prep, report=report)
+
+
+@dataclass(frozen=True)
+class _FitChoices:
+    """What fitting needs beyond the policies: date bounds (fitted before any row is dropped,
+    since the reference year rests on them), the scaling, and the variables an order log has
+    log-scaled whatever the scaling."""
+
+    date_rules: tuple[OutlierRule, ...]
+    scaling: str
+    logged: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """One pass of the preparation steps, in fit or apply mode.
+
+    ``fitted`` holds the parameters used, as :class:`Preparation` fields: fitted on this
+    data, or the saved ones replayed. ``requested`` are the variables as chosen, before
+    composites and category levels replace them.
+    """
+
+    frame: pd.DataFrame
+    variables: dict[str, Variable]
+    requested: tuple[str, ...]
+    features: tuple[str, ...]
+    X_raw: np.ndarray
+    dropped: dict[str, int]
+    excluded_ids: dict[str, str]
+    imputed: dict[str, int]
+    outliers: dict[str, int]
+    correlated: tuple[CompositeSuggestion, ...]
+    warnings: tuple[str, ...]
+    fitted: dict[str, object]
+
+    def report(self, dataset: Dataset, missing: dict[str, int], outlier_policy: str,
+               zero_variance: tuple[str, ...] = (), **extra) -> PrepReport:
+        """What the steps did, with what only fitting knows (``extra``) added by the caller."""
+        return PrepReport(
+            rows_read=dataset.rows_read, dropped=self.dropped, missing=missing,
+            imputed=self.imputed, outliers=self.outliers, outlier_policy=outlier_policy,
+            zero_variance=zero_variance, correlated=self.correlated,
+            excluded_ids=self.excluded_ids, **extra)
+
+
+def _run_steps(base: pd.DataFrame, variables: dict[str, Variable], features: tuple[str, ...],
+               *, missing: str, outliers: str, composites, reference_year: int,
+               sentinels: dict[str, float], dropped: dict[str, int],
+               saved: Preparation | None = None, fit: _FitChoices | None = None) -> _Steps:
+    """Every preparation step in its fixed order, shared by :func:`prepare` and :func:`transform`.
+
+    Exactly one of ``saved`` (apply mode: replay its parameters) and ``fit`` (fit mode: fit
+    each parameter on the rows as they reach that step) is given. ``features`` are the
+    variables as chosen in fit mode, the saved clustering columns in apply mode.
+    """
+    requested = features
+    excluded: dict[str, str] = {}
+    dropped = dict(dropped)
+    if missing == "drop":
+        sources = {s for f in features for s in _sources(f, variables, composites)}
         bad = base[[c for c in base.columns if c in sources]].isna().any(axis=1)
-        if bad.any():
-            dropped[REASON_MISSING] = int(bad.sum())
-            excluded_ids.update(dict.fromkeys(base.index[bad], REASON_MISSING))
-            base = base.loc[~bad]
-    imputed = {c: int(base[c].isna().sum()) for c in base.columns if base[c].isna().any()}
-    base = _impute(base, prep.impute_values)
+        base, dropped, excluded = _drop(base, bad, REASON_MISSING, dropped, excluded)
+    base, impute_values, imputed = _imputation(base, saved.impute_values if saved else None)
     if "age" in variables:
-        base = base.assign(age=age_from(base, variables, prep.reference_year))
-    base, outliers, out_mask = _apply_outliers(base, prep.outlier_rules, prep.outliers)
-    if out_mask.any():
-        dropped[REASON_OUTLIER] = int(out_mask.sum())
-        excluded_ids.update(dict.fromkeys(base.index[out_mask], REASON_OUTLIER))
-        base = base.loc[~out_mask]
-    warnings = _unseen_levels(base, variables, prep)
-    frame = derive(base, variables, prep.tenure_end, prep.sentinels, prep.date_ends)
-    frame, variables, _ = _add_composites(frame, variables, prep.composites, prep.composite_stats)
+        base = base.assign(age=age_from(base, variables, reference_year))
+    rules, warnings = _outlier_rules(base, variables, saved, fit)
+    base, outlier_counts, flagged = _apply_outliers(base, rules, outliers)
+    base, dropped, excluded = _drop(base, flagged, REASON_OUTLIER, dropped, excluded)
+    variables, levels, unseen = _levels(base, variables, saved)
+    tenure_end, date_ends = _date_anchors(base, variables, reference_year, saved)
+    frame = derive(base, variables, tenure_end, sentinels, date_ends)
     variables = {n: v for n, v in variables.items() if n in frame.columns}
-    X_raw = _fill_gaps(frame[list(prep.features)], prep.impute_values).to_numpy(dtype=float)
-    X_raw = _log_columns(X_raw, prep.features, prep.log_features)
-    report = PrepReport(
-        rows_read=dataset.rows_read, dropped=dropped, missing=missing, imputed=imputed,
-        outliers=outliers, outlier_policy=prep.outliers, zero_variance=(), correlated=(),
-        warnings=warnings, excluded_ids=excluded_ids,
-    )
-    return FeatureMatrix(X=_scale(X_raw, prep), features=prep.features, frame=frame,
-                         variables=variables, preparation=prep, report=report)
+    if saved is None:
+        _check_derived(features, variables)
+    frame, variables, stats = _add_composites(frame, variables, composites,
+                                              saved.composite_stats if saved else None)
+    features, impute_values, log_features, correlated = _clustering_columns(
+        frame, variables, features, composites, impute_values, saved, fit)
+    X_raw = _fill_gaps(frame[list(features)], impute_values).to_numpy(dtype=float)
+    X_raw = _log_columns(X_raw, features, log_features)
+    fitted = {"impute_values": impute_values, "outlier_rules": rules, "levels": levels,
+              "tenure_end": tenure_end, "date_ends": date_ends, "composite_stats": stats,
+              "log_features": log_features}
+    return _Steps(frame=frame, variables=variables, requested=requested, features=features,
+                  X_raw=X_raw, dropped=dropped, excluded_ids=excluded, imputed=imputed,
+                  outliers=outlier_counts, correlated=correlated, warnings=warnings + unseen,
+                  fitted=fitted)
+
+
+def _drop(base: pd.DataFrame, bad, reason: str, dropped: dict[str, int],
+          excluded: dict[str, str]) -> tuple[pd.DataFrame, dict[str, int], dict[str, str]]:
+    """The rows flagged ``bad`` leave, counted under ``reason`` and listed by customer id."""
+    if not bad.any():
+        return base, dropped, excluded
+    return (base.loc[~bad], {**dropped, reason: int(bad.sum())},
+            {**excluded, **dict.fromkeys(base.index[bad], reason)})
+
+
+def _imputation(base: pd.DataFrame, values: dict[str, object] | None):
+    """Fill the gaps with ``values``, or with values fitted on ``base`` when None."""
+    if values is None:
+        values = _fit_imputation(base)
+    imputed = {c: int(base[c].isna().sum()) for c in base.columns if base[c].isna().any()}
+    return _impute(base, values), values, imputed
+
+
+def _outlier_rules(base: pd.DataFrame, variables: dict[str, Variable],
+                   saved: Preparation | None, fit: _FitChoices | None):
+    """The saved bounds, or the date bounds and those fitted on ``base`` with a warning for
+    each check no value passes."""
+    if saved is not None:
+        return saved.outlier_rules, ()
+    rules, unchecked = _fit_outlier_rules(base, variables)
+    return fit.date_rules + rules, unchecked
+
+
+def _levels(base: pd.DataFrame, variables: dict[str, Variable], saved: Preparation | None):
+    """Category levels fitted on ``base`` (variables gain them), or the saved levels with a
+    warning for each category value the model never saw."""
+    if saved is not None:
+        return variables, saved.levels, _unseen_levels(base, variables, saved.levels)
+    levels = _fit_levels(base, variables)
+    return with_levels(variables, levels), levels, ()
+
+
+def _date_anchors(base: pd.DataFrame, variables: dict[str, Variable], reference_year: int,
+                  saved: Preparation | None) -> tuple[str | None, dict[str, str]]:
+    """The dates tenure and days-since are measured to: saved, so a customer scored alone
+    gets the tenure they had among everyone, or fitted on ``base``."""
+    if saved is not None:
+        return saved.tenure_end, saved.date_ends
+    return _tenure_end_of(base, variables, reference_year), _fit_date_ends(base, variables)
+
+
+def _check_derived(features: tuple[str, ...], variables: dict[str, Variable]) -> None:
+    missing_derived = [f for f in features if f not in variables]
+    if missing_derived:
+        raise SegmentationError(
+            f"{', '.join(missing_derived)} cannot be computed from this file: "
+            "choose other clustering variables."
+        )
+
+
+def _clustering_columns(frame, variables, features, composites, impute_values,
+                        saved: Preparation | None, fit: _FitChoices | None):
+    """The matrix's columns with their gap fills and log scaling: saved, or from the chosen
+    variables (composites replace their pairs, categories become level indicators), with the
+    strongly correlated pairs among them."""
+    if saved is not None:
+        return saved.features, impute_values, saved.log_features, ()
+    features = _expand_categories(_apply_composites(features, composites), variables)
+    correlated = _suggest_composites(frame, features, variables)
+    impute_values = {**impute_values, **_fit_gaps(frame, features)}
+    log_features = tuple(
+        f for f in features
+        if (fit.scaling == "log" and variables[f].kind in LOGGABLE_KINDS) or f in fit.logged)
+    return features, impute_values, log_features, correlated
 
 
 def _unseen_levels(base: pd.DataFrame, variables: dict[str, Variable],
-                   prep: Preparation) -> tuple[str, ...]:
+                   levels_by_column: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """Warnings for category values that the model never saw (they match no level)."""
     out = []
-    for col, levels in prep.levels.items():
+    for col, levels in levels_by_column.items():
         if col not in base.columns or OTHER_LEVEL in levels:
             continue
         values = base[col].astype(object)
@@ -541,7 +615,7 @@ def _expand_categories(features, variables) -> tuple[str, ...]:
     """A chosen category stands for its level indicators in the clustering matrix."""
     out = []
     for f in features:
-        levels = levels_of(f, variables)
+        levels = _levels_of(f, variables)
         out.extend(levels if variables[f].kind in CATEGORY_KINDS else [f])
     return tuple(dict.fromkeys(out))
 
@@ -550,7 +624,7 @@ def _weights_by_feature(weights: dict[str, float], variables, features) -> dict[
     """A category's weight applies to each of its levels."""
     out = dict(weights)
     for name, w in weights.items():
-        for level in levels_of(name, variables):
+        for level in _levels_of(name, variables):
             if level in features:
                 out[level] = w
     return out
@@ -585,7 +659,7 @@ def _skew_suggestions(frame, features, variables, scaling):
     return tuple(skewed), tuple(out)
 
 
-def suggest_composites(
+def _suggest_composites(
     frame: pd.DataFrame, features: tuple[str, ...], variables: dict[str, Variable],
     threshold: float = CORRELATION_THRESHOLD,
 ) -> tuple[CompositeSuggestion, ...]:

@@ -90,7 +90,7 @@ def catalogue(roles: dict[str, str], labels: dict[str, str] | None = None,
     labels = {c: str(v).strip() for c, v in (labels or {}).items() if str(v).strip()}
 
     def _label(col: str) -> str:
-        return labels.get(col) or label_of(col)
+        return labels.get(col) or _label_of(col)
 
     by_role: dict[str, list[str]] = {}
     for col, role in roles.items():
@@ -196,18 +196,18 @@ def with_levels(variables: dict[str, Variable], levels: dict[str, tuple[str, ...
         if parent is None:
             continue
         for value in values:
-            name = level_name(col, value)
+            name = _level_name(col, value)
             out[name] = Variable(name, f"{parent.label}: {value}", parent.group, "level", (col,),
                                  value)
     return out
 
 
-def level_name(column: str, value: str) -> str:
+def _level_name(column: str, value: str) -> str:
     """The variable name of one level of a category column."""
     return f"{column} = {value}"
 
 
-def levels_of(name: str, variables: dict[str, Variable]) -> list[str]:
+def _levels_of(name: str, variables: dict[str, Variable]) -> list[str]:
     """The level variables of a category variable, in order."""
     var = variables.get(name)
     if var is None or var.kind not in CATEGORY_KINDS:
@@ -229,7 +229,7 @@ def default_features(variables: dict[str, Variable], limit: int = 12,
     (see ``SPIKE_SHARE``).
     """
     by_kind: dict[str, list[str]] = {}
-    skipped = left_out(variables, frame) if frame is not None else {}
+    skipped = _left_out(variables, frame) if frame is not None else {}
     for var in variables.values():
         if var.kind in NOT_DEFAULT_KINDS or var.name in skipped:
             continue
@@ -284,7 +284,7 @@ _DEFAULT_KINDS = frozenset({"income", "age", "children", "recency", "spend", "ch
                             "other"})
 
 
-def left_out(variables: dict[str, Variable], frame: pd.DataFrame) -> dict[str, str]:
+def _left_out(variables: dict[str, Variable], frame: pd.DataFrame) -> dict[str, str]:
     """Measures the default set leaves out, and why (they stay available)."""
     out = {}
     for name, var in variables.items():
@@ -351,7 +351,7 @@ def derive(base: pd.DataFrame, variables: dict[str, Variable], tenure_end: str |
                        if marital else False)
             out[var.name] = 1.0 + np.asarray(partner, dtype=float) + base[kids].sum(axis=1)
         elif var.kind == "education":
-            out[var.name] = education_level(base[src[0]])
+            out[var.name] = _education_level(base[src[0]])
         elif var.kind == "tenure":
             dates = base[src[0]]
             end = pd.Timestamp(tenure_end) if tenure_end else dates.max()
@@ -374,18 +374,18 @@ def age_from(frame: pd.DataFrame, variables: dict[str, Variable],
     return values if var.detail == "age" else reference_year - values
 
 
-def education_level(series: pd.Series) -> pd.Series:
+def _education_level(series: pd.Series) -> pd.Series:
     """Education as an ordinal 1 (basic) .. 6 (doctorate); unrecognised values are missing."""
     return series.map(education_rank).astype(float)
 
 
-def label_of(col: str) -> str:
+def _label_of(col: str) -> str:
     """A readable label for a column name: ``"NumWebPurchases"`` → ``"Num Web Purchases"``."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", col).replace("_", " ").strip()
     return spaced[:1].upper() + spaced[1:]
 
 
-def tenure_end_of(base: pd.DataFrame, variables: dict[str, Variable],
+def _tenure_end_of(base: pd.DataFrame, variables: dict[str, Variable],
                   reference_year: int) -> str | None:
     """The date tenure is counted to: the latest signup when it falls in the reference
     year (the export's own "today"), else the reference year's last day."""

@@ -165,10 +165,10 @@ def read_assignments(source: bytes | str | Path, name: str | None = None) -> pd.
         # The full export lists customers that were not segmented, with the reason
         # in ``status``; only the segmented ones can migrate.
         frame = frame[frame["status"] == "segmented"].reset_index(drop=True)
-    return validate_assignments(frame, name)
+    return _validate_assignments(frame, name)
 
 
-def validate_assignments(frame: pd.DataFrame, name: str = "the table") -> pd.DataFrame:
+def _validate_assignments(frame: pd.DataFrame, name: str = "the table") -> pd.DataFrame:
     """Check an assignment table and return a clean copy (ids text, segments int).
 
     Raises
@@ -267,8 +267,8 @@ def compare_assignments(old: pd.DataFrame, new: pd.DataFrame,
     >>> m.rate, m.movers["customer_id"].tolist()
     (0.5, ['1'])
     """
-    old = validate_assignments(old, "The old assignments")
-    new = validate_assignments(new, "The new assignments")
+    old = _validate_assignments(old, "The old assignments")
+    new = _validate_assignments(new, "The new assignments")
     basis, notes = _basis(old, new)
     before, after = _labels(old, basis), _labels(new, basis)
     common = before.index[before.index.isin(after.index)]
@@ -281,10 +281,10 @@ def compare_assignments(old: pd.DataFrame, new: pd.DataFrame,
     names = list(shares["persona"])
     high, low, unknown = _value_groups(names, high_value, lapsed)
     notes += [f"{p!r} is not a persona in either file." for p in unknown]
-    index = psi(shares["old_share"], shares["new_share"])
+    index = _psi(shares["old_share"], shares["new_share"])
     return Migration(
         matrix=matrix, row_percent=matrix.div(matrix.sum(axis=1), axis=0) * 100,
-        rate=rate, reading=migration_reading(rate), psi=index, psi_reading=psi_reading(index),
+        rate=rate, reading=_migration_reading(rate), psi=index, psi_reading=_psi_reading(index),
         shares=shares, movers=_movers(before[common], after[common], high, low),
         customers_old=len(before), customers_new=len(after), customers_both=len(common),
         only_old=len(before) - len(common), only_new=len(after) - len(common),
@@ -361,9 +361,9 @@ def _shares(before: pd.Series, after: pd.Series) -> pd.DataFrame:
 
 def _value_groups(names: list[str], high_value, lapsed
                   ) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
-    low = _given(lapsed) if lapsed is not None else lapsed_personas(names)
+    low = _given(lapsed) if lapsed is not None else _lapsed_personas(names)
     high = (_given(high_value) if high_value is not None
-            else tuple(p for p in high_value_personas(names) if p not in low))
+            else tuple(p for p in _high_value_personas(names) if p not in low))
     unknown = [p for p in high + low if p not in set(names)]
     return high, low, unknown
 
@@ -374,12 +374,12 @@ def _given(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(n) for n in names))
 
 
-def high_value_personas(names: Iterable[str]) -> tuple[str, ...]:
+def _high_value_personas(names: Iterable[str]) -> tuple[str, ...]:
     """Names containing "High-Income", "Big Spenders" or "Premium" (any case)."""
     return _containing(names, HIGH_VALUE_WORDS)
 
 
-def lapsed_personas(names: Iterable[str]) -> tuple[str, ...]:
+def _lapsed_personas(names: Iterable[str]) -> tuple[str, ...]:
     """Names containing "Lapsed" (any case)."""
     return _containing(names, LAPSED_WORDS)
 
@@ -399,7 +399,7 @@ def _movers(before: pd.Series, after: pd.Series, high: tuple[str, ...],
     })
 
 
-def migration_reading(rate: float) -> str:
+def _migration_reading(rate: float) -> str:
     """The plain reading of a quarter's migration rate (over 30% high, under 10% stable)."""
     if not np.isfinite(rate):
         return "no customers in both files: migration cannot be measured"
@@ -410,7 +410,7 @@ def migration_reading(rate: float) -> str:
     return "moderate movement: watch the segments that lose the most"
 
 
-def psi(old_shares, new_shares, eps: float = PSI_EPSILON) -> float:
+def _psi(old_shares, new_shares, eps: float = PSI_EPSILON) -> float:
     """Population stability index between two share vectors over the same personas.
 
     ``PSI = sum((new - old) * ln(new / old))``, with any share below ``eps``
@@ -420,7 +420,7 @@ def psi(old_shares, new_shares, eps: float = PSI_EPSILON) -> float:
 
     Examples
     --------
-    >>> round(psi([0.5, 0.3, 0.2], [0.4, 0.4, 0.2]), 4)
+    >>> round(_psi([0.5, 0.3, 0.2], [0.4, 0.4, 0.2]), 4)
     0.0511
     """
     old = np.maximum(np.asarray(old_shares, dtype=float), eps)
@@ -430,7 +430,7 @@ def psi(old_shares, new_shares, eps: float = PSI_EPSILON) -> float:
     return float(np.sum((new - old) * np.log(new / old)))
 
 
-def psi_reading(value: float) -> str:
+def _psi_reading(value: float) -> str:
     """The usual reading: < 0.1 no significant change, 0.1-0.25 moderate, > 0.25 significant."""
     if value < PSI_MODERATE:
         return "no significant change"
@@ -513,7 +513,7 @@ def _row(means: pd.DataFrame | None, seg: int, variables: list[str]) -> np.ndarr
 
 # --- output ---------------------------------------------------------------------------------------
 
-def migration_dict(m: Migration) -> dict:
+def _migration_dict(m: Migration) -> dict:
     """The comparison in figures, for ``migration.json`` (NaN written as null)."""
     return {
         "customers_old": m.customers_old,
@@ -551,7 +551,7 @@ def write_migration(m: Migration, out_dir: str | Path) -> dict[str, Path]:
         _write_csv(m.matrix.reset_index(), paths["migration_matrix.csv"])
         _write_csv(m.row_percent.round(2).reset_index(), paths["migration_percent.csv"])
         paths["migration.json"].write_text(
-            json.dumps(migration_dict(m), indent=2, allow_nan=False), encoding="utf-8")
+            json.dumps(_migration_dict(m), indent=2, allow_nan=False), encoding="utf-8")
         _write_csv(m.movers, paths["movers.csv"])
     except OSError as exc:
         raise SegmentationError(

@@ -26,7 +26,7 @@ from segmentation.cluster.kmeans import (
     SMALL_SEGMENT_SHARE,
     Segmentation,
     SplitAgreement,
-    fit_kmeans,
+    _fit_kmeans,
     split_half_agreement,
     split_halves,
 )
@@ -72,11 +72,11 @@ SPLIT_TABLE_COLUMNS = ("pair", "segment_a", "segment_b", "statistic", "variable"
                        "value_a", "value_b", "difference")
 
 
-def band(value: float, bands) -> str:
+def _band(value: float, bands) -> str:
     return next(text for floor, text in bands if value >= floor)
 
 
-def match(cost: np.ndarray) -> list[tuple[int, int]]:
+def _match(cost: np.ndarray) -> list[tuple[int, int]]:
     """Minimum-cost one-to-one pairing of rows and columns (Hungarian algorithm)."""
     rows, cols = linear_sum_assignment(np.asarray(cost, dtype=float))
     return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True)]
@@ -176,7 +176,7 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
     halves = [sample[h] for h in halves]
     (labels_a, centers_a, _), (labels_b, centers_b, _) = fits
     cost = ((centers_a[:, None, :] - centers_b[None, :, :]) ** 2).sum(axis=2)
-    pairs = tuple(match(cost))
+    pairs = tuple(_match(cost))
     frame = fm.frame.select_dtypes("number")
     means_a = frame.iloc[halves[0]].groupby(labels_a).mean()
     means_b = frame.iloc[halves[1]].groupby(labels_b).mean()
@@ -190,7 +190,7 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
         [means_b.loc[b] - means_a.loc[a] for a, b in pairs]).reset_index(drop=True)
     differences.index.name = "pair"
     return SplitHalf(
-        ari=agreement.median, agreement=agreement, verdict=band(agreement.median, ARI_BANDS),
+        ari=agreement.median, agreement=agreement, verdict=_band(agreement.median, ARI_BANDS),
         pairs=pairs,
         sizes_a=tuple(int(v) for v in np.bincount(labels_a, minlength=n_clusters)),
         sizes_b=tuple(int(v) for v in np.bincount(labels_b, minlength=n_clusters)),
@@ -287,7 +287,7 @@ class Bootstrap:
             table=table)
 
 
-def resample_jaccard(X: np.ndarray, labels: np.ndarray, n_clusters: int, draw: np.ndarray,
+def _resample_jaccard(X: np.ndarray, labels: np.ndarray, n_clusters: int, draw: np.ndarray,
                      random_state: int = DEFAULT_SEED,
                      n_init: int = DEFAULT_N_INIT) -> np.ndarray:
     """One clusterboot resample: how well each original segment comes back.
@@ -318,12 +318,12 @@ def resample_jaccard(X: np.ndarray, labels: np.ndarray, n_clusters: int, draw: n
     Examples
     --------
     >>> X = np.r_[np.zeros((3, 1)), np.full((3, 1), 10.0)]
-    >>> resample_jaccard(X, np.array([0, 0, 0, 1, 1, 1]), 2, np.array([0, 0, 1, 3, 4, 4]))
+    >>> _resample_jaccard(X, np.array([0, 0, 0, 1, 1, 1]), 2, np.array([0, 0, 1, 3, 4, 4]))
     array([1., 1.])
     """
     present = np.unique(draw)
-    new_labels, _, _ = fit_kmeans(X[present], n_clusters, random_state, n_init)
-    return best_jaccard(labels[present], new_labels, n_clusters)
+    new_labels, _, _ = _fit_kmeans(X[present], n_clusters, random_state, n_init)
+    return _best_jaccard(labels[present], new_labels, n_clusters)
 
 
 def bootstrap_stability(
@@ -333,13 +333,13 @@ def bootstrap_stability(
 ) -> Bootstrap:
     """Hennig's clusterboot of a segmentation: how often does each segment come back?
 
-    :func:`clusterboot` on the prepared customers and their segments.
+    :func:`_clusterboot` on the prepared customers and their segments.
     """
-    return clusterboot(fm.X, seg.labels, seg.n_clusters, n_boot, random_state, n_init,
+    return _clusterboot(fm.X, seg.labels, seg.n_clusters, n_boot, random_state, n_init,
                        progress)
 
 
-def clusterboot(X: np.ndarray, labels: np.ndarray, n_clusters: int,
+def _clusterboot(X: np.ndarray, labels: np.ndarray, n_clusters: int,
                 n_boot: int = DEFAULT_BOOTSTRAPS, random_state: int = DEFAULT_SEED,
                 n_init: int = DEFAULT_N_INIT,
                 progress: Callable[[int, int], None] | None = None) -> Bootstrap:
@@ -349,7 +349,7 @@ def clusterboot(X: np.ndarray, labels: np.ndarray, n_clusters: int,
     Computational Statistics & Data Analysis 52, 258–271, with the defaults
     of fpc's ``clusterboot``: each of ``n_boot`` resamples draws ``n``
     customers with replacement, keeps each drawn customer once, and
-    reclusters them with the same K (:func:`resample_jaccard`). Per segment
+    reclusters them with the same K (:func:`_resample_jaccard`). Per segment
     the summary gives the mean Jaccard over the resamples, the number of
     resamples where it dissolved (Jaccard <= 0.5) and the number where it
     was recovered (Jaccard > 0.75).
@@ -387,13 +387,13 @@ def clusterboot(X: np.ndarray, labels: np.ndarray, n_clusters: int,
         draw = rng.integers(0, n, n)
         while np.unique(draw).size < n_clusters:
             draw = rng.integers(0, n, n)
-        out[b] = resample_jaccard(X, labels, n_clusters, draw, int(rng.integers(2**31)), n_init)
+        out[b] = _resample_jaccard(X, labels, n_clusters, draw, int(rng.integers(2**31)), n_init)
         if progress is not None:
             progress(b + 1, n_boot)
-    return Bootstrap(jaccard=out, per_segment=summarize_jaccard(out), n_boot=n_boot)
+    return Bootstrap(jaccard=out, per_segment=_summarize_jaccard(out), n_boot=n_boot)
 
 
-def summarize_jaccard(jaccard: np.ndarray) -> pd.DataFrame:
+def _summarize_jaccard(jaccard: np.ndarray) -> pd.DataFrame:
     """Per segment: mean Jaccard, its band, and resamples dissolved in and recovered in.
 
     Parameters
@@ -411,13 +411,13 @@ def summarize_jaccard(jaccard: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
         "segment": np.arange(jaccard.shape[1]),
         "mean_jaccard": mean,
-        "band": [band(v, JACCARD_BANDS) for v in mean],
+        "band": [_band(v, JACCARD_BANDS) for v in mean],
         "dissolved": (jaccard <= DISSOLVED).sum(axis=0),
         "recovered": (jaccard > RECOVERED).sum(axis=0),
     })
 
 
-def best_jaccard(original: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
+def _best_jaccard(original: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     """For each original segment, the largest Jaccard similarity with any segment of ``other``."""
     k_other = int(other.max()) + 1 if other.size else 0
     both = np.zeros((k, k_other))
@@ -486,7 +486,7 @@ class SegmentMatch:
     vanished: tuple[int, ...]  # previous segments with no counterpart
 
 
-def signature(profiles_z: pd.DataFrame) -> pd.DataFrame:
+def _signature(profiles_z: pd.DataFrame) -> pd.DataFrame:
     """A segment's identity: its standardized profile (segments × variables).
 
     Standardized differences from the population are comparable across
@@ -510,7 +510,7 @@ def match_segments(previous: pd.DataFrame, current: pd.DataFrame,
         if common else np.full((len(cur), len(prev)), np.inf)
     gaps = np.where(np.isfinite(gaps), gaps, 1e6)
     pairs, distances = {}, {}
-    for c, p in match(gaps) if len(cur) and len(prev) else []:
+    for c, p in _match(gaps) if len(cur) and len(prev) else []:
         if gaps[c, p] <= threshold:
             pairs[int(current.index[c])] = int(previous.index[p])
             distances[int(current.index[c])] = float(gaps[c, p])

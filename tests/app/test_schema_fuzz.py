@@ -38,7 +38,7 @@ def files(tmp_path_factory):
     (folder / "customers.tsv").write_text(frame.head(ROWS).to_csv(sep="\t", index=False))
     (folder / "new.tsv").write_text(frame.tail(20).to_csv(sep="\t", index=False))
     result = run(folder / "customers.tsv", RunConfig(k=3, n_init=1, stability=False))
-    bundle = signup.add_to_bundle(json.loads(bundle_bytes(result, result.personas)),
+    bundle = signup._add_to_bundle(json.loads(bundle_bytes(result, result.personas)),
                                   signup.train(result, cv=2))
     return folder, json.loads(json.dumps(model_dict(result))), json.loads(json.dumps(bundle))
 

@@ -329,3 +329,151 @@ def test_tests_import_shared_code_from_the_helpers_package_not_conftest():
             if any(name.split(".")[0] == "conftest" for name in names):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, f"import from tests.helpers instead: {offenders}"
+
+
+# --- every public engine name has a user ---
+
+# Users of the engine besides the app side and the engine itself; tests are not among them, so a function only its own tests
+# call is an implementation detail and carries a leading underscore.
+SCRIPTS = ("benchmarks", "tools", "sample_data")
+# Public names no other file takes, kept public on purpose, each with its reason.
+RESULT_TYPE = "the type of a field of a public result, which users read and may annotate with"
+FILE_FORMAT = "part of a declared file format, nested in a schema the engine validates against"
+LAZY_MODULE = "called by pages/export.py through the module it imports on first download"
+UNUSED_BUT_PUBLIC: dict[tuple[str, str], str] = {
+    ("segmentation.data.roles", "detect_roles"):
+        "the module docstring offers it to callers who edit roles and pass them back",
+    ("segmentation.describe.personas", "Claim"): RESULT_TYPE,
+    ("segmentation.describe.profiles", "Trait"): RESULT_TYPE,
+    ("segmentation.plan.bandit", "Simulation"): RESULT_TYPE,
+    ("segmentation.plan.campaign_results", "Analysis"): RESULT_TYPE,
+    ("segmentation.prepare.features", "OutlierRule"): RESULT_TYPE,
+    ("segmentation.prepare.features", "CompositeSuggestion"): RESULT_TYPE,
+    ("segmentation.prepare.features", "PrepReport"): RESULT_TYPE,
+    ("segmentation.validate.migration", "Migration"): RESULT_TYPE,
+    **{("segmentation.export.schemas", name): FILE_FORMAT for name in (
+        "OutlierRuleSchema", "PreparationSchema", "PersonaNameSchema", "TreeSchema",
+        "LogisticSchema", "AccuracySchema", "EvaluationSchema", "PrepConfigSchema",
+        "RunConfigSchema", "DataSchema", "PersonaRecordSchema", "AssignmentsSchema")},
+    **{("segmentation.export.strategy", name): LAZY_MODULE for name in (
+        "assignments_csv", "assignments_xlsx", "strategy_sheet_xlsx", "strategy_sheet_html")},
+}
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for an attribute chain rooted at a plain name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def names_taken(path: Path, source: str, modules: set[str]) -> set[tuple[str, str]]:
+    """``(module, name)`` for every name one file takes from the ``modules`` given.
+
+    Both ``from m import name`` and ``alias.name`` where ``alias`` is bound to a module
+    (``import a.b as alias``, ``from a import b``, plain ``import a.b``) count.
+    """
+    module, is_package = _module_name(path), path.name == "__init__.py"
+    tree = ast.parse(source, filename=str(path))
+    aliases: dict[str, str] = {}
+    taken = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = _resolve(node, module, is_package)
+            for a in node.names:
+                if f"{base}.{a.name}" in modules:
+                    aliases[a.asname or a.name] = f"{base}.{a.name}"
+                elif base in modules:
+                    taken.add((base, a.name))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                root = a.name.split(".")[0]
+                aliases[a.asname or root] = a.name if a.asname else root
+    for node in ast.walk(tree):
+        dotted = _dotted(node) if isinstance(node, ast.Attribute) else None
+        if dotted is None or dotted.split(".")[0] not in aliases:
+            continue
+        head, _, rest = dotted.partition(".")
+        owner, _, name = f"{aliases[head]}.{rest}".rpartition(".")
+        if owner in modules:
+            taken.add((owner, name))
+    return taken
+
+
+def public_definitions(source: str) -> tuple[list[str], list[str] | None]:
+    """A module's public top-level functions and classes, and its ``__all__`` if it has one."""
+    tree = ast.parse(source)
+    names = [n.name for n in tree.body
+             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+             and not n.name.startswith("_")]
+    declared = None
+    for n in tree.body:
+        if isinstance(n, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets):
+            declared = list(ast.literal_eval(n.value))
+    return names, declared
+
+
+def user_files() -> list[Path]:
+    """Every file that may use the engine, tests aside."""
+    scripts = [p for folder in SCRIPTS for p in sorted((ROOT / folder).rglob("*.py"))]
+    return app_side_files() + engine_files() + [PACKAGE / "__main__.py"] + scripts
+
+
+def unused_public_names() -> list[str]:
+    """Public engine functions and classes that no file but their own takes, and that the
+    module does not declare in ``__all__``."""
+    engine = engine_files()
+    modules = {_module_name(p) for p in engine}
+    taken: set[tuple[str, str]] = set()
+    for path in user_files():
+        taken |= {(m, n) for m, n in names_taken(path, path.read_text(encoding="utf-8"), modules)
+                  if m != _module_name(path)}
+    found = []
+    for path in engine:
+        module = _module_name(path)
+        names, declared = public_definitions(path.read_text(encoding="utf-8"))
+        found += [f"{module}.{name}" for name in names
+                  if (module, name) not in taken and name not in (declared or ())
+                  and (module, name) not in UNUSED_BUT_PUBLIC]
+    return found
+
+
+def test_every_public_engine_name_has_a_user_outside_its_module():
+    # A helper only its own module (or its tests) calls is an implementation detail: give it a
+    # leading underscore, or declare it in the module's __all__, or list it above with why.
+    assert unused_public_names() == []
+
+
+def test_allowed_unused_names_still_exist_and_are_still_unused():
+    # An allowance outlives its reason once the name is gone or has found a user.
+    engine = {_module_name(p): p for p in engine_files()}
+    modules = set(engine)
+    taken = {pair for path in user_files()
+             for pair in names_taken(path, path.read_text(encoding="utf-8"), modules)}
+    for module, name in UNUSED_BUT_PUBLIC:
+        names, _ = public_definitions(engine[module].read_text(encoding="utf-8"))
+        assert name in names, f"{module}.{name}"
+        assert (module, name) not in taken, f"{module}.{name} has a user now: drop its allowance"
+
+
+def test_name_use_check_reads_every_way_of_taking_a_name():
+    page = ROOT / "pages" / "plan.py"
+    modules = {"segmentation.plan.abtest", "segmentation.plan", "segmentation"}
+    source = ("from segmentation.plan.abtest import plan_tests\n"
+              "from segmentation.plan import abtest\n"
+              "import segmentation.plan.abtest as ab\n"
+              "def f():\n    return abtest.assign_arms, ab.balance_table, abtest.x.y\n")
+    assert names_taken(page, source, modules) == {
+        ("segmentation.plan.abtest", "plan_tests"), ("segmentation.plan.abtest", "assign_arms"),
+        ("segmentation.plan.abtest", "balance_table"), ("segmentation.plan.abtest", "x")}
+    engine = PACKAGE / "plan" / "value.py"
+    relative = "from .abtest import plan_tests\nfrom ..plan import abtest\nabtest.assign_arms()\n"
+    assert names_taken(engine, relative, modules) == {
+        ("segmentation.plan.abtest", "plan_tests"), ("segmentation.plan.abtest", "assign_arms")}
+    assert public_definitions("def f(): ...\nclass C: ...\ndef _g(): ...\n__all__ = ['f']\n") == (
+        ["f", "C"], ["f"])

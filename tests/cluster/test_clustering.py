@@ -25,15 +25,15 @@ from segmentation import SegmentationError, read_table
 from segmentation.cluster.kmeans import (
     N_SPLITS,
     REPLICATES,
-    _pairwise_distances,
-    agreement_text,
-    find_knee,
-    fit_kmeans,
-    order_labels,
+    _agreement_text,
+    _distance_matrix,
+    _find_knee,
+    _fit_kmeans,
+    _order_labels,
+    _recommend_k,
+    _silhouette_from_distances,
     quality_warnings,
-    recommend_k,
     segment,
-    silhouette_from_distances,
     split_half_agreement,
     sweep_k,
 )
@@ -97,16 +97,16 @@ def points_and_labels(draw):
 def test_silhouette_from_distances_equals_sklearn(data):
     X, labels = data
     expected = silhouette_samples(X, labels)
-    np.testing.assert_allclose(silhouette_from_distances(cdist(X, X), labels), expected,
+    np.testing.assert_allclose(_silhouette_from_distances(cdist(X, X), labels), expected,
                                rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(silhouette_from_distances(_pairwise_distances(X), labels),
+    np.testing.assert_allclose(_silhouette_from_distances(_distance_matrix(X), labels),
                                expected, rtol=1e-9, atol=1e-9)
 
 
 def test_silhouette_singletons_and_missing_label_numbers():
     X = np.array([[0.0], [0.1], [0.2], [5.0], [9.0], [9.3]])
     labels = np.array([0, 0, 0, 2, 4, 4])  # 1 and 3 unused, 2 is a singleton
-    s = silhouette_from_distances(cdist(X, X), labels)
+    s = _silhouette_from_distances(cdist(X, X), labels)
     np.testing.assert_allclose(s, silhouette_samples(X, labels), atol=1e-12)
     assert s[3] == 0.0
     # hand check for the first point: a = mean(0.1, 0.2), b = nearest other cluster (the
@@ -121,7 +121,7 @@ def test_pairwise_distances_equals_cdist(n, d, scale, seed):
     rng = np.random.default_rng(seed)
     X = rng.normal(0, scale, (n, d))
     X[n // 2] = X[0]  # an exact duplicate
-    D = _pairwise_distances(X)
+    D = _distance_matrix(X)
     C = cdist(X, X)
     np.testing.assert_allclose(D, C, rtol=1e-7, atol=1e-7 * scale)
     assert (np.diag(D) == 0).all()
@@ -130,7 +130,7 @@ def test_pairwise_distances_equals_cdist(n, d, scale, seed):
 
 def test_pairwise_distances_on_a_hand_case():
     X = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
-    np.testing.assert_allclose(_pairwise_distances(X),
+    np.testing.assert_allclose(_distance_matrix(X),
                                [[0, 5, 10], [5, 0, 5], [10, 5, 0]], atol=1e-12)
 
 
@@ -144,7 +144,7 @@ def test_sweep_metrics_equal_sklearn(sample_fm, sample_sweep):
     assert sample_sweep.silhouette_sample_size is None  # 2240 customers: exact
     X = sample_fm.X
     for k in range(2, 7):
-        labels, _, inertia = fit_kmeans(X, k, sample_sweep.random_state, sample_sweep.n_init)
+        labels, _, inertia = _fit_kmeans(X, k, sample_sweep.random_state, sample_sweep.n_init)
         row = sample_sweep.row(k)
         assert row["silhouette"] == pytest.approx(silhouette_score(X, labels), abs=1e-9)
         assert row["calinski_harabasz"] == pytest.approx(calinski_harabasz_score(X, labels),
@@ -156,7 +156,7 @@ def test_sweep_metrics_equal_sklearn(sample_fm, sample_sweep):
 
 def test_sweep_inertia_is_the_sum_of_squared_distances(sample_fm, sample_sweep):
     X = sample_fm.X
-    labels, centers, _ = fit_kmeans(X, 4)
+    labels, centers, _ = _fit_kmeans(X, 4)
     expected = ((X - centers[labels]) ** 2).sum()
     assert sample_sweep.row(4)["inertia"] == pytest.approx(expected, rel=1e-6)
     assert sample_sweep.metrics["inertia"].is_monotonic_decreasing
@@ -165,9 +165,9 @@ def test_sweep_inertia_is_the_sum_of_squared_distances(sample_fm, sample_sweep):
 def test_sweep_recommendation_is_one_of_the_ks(sample_sweep):
     assert sample_sweep.recommended_k in sample_sweep.metrics["k"].tolist()
     assert f"K = {sample_sweep.recommended_k}" in sample_sweep.reason
-    again = recommend_k(sample_sweep.metrics, sample_sweep.knee_k)
+    again = _recommend_k(sample_sweep.metrics, sample_sweep.knee_k)
     assert again == (sample_sweep.recommended_k, sample_sweep.reason)
-    assert sample_sweep.knee_k == find_knee(sample_sweep.metrics["k"],
+    assert sample_sweep.knee_k == _find_knee(sample_sweep.metrics["k"],
                                             sample_sweep.metrics["inertia"])
 
 
@@ -186,7 +186,7 @@ def test_sampled_silhouette_is_close_to_the_exact_one(big_planted):
     X = big_planted.X
     sweep = sweep_k(big_planted, [3], n_init=2, silhouette_sample_size=2000)
     assert sweep.silhouette_sample_size == 2000
-    labels, _, _ = fit_kmeans(X, 3, sweep.random_state, 2)
+    labels, _, _ = _fit_kmeans(X, 3, sweep.random_state, 2)
     exact = silhouette_score(X, labels)
     assert abs(sweep.row(3)["silhouette"] - exact) <= 0.02
     # the other metrics still use every customer
@@ -244,14 +244,14 @@ def test_find_knee_hand_case():
     inertia = [100.0, 40.0, 20.0, 12.0, 10.0]
     # scaled: x = 0, .25, .5, .75, 1; y = 1, .333, .111, .022, 0; the gap 1 - x - y is
     # largest (0.417) at K = 3
-    assert find_knee(ks, inertia) == 3
+    assert _find_knee(ks, inertia) == 3
     assert kneed_knee(ks, inertia) == 3
 
 
 def test_find_knee_needs_three_points_and_a_bend():
-    assert find_knee([2, 3], [10.0, 5.0]) is None
-    assert find_knee([2, 3, 4, 5], [40.0, 30.0, 20.0, 10.0]) is None  # straight line
-    assert find_knee([2, 3, 4], [5.0, 5.0, 5.0]) is None
+    assert _find_knee([2, 3], [10.0, 5.0]) is None
+    assert _find_knee([2, 3, 4, 5], [40.0, 30.0, 20.0, 10.0]) is None  # straight line
+    assert _find_knee([2, 3, 4], [5.0, 5.0, 5.0]) is None
 
 
 @st.composite
@@ -276,7 +276,7 @@ def test_find_knee_agrees_with_kneed_on_convex_curves(curve):
     ks, inertia = curve
     assert np.all(np.diff(inertia) < 0) and np.all(np.diff(inertia, 2) > 0)
     # Both "no knee" (a curve that bends too little) and the knee itself must agree.
-    assert find_knee(ks, inertia) == kneed_knee(ks, inertia)
+    assert _find_knee(ks, inertia) == kneed_knee(ks, inertia)
 
 
 @pytest.mark.parametrize("inertia", [
@@ -286,7 +286,7 @@ def test_find_knee_agrees_with_kneed_on_convex_curves(curve):
 def test_find_knee_agrees_with_kneed_on_gently_bending_curves(inertia):
     ks = [2, 3, 4, 5, 6]
     assert np.all(np.diff(inertia, 2) > 0)  # strictly convex, decreasing
-    assert find_knee(ks, inertia) == kneed_knee(ks, inertia)
+    assert _find_knee(ks, inertia) == kneed_knee(ks, inertia)
 
 
 def test_find_knee_agrees_with_kneed_on_a_tie():
@@ -294,7 +294,7 @@ def test_find_knee_agrees_with_kneed_on_a_tie():
     inertia = [120.0, 108.0, 103.0, 101.0, 100.0]  # gaps 0, .35, .35, .2, 0
     assert np.all(np.diff(inertia, 2) > 0)
     assert kneed_knee(ks, inertia) == 4
-    assert find_knee(ks, inertia) == kneed_knee(ks, inertia)
+    assert _find_knee(ks, inertia) == kneed_knee(ks, inertia)
 
 
 # ---------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def metrics(rows):
 
 def test_recommend_prefers_three_to_five_when_nearly_as_good():
     m = metrics([(2, 0.34, 0.45), (3, 0.25, 0.25), (4, 0.20, 0.20), (5, 0.18, 0.15)])
-    k, reason = recommend_k(m)
+    k, reason = _recommend_k(m)
     assert k == 3
     assert "K = 3" in reason and "K = 2" in reason
     assert reason.endswith(".")
@@ -320,7 +320,7 @@ def test_recommend_prefers_three_to_five_when_nearly_as_good():
 
 def test_recommend_two_when_the_preferred_range_is_clearly_worse():
     m = metrics([(2, 0.60, 0.45), (3, 0.20, 0.25), (4, 0.18, 0.20), (5, 0.15, 0.15)])
-    k, reason = recommend_k(m)
+    k, reason = _recommend_k(m)
     assert k == 2
     assert "K = 2" in reason
     assert "3 to 5" in reason and "clearly worse" in reason
@@ -329,21 +329,21 @@ def test_recommend_two_when_the_preferred_range_is_clearly_worse():
 def test_recommend_within_five_hundredths_is_nearly_as_good():
     # 0.12 is not two-thirds of 0.16 but within 0.05 of it
     m = metrics([(2, 0.16, 0.45), (3, 0.12, 0.30), (4, 0.05, 0.20)])
-    assert recommend_k(m)[0] == 3
+    assert _recommend_k(m)[0] == 3
     m = metrics([(2, 0.16, 0.45), (3, 0.10, 0.30), (4, 0.05, 0.20)])
-    assert recommend_k(m)[0] == 2
+    assert _recommend_k(m)[0] == 2
 
 
 def test_recommend_avoids_a_small_segment_when_another_near_k_exists():
     m = metrics([(2, 0.40, 0.45), (3, 0.39, 0.05), (4, 0.36, 0.20), (5, 0.30, 0.12)])
-    k, reason = recommend_k(m)
+    k, reason = _recommend_k(m)
     assert k == 4
     assert "K = 4" in reason
 
 
 def test_recommend_reason_says_why_a_better_k_was_passed_over():
     m = metrics([(2, 0.30, 0.45), (3, 0.40, 0.05), (4, 0.38, 0.20)])
-    k, reason = recommend_k(m)
+    k, reason = _recommend_k(m)
     assert k == 4
     # K = 3 is itself in the preferred range; it lost for its 5% segment, so the reason
     # should say that instead of "3 to 5 segments are easier to act on".
@@ -353,25 +353,25 @@ def test_recommend_reason_says_why_a_better_k_was_passed_over():
 
 def test_recommend_keeps_a_small_segment_when_every_near_k_has_one():
     m = metrics([(2, 0.40, 0.45), (3, 0.39, 0.05), (4, 0.36, 0.08), (5, 0.10, 0.30)])
-    k, reason = recommend_k(m)
+    k, reason = _recommend_k(m)
     assert k == 3
     assert "under 10%" in reason
 
 
 def test_recommend_takes_the_elbow_when_its_silhouette_is_close():
     m = metrics([(2, 0.30, 0.45), (3, 0.29, 0.30), (4, 0.28, 0.20), (5, 0.20, 0.15)])
-    assert recommend_k(m)[0] == 3
-    k, reason = recommend_k(m, knee_k=4)
+    assert _recommend_k(m)[0] == 3
+    k, reason = _recommend_k(m, knee_k=4)
     assert k == 4
     assert "elbow" in reason and "K = 4" in reason
     # an elbow with a clearly lower silhouette does not win
-    assert recommend_k(m, knee_k=5)[0] == 3
+    assert _recommend_k(m, knee_k=5)[0] == 3
 
 
 def test_recommend_reason_is_a_sentence_naming_k():
     for rows in ([(2, 0.5, 0.5), (3, 0.1, 0.3)], [(3, 0.3, 0.3), (4, 0.31, 0.2)],
                  [(2, 0.2, 0.5), (6, 0.5, 0.02)]):
-        k, reason = recommend_k(metrics(rows))
+        k, reason = _recommend_k(metrics(rows))
         assert reason.strip() and reason[0].isupper() and reason.endswith(".")
         assert f"K = {k}" in reason
 
@@ -445,8 +445,8 @@ def test_order_labels_ignores_kmeans_numbering(k, seed, with_key):
     relabelled = perm[labels]
     moved = np.empty_like(centers)
     moved[perm] = centers
-    a_labels, a_centers = order_labels(labels, centers, key)
-    b_labels, b_centers = order_labels(relabelled, moved, key)
+    a_labels, a_centers = _order_labels(labels, centers, key)
+    b_labels, b_centers = _order_labels(relabelled, moved, key)
     np.testing.assert_array_equal(a_labels, b_labels)
     np.testing.assert_array_equal(a_centers, b_centers)
     # the same grouping of customers, renumbered
@@ -460,7 +460,7 @@ def test_order_labels_ties_go_to_the_larger_segment():
     labels = np.array([0, 1, 1, 1, 2, 2])
     centers = np.array([[0.0], [1.0], [2.0]])
     key = np.array([5.0, 5.0, 5.0, 5.0, 9.0, 9.0])
-    new, new_centers = order_labels(labels, centers, key)
+    new, new_centers = _order_labels(labels, centers, key)
     # segment with key 9 first, then the tie on 5 goes to the three-customer segment
     np.testing.assert_array_equal(new, [2, 1, 1, 1, 0, 0])
     np.testing.assert_array_equal(new_centers.ravel(), [2.0, 1.0, 0.0])
@@ -597,7 +597,7 @@ def test_a_lucky_split_does_not_make_noise_replicate(uniform_cube):
     # Read from the first split alone, K = 2 would have been said to replicate and chosen.
     one_split = sweep.metrics.drop(columns=["stability_min", "stability_max"]).assign(
         stability=first_splits)
-    k_one, reason_one = recommend_k(one_split, sweep.knee_k)
+    k_one, reason_one = _recommend_k(one_split, sweep.knee_k)
     assert k_one == 2 and "no K replicates" not in reason_one
 
 
@@ -613,7 +613,7 @@ def test_recommendation_applies_the_cut_off_to_the_median():
     # K = 4's median passes although its worst split is 0.40.
     m = with_agreement([(2, 0.20, 0.45, 0.90, 0.85, 0.95), (3, 0.40, 0.25, 0.55, 0.30, 0.95),
                         (4, 0.38, 0.20, 0.75, 0.40, 0.80)])
-    k, reason = recommend_k(m)
+    k, reason = _recommend_k(m)
     assert k == 4
     assert "passed over K = 3" in reason and "median agreement under 0.60" in reason
     assert "its split-half agreement is median 0.75 over 7 random splits, range 0.40–0.80" \
@@ -622,7 +622,7 @@ def test_recommendation_applies_the_cut_off_to_the_median():
 
 def test_agreement_text_names_median_splits_and_range():
     row = {"stability": 0.8249, "stability_min": 0.571, "stability_max": 0.9651}
-    assert agreement_text(row) == (f"median 0.82 over {N_SPLITS} random splits, "
+    assert _agreement_text(row) == (f"median 0.82 over {N_SPLITS} random splits, "
                                    "range 0.57–0.97")
 
 
@@ -634,7 +634,7 @@ def test_real_file_k4_agreement_spread_is_reported(real_path, record_property):
     row = sweep.row(4)
     expected = independent_agreements(fm.X, 4, 42, 10, N_SPLITS)
     record_property("real_k4_split_half", [round(v, 3) for v in expected])
-    print(f"real data K = 4: {agreement_text(row)}")
+    print(f"real data K = 4: {_agreement_text(row)}")
     assert row["stability"] == pytest.approx(np.median(expected), abs=1e-12)
     assert (row["stability_min"], row["stability_max"]) == pytest.approx(
         (min(expected), max(expected)), abs=1e-12)

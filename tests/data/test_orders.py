@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from segmentation import RunConfig, run
 from segmentation.cli import main
-from segmentation.cluster.rfm import CELLS, GRID, cell_of, crosstab, quintile_scores, rfm_table
+from segmentation.cluster.rfm import CELLS, GRID, _cell_of, _quintile_scores, _rfm_table, crosstab
 from segmentation.data.customer_file import read_table
 from segmentation.data.orders import (
     REASON_DUPLICATE,
@@ -226,8 +226,8 @@ def test_cli_bad_log_options_exit_2(tmp_path, capsys, args):
 def test_quintile_scores_by_hand():
     values = pd.Series([5, 1, 3, 3, 9, 7, 2, 8, 4, 6])
     # ranks 6 1 3 4 10 8 2 9 5 7 (the second 3 ranks after the first); score = ceil(rank / 2)
-    assert quintile_scores(values).tolist() == [3, 1, 2, 2, 5, 4, 1, 5, 3, 4]
-    assert quintile_scores(values, higher_is_better=False).tolist() == [3, 5, 4, 4, 1, 2, 5, 1, 3, 2]
+    assert _quintile_scores(values).tolist() == [3, 1, 2, 2, 5, 4, 1, 5, 3, 4]
+    assert _quintile_scores(values, higher_is_better=False).tolist() == [3, 5, 4, 4, 1, 2, 5, 1, 3, 2]
 
 
 def test_the_grid_names_every_score_pair_once():
@@ -242,13 +242,13 @@ def test_the_grid_names_every_score_pair_once():
     (2, 4, "At risk"), (2, 1, "Hibernating"), (1, 1, "Lost"),
 ])
 def test_textbook_cells(r, f, cell):
-    assert cell_of(r, f) == cell
+    assert _cell_of(r, f) == cell
 
 
 def test_rfm_table_and_crosstab():
     rng = np.random.default_rng(0)
     n = 200
-    rfm = rfm_table(pd.Series(rng.integers(1, 365, n)), pd.Series(rng.integers(1, 30, n)),
+    rfm = _rfm_table(pd.Series(rng.integers(1, 365, n)), pd.Series(rng.integers(1, 30, n)),
                     pd.Series(rng.gamma(2, 100, n)))
     assert (rfm["r"].value_counts() == n // 5).all()
     recent = rfm.index[rfm["r"] == 5]

@@ -279,7 +279,7 @@ def test_a_workbook_over_the_size_limit_is_refused(monkeypatch, openpyxl_forbidd
 
 def test_an_ordinary_workbook_passes_the_size_checks():
     data = _workbook({"Customers": CUSTOMERS})
-    seg_io.check_workbook_size(data, "book.xlsx")  # no error
+    seg_io._check_workbook_size(data, "book.xlsx")  # no error
     assert read_table(data).rows_read == len(CUSTOMERS)
 
 

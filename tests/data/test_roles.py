@@ -13,10 +13,10 @@ from segmentation.data.roles import (
     NEVER_CLUSTERED,
     NUMERIC_ROLES,
     Role,
+    _normalise_name,
+    _parse_dates,
     channel_name,
     detect_roles,
-    normalise_name,
-    parse_dates,
     spend_category,
 )
 
@@ -241,7 +241,7 @@ def test_detect_roles_does_not_change_the_frame(rows):
     ],
 )
 def test_normalise_name(name, expected):
-    assert normalise_name(name) == expected
+    assert _normalise_name(name) == expected
 
 
 @pytest.mark.parametrize(
@@ -287,7 +287,7 @@ def test_channel_name(column, channel):
 
 
 def test_dd_mm_yyyy_is_day_first():
-    out = parse_dates(pd.Series(["04-09-2012", "08-03-2014", "30-07-2012"]))
+    out = _parse_dates(pd.Series(["04-09-2012", "08-03-2014", "30-07-2012"]))
     assert out.tolist() == [
         pd.Timestamp(2012, 9, 4), pd.Timestamp(2014, 3, 8), pd.Timestamp(2012, 7, 30)
     ]
@@ -295,24 +295,24 @@ def test_dd_mm_yyyy_is_day_first():
 
 @pytest.mark.parametrize("sep", ["-", "/", "."])
 def test_day_first_with_any_separator(sep):
-    out = parse_dates(pd.Series([f"04{sep}09{sep}2012", f"11{sep}01{sep}2013"]))
+    out = _parse_dates(pd.Series([f"04{sep}09{sep}2012", f"11{sep}01{sep}2013"]))
     assert out.tolist() == [pd.Timestamp(2012, 9, 4), pd.Timestamp(2013, 1, 11)]
 
 
 def test_month_first_when_a_second_field_exceeds_12():
-    out = parse_dates(pd.Series(["04-09-2012", "07-30-2012", "12/25/2013"]))
+    out = _parse_dates(pd.Series(["04-09-2012", "07-30-2012", "12/25/2013"]))
     assert out.tolist() == [
         pd.Timestamp(2012, 4, 9), pd.Timestamp(2012, 7, 30), pd.Timestamp(2013, 12, 25)
     ]
 
 
 def test_iso_dates():
-    out = parse_dates(pd.Series(["2012-09-04", "2014-03-08"]))
+    out = _parse_dates(pd.Series(["2012-09-04", "2014-03-08"]))
     assert out.tolist() == [pd.Timestamp(2012, 9, 4), pd.Timestamp(2014, 3, 8)]
 
 
 def test_unparseable_and_missing_dates_are_missing():
-    out = parse_dates(pd.Series(["04-09-2012", "31-02-2013", "soon", None, "11-01-2013"]))
+    out = _parse_dates(pd.Series(["04-09-2012", "31-02-2013", "soon", None, "11-01-2013"]))
     assert out.iloc[0] == pd.Timestamp(2012, 9, 4)
     assert out.iloc[4] == pd.Timestamp(2013, 1, 11)
     assert out.iloc[1:4].isna().all()
@@ -320,18 +320,18 @@ def test_unparseable_and_missing_dates_are_missing():
 
 def test_datetimes_are_returned_as_they_are():
     series = pd.Series(pd.to_datetime(["2012-09-04", "2013-01-11"]))
-    pd.testing.assert_series_equal(parse_dates(series), series)
+    pd.testing.assert_series_equal(_parse_dates(series), series)
 
 
 def test_iso_dates_with_some_missing_still_parse():
     series = pd.Series(["2013-01-05", None, "2013-02-10", "2013-03-15", None, "2014-06-29"] * 3)
-    out = parse_dates(series)
+    out = _parse_dates(series)
     assert out.notna().sum() == series.notna().sum()
     assert out.iloc[0] == pd.Timestamp(2013, 1, 5)
 
 
 def test_far_future_placeholder_date_does_not_raise():
-    out = parse_dates(pd.Series(["04-09-2012", "31-12-9999", "11-01-2013"]))
+    out = _parse_dates(pd.Series(["04-09-2012", "31-12-9999", "11-01-2013"]))
     assert out.iloc[0] == pd.Timestamp(2012, 9, 4)
     assert out.iloc[2] == pd.Timestamp(2013, 1, 11)
 

@@ -31,7 +31,7 @@ from segmentation.export.assignments import (
     assignment_table,
 )
 from segmentation.export.bundle import bundle_bytes
-from segmentation.plan.signup import add_to_bundle, train
+from segmentation.plan.signup import _add_to_bundle, train
 from segmentation.validate.migration import read_assignments
 from tests.helpers import planted_customers
 
@@ -112,7 +112,7 @@ def outputs(tmp_path_factory):
                                "--out", folder / "scores.csv"])
     assert rc == 0, err
     result = run(clean.read_bytes(), RunConfig(k=3, k_min=2, k_max=3, n_init=2, stability=False))
-    bundle = add_to_bundle(json.loads(bundle_bytes(result, result.personas)), train(result))
+    bundle = _add_to_bundle(json.loads(bundle_bytes(result, result.personas)), train(result))
     (folder / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
     rc, predict_out, err = call(["predict", damaged, "--model", folder / "bundle.json",
                                  "--out", folder / "predicted.csv"])

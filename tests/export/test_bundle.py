@@ -11,7 +11,7 @@ from segmentation import RunConfig, SegmentationError, run, score
 from segmentation.cli import main
 from segmentation.describe.carry_names import carry_over
 from segmentation.describe.personas import apply_edits
-from segmentation.export.bundle import bundle_bytes, config_from_dict, config_to_dict, load_bundle
+from segmentation.export.bundle import _config_from_dict, _config_to_dict, bundle_bytes, load_bundle
 from segmentation.prepare.features import PrepConfig
 from tests.helpers import assert_actionable, planted_customers, to_tsv_bytes
 
@@ -28,7 +28,7 @@ def saved(sample_path):
 def test_settings_survive_the_round_trip(saved):
     result, _, bundle = saved
     assert bundle.config == result.config
-    assert config_from_dict(json.loads(json.dumps(config_to_dict(result.config)))) == \
+    assert _config_from_dict(json.loads(json.dumps(_config_to_dict(result.config)))) == \
         result.config
 
 

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from segmentation import RunConfig, SegmentationError, run
 from segmentation.cli import main
 from segmentation.export.outputs import (
+    _profiles_frame,
+    _safe_frame,
     assignments_frame,
     neutralise,
-    profiles_frame,
     restore,
-    safe_frame,
     summary_dict,
     write_outputs,
     write_scores,
@@ -111,7 +111,7 @@ def test_safe_frame_neutralises_text_cells_and_column_names_only():
         "real": [-12.5, 1.0, np.nan, -0.25, 3.0, 4.0],
         "=bad_name": ["a", "b", "c", "d", "e", "f"],
     })
-    out = safe_frame(frame)
+    out = _safe_frame(frame)
     assert list(out.columns) == ["text", "obj", "number", "real", "'=bad_name"]
     assert out["text"].tolist()[:5] == ["'=1+1", "-12.5", "+3", "'@x", "plain"]
     assert pd.isna(out["text"].iloc[5])
@@ -195,7 +195,7 @@ def test_assignments_frame_has_exactly_the_three_columns(small_result):
 
 
 def test_profiles_frame_one_row_per_segment_with_persona(small_result):
-    table = profiles_frame(small_result)
+    table = _profiles_frame(small_result)
     assert table["segment"].tolist() == [0, 1, 2]
     assert list(table.columns[:2]) == ["segment", "persona"]
     assert table["persona"].tolist() == [p.name for p in small_result.personas]

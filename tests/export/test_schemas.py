@@ -39,7 +39,7 @@ def model_json(result) -> dict:
 def bundle_json(result) -> dict:
     data = json.loads(bundle_bytes(result, result.personas))
     model = signup.train(result, cv=2)
-    return json.loads(json.dumps(signup.add_to_bundle(data, model)))
+    return json.loads(json.dumps(signup._add_to_bundle(data, model)))
 
 
 def refused(call, data, *fragments):
@@ -63,7 +63,7 @@ def load(data: dict):
 
 
 def predict(data: dict):
-    return signup.model_from_bundle(json.loads(json.dumps(data)))
+    return signup._model_from_bundle(json.loads(json.dumps(data)))
 
 
 SIGNUP_DAMAGE = {

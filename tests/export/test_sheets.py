@@ -20,9 +20,9 @@ from segmentation.export.assignments import ASSIGNMENT_COLUMNS, customer_assignm
 from segmentation.export.strategy import (
     PROFILE_COLUMNS,
     SUMMARY_COLUMNS,
+    _sheet_titles,
     assignments_csv,
     assignments_xlsx,
-    sheet_titles,
     strategy_sheet_html,
     strategy_sheet_xlsx,
 )
@@ -407,7 +407,7 @@ def test_sheet_titles_are_cut_cleaned_and_deduplicated(result):
     book = openpyxl.load_workbook(io.BytesIO(strategy_sheet_xlsx(result, edited)))
     assert book.sheetnames == ["Summary", "Very Long Persona Name That Goe",
                                "Very Long Persona Name That (2)", "summary (2)"]
-    assert sheet_titles(["a/b", "[x]", "history", "'q'"], [0, 1, 2, 3]) == [
+    assert _sheet_titles(["a/b", "[x]", "history", "'q'"], [0, 1, 2, 3]) == [
         "a b", "x", "Segment 2", "q"]
 
 

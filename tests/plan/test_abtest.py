@@ -13,13 +13,13 @@ from scipy.stats import norm
 
 from segmentation.errors import SegmentationError
 from segmentation.plan.abtest import (
+    _treatment_count,
     achieved_power,
     assign_arms,
     balance_table,
     plan_tests,
     sample_size_per_arm,
     sample_sizes,
-    treatment_count,
 )
 from tests.helpers import assert_actionable
 
@@ -172,9 +172,9 @@ def test_arms_do_not_depend_on_input_order():
 
 
 def test_small_segments_are_never_wholly_one_arm():
-    assert treatment_count(3, 0.1) == 1
-    assert treatment_count(3, 0.9) == 2
-    assert treatment_count(1, 0.5) in (0, 1)
+    assert _treatment_count(3, 0.1) == 1
+    assert _treatment_count(3, 0.9) == 2
+    assert _treatment_count(1, 0.5) in (0, 1)
     arms = assign_arms(["a", "b"], [0, 0], split=0.1)
     assert sorted(arms["arm"]) == ["control", "treatment"]
 
@@ -200,7 +200,7 @@ def test_arms_partition_customers(sizes, split, seed):
     assert (arms["segment"].to_numpy() == segments).all()
     for s, n in enumerate(sizes):
         treated = int(((arms["segment"] == s) & (arms["arm"] == "treatment")).sum())
-        assert treated == treatment_count(n, split)
+        assert treated == _treatment_count(n, split)
         if split == 0.5:
             assert treated == round(n * split)
         if n >= 2:

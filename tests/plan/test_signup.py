@@ -18,8 +18,8 @@ from segmentation.export.assignments import ASSIGNMENT_COLUMNS
 from segmentation.export.bundle import bundle_bytes
 from segmentation.plan.signup import (
     SignupModel,
-    add_to_bundle,
-    model_from_bundle,
+    _add_to_bundle,
+    _model_from_bundle,
     predict_file,
     signup_candidates,
     train,
@@ -126,7 +126,7 @@ def test_damaged_model_is_refused(planted_model):
 
 
 def test_predict_file_with_bundle_and_missing_values(planted_result, planted_model):
-    bundle = add_to_bundle(json.loads(bundle_bytes(planted_result, planted_result.personas)),
+    bundle = _add_to_bundle(json.loads(bundle_bytes(planted_result, planted_result.personas)),
                            planted_model)
     new = planted_customers(n=60, seed=9)
     new.loc[0, "Income"] = np.nan
@@ -161,21 +161,21 @@ def test_predict_file_warns_about_a_category_value_never_seen():
 def planted_model_frame(result, table):
     from segmentation.data.customer_file import read_table
     from segmentation.data.dataset import load_dataset
-    from segmentation.plan.signup import signup_frame
+    from segmentation.plan.signup import _signup_frame
 
     model = train(result)
     raw = read_table(to_tsv_bytes(table), name="new.tsv")
-    return signup_frame(load_dataset(raw, roles=model.roles), model)
+    return _signup_frame(load_dataset(raw, roles=model.roles), model)
 
 
 def test_bundle_without_signup_is_refused(planted_result):
     bundle = json.loads(bundle_bytes(planted_result, planted_result.personas))
     with pytest.raises(SegmentationError, match="(?i)this bundle has no sign-up model: "):
-        model_from_bundle(bundle)
+        _model_from_bundle(bundle)
 
 
 def test_cli_predict_writes_file(tmp_path, planted_result, planted_model):
-    bundle = add_to_bundle(json.loads(bundle_bytes(planted_result, planted_result.personas)),
+    bundle = _add_to_bundle(json.loads(bundle_bytes(planted_result, planted_result.personas)),
                            planted_model)
     (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
     (tmp_path / "new.tsv").write_bytes(to_tsv_bytes(planted_customers(n=30, seed=4)))
@@ -199,7 +199,7 @@ def test_cli_predict_bad_inputs_exit_2_with_one_line(tmp_path, planted_result, c
     elif case == "not_json":
         bundle.write_text("not json", encoding="utf-8")
     elif case == "lacks_columns":
-        bundle.write_text(json.dumps(add_to_bundle(plain, train(planted_result))),
+        bundle.write_text(json.dumps(_add_to_bundle(plain, train(planted_result))),
                           encoding="utf-8")
         new = new.drop(columns=["Income"])
     (tmp_path / "new.tsv").write_bytes(to_tsv_bytes(new))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from segmentation.plan.campaign_results import analyse, mh_risk_difference, mh_risk_ratio
+from segmentation.plan.campaign_results import _mh_risk_difference, _mh_risk_ratio, analyse
 
 Z95 = 1.959963984540054
 
@@ -83,14 +83,14 @@ def test_mh_estimates_by_hand_two_strata():
     # Risk ratio: sum(a n_c / N) = 30*100/200 + 20*600/1000 = 27, sum(c n_t / N) = 5 + 16 = 21.
     # Var(log RR) = [(100*100*40 - 30*10*200)/200^2 + (400*600*60 - 20*40*1000)/1000^2]
     #             / (27 * 21) = (8.5 + 13.6) / 567.
-    rr, low, high, p = mh_risk_ratio(tables)
+    rr, low, high, p = _mh_risk_ratio(tables)
     se = math.sqrt(22.1 / 567)
     assert rr == pytest.approx(9 / 7)
     assert (low, high) == pytest.approx((9 / 7 * math.exp(-Z95 * se), 9 / 7 * math.exp(Z95 * se)))
     assert (low, high) == pytest.approx((0.87316, 1.89318), abs=1e-5)
     # Risk difference: weights 50 and 240; (3000 - 1000)/200 + (12000 - 16000)/1000 = 6; 6/290.
     # Sato: P = -5 and 23.2, Q = 8.5 and 13.2, so Var = (6/290 * 18.2 + 21.7) / 290^2.
-    rd, low, high, p_rd = mh_risk_difference(tables)
+    rd, low, high, p_rd = _mh_risk_difference(tables)
     se = math.sqrt((6 / 290 * 18.2 + 21.7) / 290**2)
     assert rd == pytest.approx(6 / 290)
     assert (low, high) == pytest.approx((6 / 290 - Z95 * se, 6 / 290 + Z95 * se))
@@ -100,11 +100,11 @@ def test_mh_estimates_by_hand_two_strata():
 
 def test_one_stratum_reduces_to_the_two_proportion_intervals():
     table = [np.array([[150, 850], [100, 900]])]
-    rr, low, high, _ = mh_risk_ratio(table)
+    rr, low, high, _ = _mh_risk_ratio(table)
     expected = confint_proportions_2indep(150, 1000, 100, 1000, method="log", compare="ratio")
     assert rr == pytest.approx(1.5)
     assert (low, high) == pytest.approx(tuple(float(x) for x in expected))
-    _, low, high, _ = mh_risk_difference(table)
+    _, low, high, _ = _mh_risk_difference(table)
     expected = confint_proportions_2indep(150, 1000, 100, 1000, method="wald", compare="diff")
     assert (low, high) == pytest.approx(tuple(float(x) for x in expected))
 
@@ -121,9 +121,9 @@ def test_intervals_cover_the_true_effect_in_many_small_segments():
     for _ in range(reps):
         a, c = rng.binomial(30, treated), rng.binomial(30, control)
         tables = [np.array([[x, 30 - x], [y, 30 - y]]) for x, y in zip(a, c, strict=True)]
-        _, low, high, _ = mh_risk_ratio(tables)
+        _, low, high, _ = _mh_risk_ratio(tables)
         covered_rr += low <= 1.5 <= high
-        _, low, high, _ = mh_risk_difference(tables)
+        _, low, high, _ = _mh_risk_difference(tables)
         covered_rd += low <= rd_true <= high
     assert 0.93 <= covered_rr / reps <= 0.97
     assert 0.93 <= covered_rd / reps <= 0.97

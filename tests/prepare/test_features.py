@@ -18,8 +18,8 @@ from segmentation.prepare.features import (
     REASON_OUTLIER,
     Preparation,
     PrepConfig,
+    _suggest_composites,
     prepare,
-    suggest_composites,
     transform,
 )
 from segmentation.prepare.variables import catalogue, default_features
@@ -157,9 +157,9 @@ def test_education_is_an_ordinal_from_basic_to_phd(tiny_fm):
     (["Basic", "Graduation", "2n Cycle"], [1.0, 4.0, 3.0]),
 ])
 def test_education_levels_in_other_vocabularies(values, expected):
-    from segmentation.prepare.variables import education_level
+    from segmentation.prepare.variables import _education_level
 
-    assert education_level(pd.Series(values)).tolist() == expected
+    assert _education_level(pd.Series(values)).tolist() == expected
 
 
 def test_education_with_an_unknown_level_stays_a_category():
@@ -584,7 +584,7 @@ def test_suggestions_are_exactly_the_strongly_correlated_pairs(planted_ds):
         for i in range(len(fm.features)) for j in range(i + 1, len(fm.features))
         if abs(r[i, j]) >= 0.75
     }
-    got = suggest_composites(fm.frame, fm.features, fm.variables)
+    got = _suggest_composites(fm.frame, fm.features, fm.variables)
     assert {frozenset((s.a, s.b)) for s in got} == expected
     assert frozenset(("MntWines", "MntMeatProducts")) in expected
     for s in got:
@@ -602,11 +602,11 @@ def test_no_suggestion_below_the_threshold():
     # population correlation 0.6: clearly below 0.75
     frame = pd.DataFrame({"a": x, "b": 0.6 * x + 0.8 * noise})
     variables = catalogue({"a": "other_numeric", "b": "other_numeric"})
-    assert suggest_composites(frame, ("a", "b"), variables) == ()
+    assert _suggest_composites(frame, ("a", "b"), variables) == ()
     # and exactly at the threshold when the data are made so
     frame["c"] = x
     variables = catalogue({"a": "other_numeric", "c": "other_numeric"})
-    got = suggest_composites(frame, ("a", "c"), variables)
+    got = _suggest_composites(frame, ("a", "c"), variables)
     assert len(got) == 1 and got[0].r == pytest.approx(1.0)
 
 

@@ -24,7 +24,7 @@ from report.html import SECTIONS, build_report, write_report
 from segmentation import RunConfig, SegmentationError, run
 from segmentation.cli import main
 from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
-from segmentation.export.strategy import strategy_frame
+from segmentation.export.strategy import _strategy_frame
 from segmentation.prepare.features import PrepConfig
 from segmentation.validate.stability import bootstrap_stability, split_half
 from tests.helpers import ROOT, SAMPLE_PATH, planted_customers, to_tsv_bytes
@@ -321,7 +321,7 @@ def test_personas_must_name_every_segment(sample_result, stability, segments):
     assert str(refused.value) == (f"The personas name segments {sorted(segments)} but this "
                                   "run has 3 segments: pass the personas of this run.")
     with pytest.raises(SegmentationError) as sheet:
-        strategy_frame(sample_result, personas)
+        _strategy_frame(sample_result, personas)
     assert str(sheet.value) == str(refused.value)
 
 

@@ -22,14 +22,14 @@ from segmentation.errors import SegmentationError
 from segmentation.export.outputs import neutralise
 from segmentation.validate.migration import (
     FILE_NAMES,
+    _migration_reading,
+    _psi,
+    _psi_reading,
     compare_assignments,
     drift,
-    migration_reading,
-    psi,
-    psi_reading,
     read_assignments,
 )
-from segmentation.validate.stability import match_segments, signature
+from segmentation.validate.stability import _signature, match_segments
 from tests.helpers import ROOT, planted_customers, to_tsv_bytes
 
 HIGH = "High-Income Big Spenders"
@@ -129,7 +129,7 @@ def test_reading_thresholds_at_10_and_30_percent(n, changed, reading):
     m = compare_assignments(*moved(n, changed))
     assert m.rate == pytest.approx(changed / n)
     assert m.reading == reading
-    assert migration_reading(changed / n) == reading
+    assert _migration_reading(changed / n) == reading
 
 
 def test_no_customer_in_common_gives_no_rate_but_still_shares():
@@ -173,7 +173,7 @@ def test_psi_by_hand():
 def test_psi_uses_epsilon_for_a_persona_that_appears():
     # old A 0.5, B 0.5, C 0 (-> 1e-4); new A 0.5, B 0.25, C 0.25
     expected = (0.25 - 0.5) * math.log(0.25 / 0.5) + (0.25 - 1e-4) * math.log(0.25 / 1e-4)
-    assert psi([0.5, 0.5, 0.0], [0.5, 0.25, 0.25]) == pytest.approx(expected)
+    assert _psi([0.5, 0.5, 0.0], [0.5, 0.25, 0.25]) == pytest.approx(expected)
     assert expected == pytest.approx(2.128516, abs=1e-6)
     old = table([("1", "A"), ("2", "A"), ("3", "B"), ("4", "B")])
     new = table([("1", "A"), ("2", "A"), ("3", "B"), ("4", "C")])
@@ -183,7 +183,7 @@ def test_psi_uses_epsilon_for_a_persona_that_appears():
 
 
 def test_psi_is_zero_for_identical_shares():
-    assert psi([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]) == 0.0
+    assert _psi([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]) == 0.0
     old = table([(str(i), p) for i, p in enumerate("AABBC")])
     new = table([(str(i), p) for i, p in enumerate("BBCAA")])  # everyone moved, shares did not
     m = compare_assignments(old, new)
@@ -196,7 +196,7 @@ def test_psi_is_zero_for_identical_shares():
     (0.1, "moderate change"), (0.25, "moderate change"), (0.2501, "significant shift"),
 ])
 def test_psi_reading_thresholds(value, reading):
-    assert psi_reading(value) == reading
+    assert _psi_reading(value) == reading
 
 
 shares = st.lists(st.floats(0, 1), min_size=1, max_size=8)
@@ -207,9 +207,9 @@ shares = st.lists(st.floats(0, 1), min_size=1, max_size=8)
 def test_psi_is_non_negative_and_symmetric(data):
     old = data.draw(shares)
     new = data.draw(st.lists(st.floats(0, 1), min_size=len(old), max_size=len(old)))
-    value = psi(old, new)
+    value = _psi(old, new)
     assert value >= 0
-    assert value == pytest.approx(psi(new, old), rel=1e-9, abs=1e-12)
+    assert value == pytest.approx(_psi(new, old), rel=1e-9, abs=1e-12)
     if old == new:
         assert value == 0
 
@@ -351,7 +351,7 @@ def test_drift_finds_the_variable_that_moved_after_reclustering():
     new.loc[kind == 0, "Recency"] += 15  # the big spenders come back less often
     config = RunConfig(k=3, k_min=3, k_max=3, n_init=2)
     a, b = run(to_tsv_bytes(old), config), run(to_tsv_bytes(new), config)
-    pairs = match_segments(signature(a.profiles.z), signature(b.profiles.z)).pairs
+    pairs = match_segments(_signature(a.profiles.z), _signature(b.profiles.z)).pairs
     assert len(pairs) == 3
     out = drift(a.profiles.z, b.profiles.z, pairs, a.profiles.means, b.profiles.means,
                 {p.segment: p.name for p in b.personas})

@@ -23,7 +23,7 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from segmentation import RunConfig, SegmentationError, read_table, run
-from segmentation.cluster.kmeans import N_SPLITS, fit_kmeans, segment, sweep_k
+from segmentation.cluster.kmeans import N_SPLITS, _fit_kmeans, segment, sweep_k
 from segmentation.data.dataset import load_dataset
 from segmentation.describe.profiles import profile_segments
 from segmentation.prepare.features import prepare
@@ -31,18 +31,18 @@ from segmentation.validate.stability import (
     ARI_BANDS,
     JACCARD_BANDS,
     SAME_SEGMENT_RMS,
-    band,
-    best_jaccard,
+    _band,
+    _best_jaccard,
+    _clusterboot,
+    _match,
+    _resample_jaccard,
+    _summarize_jaccard,
     bootstrap_stability,
-    clusterboot,
     data_size_warning,
-    match,
     match_segments,
-    resample_jaccard,
     small_segment_check,
     split_half,
     split_half_table,
-    summarize_jaccard,
 )
 from tests.helpers import planted_customers, to_tsv_bytes
 
@@ -159,8 +159,8 @@ def planted5_profiles(planted_fm):
 @pytest.mark.parametrize("value", [1.0, 0.9, 0.85, 0.8499, 0.8, 0.75, 0.7499, 0.6, 0.5999,
                                    0.5, 0.0, -0.2])
 def test_bands_follow_the_documented_thresholds(value):
-    assert band(value, JACCARD_BANDS) == expected_jaccard_band(value)
-    assert band(value, ARI_BANDS) == expected_ari_band(value)
+    assert _band(value, JACCARD_BANDS) == expected_jaccard_band(value)
+    assert _band(value, ARI_BANDS) == expected_ari_band(value)
 
 
 # ---------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_pairs_are_a_permutation_matching_nearest_centres(planted_fm, planted_sp
     assert sorted(b_side) == list(range(k))
     seed = planted_split.agreement.median_seed
     halves = halves_of(planted_fm.n_customers, seed)
-    ca, cb = (fit_kmeans(planted_fm.X[h], k, seed)[1] for h in halves)
+    ca, cb = (_fit_kmeans(planted_fm.X[h], k, seed)[1] for h in halves)
     cost = ((ca[:, None, :] - cb[None, :, :]) ** 2).sum(axis=2)
     best = min(itertools.permutations(range(k)), key=lambda p: cost[range(k), p].sum())
     assert dict(planted_split.pairs) == dict(enumerate(best))
@@ -228,7 +228,7 @@ def test_pairs_join_the_same_planted_type(planted_frame, planted_fm, planted_spl
     kind = np.asarray(planted_frame.attrs["planted"])
     seed = planted_split.agreement.median_seed
     halves = halves_of(planted_fm.n_customers, seed)
-    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
+    labels = [_fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
 
     def majority_kind(half, seg):
         return np.bincount(kind[halves[half]][labels[half] == seg]).argmax()
@@ -240,7 +240,7 @@ def test_pairs_join_the_same_planted_type(planted_frame, planted_fm, planted_spl
 def test_differences_and_profiles_match_pandas_group_means(planted_fm, planted_split):
     seed = planted_split.agreement.median_seed
     halves = halves_of(planted_fm.n_customers, seed)
-    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
+    labels = [_fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
     numbers = planted_fm.frame.select_dtypes("number")
     means = [numbers.iloc[h].groupby(lab).mean() for h, lab in zip(halves, labels, strict=True)]
 
@@ -324,7 +324,7 @@ def test_split_half_table_matches_pandas_group_means(planted_fm, planted_seg, pl
     documented halves and fits, for income, total spend, recency and children."""
     seed = planted_split.agreement.median_seed
     halves = halves_of(planted_fm.n_customers, seed)
-    labels = [fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
+    labels = [_fit_kmeans(planted_fm.X[h], 3, seed)[0] for h in halves]
     numbers = planted_fm.frame.select_dtypes("number")
     means = [numbers.iloc[h].groupby(lab).mean() for h, lab in zip(halves, labels, strict=True)]
     sizes = [np.bincount(lab, minlength=3) for lab in labels]
@@ -440,9 +440,9 @@ EXPLICIT_DRAWS = [
 @pytest.mark.parametrize("seed", [0, 3])
 def test_resample_jaccard_equals_the_reference_on_explicit_draws(draw, seed):
     X, truth = three_groups(seed)
-    labels = fit_kmeans(X, 3, 1, 10)[0]
+    labels = _fit_kmeans(X, 3, 1, 10)[0]
     for original in (labels, truth):
-        got = resample_jaccard(X, original, 3, np.array(draw), random_state=11, n_init=5)
+        got = _resample_jaccard(X, original, 3, np.array(draw), random_state=11, n_init=5)
         np.testing.assert_allclose(got, reference_resample(X, original, 3, draw, 11, 5),
                                    atol=1e-12)
 
@@ -454,11 +454,11 @@ def test_customers_drawn_twice_are_clustered_once():
     X = np.array([[0.0], [1.0], [10.0], [11.0], [22.0], [23.0]])
     labels = np.array([0, 0, 0, 0, 1, 1])
     draw = np.array([0] * 10 + [1] * 10 + [2, 3, 4, 5])
-    np.testing.assert_allclose(resample_jaccard(X, labels, 2, draw), [1.0, 1.0])
+    np.testing.assert_allclose(_resample_jaccard(X, labels, 2, draw), [1.0, 1.0])
     # Clustering the draw with its repeats finds the other split: Jaccard 2/4 for both.
-    weighted = fit_kmeans(X[draw], 2)[0]
+    weighted = _fit_kmeans(X[draw], 2)[0]
     firsts = np.unique(draw, return_index=True)[1]
-    np.testing.assert_allclose(best_jaccard(labels, weighted[firsts], 2), [0.5, 0.5])
+    np.testing.assert_allclose(_best_jaccard(labels, weighted[firsts], 2), [0.5, 0.5])
 
 
 def test_jaccard_is_taken_on_the_customers_in_the_resample():
@@ -466,9 +466,9 @@ def test_jaccard_is_taken_on_the_customers_in_the_resample():
     X = np.array([[0.0], [0.1], [0.2], [0.3], [10.0], [10.1], [10.2], [10.3]])
     labels = np.array([0, 0, 0, 1, 1, 1, 1, 1])
     # All drawn: 3/4 and 4/5.
-    np.testing.assert_allclose(resample_jaccard(X, labels, 2, np.arange(8)), [0.75, 0.8])
+    np.testing.assert_allclose(_resample_jaccard(X, labels, 2, np.arange(8)), [0.75, 0.8])
     # 3 not drawn: segment 0 is exactly {0, 1, 2} among those drawn, segment 1 is {4..7}.
-    np.testing.assert_allclose(resample_jaccard(X, labels, 2, np.array([0, 1, 2, 4, 5, 6, 7,
+    np.testing.assert_allclose(_resample_jaccard(X, labels, 2, np.array([0, 1, 2, 4, 5, 6, 7,
                                                                         7])), [1.0, 1.0])
 
 
@@ -477,7 +477,7 @@ def test_recovered_is_above_three_quarters_and_dissolved_at_most_a_half():
                         [0.76, 0.51, 0.2],
                         [0.90, 0.49, 0.75],
                         [0.60, 0.75, 0.5]])
-    summary = summarize_jaccard(jaccard)
+    summary = _summarize_jaccard(jaccard)
     assert summary["recovered"].tolist() == [2, 0, 1]
     assert summary["dissolved"].tolist() == [0, 2, 2]
     np.testing.assert_allclose(summary["mean_jaccard"], jaccard.mean(axis=0))
@@ -486,8 +486,8 @@ def test_recovered_is_above_three_quarters_and_dissolved_at_most_a_half():
 
 def test_clusterboot_follows_its_documented_draws(planted_fm):
     X = planted_fm.X[:150]
-    labels = fit_kmeans(X, 3, 0, 5)[0]
-    boot = clusterboot(X, labels, 3, n_boot=4, random_state=21, n_init=3)
+    labels = _fit_kmeans(X, 3, 0, 5)[0]
+    boot = _clusterboot(X, labels, 3, n_boot=4, random_state=21, n_init=3)
     rng = np.random.default_rng(21)
     for b in range(4):
         draw = rng.integers(0, len(X), len(X))
@@ -509,13 +509,13 @@ def blobs_and_noise(seed: int):
 @given(st.integers(0, 2**16))
 def test_real_groups_are_recovered_and_split_noise_is_not(seed):
     X, kind = blobs_and_noise(seed)
-    labels = fit_kmeans(X, 4, 0, 10)[0]
+    labels = _fit_kmeans(X, 4, 0, 10)[0]
     # K = 4: each tight group is a segment and the noise is cut in two.
     majority = np.array([np.bincount(kind[labels == s], minlength=3).argmax()
                          for s in range(4)])
     assert sorted(majority) == [0, 1, 2, 2]
     n_boot = 20
-    summary = clusterboot(X, labels, 4, n_boot, random_state=seed, n_init=3).per_segment
+    summary = _clusterboot(X, labels, 4, n_boot, random_state=seed, n_init=3).per_segment
     real, noise = summary[majority < 2], summary[majority == 2]
     assert (real["recovered"] >= n_boot - 1).all()
     assert (real["mean_jaccard"] >= 0.95).all()
@@ -544,7 +544,7 @@ def test_best_jaccard_hand_example():
     # Segment 0 = {0,1,2}: with {0,1} 2/3, with {2,3,4,5} 1/6.
     # Segment 1 = {3,4}: with {2,3,4,5} 2/4. Segment 2 = {5}: with {2,3,4,5} 1/4.
     # Segment 3 is absent from the resample: 0.
-    np.testing.assert_allclose(best_jaccard(original, other, 4), [2 / 3, 1 / 2, 1 / 4, 0.0])
+    np.testing.assert_allclose(_best_jaccard(original, other, 4), [2 / 3, 1 / 2, 1 / 4, 0.0])
 
 
 @st.composite
@@ -562,10 +562,10 @@ def labellings(draw):
 @given(labellings())
 def test_best_jaccard_matches_set_definition_and_ignores_label_numbers(case):
     original, other, k, perm = case
-    result = best_jaccard(original, other, k)
+    result = _best_jaccard(original, other, k)
     np.testing.assert_allclose(result, brute_jaccard(original, other, k), atol=1e-12)
     relabelled = np.asarray(perm, dtype=np.intp)[other]
-    np.testing.assert_allclose(best_jaccard(original, relabelled, k), result, atol=1e-12)
+    np.testing.assert_allclose(_best_jaccard(original, relabelled, k), result, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -581,7 +581,7 @@ def brute_min_cost(cost: np.ndarray) -> float:
 
 
 def check_assignment(cost: np.ndarray) -> None:
-    pairs = match(cost)
+    pairs = _match(cost)
     rows, cols = cost.shape
     assert len(pairs) == min(rows, cols)
     assert len({r for r, _ in pairs}) == len({c for _, c in pairs}) == len(pairs)
@@ -612,7 +612,7 @@ def test_match_rectangular_equals_brute_force_over_injective_maps(grid):
 def test_match_small_example():
     cost = np.array([[4.0, 1.0, 3.0], [2.0, 0.0, 5.0], [3.0, 2.0, 2.0]])
     # Row 1 cannot have its cheap column 1: 1 + 2 + 2 = 5 beats 0 + 4 + 2 = 6.
-    assert match(cost) == [(0, 1), (1, 0), (2, 2)]
+    assert _match(cost) == [(0, 1), (1, 0), (2, 2)]
 
 
 # ---------------------------------------------------------------------------
@@ -804,7 +804,7 @@ def test_small_segment_found_in_both_halves_is_said_to_survive(tiny_group_case):
     # Both halves hold the tiny group as a segment of its own, matched to each other.
     seed = halves.agreement.median_seed
     for h in halves_of(fm.n_customers, seed):
-        lab = fit_kmeans(fm.X[h], 4, seed)[0]
+        lab = _fit_kmeans(fm.X[h], 4, seed)[0]
         in_tiny = fm.customer_ids[h].isin(tiny_ids)
         assert len(set(lab[in_tiny])) == 1 and (lab == lab[in_tiny][0]).sum() == in_tiny.sum()
     (text,) = small_segment_check(seg, halves, None)
