@@ -164,14 +164,29 @@ def test_chunked_assignment_is_the_nearest_centre(data, n, k, p, budget):
     X = data.draw(arrays(float, (n, p), elements=values))
     centers = data.draw(arrays(float, (k, p), elements=values))
     labels, distances = assign(X, centers, budget=budget)
-    ref_labels, ref_distances = pairwise_distances_argmin_min(X, centers)
-    np.testing.assert_allclose(distances, ref_distances, rtol=1e-9, atol=1e-6)
-    # a tie may go either way; otherwise the very same centre
-    to_own = np.linalg.norm(X - centers[labels], axis=1)
-    np.testing.assert_allclose(to_own, ref_distances, rtol=1e-9, atol=1e-6)
+    # The exact reference: every distance from the differences themselves.
     d = np.linalg.norm(X[:, None, :] - centers[None, :, :], axis=2)
-    clear = np.sort(d, axis=1)[:, 1] - d.min(axis=1) > 1e-6
+    np.testing.assert_allclose(distances, d.min(axis=1), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(d[np.arange(n), labels], d.min(axis=1), rtol=1e-9, atol=1e-9)
+    # scikit-learn as an independent check, within the precision of its expanded formula
+    # |x|^2 - 2 x.c + |c|^2, whose rounding grows with the size of the numbers: at |x| = 363
+    # and a centre 1e-5 away it answers 1.62e-5 for an exact 1.73e-5.
+    ref_labels, ref_distances = pairwise_distances_argmin_min(X, centers)
+    size = max(np.linalg.norm(X, axis=1).max(), np.linalg.norm(centers, axis=1).max())
+    tolerance = 1e-7 * (1 + size)
+    np.testing.assert_allclose(distances, ref_distances, rtol=1e-9, atol=tolerance)
+    # a tie (within that precision) may go either way; otherwise the very same centre
+    clear = np.sort(d, axis=1)[:, 1] - d.min(axis=1) > 2 * tolerance
     assert (labels[clear] == ref_labels[clear]).all()
+
+
+def test_assignment_is_exact_where_the_expanded_formula_rounds():
+    # Found by the property above: scikit-learn's expanded formula answers 1.62e-5 here.
+    X = np.array([[363.0, 0.0, 0.0, 0.0]])
+    centers = np.array([[363.0, 1e-5, 1e-5, 1e-5], [0.0, 0.0, 0.0, 0.0]])
+    labels, distances = assign(X, centers, budget=1)
+    assert labels.tolist() == [0]
+    np.testing.assert_allclose(distances, [np.sqrt(3) * 1e-5], rtol=1e-9)
 
 
 def test_assignment_memory_stays_within_its_budget():
