@@ -128,7 +128,8 @@ class SegmentationResult:
         Summary
             ``verdict`` is the sweep's reason for its K; ``table`` has one row per segment:
             ``segment``, ``persona``, ``size`` (customers) and ``share``; ``notes`` are
-            :attr:`warnings`, after a note when K was chosen by hand.
+            :attr:`warnings`. When K was chosen by hand, the verdict says so and the
+            sweep's reason for its own K comes first among the notes.
 
         Examples
         --------
@@ -141,13 +142,16 @@ class SegmentationResult:
                               "persona": [names.get(int(s)) for s in segments],
                               "size": np.asarray(seg.sizes, dtype=np.int64),
                               "share": np.asarray(seg.shares, dtype=float)})
-        hand = ((f"K = {self.chosen_k} was chosen by hand; the sweep recommends "
-                 f"K = {self.sweep.recommended_k}.",)
-                if self.chosen_k != self.sweep.recommended_k else ())
+        verdict, notes = self.sweep.reason, self.warnings
+        if self.chosen_k != self.sweep.recommended_k:
+            # The sweep's reason argues for its own K: shown as a note, not as the verdict.
+            verdict = (f"K = {self.chosen_k} was chosen by hand; the sweep recommends "
+                       f"K = {self.sweep.recommended_k}.")
+            notes = (f"The sweep: {self.sweep.reason}", *notes)
         return Summary(
             title=f"{self.raw.name}: {seg.labels.size:,} customers in {self.chosen_k} "
                   f"segments, silhouette {seg.silhouette:.2f}",
-            verdict=self.sweep.reason, table=table, notes=hand + self.warnings)
+            verdict=verdict, table=table, notes=tuple(notes))
 
 
 def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,

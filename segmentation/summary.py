@@ -101,6 +101,10 @@ class Summary:
                 "table": rows, "notes": list(self.notes)}
 
 
+# A column of small floats (shares, agreements) is shown to at most this many places.
+MAX_DECIMALS = 6
+
+
 def _missing(value) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
@@ -123,8 +127,27 @@ def _plain(value):
     return value if isinstance(value, str) else str(value)
 
 
-def _cell(value) -> str:
-    """A cell as text: thousands separated, four significant digits below 1,000."""
+def _decimals(values: list) -> int | None:
+    """Decimals that give a float column's largest value four significant digits.
+
+    One count for the whole column, so its decimal points line up; None for a column
+    that is not all floats (each cell is then written on its own).
+    """
+    present = [v for v in values if not _missing(v)]
+    if not present or not all(isinstance(v, Real) and not isinstance(v, (Integral, bool,
+                                                                          np.bool_))
+                              for v in present):
+        return None
+    numbers = [float(v) for v in present]
+    largest = max(abs(v) for v in numbers)
+    if largest == 0:
+        return 0
+    return int(min(MAX_DECIMALS, max(0, 3 - math.floor(math.log10(largest)))))
+
+
+def _cell(value, decimals: int | None = None) -> str:
+    """A cell as text: thousands separated; floats with ``decimals`` places when given,
+    else four significant digits below 1,000."""
     if _missing(value):
         return MISSING_TEXT
     if isinstance(value, (bool, np.bool_)):
@@ -133,6 +156,8 @@ def _cell(value) -> str:
         return f"{int(value):,}"
     if isinstance(value, Real):
         value = float(value)
+        if decimals is not None:
+            return f"{value:,.{decimals}f}"
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     return str(value)
 
@@ -143,7 +168,9 @@ def _aligned(table: pd.DataFrame) -> list[str]:
     for name in table.columns:
         dtype = table[name].dtype
         right = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-        cells = [str(name), *(_cell(v) for v in table[name].tolist())]
+        values = table[name].tolist()
+        decimals = _decimals(values)
+        cells = [str(name), *(_cell(v, decimals) for v in values)]
         width = max(len(c) for c in cells)
         columns.append([c.rjust(width) if right else c.ljust(width) for c in cells])
     return [COLUMN_GAP.join(row).rstrip() for row in zip(*columns, strict=True)]

@@ -33,12 +33,23 @@ def test_as_text_aligns_numbers_right_and_text_left():
         "Title\n"
         "The verdict.\n"
         "\n"
-        "name      size  share\n"
-        "a            5    0.5\n"
-        f"longer  12,345      {MISSING_TEXT}\n"
+        "name      size   share\n"
+        "a            5  0.5000\n"
+        f"longer  12,345       {MISSING_TEXT}\n"
         "\n"
         "Note: First note.\n"
         "Note: Second note.")
+
+
+def test_a_float_column_shares_one_number_of_decimals():
+    table = pd.DataFrame({"share": [0.0701, 0.26, 0.2], "inertia": [12345.6, 980.25, 7.5],
+                          "tiny": [1e-9, 0.0, 2e-9]})
+    lines = Summary("T", "V.", table).as_text().split("\n")[3:]
+    # Four significant digits for the largest value, at most six decimals.
+    assert lines == [" share  inertia      tiny",
+                     "0.0701   12,346  0.000000",
+                     "0.2600      980  0.000000",
+                     "0.2000        8  0.000000"]
 
 
 def test_empty_table_and_no_notes_leave_title_and_verdict_only():
@@ -128,9 +139,13 @@ def test_segmentation_summary_shows_given_names_and_a_hand_chosen_k(sample_resul
     by_hand = assemble(sample_result.raw, sample_result.dataset, sample_result.features,
                        sample_result.sweep, replace(sample_result.config, k=k))
     s = by_hand.summary()
-    assert s.notes[0] == (f"K = {k} was chosen by hand; the sweep recommends "
-                          f"K = {sample_result.sweep.recommended_k}.")
+    # The verdict must not argue for another K than the one shown: the sweep's reason
+    # becomes the first note.
+    assert s.verdict == (f"K = {k} was chosen by hand; the sweep recommends "
+                         f"K = {sample_result.sweep.recommended_k}.")
+    assert s.notes[0] == f"The sweep: {by_hand.sweep.reason}"
     assert s.notes[1:] == by_hand.warnings
+    assert sample_result.summary().verdict == sample_result.sweep.reason
     np.testing.assert_array_equal(s.table["size"],
                                   np.bincount(by_hand.segmentation.labels, minlength=k))
 

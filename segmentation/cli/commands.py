@@ -222,9 +222,11 @@ def _run(args) -> int:
     dropped = sum(result.features.report.dropped.values())
     print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "
           f"{dropped} dropped.")
-    # The same summary the report and the Home page show; its notes are the warnings,
-    # which go to stderr below so that scripts can tell them apart.
-    print(replace(result.summary(), notes=()).as_text())
+    # The same summary the report and the Home page show; the warnings among its notes go
+    # to stderr below, so that scripts can tell them apart.
+    summary = result.summary()
+    print(replace(summary, notes=tuple(n for n in summary.notes
+                                       if n not in result.warnings)).as_text())
     if carried is not None:
         m = carried.match
         print(f"Names carried over from {args.previous}: {len(m.pairs)} segments matched, "
