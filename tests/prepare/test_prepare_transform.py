@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from tests.shapes import ALL_SHAPES, to_bytes
+from tests.helpers.shapes import ALL_SHAPES, to_bytes
 
 from segmentation.data.customer_file import read_table
 from segmentation.data.dataset import load_dataset
