@@ -18,7 +18,7 @@ from segmentation.pipeline import assemble
 from segmentation.plan.bandit import simulate
 from segmentation.plan.campaign_results import analyse
 from segmentation.summary import MISSING_TEXT, Summary
-from segmentation.validate.stability import _clusterboot, split_half, split_half_table
+from segmentation.validate.stability import _clusterboot, _split_half_table, split_half
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -181,7 +181,7 @@ def test_split_half_summary_is_its_table_and_reading(sample_result):
     fm, profiles = sample_result.features, sample_result.profiles
     halves = split_half(fm, sample_result.chosen_k, n_init=3)
     s = halves.summary(profiles)
-    pd.testing.assert_frame_equal(s.table, split_half_table(halves, profiles))
+    pd.testing.assert_frame_equal(s.table, _split_half_table(halves, profiles))
     assert s.verdict.endswith(f"agreement {halves.agreement.text}; {halves.verdict}.")
     bare = halves.summary().table
     assert (bare["statistic"] == "customers").all()

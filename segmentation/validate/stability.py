@@ -123,13 +123,13 @@ class SplitHalf:
         ----------
         profiles : Profiles, optional
             The run's profiles: with them the table also compares each pair on the key
-            variables (:func:`split_half_table`); without, on its number of customers only.
+            variables (:func:`_split_half_table`); without, on its number of customers only.
 
         Returns
         -------
         Summary
             ``verdict`` says how the halves were made, the agreement and its reading
-            (:attr:`verdict`); ``table`` is :func:`split_half_table`.
+            (:attr:`verdict`); ``table`` is :func:`_split_half_table`.
         """
         splits = self.agreement
         return Summary(
@@ -138,7 +138,7 @@ class SplitHalf:
             verdict=(f"Customers were split at random into two halves, {splits.n_splits} times "
                      f"over, and each half was clustered on its own: agreement {splits.text}; "
                      f"{self.verdict}."),
-            table=split_half_table(self, profiles),
+            table=_split_half_table(self, profiles),
             notes=("The split shown is the one whose agreement is the median. Each row pairs a "
                    "segment of half A with its closest segment of half B (Hungarian matching "
                    "on the segment centres).",))
@@ -199,7 +199,7 @@ def split_half(fm: FeatureMatrix, n_clusters: int, random_state: int = DEFAULT_S
     )
 
 
-def split_half_table(halves: SplitHalf, profiles: Profiles | None) -> pd.DataFrame:
+def _split_half_table(halves: SplitHalf, profiles: Profiles | None) -> pd.DataFrame:
     """Each matched pair of segments of the split shown, compared figure by figure.
 
     The one source of the split-half table on the Validate page and in the report.
@@ -224,7 +224,7 @@ def split_half_table(halves: SplitHalf, profiles: Profiles | None) -> pd.DataFra
 
     Examples
     --------
-    >>> table = split_half_table(halves, result.profiles)  # doctest: +SKIP
+    >>> table = _split_half_table(halves, result.profiles)  # doctest: +SKIP
     >>> table[table["statistic"] == "mean"].pivot(index="pair", columns="label",
     ...                                          values="difference")  # doctest: +SKIP
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from segmentation.validate import stability
@@ -32,9 +33,17 @@ def count_bootstraps(monkeypatch, n_boot: int | None = None) -> list[int]:
     for owner in (stability, flow, cache):
         if hasattr(owner, "bootstrap_stability"):
             monkeypatch.setattr(owner, "bootstrap_stability", counted)
-    if hasattr(cache, "_bootstrap_slot"):
-        cache._bootstrap_slot.clear()  # an earlier test's result must not count as this one's
     return calls
+
+
+@pytest.fixture(autouse=True)
+def _fresh_bootstrap_cache():
+    # The cache is the server's, so it outlives a test: an earlier test's result must not
+    # count as this one's, and this module's stand-in results (3 resamples for any count
+    # asked) must not reach a later test that reads the real figures.
+    cache._bootstrap_slot.clear()
+    yield
+    cache._bootstrap_slot.clear()
 
 
 def test_two_sessions_with_the_same_data_share_one_bootstrap(monkeypatch):

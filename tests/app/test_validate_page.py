@@ -15,7 +15,7 @@ from segmentation import RunConfig, run
 from segmentation.cluster.kmeans import N_SPLITS
 from segmentation.describe.personas import apply_edits
 from segmentation.export.bundle import bundle_bytes
-from segmentation.validate.stability import bootstrap_stability, split_half, split_half_table
+from segmentation.validate.stability import _split_half_table, bootstrap_stability, split_half
 from tests.helpers import ROOT, planted_customers, to_tsv_bytes
 from ui.flow import md
 
@@ -101,7 +101,7 @@ def test_validate_page_and_report_show_the_same_split_half_rows(sample):
                                cfg.n_init)
     header, rows = report_table(build_report(sample, split=halves, bootstrap=boot),
                                 "split-table")
-    table = split_half_table(halves, sample.profiles)
+    table = _split_half_table(halves, sample.profiles)
     means = table[table["statistic"] == "mean"]
     labels = list(means.loc[means["pair"] == 1, "label"])
     assert labels == ["Income", "Total spend", "Days since last purchase", "Children at home"]

@@ -9,7 +9,6 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from tests.helpers.shapes import ALL_SHAPES, to_bytes
 
 from segmentation.data.customer_file import read_table
 from segmentation.data.dataset import load_dataset
@@ -22,6 +21,7 @@ from segmentation.prepare.features import (
     transform,
 )
 from tests.conftest import SAMPLE_PATH
+from tests.helpers.shapes import ALL_SHAPES, to_bytes
 
 SHAPES = ("wholesale", "bank", "subscription", "retail_no_id")
 POLICIES = list(itertools.product(SCALINGS, OUTLIER_POLICIES, MISSING_POLICIES))

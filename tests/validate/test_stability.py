@@ -36,13 +36,13 @@ from segmentation.validate.stability import (
     _clusterboot,
     _match,
     _resample_jaccard,
+    _split_half_table,
     _summarize_jaccard,
     bootstrap_stability,
     data_size_warning,
     match_segments,
     small_segment_check,
     split_half,
-    split_half_table,
 )
 from tests.helpers import planted_customers, to_tsv_bytes
 
@@ -298,7 +298,7 @@ def test_split_half_table_on_a_hand_case():
                          ("B", 0, 1, "inc", 13.0),
                          ("A", 1, 1, "inc", 20.0), ("A", 1, 1, "kids", 0.0),
                          ("B", 1, 0, "inc", 18.0), ("B", 1, 0, "kids", 0.5)])
-    table = split_half_table(halves, hand_profiles({"children": "kids", "income": "inc"}))
+    table = _split_half_table(halves, hand_profiles({"children": "kids", "income": "inc"}))
     expected = pd.DataFrame([
         (1, 0, 1, "customers", None, "Customers", 3.0, 4.0, 1.0),
         (1, 0, 1, "mean", "inc", "Income", 10.0, 13.0, 3.0),
@@ -313,7 +313,7 @@ def test_split_half_table_on_a_hand_case():
 def test_split_half_table_without_key_variables_still_lists_every_pair():
     halves = hand_split([("A", 0, 0, "x", 1.0), ("B", 0, 1, "x", 2.0),
                          ("A", 1, 1, "x", 3.0), ("B", 1, 0, "x", 4.0)])
-    table = split_half_table(halves, hand_profiles({}))
+    table = _split_half_table(halves, hand_profiles({}))
     assert list(table.columns) == TABLE_COLUMNS
     assert table["pair"].tolist() == [1, 2] and set(table["statistic"]) == {"customers"}
     assert table[["value_a", "value_b"]].to_numpy().tolist() == [[3, 4], [5, 4]]
@@ -329,7 +329,7 @@ def test_split_half_table_matches_pandas_group_means(planted_fm, planted_seg, pl
     means = [numbers.iloc[h].groupby(lab).mean() for h, lab in zip(halves, labels, strict=True)]
     sizes = [np.bincount(lab, minlength=3) for lab in labels]
 
-    table = split_half_table(planted_split, profile_segments(planted_fm, planted_seg))
+    table = _split_half_table(planted_split, profile_segments(planted_fm, planted_seg))
     key = ["Income", "total_spend", "Recency", "children"]
     for pair, (a, b) in enumerate(planted_split.pairs):
         rows = table[table["pair"] == pair + 1]
