@@ -36,8 +36,10 @@ def _require_browser():
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app_url():
+    # A server per journey: after one journey a shared server has been seen to stop
+    # answering page loads (under investigation), and each journey is a new user anyway.
     _require_browser()
     with running_app() as url:
         yield url
