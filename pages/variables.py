@@ -6,6 +6,7 @@ import charts
 from segmentation import SegmentationError
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES, quality_warnings
 from segmentation.describe.explore import silhouette_frame
+from segmentation.describe.sampling import sampled_fit_note
 from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
 from segmentation.prepare.variables import GROUPS, default_features
 from ui import cache, flow, state
@@ -102,9 +103,8 @@ def k_panel():
     # Full width each: the 2x2 quality panel's subplot titles collide in half a page.
     st.plotly_chart(charts.elbow_chart(metrics, sweep.knee_k, chosen_k), width="stretch")
     st.plotly_chart(charts.k_metrics_chart(metrics, chosen_k), width="stretch")
-    if sweep.silhouette_sample_size:
-        st.caption(f"Silhouettes estimated on a fixed sample of {sweep.silhouette_sample_size:,}"
-                   " customers.")
+    if (note := sampled_fit_note(sweep, fm.X.shape[0])) is not None:
+        st.caption(note)
     ks = metrics["k"].tolist()
 
     def _on_k():
