@@ -356,7 +356,7 @@ UNUSED_BUT_PUBLIC: dict[tuple[str, str], str] = {
         "LogisticSchema", "AccuracySchema", "EvaluationSchema", "PrepConfigSchema",
         "RunConfigSchema", "DataSchema", "PersonaRecordSchema", "AssignmentsSchema")},
     **{("segmentation.export.strategy", name): LAZY_MODULE for name in (
-        "assignments_csv", "assignments_xlsx", "strategy_sheet_xlsx", "strategy_sheet_html")},
+        "strategy_sheet_xlsx", "strategy_sheet_html")},
 }
 
 
