@@ -87,6 +87,8 @@ st.markdown("One interactive HTML file that opens without a network: the data an
             "strategies.")
 st.download_button("Full report (HTML)", data=_report, file_name="segmentation_report.html",
                    mime="text/html", icon=":material/download:")
+st.caption("Each file is built when its button is clicked; the button spins until the file "
+           "is ready, which takes a while for the report and on large files.")
 
 st.subheader("The workshop file")
 st.markdown("Settings, variable choice, K, seed, persona names and strategies and the data's "
