@@ -103,11 +103,30 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def _write_rows(frame: pd.DataFrame, out) -> None:
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    # Python's csv module quotes a field holding a line feed but not one holding a bare
+    # carriage return, which a spreadsheet reads as a line break: the rest of the cell would
+    # become a new row. Rows with one are written with every text field quoted.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([neutralise(str(c)) for c in frame.columns])
     for start in range(0, len(frame), CSV_BLOCK_ROWS):
         safe = _safe_frame(frame.iloc[start:start + CSV_BLOCK_ROWS])
         values = safe.astype(object).where(safe.notna(), "")
-        writer.writerows(values.itertuples(index=False, name=None))
+        rows = values.itertuples(index=False, name=None)
+        has_cr = _holds_carriage_return(safe)
+        if not has_cr.any():
+            writer.writerows(rows)
+            continue
+        for row, cr in zip(rows, has_cr, strict=True):
+            (quoted if cr else writer).writerow(row)
+
+
+def _holds_carriage_return(frame: pd.DataFrame) -> np.ndarray:
+    """Per row: does any text cell hold a carriage return?"""
+    found = np.zeros(len(frame), dtype=bool)
+    for col in frame.columns:
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype):
+            found |= frame[col].map(lambda v: isinstance(v, str) and "\r" in v).to_numpy(bool)
+    return found
 
 
 def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

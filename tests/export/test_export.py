@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 
@@ -17,6 +19,7 @@ from segmentation.export.outputs import (
     _profiles_frame,
     _safe_frame,
     assignments_frame,
+    csv_text,
     neutralise,
     restore,
     summary_dict,
@@ -322,3 +325,21 @@ def test_writing_in_blocks_gives_the_same_file_as_one_block(tmp_path, monkeypatc
     path = export.write_csv(frame, tmp_path / "blocks.csv")
     assert path.read_bytes() == whole.encode("utf-8")
     assert export.csv_text(frame) == whole
+
+
+cells_with_breaks = st.lists(st.text(alphabet="ab=+-@\r\n,\" ", max_size=8), min_size=1,
+                             max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=cells_with_breaks)
+@example(cells=["x\r=1+1", "y\n=2", "z"])
+def test_a_spreadsheet_that_breaks_rows_at_a_bare_carriage_return_keeps_every_row(cells):
+    # A spreadsheet treats a carriage return outside quotes as the end of a row; reading the
+    # text with every CR turned into a line feed must still give one row per input row.
+    frame = pd.DataFrame({"text": cells, "n": range(len(cells))})
+    text = csv_text(frame)
+    rows = list(csv.reader(io.StringIO(text.replace("\r", "\n"))))
+    assert len(rows) == len(cells) + 1
+    assert [r[0] for r in rows[1:]] == [neutralise(c).replace("\r", "\n") for c in cells]
+    assert [int(float(r[1])) for r in rows[1:]] == list(range(len(cells)))
