@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from segmentation.config import (
     ASSIGN_BUDGET,
@@ -145,6 +145,24 @@ def _check_k(n_customers: int, k_values) -> list[int]:
     return ks
 
 
+_THREADS: list[ThreadpoolController] = []
+
+
+def _one_thread():
+    """A context in which OpenMP and BLAS each run on one thread.
+
+    A second thread spin-waits for work that, at these sizes, is over before
+    it helps: on a busy machine (a shared app server always is) the sweep's
+    distance products ran three times slower with two BLAS threads than with
+    one. The controller is built once, on first use (after scikit-learn has
+    loaded its OpenMP runtime): building it scans every loaded library, which
+    cost more than a small fit.
+    """
+    if not _THREADS:
+        _THREADS.append(ThreadpoolController())
+    return _THREADS[0].limit(limits=1)
+
+
 def _fit_kmeans(
     X: np.ndarray,
     n_clusters: int,
@@ -165,7 +183,7 @@ def _fit_kmeans(
     fixed thread count keeps results the same on every machine.
     """
     n = X.shape[0]
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with _one_thread():
         if n <= fit_sample_size:
             km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X)
         else:
@@ -375,9 +393,11 @@ _BLOCK = 1024
 def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float]:
     """Mean silhouette of several labelings of the same rows, in one pass.
 
-    Distances are computed a block of rows at a time (never the whole n × n
-    matrix) and summed per segment for every labeling at once, with one
-    product against the stacked one-hot labels. Equal to
+    Distances are computed a block of rows against a block of rows at a time
+    (never the whole n × n matrix) and summed per segment for every labeling
+    at once, with one product against the stacked one-hot labels. Distances
+    are symmetric, so each pair of blocks is computed once and serves both
+    (half the distance work of a row block against all rows). Equal to
     :func:`_silhouette_from_distances` on each labeling.
     """
     X = np.asarray(X, dtype=float)
@@ -388,14 +408,19 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
     for lab, off in zip(label_sets, offsets[:-1], strict=True):
         H[np.arange(m), off + lab] = 1.0
     sq = np.einsum("ij,ij->i", X, X)
-    sums = np.empty_like(H)
-    for start in range(0, m, _BLOCK):
-        block = sq[start:start + _BLOCK, None] + sq[None, :] - 2.0 * (X[start:start + _BLOCK] @ X.T)
-        np.maximum(block, 0.0, out=block)
-        np.sqrt(block, out=block)
-        rows = np.arange(block.shape[0])
-        block[rows, start + rows] = 0.0
-        sums[start:start + _BLOCK] = block @ H
+    sums = np.zeros_like(H)
+    for a in range(0, m, _BLOCK):
+        rows_a = slice(a, a + _BLOCK)
+        for b in range(a, m, _BLOCK):
+            rows_b = slice(b, b + _BLOCK)
+            block = sq[rows_a, None] + sq[None, rows_b] - 2.0 * (X[rows_a] @ X[rows_b].T)
+            np.maximum(block, 0.0, out=block)
+            np.sqrt(block, out=block)
+            if a == b:
+                np.fill_diagonal(block, 0.0)
+            sums[rows_a] += block @ H[rows_b]
+            if a != b:
+                sums[rows_b] += block.T @ H[rows_a]
     out = []
     for lab, k, off in zip(label_sets, ks, offsets[:-1], strict=True):
         if np.unique(lab).size < 2:
@@ -513,12 +538,25 @@ def sweep_k(
     n = X.shape[0]
     # One float32 copy for every K's refinement on large data, not one per K.
     X32 = np.ascontiguousarray(X, dtype=np.float32) if n > FIT_SAMPLE_SIZE else None
-    fits = [_fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
-    del X32
-    idx = _silhouette_sample(n, silhouette_sample_size, random_state)
-    silhouettes = _mean_silhouettes(X if idx is None else X[idx],
-                                   [labels if idx is None else labels[idx]
-                                    for labels, _, _ in fits])
+    with _one_thread():
+        fits = [_fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
+        del X32
+        idx = _silhouette_sample(n, silhouette_sample_size, random_state)
+        silhouettes = _mean_silhouettes(X if idx is None else X[idx],
+                                       [labels if idx is None else labels[idx]
+                                        for labels, _, _ in fits])
+        rows = _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability)
+    metrics = pd.DataFrame(rows)
+    knee = _find_knee(metrics["k"], metrics["inertia"])
+    k_best, reason = _recommend_k(metrics, knee)
+    return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
+                  silhouette_sample_size=None if idx is None else len(idx),
+                  random_state=random_state, n_init=n_init)
+
+
+def _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability) -> list[dict]:
+    """One row of figures per K for :func:`sweep_k`."""
+    n = X.shape[0]
     rows = []
     for k, (labels, _, inertia), sil in zip(ks, fits, silhouettes, strict=True):
         ch, db = _ch_db_scores(X, labels, k)
@@ -534,12 +572,7 @@ def sweep_k(
             agreement = split_half_agreement(X, k, random_state, n_init)
             rows[-1].update(stability=agreement.median, stability_min=agreement.low,
                             stability_max=agreement.high)
-    metrics = pd.DataFrame(rows)
-    knee = _find_knee(metrics["k"], metrics["inertia"])
-    k_best, reason = _recommend_k(metrics, knee)
-    return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
-                  silhouette_sample_size=None if idx is None else len(idx),
-                  random_state=random_state, n_init=n_init)
+    return rows
 
 
 def _recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
