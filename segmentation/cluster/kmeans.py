@@ -8,6 +8,8 @@ kind of customer for the same input and settings.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +36,7 @@ from segmentation.config import (
     SILHOUETTE_SAMPLE_SIZE,
     SMALL_SEGMENT_SHARE,
     SPLIT_SAMPLE_SIZE,
+    SWEEP_THREADS,
     WEAK_SILHOUETTE,
 )
 from segmentation.errors import SegmentationError
@@ -161,6 +164,23 @@ def _one_thread():
     if not _THREADS:
         _THREADS.append(ThreadpoolController())
     return _THREADS[0].limit(limits=1)
+
+
+def _in_parallel(fn, jobs: list) -> list:
+    """``fn(*job)`` for every job, on up to ``SWEEP_THREADS`` threads; results in job order.
+
+    Each job must be independent and seeded, so the results are the same as
+    in a plain loop whatever the threads' timing. BLAS is held to one thread
+    here, in the caller's thread, before any worker starts: its thread count
+    is one setting for the whole process, and workers each limiting and
+    restoring it in turn could leave it changed. OpenMP's count is per
+    thread, so each fit sets its own (:func:`_fit_kmeans`).
+    """
+    workers = min(SWEEP_THREADS, os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        return [fn(*job) for job in jobs]
+    with _one_thread(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda job: fn(*job), jobs))
 
 
 def _fit_kmeans(
@@ -361,11 +381,15 @@ def split_half_agreement(X: np.ndarray, n_clusters: int, random_state: int = DEF
     rows = _silhouette_sample(len(X), sample_size, random_state)
     Xs = X if rows is None else X[rows]
     seeds = tuple(random_state + i for i in range(n_splits))
-    values = []
-    for seed in seeds:
-        _, ((_, centers_a, _), (_, centers_b, _)) = split_halves(Xs, n_clusters, seed, n_init)
-        values.append(float(adjusted_rand_score(assign(Xs, centers_a)[0], assign(Xs, centers_b)[0])))
+    values = _in_parallel(lambda seed: _halves_agreement(Xs, n_clusters, seed, n_init),
+                          [(seed,) for seed in seeds])
     return SplitAgreement(values=tuple(values), seeds=seeds, rows=rows)
+
+
+def _halves_agreement(X: np.ndarray, n_clusters: int, seed: int, n_init: int) -> float:
+    """Adjusted Rand index of one split's two half-models labelling every row of ``X``."""
+    _, ((_, centers_a, _), (_, centers_b, _)) = split_halves(X, n_clusters, seed, n_init)
+    return float(adjusted_rand_score(assign(X, centers_a)[0], assign(X, centers_b)[0]))
 
 
 def _distance_matrix(X: np.ndarray) -> np.ndarray:
@@ -397,7 +421,8 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
     (never the whole n × n matrix) and summed per segment for every labeling
     at once, with one product against the stacked one-hot labels. Distances
     are symmetric, so each pair of blocks is computed once and serves both
-    (half the distance work of a row block against all rows). Equal to
+    (half the distance work of a row block against all rows); the pairs are
+    shared among ``SWEEP_THREADS`` threads (:func:`_block_sums`). Equal to
     :func:`_silhouette_from_distances` on each labeling.
     """
     X = np.asarray(X, dtype=float)
@@ -408,19 +433,9 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
     for lab, off in zip(label_sets, offsets[:-1], strict=True):
         H[np.arange(m), off + lab] = 1.0
     sq = np.einsum("ij,ij->i", X, X)
-    sums = np.zeros_like(H)
-    for a in range(0, m, _BLOCK):
-        rows_a = slice(a, a + _BLOCK)
-        for b in range(a, m, _BLOCK):
-            rows_b = slice(b, b + _BLOCK)
-            block = sq[rows_a, None] + sq[None, rows_b] - 2.0 * (X[rows_a] @ X[rows_b].T)
-            np.maximum(block, 0.0, out=block)
-            np.sqrt(block, out=block)
-            if a == b:
-                np.fill_diagonal(block, 0.0)
-            sums[rows_a] += block @ H[rows_b]
-            if a != b:
-                sums[rows_b] += block.T @ H[rows_a]
+    pairs = [(a, b) for a in range(0, m, _BLOCK) for b in range(a, m, _BLOCK)]
+    shares = [pairs[i::SWEEP_THREADS] for i in range(SWEEP_THREADS)]
+    sums = sum(_in_parallel(lambda share: _block_sums(X, sq, H, share), [(p,) for p in shares]))
     out = []
     for lab, k, off in zip(label_sets, ks, offsets[:-1], strict=True):
         if np.unique(lab).size < 2:
@@ -428,6 +443,27 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
             continue
         out.append(float(_silhouette_from_sums(sums[:, off:off + k], lab).mean()))
     return out
+
+
+def _block_sums(X: np.ndarray, sq: np.ndarray, H: np.ndarray, pairs) -> np.ndarray:
+    """Each row's summed distances to every column group of ``H``, over some block pairs.
+
+    ``pairs`` are (a, b) row-block starts with a <= b; each block of distances
+    is computed once and added to both blocks' rows. Summing the results over
+    every such pair gives ``D @ H`` for the full distance matrix ``D``.
+    """
+    sums = np.zeros_like(H)
+    for a, b in pairs:
+        rows_a, rows_b = slice(a, a + _BLOCK), slice(b, b + _BLOCK)
+        block = sq[rows_a, None] + sq[None, rows_b] - 2.0 * (X[rows_a] @ X[rows_b].T)
+        np.maximum(block, 0.0, out=block)
+        np.sqrt(block, out=block)
+        if a == b:
+            np.fill_diagonal(block, 0.0)
+        sums[rows_a] += block @ H[rows_b]
+        if a != b:
+            sums[rows_b] += block.T @ H[rows_a]
+    return sums
 
 
 def _silhouette_from_sums(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -539,8 +575,9 @@ def sweep_k(
     # One float32 copy for every K's refinement on large data, not one per K.
     X32 = np.ascontiguousarray(X, dtype=np.float32) if n > FIT_SAMPLE_SIZE else None
     with _one_thread():
-        fits = [_fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
-        del X32
+        fits = _in_parallel(lambda k: _fit_kmeans(X, k, random_state, n_init, X32=X32),
+                            [(k,) for k in ks])
+        X32 = None  # every K is fitted: free the copy before the silhouettes
         idx = _silhouette_sample(n, silhouette_sample_size, random_state)
         silhouettes = _mean_silhouettes(X if idx is None else X[idx],
                                        [labels if idx is None else labels[idx]

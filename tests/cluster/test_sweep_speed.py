@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from segmentation.cluster import kmeans
-from segmentation.cluster.kmeans import _mean_silhouettes, sweep_k
+from segmentation.cluster.kmeans import _mean_silhouettes, split_half_agreement, sweep_k
 
 
 def _planted(seed: int, centers: int) -> np.ndarray:
@@ -67,3 +67,17 @@ def test_sweep_leaves_the_callers_thread_settings_alone():
     sweep_k(_planted(0, 3), range(2, 4), n_init=2)
     after = {(p["internal_api"], p["filepath"]): p["num_threads"] for p in threadpool_info()}
     assert after == before
+
+
+@settings(max_examples=4, deadline=None)
+@given(data_seed=st.integers(0, 10_000), seed=st.integers(0, 10_000))
+def test_split_half_agreement_on_threads_equals_a_plain_loop(data_seed, seed):
+    X = _planted(data_seed, 4)
+    got = split_half_agreement(X, 4, random_state=seed, n_init=3, n_splits=4)
+    want = []
+    for split_seed in range(seed, seed + 4):
+        halves = np.array_split(np.random.default_rng(split_seed).permutation(len(X)), 2)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            a, b = (KMeans(4, n_init=3, random_state=split_seed).fit(X[h]) for h in halves)
+        want.append(adjusted_rand_score(a.predict(X), b.predict(X)))
+    assert got.values == pytest.approx(want, abs=1e-12)
