@@ -483,18 +483,24 @@ def _silhouette_from_sums(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.where(own > 1, s, 0.0)
 
 
-def _ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
+def _ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int,
+                  xx: np.ndarray | None = None) -> tuple[float, float]:
     """Calinski–Harabasz and Davies–Bouldin as scikit-learn defines them.
 
     Computed from per-segment sums and one n × k product instead of copying
     each segment out, which is what makes them affordable on a million rows.
+    ``xx``, each row's squared norm, may be passed in by a caller scoring
+    several labelings of the same rows.
     """
     n = X.shape[0]
     counts = np.bincount(labels, minlength=k).astype(float)
     centers = np.stack([np.bincount(labels, weights=col, minlength=k) for col in X.T], axis=1)
     centers /= np.maximum(counts, 1)[:, None]
-    xx = np.einsum("ij,ij->i", X, X)
-    own = np.einsum("ij,ij->i", X, centers[labels])
+    if xx is None:
+        xx = np.einsum("ij,ij->i", X, X)
+    # Each row's product with its own centre, picked from the n × k products: no n × d
+    # copy of every row's centre.
+    own = np.take_along_axis(X @ centers.T, labels[:, None], axis=1)[:, 0]
     d2 = np.maximum(xx - 2.0 * own + np.einsum("ij,ij->i", centers, centers)[labels], 0.0)
     within = float(d2.sum())
     between = float((counts * ((centers - X.mean(axis=0)) ** 2).sum(axis=1)).sum())
@@ -594,9 +600,10 @@ def sweep_k(
 def _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability) -> list[dict]:
     """One row of figures per K for :func:`sweep_k`."""
     n = X.shape[0]
+    xx = np.einsum("ij,ij->i", X, X)
     rows = []
     for k, (labels, _, inertia), sil in zip(ks, fits, silhouettes, strict=True):
-        ch, db = _ch_db_scores(X, labels, k)
+        ch, db = _ch_db_scores(X, labels, k, xx)
         rows.append({
             "k": k,
             "inertia": inertia,

@@ -14,7 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from segmentation.cluster import kmeans
@@ -81,3 +86,20 @@ def test_split_half_agreement_on_threads_equals_a_plain_loop(data_seed, seed):
             a, b = (KMeans(4, n_init=3, random_state=split_seed).fit(X[h]) for h in halves)
         want.append(adjusted_rand_score(a.predict(X), b.predict(X)))
     assert got.values == pytest.approx(want, abs=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), rows=st.integers(8, 200), k=st.integers(2, 6),
+       shared_norms=st.booleans())
+def test_ch_db_equal_sklearn(seed, rows, k, shared_norms):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, 4)) * rng.uniform(0.1, 10.0, size=4)
+    labels = rng.integers(0, k, rows)
+    if np.unique(labels).size < 2:
+        return
+    labels = np.unique(labels, return_inverse=True)[1]
+    k = int(labels.max()) + 1
+    xx = np.einsum("ij,ij->i", X, X) if shared_norms else None
+    ch, db = kmeans._ch_db_scores(X, labels, k, xx)
+    assert ch == pytest.approx(calinski_harabasz_score(X, labels), rel=1e-9)
+    assert db == pytest.approx(davies_bouldin_score(X, labels), rel=1e-9)
