@@ -601,7 +601,9 @@ def _parse_dates(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.astype("datetime64[us]")
     present_values = series.dropna()
-    if len(present_values) and present_values.map(
+    # A column of text alone holds no date cells: checked in C, not cell by cell.
+    if pd.api.types.infer_dtype(present_values, skipna=True) != "string" and len(
+            present_values) and present_values.map(
             lambda v: isinstance(v, datetime | date)).mean() >= 0.95:
         # Cells that already are dates (Excel), not text to be parsed.
         return pd.to_datetime(series, errors="coerce").astype("datetime64[us]")
