@@ -241,7 +241,10 @@ def test_boundary_check_catches_what_it_is_meant_to():
 
 def test_engine_modules_import_each_other_without_a_cycle():
     graph = import_graph()
-    assert graph["segmentation"] >= {"segmentation.pipeline", "segmentation.cluster.model"}
+    # The graph holds real edges (the package itself imports its stages lazily, on first use).
+    assert graph["segmentation"] == {"segmentation._version"}
+    assert graph["segmentation.pipeline"] >= {"segmentation.cluster.kmeans",
+                                              "segmentation.data.dataset"}
     assert find_cycle(graph) is None
 
 
