@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from segmentation import RunConfig, SegmentationResult, run, score
+import charts
+from segmentation import RunConfig, SegmentationError, SegmentationResult, run, score
 from segmentation.cluster.kmeans import KSweep, sweep_k
 from segmentation.cluster.model import Model, Scores
 from segmentation.cluster.rfm import rfm_of
@@ -32,6 +33,9 @@ from segmentation.validate import stability
 from segmentation.validate.stability import Bootstrap, SplitHalf
 
 _ENTRIES = 16
+# A page shows up to a dozen charts and a user moves between a few K and variable choices:
+# enough for every chart of several segmentations, few enough to bound the server's memory.
+_FIGURES = 128
 Reading = tuple[str, tuple[tuple[str, str], ...], str | None, str | None, str | None]
 # Decide from the content, columns found by name, the id column detected, a workbook's
 # first sheet holding a table.
@@ -150,39 +154,62 @@ def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 
 @dataclass
 class Slot:
-    """One server-wide result, filled by the first session that asks for it."""
+    """One server-wide bootstrap, computed in the background by the first session asking."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     value: Bootstrap | None = None
+    error: str | None = None  # the engine's sentence when it could not be computed
+    done: int = 0  # resamples re-clustered so far, for the progress bar
+    total: int = 0
+    started: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.value is not None or self.error is not None
 
 
 # A slot, not the result, is what Streamlit caches: a cached function replays what it drew,
-# and the bootstrap reports its progress on a bar the page drew outside it, which cannot be
-# replayed. Evicting a slot frees its result, so memory stays bounded across sessions.
+# and the bootstrap reports its progress while the page goes on drawing. Evicting a slot
+# frees its result, so memory stays bounded across sessions.
 @st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def _bootstrap_slot(fingerprint: str, config: RunConfig, n_boot: int) -> Slot:
     return Slot()
 
 
-def bootstrap(fingerprint: str, _data: bytes, name: str, config: RunConfig, n_boot: int,
-              progress=None) -> Bootstrap:
-    """Hennig's bootstrap of one segmentation, computed once per server.
+def _fill(slot: Slot, features: FeatureMatrix, segmentation, config: RunConfig,
+          n_boot: int) -> None:
+    def progress(done: int, total: int) -> None:
+        slot.done, slot.total = done, total
+
+    try:
+        slot.value = stability.bootstrap_stability(
+            features, segmentation, n_boot, config.random_state, config.n_init,
+            progress=progress)
+    except SegmentationError as exc:
+        slot.error = str(exc)
+
+
+def start_bootstrap(fingerprint: str, config: RunConfig, n_boot: int,
+                    res: SegmentationResult) -> Slot:
+    """Hennig's bootstrap of one segmentation, started once per server in the background.
 
     ``config`` carries the K used, so a recommended K and the same K chosen by
-    hand share one result. ``progress(done, total)`` is called while it is computed.
+    hand share one result. The page stays usable meanwhile: it reads the
+    slot's progress and shows the result once ``slot.finished``.
     """
     slot = _bootstrap_slot(fingerprint, config, n_boot)
-    with slot.lock:  # a second session asking meanwhile waits for this one's result
-        if slot.value is None:
-            res = result(fingerprint, _data, name, config)
-            slot.value = stability.bootstrap_stability(
-                res.features, res.segmentation, n_boot, config.random_state, config.n_init,
-                progress=progress)
-    return slot.value
+    with slot.lock:  # a second session asking meanwhile finds the one already running
+        if not slot.started:
+            slot.started, slot.total = True, n_boot
+            # A daemon thread: a server stopping mid-bootstrap need not wait for it.
+            threading.Thread(target=_fill, args=(slot, res.features, res.segmentation,
+                                                 config, n_boot),
+                             name="bootstrap", daemon=True).start()
+    return slot
 
 
 def known_bootstrap(fingerprint: str, config: RunConfig, n_boot: int) -> Bootstrap | None:
-    """The bootstrap if the server still holds it; never computes one."""
+    """The bootstrap if the server holds it finished; never computes one."""
     return _bootstrap_slot(fingerprint, config, n_boot).value
 
 
@@ -211,3 +238,12 @@ def signup_model(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 
     res = result(fingerprint, _data, name, config)
     return signup.train(res, list(features), random_state=config.random_state)
+
+
+# A resource, not data: a hit hands every session the one figure instead of unpickling a copy,
+# and building a plotly figure (validating every property) costs more than the numbers behind
+# it. Nothing draws on a figure after it is built, so sharing it is safe.
+@st.cache_resource(show_spinner=False, max_entries=_FIGURES)
+def figure(builder: str, *args, **kwargs):
+    """``charts.<builder>(*args, **kwargs)``, built once per server for the same inputs."""
+    return getattr(charts, builder)(*args, **kwargs)
