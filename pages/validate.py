@@ -74,7 +74,9 @@ def _show(boot):
     boot_summary = boot.summary()
     st.markdown(flow.md(boot_summary.verdict))
     summary = boot_summary.table.assign(persona=lambda f: f["segment"].map(names))
-    st.plotly_chart(cache.figure("stability_chart", summary, colors), width="stretch")
+    st.plotly_chart(cache.figure(("stability", flow.shown(result, names), boot.n_boot),
+                                 lambda: charts.stability_chart(summary, colors)),
+                    width="stretch")
     st.dataframe(
         summary[["persona", "mean_jaccard", "band", "recovered", "dissolved"]],
         hide_index=True, width="stretch",

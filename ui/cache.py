@@ -6,17 +6,23 @@ moving K re-runs only the last stage and never re-parses the file.
 ``reading`` is how the file is read into customers: (input kind, order-log
 mapping, reference date, id column), four small values
 :class:`segmentation.RunConfig` carries too.
+
+The stages from the customer table to the segmentation are resources, not data:
+every session and every page gets the one frozen result instead of an unpickled
+copy, which for a large file costs a good part of a second on each page. The
+engine returns new objects and never edits its inputs, so sharing them is safe.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-import charts
 from segmentation import RunConfig, SegmentationError, SegmentationResult, run, score
 from segmentation.cluster.kmeans import KSweep, sweep_k
 from segmentation.cluster.model import Model, Scores
@@ -71,7 +77,7 @@ def sheets(fingerprint: str, _data: bytes, name: str) -> tuple[str, ...]:
     return sheet_names(_data, name)
 
 
-@st.cache_data(show_spinner="Reading the file (an order log is totalled per customer)…",
+@st.cache_resource(show_spinner="Reading the file (an order log is totalled per customer)…",
                max_entries=4)
 def raw_table(fingerprint: str, _data: bytes, name: str,
               reading: Reading = AS_FOUND) -> RawTable:
@@ -80,7 +86,7 @@ def raw_table(fingerprint: str, _data: bytes, name: str,
     return read_customers(_data, kind, dict(log_map), reference_date, name=name, sheet=sheet)
 
 
-@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def dataset(fingerprint: str, _data: bytes, name: str,
             roles: tuple[tuple[str, str], ...], reading: Reading = AS_FOUND) -> Dataset:
     return load_dataset(raw_table(fingerprint, _data, name, reading), roles=dict(roles),
@@ -95,13 +101,13 @@ def variables(fingerprint: str, _data: bytes, name: str,
     return variables_of(dataset(fingerprint, _data, name, roles, reading), dict(labels))
 
 
-@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def features(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
              prep: PrepConfig, reading: Reading = AS_FOUND) -> FeatureMatrix:
     return prepare(dataset(fingerprint, _data, name, roles, reading), prep)
 
 
-@st.cache_data(show_spinner="Trying every K…", max_entries=_ENTRIES)
+@st.cache_resource(show_spinner="Trying every K…", max_entries=_ENTRIES)
 def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
           prep: PrepConfig, k_values: tuple[int, ...], random_state: int,
           n_init: int, stability: bool = True, reading: Reading = AS_FOUND) -> KSweep:
@@ -110,7 +116,7 @@ def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str
     return sweep_k(fm, k_values, random_state, n_init, stability=stability)
 
 
-@st.cache_data(show_spinner="Segmenting…", max_entries=_ENTRIES)
+@st.cache_resource(show_spinner="Segmenting…", max_entries=_ENTRIES)
 def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SegmentationResult:
     reading = reading_of(config)
     raw = raw_table(fingerprint, _data, name, reading)
@@ -242,8 +248,14 @@ def signup_model(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 
 # A resource, not data: a hit hands every session the one figure instead of unpickling a copy,
 # and building a plotly figure (validating every property) costs more than the numbers behind
-# it. Nothing draws on a figure after it is built, so sharing it is safe.
+# it. Keyed on a small key rather than the frames drawn: hashing a frame of every customer on
+# each rerun would cost what the cache saves. Nothing draws on a figure after it is built, so
+# sharing it is safe.
 @st.cache_resource(show_spinner=False, max_entries=_FIGURES)
-def figure(builder: str, *args, **kwargs):
-    """``charts.<builder>(*args, **kwargs)``, built once per server for the same inputs."""
-    return getattr(charts, builder)(*args, **kwargs)
+def figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    """The figure ``_build()`` makes, built once per server for the same ``key``.
+
+    ``key`` must name everything the figure shows: the chart, the segmentation
+    (``state.run_key``), the persona names and every choice made for it.
+    """
+    return _build()

@@ -61,6 +61,12 @@ def names(result: SegmentationResult) -> dict[int, str]:
     return {p.segment: p.name for p in personas(result)}
 
 
+def shown(result: SegmentationResult, names: dict[int, str]) -> tuple:
+    """The part of a chart's cache key (``cache.figure``) naming the segmentation drawn and
+    the persona names it is drawn with; the chart and the choices made for it complete it."""
+    return state.run_key(result.config, result.chosen_k), tuple(sorted(names.items()))
+
+
 # Segmentations whose bootstrap a session remembers (for the badges): a handful covers
 # going back and forth between a few K or variable choices.
 KNOWN_BOOTSTRAPS = 8
