@@ -15,6 +15,7 @@ engine returns new objects and never edits its inputs, so sharing them is safe.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from segmentation.prepare.variables import Variable
 from segmentation.validate import stability
 from segmentation.validate.stability import Bootstrap, SplitHalf
 
+_LOG = logging.getLogger(__name__)
 _ENTRIES = 16
 # A page shows up to a dozen charts and a user moves between a few K and variable choices:
 # enough for every chart of several segmentations, few enough to bound the server's memory.
@@ -193,6 +195,11 @@ def _fill(slot: Slot, features: FeatureMatrix, segmentation, config: RunConfig,
             progress=progress)
     except SegmentationError as exc:
         slot.error = str(exc)
+    except Exception:
+        # Said on the page rather than left as a progress bar that never ends.
+        _LOG.exception("the bootstrap stopped")
+        slot.error = ("The bootstrap stopped on an unexpected error; the server's log has "
+                      "the details.")
 
 
 def start_bootstrap(fingerprint: str, config: RunConfig, n_boot: int,

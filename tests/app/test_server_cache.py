@@ -107,3 +107,13 @@ def test_the_validate_page_is_usable_while_the_bootstrap_runs(monkeypatch, fresh
         release.set()
     settled(at)
     assert any("mean_jaccard" in d.value.columns for d in at.dataframe)
+
+
+def test_a_bootstrap_that_fails_says_so_instead_of_running_forever(monkeypatch, fresh_server):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a defect in the engine")
+
+    monkeypatch.setattr(stability, "bootstrap_stability", broken)
+    at = settled(page("pages/validate.py"))
+    assert any("bootstrap stopped on an unexpected error" in e.value for e in at.error)
+    assert any(m.label.startswith("Agreement") for m in at.metric)
