@@ -33,6 +33,8 @@ from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
 from segmentation.export.bundle import Bundle, load_bundle
 from segmentation.pipeline import assemble
+from segmentation.plan import bandit
+from segmentation.plan.bandit import Simulation
 from segmentation.plan.lifetime import Lifetime, lifetime_of
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare, variables_of
 from segmentation.prepare.variables import Variable
@@ -258,6 +260,13 @@ def signup_model(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 # it. Keyed on a small key rather than the frames drawn: hashing a frame of every customer on
 # each rerun would cost what the cache saves. Nothing draws on a figure after it is built, so
 # sharing it is safe.
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
+def bandit_simulation(rates: tuple[tuple[str, float], ...], n_visitors: int,
+                      random_state: int) -> Simulation:
+    """The bandit simulation for these stated rates, computed once per server (about 0.5 s)."""
+    return bandit.simulate(dict(rates), n_visitors=n_visitors, random_state=random_state)
+
+
 @st.cache_resource(show_spinner=False, max_entries=_FIGURES)
 def figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
     """The figure ``_build()`` makes, built once per server for the same ``key``.

@@ -117,3 +117,25 @@ def test_a_bootstrap_that_fails_says_so_instead_of_running_forever(monkeypatch, 
     at = settled(page("pages/validate.py"))
     assert any("bootstrap stopped on an unexpected error" in e.value for e in at.error)
     assert any(m.label.startswith("Agreement") for m in at.metric)
+
+
+def test_a_second_session_on_the_plan_page_reuses_the_bandit_simulation(monkeypatch,
+                                                                          fresh_server):
+    from segmentation.plan import bandit
+
+    cache.bandit_simulation.clear()
+    runs = []
+    real = bandit.simulate
+
+    def counted(*args, **kwargs):
+        runs.append(kwargs.get("n_visitors"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bandit, "simulate", counted)
+    first, second = page("pages/plan.py"), page("pages/plan.py")
+    assert len(runs) == 1
+    verdicts = [[i.value for i in at.info if "bandit" in i.value.lower()] for at in (first, second)]
+    assert verdicts[0] and verdicts[0] == verdicts[1]
+    second.number_input(key="w.plan.visitors").set_value(20_000).run()
+    assert not second.exception
+    assert runs == [10_000, 20_000]
