@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -204,6 +205,26 @@ def _fill(slot: Slot, features: FeatureMatrix, segmentation, config: RunConfig,
                       "the details.")
 
 
+# One bootstrap computes at a time per server, the others wait their turn in order: each
+# setting a user tries asks for its own, and a thread each would share two cores between
+# all of them and starve the server's replies.
+_BOOTSTRAP_WORKERS = 1
+_bootstraps = ThreadPoolExecutor(max_workers=_BOOTSTRAP_WORKERS, thread_name_prefix="bootstrap")
+
+
+def stop_background_work() -> None:
+    """Drop the bootstraps still waiting, wait for the one running, and forget every slot.
+
+    For a server (or a test session) that must not leave work running behind it; the next
+    request starts afresh.
+    """
+    global _bootstraps
+    _bootstraps.shutdown(wait=True, cancel_futures=True)
+    _bootstraps = ThreadPoolExecutor(max_workers=_BOOTSTRAP_WORKERS,
+                                     thread_name_prefix="bootstrap")
+    _bootstrap_slot.clear()
+
+
 def start_bootstrap(fingerprint: str, config: RunConfig, n_boot: int,
                     res: SegmentationResult) -> Slot:
     """Hennig's bootstrap of one segmentation, started once per server in the background.
@@ -216,10 +237,7 @@ def start_bootstrap(fingerprint: str, config: RunConfig, n_boot: int,
     with slot.lock:  # a second session asking meanwhile finds the one already running
         if not slot.started:
             slot.started, slot.total = True, n_boot
-            # A daemon thread: a server stopping mid-bootstrap need not wait for it.
-            threading.Thread(target=_fill, args=(slot, res.features, res.segmentation,
-                                                 config, n_boot),
-                             name="bootstrap", daemon=True).start()
+            _bootstraps.submit(_fill, slot, res.features, res.segmentation, config, n_boot)
     return slot
 
 

@@ -139,3 +139,42 @@ def test_a_second_session_on_the_plan_page_reuses_the_bandit_simulation(monkeypa
     second.number_input(key="w.plan.visitors").set_value(20_000).run()
     assert not second.exception
     assert runs == [10_000, 20_000]
+
+
+def test_bootstraps_run_one_at_a_time_and_stopping_drops_the_waiting_ones(monkeypatch,
+                                                                          fresh_server):
+    from types import SimpleNamespace
+
+    from segmentation import RunConfig
+
+    running, most, lock, release = [0], [0], threading.Lock(), threading.Event()
+
+    def one(fm, seg, n_boot, *args, progress=None, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+        return f"bootstrap of {n_boot}"
+
+    monkeypatch.setattr(stability, "bootstrap_stability", one)
+    res = SimpleNamespace(features=None, segmentation=None)
+    slots = [cache.start_bootstrap("fp", RunConfig(), n, res) for n in (20, 50, 100)]
+    release.set()
+    for slot in slots:
+        for _ in range(200):
+            if slot.finished:
+                break
+            threading.Event().wait(0.05)
+    assert [s.value for s in slots] == ["bootstrap of 20", "bootstrap of 50",
+                                        "bootstrap of 100"]
+    assert most[0] == 1  # one at a time, not a thread each
+
+    release.clear()
+    first, waiting = (cache.start_bootstrap("fp", RunConfig(), n, res) for n in (200, 300))
+    threading.Timer(0.2, release.set).start()
+    cache.stop_background_work()  # waits for the running one, drops the waiting one
+    assert first.finished and not waiting.finished
+    fresh = cache.start_bootstrap("fp", RunConfig(), 300, res)
+    assert fresh is not waiting  # the slots were forgotten: a new request starts afresh
