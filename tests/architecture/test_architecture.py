@@ -348,7 +348,6 @@ UNUSED_BUT_PUBLIC: dict[tuple[str, str], str] = {
         "the module docstring offers it to callers who edit roles and pass them back",
     ("segmentation.describe.personas", "Claim"): RESULT_TYPE,
     ("segmentation.describe.profiles", "Trait"): RESULT_TYPE,
-    ("segmentation.plan.bandit", "Simulation"): RESULT_TYPE,
     ("segmentation.plan.campaign_results", "Analysis"): RESULT_TYPE,
     ("segmentation.prepare.features", "OutlierRule"): RESULT_TYPE,
     ("segmentation.prepare.features", "CompositeSuggestion"): RESULT_TYPE,
