@@ -60,6 +60,7 @@ with st.expander("Open a saved segmentation (bundle.json)"):
         {"success": st.success, "info": st.info, "error": st.error}[kind](message)
 
 fp, data, name = state.data()
+reading.read_with_progress(fp, data, name)
 log = reading.show(fp, data, name)  # before the dataset: a wrong choice must stay undoable
 dataset = flow.require_dataset()
 raw = cache.raw_table(fp, data, name, state.reading())

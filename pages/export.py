@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from segmentation.export.assignments import xlsx_refusal
 from segmentation.export.bundle import bundle_bytes
 from ui import cache, flow, state
 
@@ -12,8 +13,12 @@ st.caption("Every file uses the persona names and strategies as edited on the Pe
 result = flow.require_result()
 personas = flow.personas(result)
 # Fitted only when asked on the Personas page; read here, during the run (see the report).
-lifetime = (cache.lifetime(*state.data(), result.config)
-            if state.lifetime_estimated(result.config) else None)
+# Cached there; fitted again only when the cache has let it go, which takes a while.
+if state.lifetime_estimated(result.config):
+    with st.spinner("Fitting the lifetime models (expected orders and value)…"):
+        lifetime = cache.lifetime(*state.data(), result.config)
+else:
+    lifetime = None
 
 
 def _strategy():
@@ -39,9 +44,13 @@ st.markdown("Customer id, segment, persona, distance to the segment centre and t
 a, b = st.columns(2)
 a.download_button("Assignments (CSV)", data=lambda: _strategy().assignments_csv(_assignments()),
                   file_name="assignments.csv", mime="text/csv", icon=":material/download:")
-b.download_button("Assignments (Excel)", data=lambda: _strategy().assignments_xlsx(_assignments()),
-                  file_name="assignments.xlsx", icon=":material/download:",
-                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+if (refusal := xlsx_refusal(result.dataset.rows_read)) is None:
+    b.download_button("Assignments (Excel)",
+                      data=lambda: _strategy().assignments_xlsx(_assignments()),
+                      file_name="assignments.xlsx", icon=":material/download:",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+else:
+    b.caption(refusal)
 
 st.subheader("For the marketing team")
 st.markdown("The persona strategy sheet: a summary row per persona (size, share of customers, "
@@ -78,6 +87,8 @@ st.markdown("One interactive HTML file that opens without a network: the data an
             "strategies.")
 st.download_button("Full report (HTML)", data=_report, file_name="segmentation_report.html",
                    mime="text/html", icon=":material/download:")
+st.caption("Each file is built when its button is clicked; the button spins until the file "
+           "is ready, which takes a while for the report and on large files.")
 
 st.subheader("The workshop file")
 st.markdown("Settings, variable choice, K, seed, persona names and strategies and the data's "

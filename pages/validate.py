@@ -17,6 +17,9 @@ from segmentation.validate.stability import (
 )
 from ui import cache, flow, state
 
+# Often enough that the bar moves with the resamples, seldom enough to cost nothing.
+PROGRESS_EVERY_S = 0.5
+
 st.title("Validate")
 st.caption("Segments that do not come back when the data is resampled are noise. These "
            "checks re-cluster parts of your customers with the same settings.")
@@ -54,38 +57,57 @@ for note in split_summary.notes:
 st.subheader("Bootstrap stability per persona")
 n_boot = st.select_slider("Resamples", [20, 50, 100, 200], value=DEFAULT_BOOTSTRAPS,
                           key="w.validate.n_boot")
-bar = st.progress(0.0, text="Re-clustering resamples…")
-boot = flow.bootstrap(result, n_boot,
-                      progress=lambda done, total: bar.progress(
-                          done / total, text=f"Re-clustering resample {done} of {total}…"))
-bar.empty()
-boot_summary = boot.summary()
-st.markdown(flow.md(boot_summary.verdict))
-summary = boot_summary.table.assign(persona=lambda f: f["segment"].map(names))
-st.plotly_chart(charts.stability_chart(summary, colors), width="stretch")
-st.dataframe(
-    summary[["persona", "mean_jaccard", "band", "recovered", "dissolved"]], hide_index=True,
-    width="stretch",
-    column_config={
-        "persona": "Persona",
-        "mean_jaccard": st.column_config.NumberColumn("Mean Jaccard", format="%.2f"),
-        "band": "Reading",
-        "recovered": st.column_config.NumberColumn(
-            f"Recovered (Jaccard > {RECOVERED:g})", format=f"%d of {boot.n_boot}"),
-        "dissolved": st.column_config.NumberColumn(
-            f"Dissolved (Jaccard ≤ {DISSOLVED:g})", format=f"%d of {boot.n_boot}"),
-    })
-st.markdown("\n".join(
-    f"- {flow.md(row.persona)}: recovered in {row.recovered} of {boot.n_boot} resamples "
-    f"(Jaccard > {RECOVERED:g}), dissolved in {row.dissolved} (Jaccard ≤ {DISSOLVED:g})."
-    for row in summary.itertuples(index=False)))
-st.caption("Hennig's clusterboot: each resample draws customers with replacement, keeps each "
-           "drawn customer once and re-clusters them. Reading of the mean Jaccard: "
-           f"{JACCARD_HIGHLY_STABLE:g} or more highly stable, {JACCARD_STABLE:g} stable, "
-           f"{JACCARD_DOUBTFUL:g} to {JACCARD_STABLE:g} a real pattern but doubtful "
-           f"membership, under {JACCARD_DOUBTFUL:g} not to be trusted.")
-for note in small_segment_check(seg, halves, boot):
-    st.info(flow.md(note))
+slot = flow.start_bootstrap(result, n_boot)
+
+
+# Polled, not waited for: the bootstrap runs on the server meanwhile and the rest of the page
+# is usable; once it is done the whole page is drawn again with its results.
+@st.fragment(run_every=PROGRESS_EVERY_S)
+def _progress():
+    if slot.finished:
+        st.rerun()
+    st.progress(slot.done / max(slot.total, 1),
+                text=f"Re-clustering resample {slot.done} of {slot.total}…")
+
+
+def _show(boot):
+    boot_summary = boot.summary()
+    st.markdown(flow.md(boot_summary.verdict))
+    summary = boot_summary.table.assign(persona=lambda f: f["segment"].map(names))
+    st.plotly_chart(cache.figure(("stability", flow.shown(result, names), boot.n_boot),
+                                 lambda: charts.stability_chart(summary, colors)),
+                    width="stretch")
+    st.dataframe(
+        summary[["persona", "mean_jaccard", "band", "recovered", "dissolved"]],
+        hide_index=True, width="stretch",
+        column_config={
+            "persona": "Persona",
+            "mean_jaccard": st.column_config.NumberColumn("Mean Jaccard", format="%.2f"),
+            "band": "Reading",
+            "recovered": st.column_config.NumberColumn(
+                f"Recovered (Jaccard > {RECOVERED:g})", format=f"%d of {boot.n_boot}"),
+            "dissolved": st.column_config.NumberColumn(
+                f"Dissolved (Jaccard ≤ {DISSOLVED:g})", format=f"%d of {boot.n_boot}"),
+        })
+    st.markdown("\n".join(
+        f"- {flow.md(row.persona)}: recovered in {row.recovered} of {boot.n_boot} resamples "
+        f"(Jaccard > {RECOVERED:g}), dissolved in {row.dissolved} (Jaccard ≤ {DISSOLVED:g})."
+        for row in summary.itertuples(index=False)))
+    st.caption("Hennig's clusterboot: each resample draws customers with replacement, keeps "
+               "each drawn customer once and re-clusters them. Reading of the mean Jaccard: "
+               f"{JACCARD_HIGHLY_STABLE:g} or more highly stable, {JACCARD_STABLE:g} stable, "
+               f"{JACCARD_DOUBTFUL:g} to {JACCARD_STABLE:g} a real pattern but doubtful "
+               f"membership, under {JACCARD_DOUBTFUL:g} not to be trusted.")
+    for note in small_segment_check(seg, halves, boot):
+        st.info(flow.md(note))
+
+
+if slot.error is not None:
+    st.error(flow.md(slot.error))
+elif slot.value is None:
+    _progress()
+else:
+    _show(slot.value)
 
 st.subheader("Stability for every K")
 metrics = cache.sweep(fp, data, name, result.config.roles, result.config.prep,

@@ -6,6 +6,7 @@ import charts
 from segmentation import SegmentationError
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES, quality_warnings
 from segmentation.describe.explore import silhouette_frame
+from segmentation.describe.sampling import sampled_fit_note
 from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
 from segmentation.prepare.variables import GROUPS, default_features
 from ui import cache, flow, state
@@ -100,11 +101,14 @@ def k_panel():
     st.info(f"**Recommended: K = {sweep.recommended_k}.** {flow.md(sweep_summary.verdict)}")
     chosen_k = st.session_state[state.K_CHOICE] or sweep.recommended_k
     # Full width each: the 2x2 quality panel's subplot titles collide in half a page.
-    st.plotly_chart(charts.elbow_chart(metrics, sweep.knee_k, chosen_k), width="stretch")
-    st.plotly_chart(charts.k_metrics_chart(metrics, chosen_k), width="stretch")
-    if sweep.silhouette_sample_size:
-        st.caption(f"Silhouettes estimated on a fixed sample of {sweep.silhouette_sample_size:,}"
-                   " customers.")
+    # The sweep's charts mark the chosen K: keyed on the settings with that K.
+    marked = state.run_key(config, chosen_k)
+    st.plotly_chart(cache.figure(("elbow", marked), lambda: charts.elbow_chart(
+        metrics, sweep.knee_k, chosen_k)), width="stretch")
+    st.plotly_chart(cache.figure(("k_metrics", marked), lambda: charts.k_metrics_chart(
+        metrics, chosen_k)), width="stretch")
+    if (note := sampled_fit_note(sweep, fm.X.shape[0])) is not None:
+        st.caption(note)
     ks = metrics["k"].tolist()
 
     def _on_k():
@@ -119,9 +123,10 @@ def k_panel():
     names = flow.names(result)
     for warning in quality_warnings(seg.silhouette, seg.shares, seg.labels.size):
         st.warning(flow.md(warning))
-    st.plotly_chart(charts.silhouette_diagram(silhouette_frame(seg, names),
-                                              charts.persona_colors(names), seg.silhouette),
-                    width="stretch")
+    st.plotly_chart(cache.figure(("silhouette", flow.shown(result, names)),
+                                 lambda: charts.silhouette_diagram(
+                                     silhouette_frame(seg, names), charts.persona_colors(names),
+                                     seg.silhouette)), width="stretch")
     st.dataframe(metrics.rename(columns={
         "k": "K", "inertia": "Inertia (WCSS)", "silhouette": "Silhouette",
         "calinski_harabasz": "Calinski–Harabasz", "davies_bouldin": "Davies–Bouldin",

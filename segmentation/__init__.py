@@ -26,12 +26,44 @@ The stages live in subpackages, in the order data flows through them:
 Thresholds and defaults, each with its reason, are in :mod:`segmentation.config`.
 """
 
+from typing import TYPE_CHECKING
+
 from segmentation._version import __version__ as __version__  # public outside __all__
-from segmentation.cluster.model import score
-from segmentation.data.customer_file import read_table
-from segmentation.errors import SegmentationError
-from segmentation.export.bundle import load_bundle
-from segmentation.pipeline import RunConfig, SegmentationResult, run
+
+if TYPE_CHECKING:  # what type checkers and readers see; at run time, see __getattr__
+    from segmentation.cluster.model import score
+    from segmentation.data.customer_file import read_table
+    from segmentation.errors import SegmentationError
+    from segmentation.export.bundle import load_bundle
+    from segmentation.pipeline import RunConfig, SegmentationResult, run
+
+# Each public name and the module it lives in, imported on first use (PEP 562): the
+# command line's --version and --help, and a script needing only one stage, then skip
+# scikit-learn, pyarrow and pydantic, which take over a second to import.
+_LAZY = {
+    "RunConfig": "segmentation.pipeline",
+    "SegmentationError": "segmentation.errors",
+    "SegmentationResult": "segmentation.pipeline",
+    "load_bundle": "segmentation.export.bundle",
+    "read_table": "segmentation.data.customer_file",
+    "run": "segmentation.pipeline",
+    "score": "segmentation.cluster.model",
+}
 
 __all__ = ["RunConfig", "SegmentationError", "SegmentationResult", "load_bundle", "read_table",
            "run", "score"]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segmentation' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -151,6 +151,10 @@ SILHOUETTE_SAMPLE_SIZE = 4000
 # Above this many customers the k-means++ restarts run on a sample of this
 # size and the best solution is refined once on all customers.
 FIT_SAMPLE_SIZE = 20000
+# Fits of different K (and different split halves) are independent and scikit-learn's
+# k-means releases the GIL, so the sweep runs this many side by side, each on one thread:
+# the machine the studio is sized for has two cores, and more threads only compete.
+SWEEP_THREADS = 2
 # A silhouette under this is weak structure (Kaufman and Rousseeuw read 0.26-0.50 as weak):
 # quality_warnings says so, on the Segments and Personas pages and in the report.
 WEAK_SILHOUETTE = 0.3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from numbers import Integral
 from pathlib import Path
@@ -154,9 +155,34 @@ class SegmentationResult:
             verdict=verdict, table=table, notes=tuple(notes))
 
 
+# The stages ``progress`` is told about, in order; a caller may show them as they come.
+STAGE_READING = "reading"
+STAGE_PREPARING = "preparing"
+STAGE_SWEEPING = "sweeping K"
+STAGE_SEGMENTING = "segmenting"
+
+
+def _silent(stage: str) -> None:
+    """The default ``progress``: nobody is watching."""
+
+
 def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
-        name: str | None = None) -> SegmentationResult:
+        name: str | None = None,
+        progress: Callable[[str], None] | None = None) -> SegmentationResult:
     """Segment a customer file end to end with the given settings.
+
+    Parameters
+    ----------
+    source : bytes, str, Path or RawTable
+        The customer file (or order log), its bytes, or a table already read.
+    config : RunConfig, optional
+        The settings; default ``RunConfig()``.
+    name : str, optional
+        The file's name when ``source`` is bytes.
+    progress : callable, optional
+        Called with each stage's name as it starts (:data:`STAGE_READING`,
+        :data:`STAGE_PREPARING`, :data:`STAGE_SWEEPING`, :data:`STAGE_SEGMENTING`), e.g.
+        to show it on a terminal. It must not raise.
 
     Examples
     --------
@@ -166,6 +192,8 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     ['High-Income Wine & Meat Lovers, Catalog', ...]
     """
     config = config or RunConfig()
+    progress = progress or _silent
+    progress(STAGE_READING)
     raw = read_customers(source, config.input_kind, dict(config.log_map),
                          config.reference_date, name=name, sheet=config.sheet)
     dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
@@ -174,19 +202,23 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     # every line went and what each column looked like.
     raw = replace(raw, frame=raw.frame.iloc[:, :0])
     release_arrow_memory()  # the numbers were parsed in Arrow
+    progress(STAGE_PREPARING)
     fm = prepare(dataset, config.prep)
+    progress(STAGE_SWEEPING)
     sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init,
                     stability=config.stability)
-    return assemble(raw, dataset, fm, sweep, config)
+    return assemble(raw, dataset, fm, sweep, config, progress)
 
 
 def assemble(raw: RawTable, dataset: Dataset, fm: FeatureMatrix, sweep: KSweep,
-             config: RunConfig) -> SegmentationResult:
+             config: RunConfig,
+             progress: Callable[[str], None] | None = None) -> SegmentationResult:
     """The last stages of :func:`run`: segment at the chosen K, profile, name.
 
     Split out so callers that cache the earlier stages (the app) finish a run
-    exactly as the command line does.
+    exactly as the command line does. ``progress`` is as in :func:`run`.
     """
+    (progress or _silent)(STAGE_SEGMENTING)
     k = config.k or sweep.recommended_k
     seg = segment(fm, k, config.random_state, config.n_init)
     profiles = profile_segments(fm, seg)

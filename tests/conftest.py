@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +64,12 @@ def _freeze_long_lived_objects():
     """
     gc.collect()
     gc.freeze()
+    yield
+    # Pages start bootstraps in the background of this process; a module must not leave
+    # them computing while later modules (the browser journeys above all) run.
+    cache = sys.modules.get("ui.cache")
+    if cache is not None:
+        cache.stop_background_work()
 
 
 @pytest.fixture(scope="session")

@@ -6,17 +6,26 @@ moving K re-runs only the last stage and never re-parses the file.
 ``reading`` is how the file is read into customers: (input kind, order-log
 mapping, reference date, id column), four small values
 :class:`segmentation.RunConfig` carries too.
+
+The stages from the customer table to the segmentation are resources, not data:
+every session and every page gets the one frozen result instead of an unpickled
+copy, which for a large file costs a good part of a second on each page. The
+engine returns new objects and never edits its inputs, so sharing them is safe.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from segmentation import RunConfig, SegmentationResult, run, score
+from segmentation import RunConfig, SegmentationError, SegmentationResult, run, score
 from segmentation.cluster.kmeans import KSweep, sweep_k
 from segmentation.cluster.model import Model, Scores
 from segmentation.cluster.rfm import rfm_of
@@ -25,13 +34,19 @@ from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
 from segmentation.export.bundle import Bundle, load_bundle
 from segmentation.pipeline import assemble
+from segmentation.plan import bandit
+from segmentation.plan.bandit import Simulation
 from segmentation.plan.lifetime import Lifetime, lifetime_of
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare, variables_of
 from segmentation.prepare.variables import Variable
 from segmentation.validate import stability
 from segmentation.validate.stability import Bootstrap, SplitHalf
 
+_LOG = logging.getLogger(__name__)
 _ENTRIES = 16
+# A page shows up to a dozen charts and a user moves between a few K and variable choices:
+# enough for every chart of several segmentations, few enough to bound the server's memory.
+_FIGURES = 128
 Reading = tuple[str, tuple[tuple[str, str], ...], str | None, str | None, str | None]
 # Decide from the content, columns found by name, the id column detected, a workbook's
 # first sheet holding a table.
@@ -67,7 +82,7 @@ def sheets(fingerprint: str, _data: bytes, name: str) -> tuple[str, ...]:
     return sheet_names(_data, name)
 
 
-@st.cache_data(show_spinner="Reading the file (an order log is totalled per customer)…",
+@st.cache_resource(show_spinner="Reading the file (an order log is totalled per customer)…",
                max_entries=4)
 def raw_table(fingerprint: str, _data: bytes, name: str,
               reading: Reading = AS_FOUND) -> RawTable:
@@ -76,7 +91,7 @@ def raw_table(fingerprint: str, _data: bytes, name: str,
     return read_customers(_data, kind, dict(log_map), reference_date, name=name, sheet=sheet)
 
 
-@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def dataset(fingerprint: str, _data: bytes, name: str,
             roles: tuple[tuple[str, str], ...], reading: Reading = AS_FOUND) -> Dataset:
     return load_dataset(raw_table(fingerprint, _data, name, reading), roles=dict(roles),
@@ -91,13 +106,13 @@ def variables(fingerprint: str, _data: bytes, name: str,
     return variables_of(dataset(fingerprint, _data, name, roles, reading), dict(labels))
 
 
-@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def features(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
              prep: PrepConfig, reading: Reading = AS_FOUND) -> FeatureMatrix:
     return prepare(dataset(fingerprint, _data, name, roles, reading), prep)
 
 
-@st.cache_data(show_spinner="Trying every K…", max_entries=_ENTRIES)
+@st.cache_resource(show_spinner="Trying every K…", max_entries=_ENTRIES)
 def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
           prep: PrepConfig, k_values: tuple[int, ...], random_state: int,
           n_init: int, stability: bool = True, reading: Reading = AS_FOUND) -> KSweep:
@@ -106,7 +121,7 @@ def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str
     return sweep_k(fm, k_values, random_state, n_init, stability=stability)
 
 
-@st.cache_data(show_spinner="Segmenting…", max_entries=_ENTRIES)
+@st.cache_resource(show_spinner="Segmenting…", max_entries=_ENTRIES)
 def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SegmentationResult:
     reading = reading_of(config)
     raw = raw_table(fingerprint, _data, name, reading)
@@ -150,39 +165,84 @@ def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 
 @dataclass
 class Slot:
-    """One server-wide result, filled by the first session that asks for it."""
+    """One server-wide bootstrap, computed in the background by the first session asking."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     value: Bootstrap | None = None
+    error: str | None = None  # the engine's sentence when it could not be computed
+    done: int = 0  # resamples re-clustered so far, for the progress bar
+    total: int = 0
+    started: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.value is not None or self.error is not None
 
 
 # A slot, not the result, is what Streamlit caches: a cached function replays what it drew,
-# and the bootstrap reports its progress on a bar the page drew outside it, which cannot be
-# replayed. Evicting a slot frees its result, so memory stays bounded across sessions.
+# and the bootstrap reports its progress while the page goes on drawing. Evicting a slot
+# frees its result, so memory stays bounded across sessions.
 @st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def _bootstrap_slot(fingerprint: str, config: RunConfig, n_boot: int) -> Slot:
     return Slot()
 
 
-def bootstrap(fingerprint: str, _data: bytes, name: str, config: RunConfig, n_boot: int,
-              progress=None) -> Bootstrap:
-    """Hennig's bootstrap of one segmentation, computed once per server.
+def _fill(slot: Slot, features: FeatureMatrix, segmentation, config: RunConfig,
+          n_boot: int) -> None:
+    def progress(done: int, total: int) -> None:
+        slot.done, slot.total = done, total
+
+    try:
+        slot.value = stability.bootstrap_stability(
+            features, segmentation, n_boot, config.random_state, config.n_init,
+            progress=progress)
+    except SegmentationError as exc:
+        slot.error = str(exc)
+    except Exception:
+        # Said on the page rather than left as a progress bar that never ends.
+        _LOG.exception("the bootstrap stopped")
+        slot.error = ("The bootstrap stopped on an unexpected error; the server's log has "
+                      "the details.")
+
+
+# One bootstrap computes at a time per server, the others wait their turn in order: each
+# setting a user tries asks for its own, and a thread each would share two cores between
+# all of them and starve the server's replies.
+_BOOTSTRAP_WORKERS = 1
+_bootstraps = ThreadPoolExecutor(max_workers=_BOOTSTRAP_WORKERS, thread_name_prefix="bootstrap")
+
+
+def stop_background_work() -> None:
+    """Drop the bootstraps still waiting, wait for the one running, and forget every slot.
+
+    For a server (or a test session) that must not leave work running behind it; the next
+    request starts afresh.
+    """
+    global _bootstraps
+    _bootstraps.shutdown(wait=True, cancel_futures=True)
+    _bootstraps = ThreadPoolExecutor(max_workers=_BOOTSTRAP_WORKERS,
+                                     thread_name_prefix="bootstrap")
+    _bootstrap_slot.clear()
+
+
+def start_bootstrap(fingerprint: str, config: RunConfig, n_boot: int,
+                    res: SegmentationResult) -> Slot:
+    """Hennig's bootstrap of one segmentation, started once per server in the background.
 
     ``config`` carries the K used, so a recommended K and the same K chosen by
-    hand share one result. ``progress(done, total)`` is called while it is computed.
+    hand share one result. The page stays usable meanwhile: it reads the
+    slot's progress and shows the result once ``slot.finished``.
     """
     slot = _bootstrap_slot(fingerprint, config, n_boot)
-    with slot.lock:  # a second session asking meanwhile waits for this one's result
-        if slot.value is None:
-            res = result(fingerprint, _data, name, config)
-            slot.value = stability.bootstrap_stability(
-                res.features, res.segmentation, n_boot, config.random_state, config.n_init,
-                progress=progress)
-    return slot.value
+    with slot.lock:  # a second session asking meanwhile finds the one already running
+        if not slot.started:
+            slot.started, slot.total = True, n_boot
+            _bootstraps.submit(_fill, slot, res.features, res.segmentation, config, n_boot)
+    return slot
 
 
 def known_bootstrap(fingerprint: str, config: RunConfig, n_boot: int) -> Bootstrap | None:
-    """The bootstrap if the server still holds it; never computes one."""
+    """The bootstrap if the server holds it finished; never computes one."""
     return _bootstrap_slot(fingerprint, config, n_boot).value
 
 
@@ -211,3 +271,25 @@ def signup_model(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 
     res = result(fingerprint, _data, name, config)
     return signup.train(res, list(features), random_state=config.random_state)
+
+
+# A resource, not data: a hit hands every session the one figure instead of unpickling a copy,
+# and building a plotly figure (validating every property) costs more than the numbers behind
+# it. Keyed on a small key rather than the frames drawn: hashing a frame of every customer on
+# each rerun would cost what the cache saves. Nothing draws on a figure after it is built, so
+# sharing it is safe.
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
+def bandit_simulation(rates: tuple[tuple[str, float], ...], n_visitors: int,
+                      random_state: int) -> Simulation:
+    """The bandit simulation for these stated rates, computed once per server (about 0.5 s)."""
+    return bandit.simulate(dict(rates), n_visitors=n_visitors, random_state=random_state)
+
+
+@st.cache_resource(show_spinner=False, max_entries=_FIGURES)
+def figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    """The figure ``_build()`` makes, built once per server for the same ``key``.
+
+    ``key`` must name everything the figure shows: the chart, the segmentation
+    (``state.run_key``), the persona names and every choice made for it.
+    """
+    return _build()

@@ -61,6 +61,12 @@ def names(result: SegmentationResult) -> dict[int, str]:
     return {p.segment: p.name for p in personas(result)}
 
 
+def shown(result: SegmentationResult, names: dict[int, str]) -> tuple:
+    """The part of a chart's cache key (``cache.figure``) naming the segmentation drawn and
+    the persona names it is drawn with; the chart and the choices made for it complete it."""
+    return state.run_key(result.config, result.chosen_k), tuple(sorted(names.items()))
+
+
 # Segmentations whose bootstrap a session remembers (for the badges): a handful covers
 # going back and forth between a few K or variable choices.
 KNOWN_BOOTSTRAPS = 8
@@ -71,17 +77,17 @@ def _settled(result: SegmentationResult) -> RunConfig:
     return replace(result.config, k=result.chosen_k)
 
 
-def bootstrap(result: SegmentationResult, n_boot: int, progress=None) -> Bootstrap:
-    """The bootstrap of this segmentation, computed once per server (see ``cache.bootstrap``).
+def start_bootstrap(result: SegmentationResult, n_boot: int) -> cache.Slot:
+    """The bootstrap of this segmentation, computed once per server in the background
+    (see ``cache.start_bootstrap``).
 
-    The session records only which resample count it last ran for this
+    The session records only which resample count it last asked for this
     segmentation, so :func:`known_bootstrap` can find the result again.
     """
-    fp, data, name = state.data()
-    boot = cache.bootstrap(fp, data, name, _settled(result), n_boot, progress=progress)
+    slot = cache.start_bootstrap(state.data()[0], _settled(result), n_boot, result)
     remember_bootstrap(st.session_state[state.BOOTSTRAPS],
                        state.run_key(result.config, result.chosen_k), n_boot)
-    return boot
+    return slot
 
 
 def remember_bootstrap(known: dict[str, int], key: str, n_boot: int,

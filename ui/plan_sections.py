@@ -14,7 +14,7 @@ from segmentation import SegmentationError, SegmentationResult
 from segmentation.export import strategy
 from segmentation.export.bundle import bundle_bytes
 from segmentation.export.outputs import csv_text
-from segmentation.plan import abtest, bandit, campaign_results, signup, value
+from segmentation.plan import abtest, campaign_results, signup, value
 from segmentation.plan.signup import SignupModel
 
 from . import cache, flow, state
@@ -254,8 +254,8 @@ def bandit_simulation(result: SegmentationResult) -> None:
     rate_b = c2.number_input("True rate of message B", 0.001, 0.999, 0.12, 0.01,
                              key="w.plan.rb")
     visitors = c3.number_input("Visitors", 100, 200_000, 10_000, 1000, key="w.plan.visitors")
-    sim = bandit.simulate({"A": rate_a, "B": rate_b}, n_visitors=int(visitors),
-                          random_state=result.config.random_state)
+    sim = cache.bandit_simulation((("A", rate_a), ("B", rate_b)), int(visitors),
+                                  result.config.random_state)
     st.info(flow.md(sim.summary().verdict))
     st.plotly_chart(charts.bandit_chart(sim.traffic), width="stretch")
 

@@ -17,6 +17,11 @@ from segmentation.data.orders import FIELD_LABELS, FIELDS, INPUT_KINDS, OrderLog
 
 from . import cache, flow, state
 
+# Above this many bytes reading, working out column meaning and preparing take over a
+# second (about 1 s per 10 MB of text here, see benchmarks/bench_read.py), so the Data page
+# shows each step as it runs; a small file is read before a status box could draw.
+LARGE_FILE_BYTES = 5_000_000
+
 KIND_LABELS = {"auto": "Decide from the content", "customers": "One row per customer",
                "transactions": "Order lines, totalled per customer"}
 
@@ -57,6 +62,36 @@ def show(fp: str, data: bytes, name: str) -> OrderLog | None:
     if log is not None:
         _accounting(log)
     return log
+
+
+def read_with_progress(fp: str, data: bytes, name: str) -> None:
+    """Read a large file step by step under a status box that names each step.
+
+    The steps fill the same caches the page then reads, so the page itself runs
+    at once; a small file skips the box. A step that fails stops here and the
+    page shows the engine's own sentence when it asks for the same result.
+    """
+    if len(data) <= LARGE_FILE_BYTES:
+        return
+    reading, roles = state.reading(), state.roles_key()
+    steps = (("Reading the file", lambda: cache.lines(fp, data, name, reading[4])),
+             ("Reading the customers", lambda: cache.raw_table(fp, data, name, reading)),
+             ("Working out what each column means",
+              lambda: cache.dataset(fp, data, name, roles, reading)),
+             ("Preparing the variables for clustering",
+              lambda: cache.features(fp, data, name, roles, state.prep_config(), reading)))
+    with st.status(f"Reading {name} ({len(data) / 1e6:,.1f} MB)…", expanded=True) as box:
+        bar = st.progress(0.0)
+        for i, (label, step) in enumerate(steps):
+            bar.progress(i / len(steps), text=f"{label}…")
+            try:
+                step()
+            except SegmentationError:
+                box.update(label=f"{label} failed: see below.", state="error", expanded=False)
+                return
+        bar.progress(1.0, text="Done")
+        box.update(label=f"Read {name}: {len(data) / 1e6:,.1f} MB.", state="complete",
+                   expanded=False)
 
 
 def _sheet_choice(fp: str, data: bytes, name: str, current: str | None) -> None:

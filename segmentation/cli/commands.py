@@ -10,8 +10,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from segmentation.cli.progress import Progress
 from segmentation.errors import SegmentationError
-from segmentation.prepare.features import PrepConfig
 
 
 def _source(inputs):
@@ -164,10 +164,9 @@ def _write_lifetime_segments(result, lifetime, out: Path) -> dict[str, Path]:
 
 def _run(args) -> int:
     from segmentation.data.orders import parse_map
-    from segmentation.describe.carry_names import carry_over
-    from segmentation.export.bundle import load_bundle, write_bundle
-    from segmentation.export.outputs import write_outputs
-    from segmentation.pipeline import RunConfig, run
+    from segmentation.export.bundle import load_bundle
+    from segmentation.pipeline import RunConfig
+    from segmentation.prepare.features import PrepConfig
 
     for name in RUN_FILES:
         refuse_overwriting(Path(args.out) / name, [args.input, args.previous],
@@ -192,7 +191,20 @@ def _run(args) -> int:
         reference_date=_reference(args.reference_date), sheet=args.sheet,
     )
     previous = load_bundle(args.previous) if args.previous else None
-    result = run(args.input, config)
+    with Progress() as progress:
+        _run_stages(args, config, previous, progress)
+    return 0
+
+
+def _run_stages(args, config, previous, progress) -> None:
+    """The engine's stages and the files, with ``progress`` told each stage's name."""
+    from segmentation.describe.carry_names import carry_over
+    from segmentation.export.bundle import write_bundle
+    from segmentation.export.outputs import write_outputs
+    from segmentation.pipeline import run
+
+    result = run(args.input, config, progress=progress)
+    progress.clear()  # what is printed from here starts at the left margin
     log = result.dataset.log
     if log is not None:
         print(f"Order log: {log.lines_read:,} lines, {log.lines_aggregated:,} aggregated into "
@@ -217,7 +229,9 @@ def _run(args) -> int:
                                                 lifetime=lifetime)
         return paths
 
+    progress("writing")
     paths = publish(Path(args.out), write)
+    progress.clear()
     seg = result.segmentation
     dropped = sum(result.features.report.dropped.values())
     print(f"{result.features.report.rows_read} rows read, {seg.labels.size} segmented, "
@@ -236,7 +250,6 @@ def _run(args) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"Wrote {', '.join(str(p) for p in paths.values())}")
-    return 0
 
 
 def _aggregate(args) -> int:

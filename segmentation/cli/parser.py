@@ -15,7 +15,7 @@ from segmentation.config import (
     DEFAULT_SEED,
 )
 from segmentation.errors import SegmentationError
-from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS
+from segmentation.prepare.policies import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,

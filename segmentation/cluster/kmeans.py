@@ -8,13 +8,15 @@ kind of customer for the same input and settings.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from segmentation.config import (
     ASSIGN_BUDGET,
@@ -34,6 +36,7 @@ from segmentation.config import (
     SILHOUETTE_SAMPLE_SIZE,
     SMALL_SEGMENT_SHARE,
     SPLIT_SAMPLE_SIZE,
+    SWEEP_THREADS,
     WEAK_SILHOUETTE,
 )
 from segmentation.errors import SegmentationError
@@ -145,6 +148,41 @@ def _check_k(n_customers: int, k_values) -> list[int]:
     return ks
 
 
+_THREADS: list[ThreadpoolController] = []
+
+
+def _one_thread():
+    """A context in which OpenMP and BLAS each run on one thread.
+
+    A second thread spin-waits for work that, at these sizes, is over before
+    it helps: on a busy machine (a shared app server always is) the sweep's
+    distance products ran three times slower with two BLAS threads than with
+    one. The controller is built once, on first use (after scikit-learn has
+    loaded its OpenMP runtime): building it scans every loaded library, which
+    cost more than a small fit.
+    """
+    if not _THREADS:
+        _THREADS.append(ThreadpoolController())
+    return _THREADS[0].limit(limits=1)
+
+
+def _in_parallel(fn, jobs: list) -> list:
+    """``fn(*job)`` for every job, on up to ``SWEEP_THREADS`` threads; results in job order.
+
+    Each job must be independent and seeded, so the results are the same as
+    in a plain loop whatever the threads' timing. BLAS is held to one thread
+    here, in the caller's thread, before any worker starts: its thread count
+    is one setting for the whole process, and workers each limiting and
+    restoring it in turn could leave it changed. OpenMP's count is per
+    thread, so each fit sets its own (:func:`_fit_kmeans`).
+    """
+    workers = min(SWEEP_THREADS, os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        return [fn(*job) for job in jobs]
+    with _one_thread(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda job: fn(*job), jobs))
+
+
 def _fit_kmeans(
     X: np.ndarray,
     n_clusters: int,
@@ -165,7 +203,7 @@ def _fit_kmeans(
     fixed thread count keeps results the same on every machine.
     """
     n = X.shape[0]
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with _one_thread():
         if n <= fit_sample_size:
             km = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(X)
         else:
@@ -343,11 +381,15 @@ def split_half_agreement(X: np.ndarray, n_clusters: int, random_state: int = DEF
     rows = _silhouette_sample(len(X), sample_size, random_state)
     Xs = X if rows is None else X[rows]
     seeds = tuple(random_state + i for i in range(n_splits))
-    values = []
-    for seed in seeds:
-        _, ((_, centers_a, _), (_, centers_b, _)) = split_halves(Xs, n_clusters, seed, n_init)
-        values.append(float(adjusted_rand_score(assign(Xs, centers_a)[0], assign(Xs, centers_b)[0])))
+    values = _in_parallel(lambda seed: _halves_agreement(Xs, n_clusters, seed, n_init),
+                          [(seed,) for seed in seeds])
     return SplitAgreement(values=tuple(values), seeds=seeds, rows=rows)
+
+
+def _halves_agreement(X: np.ndarray, n_clusters: int, seed: int, n_init: int) -> float:
+    """Adjusted Rand index of one split's two half-models labelling every row of ``X``."""
+    _, ((_, centers_a, _), (_, centers_b, _)) = split_halves(X, n_clusters, seed, n_init)
+    return float(adjusted_rand_score(assign(X, centers_a)[0], assign(X, centers_b)[0]))
 
 
 def _distance_matrix(X: np.ndarray) -> np.ndarray:
@@ -375,9 +417,12 @@ _BLOCK = 1024
 def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float]:
     """Mean silhouette of several labelings of the same rows, in one pass.
 
-    Distances are computed a block of rows at a time (never the whole n × n
-    matrix) and summed per segment for every labeling at once, with one
-    product against the stacked one-hot labels. Equal to
+    Distances are computed a block of rows against a block of rows at a time
+    (never the whole n × n matrix) and summed per segment for every labeling
+    at once, with one product against the stacked one-hot labels. Distances
+    are symmetric, so each pair of blocks is computed once and serves both
+    (half the distance work of a row block against all rows); the pairs are
+    shared among ``SWEEP_THREADS`` threads (:func:`_block_sums`). Equal to
     :func:`_silhouette_from_distances` on each labeling.
     """
     X = np.asarray(X, dtype=float)
@@ -388,14 +433,9 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
     for lab, off in zip(label_sets, offsets[:-1], strict=True):
         H[np.arange(m), off + lab] = 1.0
     sq = np.einsum("ij,ij->i", X, X)
-    sums = np.empty_like(H)
-    for start in range(0, m, _BLOCK):
-        block = sq[start:start + _BLOCK, None] + sq[None, :] - 2.0 * (X[start:start + _BLOCK] @ X.T)
-        np.maximum(block, 0.0, out=block)
-        np.sqrt(block, out=block)
-        rows = np.arange(block.shape[0])
-        block[rows, start + rows] = 0.0
-        sums[start:start + _BLOCK] = block @ H
+    pairs = [(a, b) for a in range(0, m, _BLOCK) for b in range(a, m, _BLOCK)]
+    shares = [pairs[i::SWEEP_THREADS] for i in range(SWEEP_THREADS)]
+    sums = sum(_in_parallel(lambda share: _block_sums(X, sq, H, share), [(p,) for p in shares]))
     out = []
     for lab, k, off in zip(label_sets, ks, offsets[:-1], strict=True):
         if np.unique(lab).size < 2:
@@ -403,6 +443,27 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
             continue
         out.append(float(_silhouette_from_sums(sums[:, off:off + k], lab).mean()))
     return out
+
+
+def _block_sums(X: np.ndarray, sq: np.ndarray, H: np.ndarray, pairs) -> np.ndarray:
+    """Each row's summed distances to every column group of ``H``, over some block pairs.
+
+    ``pairs`` are (a, b) row-block starts with a <= b; each block of distances
+    is computed once and added to both blocks' rows. Summing the results over
+    every such pair gives ``D @ H`` for the full distance matrix ``D``.
+    """
+    sums = np.zeros_like(H)
+    for a, b in pairs:
+        rows_a, rows_b = slice(a, a + _BLOCK), slice(b, b + _BLOCK)
+        block = sq[rows_a, None] + sq[None, rows_b] - 2.0 * (X[rows_a] @ X[rows_b].T)
+        np.maximum(block, 0.0, out=block)
+        np.sqrt(block, out=block)
+        if a == b:
+            np.fill_diagonal(block, 0.0)
+        sums[rows_a] += block @ H[rows_b]
+        if a != b:
+            sums[rows_b] += block.T @ H[rows_a]
+    return sums
 
 
 def _silhouette_from_sums(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -422,18 +483,24 @@ def _silhouette_from_sums(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.where(own > 1, s, 0.0)
 
 
-def _ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[float, float]:
+def _ch_db_scores(X: np.ndarray, labels: np.ndarray, k: int,
+                  xx: np.ndarray | None = None) -> tuple[float, float]:
     """Calinski–Harabasz and Davies–Bouldin as scikit-learn defines them.
 
     Computed from per-segment sums and one n × k product instead of copying
     each segment out, which is what makes them affordable on a million rows.
+    ``xx``, each row's squared norm, may be passed in by a caller scoring
+    several labelings of the same rows.
     """
     n = X.shape[0]
     counts = np.bincount(labels, minlength=k).astype(float)
     centers = np.stack([np.bincount(labels, weights=col, minlength=k) for col in X.T], axis=1)
     centers /= np.maximum(counts, 1)[:, None]
-    xx = np.einsum("ij,ij->i", X, X)
-    own = np.einsum("ij,ij->i", X, centers[labels])
+    if xx is None:
+        xx = np.einsum("ij,ij->i", X, X)
+    # Each row's product with its own centre, picked from the n × k products: no n × d
+    # copy of every row's centre.
+    own = np.take_along_axis(X @ centers.T, labels[:, None], axis=1)[:, 0]
     d2 = np.maximum(xx - 2.0 * own + np.einsum("ij,ij->i", centers, centers)[labels], 0.0)
     within = float(d2.sum())
     between = float((counts * ((centers - X.mean(axis=0)) ** 2).sum(axis=1)).sum())
@@ -513,15 +580,30 @@ def sweep_k(
     n = X.shape[0]
     # One float32 copy for every K's refinement on large data, not one per K.
     X32 = np.ascontiguousarray(X, dtype=np.float32) if n > FIT_SAMPLE_SIZE else None
-    fits = [_fit_kmeans(X, k, random_state, n_init, X32=X32) for k in ks]
-    del X32
-    idx = _silhouette_sample(n, silhouette_sample_size, random_state)
-    silhouettes = _mean_silhouettes(X if idx is None else X[idx],
-                                   [labels if idx is None else labels[idx]
-                                    for labels, _, _ in fits])
+    with _one_thread():
+        fits = _in_parallel(lambda k: _fit_kmeans(X, k, random_state, n_init, X32=X32),
+                            [(k,) for k in ks])
+        X32 = None  # every K is fitted: free the copy before the silhouettes
+        idx = _silhouette_sample(n, silhouette_sample_size, random_state)
+        silhouettes = _mean_silhouettes(X if idx is None else X[idx],
+                                       [labels if idx is None else labels[idx]
+                                        for labels, _, _ in fits])
+        rows = _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability)
+    metrics = pd.DataFrame(rows)
+    knee = _find_knee(metrics["k"], metrics["inertia"])
+    k_best, reason = _recommend_k(metrics, knee)
+    return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
+                  silhouette_sample_size=None if idx is None else len(idx),
+                  random_state=random_state, n_init=n_init)
+
+
+def _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability) -> list[dict]:
+    """One row of figures per K for :func:`sweep_k`."""
+    n = X.shape[0]
+    xx = np.einsum("ij,ij->i", X, X)
     rows = []
     for k, (labels, _, inertia), sil in zip(ks, fits, silhouettes, strict=True):
-        ch, db = _ch_db_scores(X, labels, k)
+        ch, db = _ch_db_scores(X, labels, k, xx)
         rows.append({
             "k": k,
             "inertia": inertia,
@@ -534,12 +616,7 @@ def sweep_k(
             agreement = split_half_agreement(X, k, random_state, n_init)
             rows[-1].update(stability=agreement.median, stability_min=agreement.low,
                             stability_max=agreement.high)
-    metrics = pd.DataFrame(rows)
-    knee = _find_knee(metrics["k"], metrics["inertia"])
-    k_best, reason = _recommend_k(metrics, knee)
-    return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
-                  silhouette_sample_size=None if idx is None else len(idx),
-                  random_state=random_state, n_init=n_init)
+    return rows
 
 
 def _recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,

@@ -12,6 +12,7 @@ from segmentation.config import (
     FIRST_VALUES,
     MIN_CUSTOMERS,
 )
+from segmentation.data._distinct import map_distinct
 from segmentation.data.customer_file import RawTable, to_number
 from segmentation.data.roles import (
     BINARY_ROLES,
@@ -316,7 +317,7 @@ def _as_text(series: pd.Series) -> pd.Series:
             return str(int(value))
         return str(value)
 
-    return series.map(text).astype(object)
+    return map_distinct(series, text).astype(object)
 
 
 def _is_binary(series: pd.Series) -> bool:

@@ -601,24 +601,35 @@ def _parse_dates(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.astype("datetime64[us]")
     present_values = series.dropna()
-    if len(present_values) and present_values.map(
+    # A column of text alone holds no date cells: checked in C, not cell by cell.
+    if pd.api.types.infer_dtype(present_values, skipna=True) != "string" and len(
+            present_values) and present_values.map(
             lambda v: isinstance(v, datetime | date)).mean() >= 0.95:
         # Cells that already are dates (Excel), not text to be parsed.
         return pd.to_datetime(series, errors="coerce").astype("datetime64[us]")
-    text = series.astype("string").str.strip()
-    present = text.notna()
-    if not present.any():
-        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    # A million sign-up dates hold a few thousand distinct days: each is parsed once.
+    codes, distinct = pd.factorize(series.astype("string").str.strip(), use_na_sentinel=True)
+    dates = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[us]")
+    if len(distinct):
+        counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+        parsed = _parse_date_text(pd.Series(distinct, dtype="string"), counts)
+        dates[codes >= 0] = parsed.to_numpy(dtype="datetime64[us]")[codes[codes >= 0]]
+    return pd.Series(dates, index=series.index, dtype="datetime64[us]")
+
+
+def _parse_date_text(text: pd.Series, counts: np.ndarray) -> pd.Series:
+    """The dates of distinct texts (none missing), the ``counts[i]`` rows holding
+    ``text[i]`` weighing in the decisions as they would row by row."""
     # Microsecond resolution: placeholder dates such as 31-12-9999 fit, so
     # they stay dates (and can be flagged) instead of overflowing.
     iso = pd.to_datetime(text, format="ISO8601", errors="coerce").astype("datetime64[us]")
-    if iso[present].notna().mean() >= 0.95:
+    if counts[iso.notna().to_numpy()].sum() / counts.sum() >= 0.95:
         return iso
     parts = text.str.extract(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
     second = pd.to_numeric(parts[1], errors="coerce")
     month_first = bool((second > 12).any())
     fmt = "%m{sep}%d{sep}%Y" if month_first else "%d{sep}%m{sep}%Y"
-    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     for sep in "-/.":
         parsed = pd.to_datetime(text, format=fmt.format(sep=sep), errors="coerce")
         out = out.fillna(parsed.astype("datetime64[us]"))

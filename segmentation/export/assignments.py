@@ -54,6 +54,10 @@ RFM_COLUMNS = ("r", "f", "m", "rfm", "rfm_cell")
 # Added when lifetime figures are given (see segmentation.plan.lifetime.Lifetime.per_customer).
 LIFETIME_COLUMNS = ("expected_orders_12m", "p_alive", "expected_order_value",
                     "expected_value_12m")
+# Above this many rows the assignments are offered as CSV only: XlsxWriter takes up to about
+# ten seconds for 100,000 rows on a busy two-core server (benchmarks/bench_export.py), so a
+# million would keep a workshop waiting minutes, close to Excel's limit of 1,048,576 rows.
+XLSX_MAX_ROWS = 100_000
 
 
 def customer_assignments(result: SegmentationResult,
@@ -91,6 +95,22 @@ def customer_assignments(result: SegmentationResult,
                "silhouette": np.asarray(seg.silhouette_values, dtype=float)})
     frame = _with_rfm(frame, rfm_of(result), ids)
     return _with_lifetime(frame, lifetime.per_customer if lifetime is not None else None)
+
+
+def xlsx_refusal(n_rows: int, limit: int | None = None) -> str | None:
+    """Why a file of ``n_rows`` rows is offered as CSV only, or None when Excel is offered.
+
+    ``limit`` defaults to :data:`XLSX_MAX_ROWS`, read when called.
+
+    >>> xlsx_refusal(10) is None
+    True
+    >>> xlsx_refusal(250_000)
+    'With 250,000 rows an Excel file would be slow to build and near the most rows Excel holds, so the assignments are offered as CSV, which any spreadsheet opens.'
+    """
+    if n_rows <= (XLSX_MAX_ROWS if limit is None else limit):
+        return None
+    return (f"With {n_rows:,} rows an Excel file would be slow to build and near the most rows "
+            "Excel holds, so the assignments are offered as CSV, which any spreadsheet opens.")
 
 
 def checked_personas(result: SegmentationResult,

@@ -38,8 +38,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import xlsxwriter
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -47,7 +47,7 @@ from openpyxl.utils import get_column_letter
 from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.describe.personas import Persona
 from segmentation.export.assignments import checked_personas
-from segmentation.export.outputs import csv_text, neutralise
+from segmentation.export.outputs import _write_rows, neutralise
 from segmentation.pipeline import SegmentationResult
 from segmentation.plan.lifetime import Lifetime, lifetime_by_segment
 from segmentation.prepare.variables import CHANNEL_LABELS
@@ -137,6 +137,10 @@ def assignments_csv(frame: pd.DataFrame) -> bytes:
     neutralising apostrophe off again, so ids come back exactly (for the
     segmented rows: that reader refuses rows without an id or a segment).
 
+    Written a block of rows at a time straight into the bytes returned, as the
+    command line writes its file: at a million rows, text built whole and then
+    encoded held three copies of a 100 MB file.
+
     Parameters
     ----------
     frame : DataFrame
@@ -146,56 +150,69 @@ def assignments_csv(frame: pd.DataFrame) -> bytes:
     -------
     bytes
     """
-    return csv_text(frame).encode("utf-8")
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    _write_rows(frame, text)
+    text.flush()
+    text.detach()  # closing the wrapper would close the buffer before it is read
+    return buffer.getvalue()
 
 
 def assignments_xlsx(frame: pd.DataFrame) -> bytes:
     """The frame as an Excel workbook with one sheet, "Assignments".
 
     Text cells are neutralised; numbers stay numbers (missing ones are empty
-    cells); ``customer_id`` is always stored as text (type ``s``, format
-    ``@``) so ``007`` keeps its zeros. The header row is bold and frozen,
-    columns are sized to their contents and an autofilter covers the table.
+    cells); ``customer_id`` is always stored as text (format ``@``) so ``007``
+    keeps its zeros. The header row is bold and frozen, columns are sized to
+    their contents and an autofilter covers the table.
+
+    Written with XlsxWriter in constant-memory mode: rows go to disk as they
+    are written, several times faster than openpyxl's write-only mode (see
+    ``benchmarks/bench_export.py``). Every text cell goes through
+    ``write_string``, never ``write``, so no text is ever read as a formula.
 
     Parameters
     ----------
     frame : DataFrame
-        Usually :func:`customer_assignments`; any frame is accepted.
+        Usually :func:`customer_assignments`; any frame is accepted. Above
+        :data:`~segmentation.export.assignments.XLSX_MAX_ROWS` rows offer CSV instead
+        (:func:`~segmentation.export.assignments.xlsx_refusal`).
 
     Returns
     -------
     bytes
         The ``.xlsx`` file.
     """
-    wb = Workbook(write_only=True)  # streams rows: a 100k-customer file stays cheap
-    ws = wb.create_sheet("Assignments")
+    buffer = io.BytesIO()
+    # nan_inf_to_errors: an infinite figure becomes an error cell rather than no file at all.
+    wb = xlsxwriter.Workbook(buffer, {"constant_memory": True, "nan_inf_to_errors": True})
+    ws = wb.add_worksheet("Assignments")
     columns = [(str(c), _column_values(frame[c], as_text=str(c) == "customer_id"))
                for c in frame.columns]
-    formats = {"distance": "0.000", "silhouette": "0.000", "customer_id": "@"}
-    for j, (name, values) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = _width(name, values)
-    ws.freeze_panes = "A2"
-    header = []
-    for name, _ in columns:
-        cell = WriteOnlyCell(ws, value=_text(name))
-        cell.font = _BOLD
-        cell.fill = _HEADER_FILL
-        header.append(cell)
-    ws.append(header)
+    header = wb.add_format({"bold": True, "bg_color": "#" + _HEADER_FILL.fgColor.rgb[-6:]})
+    formats = {"distance": wb.add_format({"num_format": "0.000"}),
+               "silhouette": wb.add_format({"num_format": "0.000"}),
+               "customer_id": wb.add_format({"num_format": "@"})}
+    for j, (name, values) in enumerate(columns):
+        ws.set_column(j, j, _width(name, values))
+        ws.write_string(0, j, _text(name), header)
+    ws.freeze_panes(1, 0)
+    # Constant-memory mode writes a row once the next one starts: row by row, left to right.
     for r in range(len(frame)):
-        row = []
-        for name, values in columns:
+        for j, (name, values) in enumerate(columns):
             value = values[r]
+            if value is None:
+                continue
             fmt = formats.get(name)
-            if fmt is None or value is None:
-                row.append(value)
+            if isinstance(value, str):
+                ws.write_string(r + 1, j, value, fmt)
+            elif isinstance(value, bool):
+                ws.write_boolean(r + 1, j, value, fmt)
             else:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = fmt
-                row.append(cell)
-        ws.append(row)
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{len(frame) + 1}"
-    return _save(wb)
+                ws.write_number(r + 1, j, value, fmt)
+    ws.autofilter(0, 0, len(frame), max(len(columns), 1) - 1)
+    wb.close()
+    return buffer.getvalue()
 
 
 def _column_values(series: pd.Series, as_text: bool = False) -> list:

@@ -32,6 +32,7 @@ from segmentation.config import (
 from segmentation.data.dataset import Dataset
 from segmentation.data.roles import Role
 from segmentation.errors import SegmentationError
+from segmentation.prepare.policies import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS
 from segmentation.prepare.variables import (
     BINARY_KINDS,
     CATEGORY_KINDS,
@@ -48,9 +49,6 @@ from segmentation.prepare.variables import (
     with_levels,
 )
 
-MISSING_POLICIES = ("impute", "drop")
-OUTLIER_POLICIES = ("clip", "keep", "exclude")
-SCALINGS = ("zscore", "robust", "log")
 SCALING_LABELS = {
     "zscore": "z-score (mean 0, sd 1)",
     "robust": "robust (median 0, IQR 1)",

@@ -18,6 +18,7 @@ from segmentation.config import (
     MAX_SET_BY_LEVELS,
     SPIKE_SHARE,
 )
+from segmentation.data._distinct import map_distinct
 from segmentation.data.roles import Role, channel_name, education_rank, spend_category
 
 GROUPS = (
@@ -376,7 +377,7 @@ def age_from(frame: pd.DataFrame, variables: dict[str, Variable],
 
 def _education_level(series: pd.Series) -> pd.Series:
     """Education as an ordinal 1 (basic) .. 6 (doctorate); unrecognised values are missing."""
-    return series.map(education_rank).astype(float)
+    return map_distinct(series, education_rank).astype(float)
 
 
 def _label_of(col: str) -> str:

@@ -570,6 +570,7 @@ def test_page_switches_and_renames_do_not_rerun_the_engine(monkeypatch):
     monkeypatch.setattr(ui.cache, "sweep_k", counted("sweep_k", ui.cache.sweep_k))
     monkeypatch.setattr(ui.cache, "assemble", counted("assemble", ui.cache.assemble))
     st.cache_data.clear()
+    st.cache_resource.clear()  # the stages up to the segmentation are server resources
 
     at = start()
     assert calls == {"sweep_k": 1, "assemble": 1}  # the patch is the one the app calls

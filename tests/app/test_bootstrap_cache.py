@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from segmentation.validate import stability
 from segmentation.validate.stability import DEFAULT_BOOTSTRAPS, Bootstrap
+from tests.app.waiting import settled
 from tests.helpers import ROOT
 from ui import cache, flow
 
@@ -17,8 +18,7 @@ KNOWN = "validate.bootstraps"
 def validate_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
     at.switch_page("pages/validate.py").run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return settled(at)
 
 
 def count_bootstraps(monkeypatch, n_boot: int | None = None) -> list[int]:
@@ -72,8 +72,7 @@ def test_a_session_records_which_bootstraps_ran_not_their_results(monkeypatch):
     sizes = []
     for k, n_boot in settings:
         at.session_state["k.choice"] = k
-        at.select_slider(key="w.validate.n_boot").set_value(n_boot).run()
-        assert not at.exception, [e.message for e in at.exception]
+        settled(at.select_slider(key="w.validate.n_boot").set_value(n_boot).run())
         sizes.append(len(list(at.session_state)))
         state = {key: at.session_state[key] for key in at.session_state}
         assert reachable_bootstraps(state) == 0

@@ -16,6 +16,7 @@ from segmentation.cluster.kmeans import N_SPLITS
 from segmentation.describe.personas import apply_edits
 from segmentation.export.bundle import bundle_bytes
 from segmentation.validate.stability import _split_half_table, bootstrap_stability, split_half
+from tests.app.waiting import settled
 from tests.helpers import ROOT, planted_customers, to_tsv_bytes
 from ui.flow import md
 
@@ -31,7 +32,7 @@ def start() -> AppTest:
 def go(at: AppTest, page: str) -> AppTest:
     at.switch_page(page).run()
     assert not at.exception, [e.message for e in at.exception]
-    return at
+    return settled(at)
 
 
 @pytest.fixture(scope="module")

@@ -241,7 +241,10 @@ def test_boundary_check_catches_what_it_is_meant_to():
 
 def test_engine_modules_import_each_other_without_a_cycle():
     graph = import_graph()
-    assert graph["segmentation"] >= {"segmentation.pipeline", "segmentation.cluster.model"}
+    # The graph holds real edges (the package itself imports its stages lazily, on first use).
+    assert graph["segmentation"] == {"segmentation._version"}
+    assert graph["segmentation.pipeline"] >= {"segmentation.cluster.kmeans",
+                                              "segmentation.data.dataset"}
     assert find_cycle(graph) is None
 
 
@@ -345,7 +348,6 @@ UNUSED_BUT_PUBLIC: dict[tuple[str, str], str] = {
         "the module docstring offers it to callers who edit roles and pass them back",
     ("segmentation.describe.personas", "Claim"): RESULT_TYPE,
     ("segmentation.describe.profiles", "Trait"): RESULT_TYPE,
-    ("segmentation.plan.bandit", "Simulation"): RESULT_TYPE,
     ("segmentation.plan.campaign_results", "Analysis"): RESULT_TYPE,
     ("segmentation.prepare.features", "OutlierRule"): RESULT_TYPE,
     ("segmentation.prepare.features", "CompositeSuggestion"): RESULT_TYPE,
@@ -356,7 +358,7 @@ UNUSED_BUT_PUBLIC: dict[tuple[str, str], str] = {
         "LogisticSchema", "AccuracySchema", "EvaluationSchema", "PrepConfigSchema",
         "RunConfigSchema", "DataSchema", "PersonaRecordSchema", "AssignmentsSchema")},
     **{("segmentation.export.strategy", name): LAZY_MODULE for name in (
-        "assignments_csv", "assignments_xlsx", "strategy_sheet_xlsx", "strategy_sheet_html")},
+        "strategy_sheet_xlsx", "strategy_sheet_html")},
 }
 
 
