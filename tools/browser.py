@@ -11,6 +11,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -31,21 +32,27 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(timeout: float = 60.0, script: str = "app.py"):
     """Start ``streamlit run SCRIPT`` (the studio by default) on a free local port; yield its
-    URL; stop it. ``script`` is relative to the repository root."""
+    URL; stop it. ``script`` is relative to the repository root.
+
+    The server's output goes to a temporary file, never to a pipe: a pipe that
+    nobody reads fills after 64 KB of log lines and then blocks the server on
+    its next write, so it stops answering.
+    """
     port = free_port()
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(url):
             if time.monotonic() > deadline or proc.poll() is not None:
-                output = (proc.stdout.read().decode(errors="replace")[-2000:]
-                          if proc.poll() is not None else "")
+                log.seek(0)
+                output = log.read().decode(errors="replace")[-2000:]
                 raise RuntimeError(f"the app did not start within {timeout:.0f} s: {output}")
             time.sleep(0.5)
         yield url
@@ -55,6 +62,7 @@ def running_app(timeout: float = 60.0, script: str = "app.py"):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def _healthy(url: str) -> bool:

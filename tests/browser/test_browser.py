@@ -36,10 +36,9 @@ def _require_browser():
         pytest.skip(reason)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app_url():
-    # A server per journey: after one journey a shared server has been seen to stop
-    # answering page loads (under investigation), and each journey is a new user anyway.
+    # One server for every journey, as a workshop shares one: each journey is a new session.
     _require_browser()
     with running_app() as url:
         yield url
