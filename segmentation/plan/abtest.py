@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -56,6 +57,12 @@ def _check_open_unit(name: str, value, example: str) -> None:
             f"The {name} is {value!r}: choose a number between 0 and 1, e.g. {example}.")
 
 
+def _too_small(baseline: float, relative_lift: float) -> SegmentationError:
+    return SegmentationError(
+        f"A {relative_lift:.0%} lift on a baseline response rate of {baseline:g} is too "
+        "small a difference to size a test for: check the baseline rate, e.g. 0.02 for 2%.")
+
+
 def _effect(baseline: float, relative_lift: float, alpha: float) -> float:
     """Cohen's h of the lift, after checking the rates and the level."""
     _check_open_unit("baseline response rate", baseline, "0.1")
@@ -63,6 +70,9 @@ def _effect(baseline: float, relative_lift: float, alpha: float) -> float:
         raise SegmentationError(
             f"The relative lift is {relative_lift!r}: choose a number above 0, e.g. 0.15 for 15%.")
     target = float(baseline) * (1 + float(relative_lift))
+    if target == float(baseline):
+        # So small a rate that the lift vanishes in floating point: no test can see it.
+        raise _too_small(baseline, relative_lift)
     if target >= 1:
         raise SegmentationError(
             f"A {relative_lift:.0%} lift on a {baseline:.0%} baseline exceeds a 100% rate: "
@@ -151,9 +161,15 @@ def sample_sizes(baseline: float, relative_lift: float = MIN_DETECTABLE_LIFT,
     _check_open_unit("power", power, "0.8")
     _check_open_unit("treatment split", split, "0.5")
     ratio = (1 - float(split)) / float(split)
-    n = float(NormalIndPower().solve_power(effect_size=effect, alpha=float(alpha),
-                                           power=float(power), ratio=ratio,
-                                           alternative="two-sided"))
+    with warnings.catch_warnings():
+        # A vanishing difference makes statsmodels' root finder warn and return nan;
+        # that case gets its own sentence below.
+        warnings.simplefilter("ignore")
+        n = float(NormalIndPower().solve_power(effect_size=effect, alpha=float(alpha),
+                                               power=float(power), ratio=ratio,
+                                               alternative="two-sided"))
+    if not (math.isfinite(n) and math.isfinite(n * ratio)):
+        raise _too_small(baseline, relative_lift)
     return _round_up(n), _round_up(n * ratio)
 
 

@@ -275,3 +275,22 @@ def test_needed_arms_reach_the_power_and_one_fewer_does_not(baseline, lift, spli
     # The split's mirror image swaps the arms.
     mirrored = sample_sizes(baseline, lift, 0.05, 0.8, split=1 - split)
     assert abs(mirrored[0] - control) <= 1 and abs(mirrored[1] - treated) <= 1
+
+
+@pytest.mark.parametrize("baseline", [5e-324, 1e-300, 1e-30])
+def test_a_vanishing_baseline_gets_one_sentence(baseline):
+    # statsmodels' solver returned nan here, and int(nan) raised a bare ValueError.
+    with pytest.raises(SegmentationError, match="too small a difference to size a test"):
+        plan_tests({0: 1000}, {0: baseline})
+
+
+@settings(max_examples=200, deadline=None)
+@given(baseline=st.floats(min_value=0, max_value=1, exclude_min=True, exclude_max=True),
+       lift=st.floats(min_value=1e-6, max_value=3))
+def test_any_open_unit_baseline_gives_a_plan_or_one_sentence(baseline, lift):
+    try:
+        needed_treatment, needed_control = sample_sizes(baseline, lift)
+    except SegmentationError as error:
+        assert "\n" not in str(error)
+    else:
+        assert needed_treatment >= 1 and needed_control >= 1
