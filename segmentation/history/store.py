@@ -336,12 +336,14 @@ def _assign_lines(history: History, record: RunRecord) -> dict[int, int]:
     Matching is :func:`segmentation.describe.carry_names.carry_over` against one record per
     line (its latest profile and name).
     """
-    lines = list(history.signatures.index)
+    # A line profiled on none of this run's variables (another file's run) cannot match.
+    shared = history.signatures.reindex(columns=record.signatures.columns).notna().any(axis=1)
+    lines = list(history.signatures.index[shared.to_numpy()])
     records = tuple(PersonaRecord(signature=_signature(history.signatures.loc[line]),
                                   fields={"name": history.lines.get(int(line), "")})
                     for line in lines)
     match = carry_over((), record.signatures, records).match
-    following = max((int(x) for x in lines), default=0) + 1
+    following = max((int(x) for x in history.signatures.index), default=0) + 1
     out = {}
     for segment in record.personas["segment"].astype(int):
         if segment in match.pairs:
