@@ -22,6 +22,7 @@ navigation = st.navigation([
     st.Page("pages/plan.py", title="Plan", icon=":material/campaign:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
     st.Page("pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
+    st.Page("pages/history.py", title="History", icon=":material/history:"),
 ])
 with st.sidebar:
     source = "bundled sample" if st.session_state[state.DATA_SOURCE] == "sample" else "upload"

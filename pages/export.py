@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from segmentation import SegmentationError
 from segmentation.export.assignments import xlsx_refusal
 from segmentation.export.bundle import bundle_bytes
+from segmentation.history.store import record_run, run_record
 from ui import cache, flow, state
 
 st.title("Export")
@@ -98,3 +100,25 @@ st.markdown("Settings, variable choice, K, seed, persona names and strategies an
 st.download_button("Workshop file (JSON)", data=lambda: bundle_bytes(result, personas),
                    file_name="bundle.json", mime="application/json",
                    icon=":material/download:")
+
+st.subheader("The run history")
+st.markdown("Save this segmentation to the run history, where the History page follows each "
+            "persona's size, share, averages and stability from run to run and flags drift. "
+            "The history is one file any number of studio sessions and command-line runs can "
+            "write at once.")
+st.text_input("History file", **state.bind("w.history.path", state.HISTORY_PATH),
+              help="'python -m segmentation run' keeps its history beside its --out folder; "
+                   "give that file here to follow command-line and studio runs together.")
+st.toggle("Record runs in the history", **state.bind("w.history.on", state.HISTORY_ON))
+if st.button("Save this run to the history", icon=":material/history:",
+             disabled=not st.session_state[state.HISTORY_ON]):
+    boot = flow.known_bootstrap(result)
+    jaccard = None if boot is None else dict(zip(boot.per_segment["segment"],
+                                                 boot.per_segment["mean_jaccard"], strict=True))
+    try:
+        run_id = record_run(st.session_state[state.HISTORY_PATH],
+                            run_record(result, personas, jaccard, source="app"))
+    except SegmentationError as exc:
+        st.error(flow.md(str(exc)))
+    else:
+        st.success(f"Saved as run {run_id}: see the History page.")

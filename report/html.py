@@ -42,6 +42,8 @@ from segmentation.errors import SegmentationError
 from segmentation.export.assignments import checked_personas
 from segmentation.export.outputs import summary_dict
 from segmentation.export.strategy import lifetime_segments
+from segmentation.history.store import History
+from segmentation.history.trends import alerts, means_trend, persona_trend
 from segmentation.pipeline import SegmentationResult
 from segmentation.plan.lifetime import Lifetime
 from segmentation.prepare.features import SCALING_LABELS
@@ -71,7 +73,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 #: Shown after "data" when the file was a log of order lines.
 LOG_SECTION = ("orders", "Order log")
-_HEADINGS = dict((*SECTIONS, LOG_SECTION))
+HISTORY_SECTION = ("history", "The personas over the recorded runs")
+_HEADINGS = dict((*SECTIONS, LOG_SECTION, HISTORY_SECTION))
 
 # No plotly logo link (the report makes no request and links nowhere) and
 # PNG downloads at twice the size, sharp enough for slides.
@@ -638,7 +641,7 @@ def _csp(scripts: list[str]) -> str:
 
 def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | None = None, *,
                  split: SplitHalf | None = None, bootstrap: Bootstrap | None = None,
-                 lifetime: Lifetime | None = None,
+                 lifetime: Lifetime | None = None, history: History | None = None,
                  title: str = "Customer segmentation report") -> str:
     """The whole run as one self-contained, interactive HTML page.
 
@@ -658,6 +661,10 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     lifetime : Lifetime, optional
         The customers' lifetime figures (:func:`segmentation.plan.lifetime.lifetime_of`);
         when given, the order-log section has a table of them per persona.
+    history : History, optional
+        The run history with this run as its last run
+        (:func:`segmentation.history.store.with_run`); when it holds earlier runs, a last
+        section shows each persona's trend.
     title : str
         Shown as the page title and main heading (escaped).
 
@@ -705,6 +712,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
         _stability_section(result, names, colors, split, bootstrap),
         _personas_section(result, personas, seg_colors, bootstrap),
     ]
+    shown, sections = _with_history_section(shown, sections, history)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<li><a href="#{key}">{_e(heading)}</a></li>' for key, heading in shown)
     header = (
@@ -733,7 +741,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
 def write_report(result: SegmentationResult, path: str | Path,
                  personas: tuple[Persona, ...] | None = None, *,
                  split: SplitHalf | None = None, bootstrap: Bootstrap | None = None,
-                 lifetime: Lifetime | None = None,
+                 lifetime: Lifetime | None = None, history: History | None = None,
                  title: str = "Customer segmentation report") -> Path:
     """Write :func:`build_report` to ``path`` (UTF-8) and return the path.
 
@@ -744,7 +752,7 @@ def write_report(result: SegmentationResult, path: str | Path,
     """
     path = Path(path)
     text = build_report(result, personas, split=split, bootstrap=bootstrap, lifetime=lifetime,
-                        title=title)
+                        history=history, title=title)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -753,3 +761,34 @@ def write_report(result: SegmentationResult, path: str | Path,
             f"Cannot write {str(path)!r} ({exc.strerror}): choose another folder."
         ) from None
     return path
+
+
+def _with_history_section(shown: list, sections: list[str], history: History | None
+                          ) -> tuple[list, list[str]]:
+    """The report's sections with the personas' trend last, when earlier runs are recorded."""
+    if history is None or len(history.runs) < 2:
+        return shown, sections
+    from charts.history import line_colors, means_trend_chart, share_trend_chart
+
+    last = int(history.runs["run_id"].iloc[-1])
+    trend = persona_trend(history)
+    lines = set(trend.loc[trend["run_id"] == last, "line"])
+    trend = trend[trend["line"].isin(lines)]
+    colors = line_colors(history.lines)
+    parts = [_p(f"This run is run {last} of the history {Path(history.path).name}: each persona's line "
+                "follows the segment whose profile matched it in every earlier run.", "note"),
+             _chart(share_trend_chart(trend, colors), "history-share")]
+    means = means_trend(history)
+    means = means[means["line"].isin(lines)]
+    if not means.empty:
+        parts.append(_chart(means_trend_chart(means, colors), "history-means", height=560))
+    first = trend.groupby("line")[["run_id", "share"]].first()
+    rows = [[r.persona, f"{r.share:.1%}", _num(r.size), f"run {int(first.loc[r.line, 'run_id'])}",
+             f"{first.loc[r.line, 'share']:.1%}"]
+            for r in trend[trend["run_id"] == last].itertuples(index=False)]
+    parts.append(_table(["Persona", "Share now", "Customers now", "First recorded",
+                         "Share then"], rows, numeric=(1, 2, 4)))
+    recent = alerts(history)
+    recent = recent[recent["run_id"] == last]["message"].tolist()
+    parts.append(_warnings(recent) if recent else _p("No alert against the previous run."))
+    return [*shown, HISTORY_SECTION], [*sections, _section(HISTORY_SECTION[0], parts)]

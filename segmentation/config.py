@@ -350,3 +350,23 @@ YEARS = (1800, 2200)
 MAX_DEPTH = 16
 # A decision tree of depth 3 has 15 nodes; a hand-made one deeper than this is not ours.
 MAX_TREE_NODES = 10_000
+
+# --- Run history (history/) ---
+
+# The history file's name: beside the output folders of 'run' (OUT/..), so the quarterly
+# runs written to q1/, q2/, ... share one file; in the folder the studio was started from.
+HISTORY_FILE = "segmentation_history.sqlite"
+# How long a writer waits for another process holding the history's write lock before
+# retrying; a run's record is written in well under a second, so 30 s is a stuck writer.
+HISTORY_BUSY_SECONDS = 30.0
+HISTORY_WRITE_ATTEMPTS = 5  # retries of a locked write before giving up with one sentence
+# A persona whose share of customers moved by more than this between two consecutive runs
+# is flagged: 5 percentage points is a campaign-sized change in a segment of 20-30%.
+SHARE_ALERT = 0.05
+# Bootstrap (Jaccard) or split-half agreement under which a persona or a run is no longer
+# called stable: Hennig's "stable" band, the same line the Validate page draws.
+STABILITY_ALERT = JACCARD_STABLE
+# The variable kinds whose segment averages are kept per run: money and outcomes are what
+# the trend of a persona is read by ("is the premium segment still spending?").
+MONEY_KINDS = ("income", "spend", "total_spend", "money")
+OUTCOME_KINDS = ("outcome", "campaign")

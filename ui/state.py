@@ -16,6 +16,8 @@ from pathlib import Path
 import streamlit as st
 
 from segmentation import RunConfig
+from segmentation.config import HISTORY_FILE
+from segmentation.config import SHARE_ALERT as SHARE_ALERT_DEFAULT
 from segmentation.data.customer_file import fingerprint
 from segmentation.prepare.features import PrepConfig
 
@@ -59,6 +61,11 @@ PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on th
 # takes seconds to a minute, so it runs only when asked on the Personas page; the other pages
 # show the figures once they were asked for the same order history.
 LIFETIME = "lifetime.asked"
+# The run history the studio saves into and the History page reads: a file in the folder the
+# studio was started from (the app has no output folder), changed on the Export page.
+HISTORY_PATH = "history.path"
+HISTORY_ON = "history.on"  # False only when the user turned recording off
+SHARE_ALERT = "history.share_alert"  # a persona's share move that raises an alert
 
 # Every engine default comes from RunConfig (itself from segmentation.config): the app, the
 # command line and a bundle start from the same settings.
@@ -92,6 +99,9 @@ _DEFAULTS = {
     PLAN_NEWCOMERS: None,
     PLAN_OVERRIDES: {},
     LIFETIME: {},
+    HISTORY_PATH: str(Path.cwd() / HISTORY_FILE),
+    HISTORY_ON: True,
+    SHARE_ALERT: SHARE_ALERT_DEFAULT,
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 _READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN, SHEET)

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from segmentation.cli.history import history_command, record, report_history, run_history_path
 from segmentation.cli.progress import Progress
 from segmentation.errors import SegmentationError
 
@@ -191,12 +192,13 @@ def _run(args) -> int:
         reference_date=_reference(args.reference_date), sheet=args.sheet,
     )
     previous = load_bundle(args.previous) if args.previous else None
+    history = run_history_path(args)
     with Progress() as progress:
-        _run_stages(args, config, previous, progress)
+        _run_stages(args, config, previous, progress, history)
     return 0
 
 
-def _run_stages(args, config, previous, progress) -> None:
+def _run_stages(args, config, previous, progress, history=None) -> None:
     """The engine's stages and the files, with ``progress`` told each stage's name."""
     from segmentation.describe.carry_names import carry_over
     from segmentation.export.bundle import write_bundle
@@ -226,11 +228,13 @@ def _run_stages(args, config, previous, progress) -> None:
             # Imported only here: the report draws with plotly, which the engine never loads.
             from report.html import write_report
             paths["report.html"] = write_report(result, folder / "report.html",
-                                                lifetime=lifetime)
+                                                lifetime=lifetime,
+                                                history=report_history(history, result))
         return paths
 
     progress("writing")
     paths = publish(Path(args.out), write)
+    record(history, result)
     progress.clear()
     seg = result.segmentation
     dropped = sum(result.features.report.dropped.values())
@@ -351,4 +355,4 @@ def _predict(args) -> int:
 
 
 COMMANDS = {"run": _run, "score": _score, "compare": _compare, "inspect": _inspect,
-            "aggregate": _aggregate, "predict": _predict}
+            "aggregate": _aggregate, "predict": _predict, "history": history_command}

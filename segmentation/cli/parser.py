@@ -13,6 +13,7 @@ from segmentation.config import (
     DEFAULT_OUTLIERS,
     DEFAULT_SCALING,
     DEFAULT_SEED,
+    SHARE_ALERT,
 )
 from segmentation.errors import SegmentationError
 from segmentation.prepare.policies import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS
@@ -61,6 +62,7 @@ Examples:
   python -m segmentation score new_customers.csv --model results/model.json --out scored.csv
   python -m segmentation predict signups.csv --bundle results/bundle.json --out predicted.csv
   python -m segmentation compare q1/assignments.csv q2/assignments.csv --out migration
+  python -m segmentation history list
 
 Run 'python -m segmentation COMMAND --help' for each command's options."""
 
@@ -138,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", action="store_true",
                      help="also write report.html: every table and chart of the run in one "
                           "interactive page that opens offline")
+    _history_option(run)
+    run.add_argument("--no-history", action="store_true",
+                     help="do not record this run in the run history")
 
     aggregate = _command(
         sub, "aggregate", "total a log of order lines per customer and write the customer table",
@@ -209,7 +214,32 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--model", dest="bundle", metavar="BUNDLE", help=argparse.SUPPRESS)
     predict.add_argument("--out", required=True, help="CSV file to write")
     _sheet_option(predict)
+
+    history = _command(
+        sub, "history", "the recorded runs: list them, show one, follow a persona, export",
+        "Every 'run' is recorded in a run history (an SQLite file beside its --out folder, "
+        "see --history). 'list' shows the runs and the alerts between consecutive runs, "
+        "'show RUN' one run's personas, 'trend PERSONA' one persona's size, share, money and "
+        "outcome averages and stability over the runs, 'export --out FILE' writes every run's "
+        "personas as CSV or JSON (by the extension).",
+        "python -m segmentation history trend \"Wine Lovers\" --history segmentation_history.sqlite")
+    history.add_argument("action", choices=("list", "show", "trend", "export"),
+                         help="what to show")
+    history.add_argument("target", nargs="?", metavar="RUN_OR_PERSONA",
+                         help="the run id for 'show', the persona (any of its names, or its "
+                              "line number) for 'trend'")
+    _history_option(history, default="segmentation_history.sqlite in this folder")
+    history.add_argument("--out", help="for 'export': the .csv or .json file to write")
+    history.add_argument("--share-alert", type=float, default=SHARE_ALERT,
+                         help="flag a persona whose share of customers moved by more than "
+                              "this fraction between consecutive runs")
     return parser
+
+
+def _history_option(parser, default: str = "segmentation_history.sqlite beside the --out "
+                                           "folder") -> None:
+    parser.add_argument("--history", metavar="PATH",
+                        help=f"the run history file (default: {default})")
 
 
 def _sheet_option(parser) -> None:

@@ -20,7 +20,7 @@ from tools.browser import CHROMIUM, CHROMIUM_ARGS, go_to, running_app, settle
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "screenshots" / "browser_journey"
 PAGES = ["Data", "Variables & K", "Personas", "Explore", "Validate", "Compare runs", "Plan",
-         "Export", "Home"]
+         "Export", "Home", "History"]
 
 
 def _require_browser():
