@@ -191,6 +191,20 @@ class PersonaRules:
 
     segments: tuple[SegmentRules, ...]
     variables: tuple[str, ...]
+    max_conditions: int = RULES_MAX_DEPTH
+    test_share: float = RULES_TEST_SHARE
+    sample_size: int = RULES_SAMPLE_SIZE
+
+    @property
+    def method(self) -> str:
+        """How the rules were found and what their figures count, in two sentences."""
+        return (f"Each segment is told apart from all other customers by a decision tree of "
+                f"at most {self.max_conditions} conditions on the clustering variables, in "
+                f"their own units, fitted on {1 - self.test_share:.0%} of the customers (of a "
+                f"sample of {self.sample_size:,} in larger files). The figures beside a rule "
+                "count every customer meeting it, as a filter typed into a CRM tool would; the "
+                "sentence under each segment says how well its rules hold on the customers "
+                "held out from fitting.")
 
     def for_segment(self, segment: int) -> SegmentRules:
         return next(s for s in self.segments if s.segment == segment)
@@ -264,7 +278,8 @@ def surrogate_rules(frame: pd.DataFrame, labels: Sequence[int],
             int(k), values, y, fitted, names, variables, units, tree_args,
             test_share=test_share, min_segment=min_segment,
             limits=(max_depth, min_accuracy, min_segment)))
-    return PersonaRules(segments=tuple(out), variables=tuple(names))
+    return PersonaRules(segments=tuple(out), variables=tuple(names), max_conditions=max_depth,
+                        test_share=test_share, sample_size=sample_size)
 
 
 def persona_rules(result: SegmentationResult) -> PersonaRules:

@@ -20,6 +20,7 @@ from segmentation.export.assignments import STATUS_SEGMENTED, customer_assignmen
 from segmentation.export.outputs import model_dict
 from segmentation.export.strategy import assignments_csv
 from tests.helpers import CHEAP, planted_customers, to_tsv_bytes
+from tests.helpers.hostile import HOSTILE_COLUMNS, hostile_customers
 
 _finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 
@@ -108,25 +109,11 @@ def test_score_writes_the_same_drivers_as_the_run(planted_run):
     pd.testing.assert_frame_equal(scored[list(DRIVER_COLUMNS)], ran[list(DRIVER_COLUMNS)])
 
 
-HOSTILE = ("=HYPERLINK(\"http://x\",\"y\")", "@SUM(A1)", "<script>alert(1)</script>")
-
-
-def hostile_customers(n: int = 300, seed: int = 0) -> pd.DataFrame:
-    """Three groups told apart by columns whose names are a formula, a function and a script."""
-    rng = np.random.default_rng(seed)
-    group = np.arange(n) % 3
-    return pd.DataFrame({
-        "id": [f"C{i}" for i in range(n)],
-        HOSTILE[0]: np.round(np.array([10, 50, 90])[group] + rng.normal(0, 5, n), 1),
-        HOSTILE[1]: np.round(np.array([5, 5, 60])[group] + rng.normal(0, 4, n), 1),
-        HOSTILE[2]: np.round(np.array([30, 80, 30])[group] + rng.normal(0, 4, n), 1)})
-
-
 def test_hostile_column_names_are_neutralised_in_the_csv():
     result = run(to_tsv_bytes(hostile_customers()), CHEAP, name="hostile.tsv")
     table = customer_assignments(result)
     drivers = set(table[list(DRIVER_COLUMNS)].stack().dropna())
-    assert drivers == set(HOSTILE)
+    assert drivers == set(HOSTILE_COLUMNS)
     read = pd.read_csv(io.BytesIO(assignments_csv(table)), dtype=str, keep_default_na=False)
     cells = set(read["top_driver_1"]) | set(read["top_driver_2"])
-    assert cells == {"'" + HOSTILE[0], "'" + HOSTILE[1], HOSTILE[2]}
+    assert cells == {"'" + HOSTILE_COLUMNS[0], "'" + HOSTILE_COLUMNS[1], HOSTILE_COLUMNS[2]}
