@@ -351,7 +351,7 @@ MAX_DEPTH = 16
 # A decision tree of depth 3 has 15 nodes; a hand-made one deeper than this is not ours.
 MAX_TREE_NODES = 10_000
 
-# --- Rules per persona and each customer's drivers (describe/rules.py, describe/drivers.py) ---
+# --- Rules per persona and each customer's drivers (describe/rules.py, describe/contributions.py) ---
 
 # A CRM filter a person can read and type has two or three conditions: depth 3 gives at most
 # three per rule; deeper trees write rules nobody checks by hand.

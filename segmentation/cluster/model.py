@@ -12,7 +12,7 @@ from segmentation.cluster.kmeans import assign
 from segmentation.data._bounded_json import read_json
 from segmentation.data.customer_file import RawTable, read_table
 from segmentation.data.dataset import load_dataset
-from segmentation.describe.drivers import customer_drivers
+from segmentation.describe.contributions import customer_drivers
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import STATUS_SEGMENTED, assignment_table
 from segmentation.export.schemas import (

@@ -20,7 +20,7 @@ After these come what the command adds: ``distance`` (to the segment
 centre) for ``run`` and ``score``, ``silhouette`` for ``run``, then for
 ``run`` and ``score`` ``top_driver_1`` and ``top_driver_2``: the labels of the
 two variables that most pull the customer to their segment rather than the
-next nearest (see :mod:`segmentation.describe.drivers`; empty for a line
+next nearest (see :mod:`segmentation.describe.contributions`; empty for a line
 without a segment),
 ``probability`` for ``predict``, the RFM scores of an order log and the
 lifetime figures when they were fitted.
@@ -42,7 +42,7 @@ import pandas as pd
 
 from segmentation.cluster.rfm import rfm_of
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, Dataset
-from segmentation.describe.drivers import customer_drivers
+from segmentation.describe.contributions import customer_drivers
 from segmentation.errors import SegmentationError
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def customer_assignments(result: SegmentationResult,
     clustering space), ``silhouette`` (the customer's own; missing where
     it was not computed, e.g. outside the sample on large files),
     ``top_driver_1`` and ``top_driver_2`` (see
-    :func:`segmentation.describe.drivers.customer_drivers`); for an
+    :func:`segmentation.describe.contributions.customer_drivers`); for an
     order log also ``r``, ``f``, ``m`` (scores 1-5), ``rfm`` (the code, e.g.
     ``"545"``) and ``rfm_cell`` (see :mod:`segmentation.cluster.rfm`); with
     ``lifetime`` also ``expected_orders_12m``, ``p_alive``,

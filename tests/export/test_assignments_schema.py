@@ -23,7 +23,7 @@ from segmentation.data.dataset import (
     REASON_MISSING_ID,
     load_dataset,
 )
-from segmentation.describe.drivers import DRIVER_COLUMNS
+from segmentation.describe.contributions import DRIVER_COLUMNS
 from segmentation.export.assignments import (
     ASSIGNMENT_COLUMNS,
     STATUS_EXCLUDED,

@@ -15,7 +15,7 @@ import pytest
 
 from segmentation import SegmentationError, run
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
-from segmentation.describe.drivers import DRIVER_COLUMNS
+from segmentation.describe.contributions import DRIVER_COLUMNS
 from segmentation.describe.personas import apply_edits
 from segmentation.export.assignments import ASSIGNMENT_COLUMNS, customer_assignments
 from segmentation.export.strategy import (

@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 
 from segmentation import run
 from segmentation.cluster.model import Model, score
-from segmentation.describe.drivers import DRIVER_COLUMNS, gap_terms, top_drivers
+from segmentation.describe.contributions import DRIVER_COLUMNS, gap_terms, top_drivers
 from segmentation.export.assignments import STATUS_SEGMENTED, customer_assignments
 from segmentation.export.outputs import model_dict
 from segmentation.export.strategy import assignments_csv
