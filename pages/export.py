@@ -37,9 +37,10 @@ def _assignments():
 
 
 st.subheader("For the CRM or email platform")
-st.markdown("Customer id, segment, persona, distance to the segment centre and the customer's "
-            "silhouette. Every customer of the file appears; those not segmented carry the "
-            "reason instead of a segment."
+st.markdown("Customer id, segment, persona, distance to the segment centre, the customer's "
+            "silhouette and the two variables that most pull them to their segment rather than "
+            "the next nearest. Every customer of the file appears; those not segmented carry "
+            "the reason instead of a segment."
             + (" Each customer's lifetime figures (expected orders and value in the next 12 "
                "months, probability still active) are added as estimated on the Personas page."
                if lifetime is not None else ""))
@@ -58,7 +59,8 @@ st.subheader("For the marketing team")
 st.markdown("The persona strategy sheet: a summary row per persona (size, share of customers, "
             "the averages of the clustering, money and outcome columns the file has, top "
             "traits, why each name was given, offer, channels, tone, budget note) and a page "
-            "per persona. The HTML version prints to PDF from any browser.")
+            "per persona with the rules that find it as a filter. The HTML version prints to "
+            "PDF from any browser.")
 a, b = st.columns(2)
 a.download_button("Strategy sheet (Excel)",
                   data=lambda: _strategy().strategy_sheet_xlsx(result, personas),

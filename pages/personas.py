@@ -12,7 +12,7 @@ from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.describe.personas import EDITABLE_FIELDS
 from segmentation.export import strategy
 from segmentation.export.bundle import bundle_bytes
-from ui import cache, flow, state
+from ui import cache, flow, rules_section, state
 
 st.title("Personas")
 result = flow.require_result()
@@ -138,6 +138,7 @@ for p in personas:
                         + ".")
         if p.traits:
             st.caption("Stands out on: " + "; ".join(flow.md(t) for t in p.traits[:3]))
+        rules_section.show(result, p.segment)
 
 st.download_button(
     "Save segmentation bundle", data=lambda: bundle_bytes(result, flow.personas(result)),

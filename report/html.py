@@ -38,6 +38,7 @@ from segmentation.data.dataset import column_table
 from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
 from segmentation.describe import explore
 from segmentation.describe.personas import Persona
+from segmentation.describe.rules import persona_rules
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import checked_personas
 from segmentation.export.outputs import summary_dict
@@ -70,6 +71,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("explore", "Explore the segments"),
     ("stability", "Stability"),
     ("personas", "Personas and strategies"),
+    ("rules", "Find each segment with a filter"),
 )
 #: Shown after "data" when the file was a log of order lines.
 LOG_SECTION = ("orders", "Order log")
@@ -626,6 +628,20 @@ def _personas_section(result: SegmentationResult, personas: tuple[Persona, ...],
     return _section("personas", parts)
 
 
+def _rules_section(result: SegmentationResult, personas: tuple[Persona, ...],
+                   seg_colors: dict[int, str]) -> str:
+    rules = persona_rules(result)
+    parts = [_p(rules.method)]
+    entries = []
+    for p in personas:
+        s = rules.for_segment(p.segment)
+        items = "".join(f"<li>{_e(r.text)}</li>" for r in s.shown)
+        entries.append(f"<dt>{_swatch(seg_colors[p.segment])}{_e(p.name)}</dt><dd>"
+                       + (f"<ul>{items}</ul>" if items else "") + _p(s.verdict) + "</dd>")
+    parts.append(f'<dl id="rules-list">{"".join(entries)}</dl>')
+    return _section("rules", parts)
+
+
 # --- the document ------------------------------------------------------------------------------
 
 def _csp(scripts: list[str]) -> str:
@@ -711,6 +727,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
         _explore_section(result, names, colors),
         _stability_section(result, names, colors, split, bootstrap),
         _personas_section(result, personas, seg_colors, bootstrap),
+        _rules_section(result, personas, seg_colors),
     ]
     shown, sections = _with_history_section(shown, sections, history)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -370,3 +370,35 @@ STABILITY_ALERT = JACCARD_STABLE
 # the trend of a persona is read by ("is the premium segment still spending?").
 MONEY_KINDS = ("income", "spend", "total_spend", "money")
 OUTCOME_KINDS = ("outcome", "campaign")
+
+# --- Rules per persona and each customer's drivers (describe/rules.py, describe/contributions.py) ---
+
+# A CRM filter a person can read and type has two or three conditions: depth 3 gives at most
+# three per rule; deeper trees write rules nobody checks by hand.
+RULES_MAX_DEPTH = 3
+# A leaf holds at least this share of the customers the tree learns from: a rule matching
+# fewer than 2 in 100 customers is a corner of the data, not a way to find a segment.
+RULES_MIN_LEAF_SHARE = 0.02
+RULES_MAX_RULES = 3  # rules shown per persona, the ones matching most of its customers
+# A quarter of the customers is held out: enough to measure the rules on customers they were
+# not fitted on, leaving three quarters to find them.
+RULES_TEST_SHARE = 0.25
+# Below this balanced accuracy on held-out customers (chance is 0.5) the rules misplace one
+# customer in five of the segment or of the others: a filter that wrong selects another group,
+# so the segment is said to have no simple rule.
+RULES_MIN_ACCURACY = 0.80
+# A segment needs this many customers for its held-out share to mean anything: a quarter
+# of 20 is 5 test customers, the fewest a percentage is worth quoting on.
+RULES_MIN_SEGMENT = 20
+# Trees learn from at most this many customers (a seeded sample): a depth-3 rule is as
+# well placed on 50,000 as on a million, and a million rows per segment would take minutes.
+# The counts quoted beside each rule are always over every customer.
+RULES_SAMPLE_SIZE = 50_000
+# Money thresholds are rounded to this many significant figures (45,123 -> 45,000): a filter
+# reads as typed, and the counts quoted are those of the rounded rule.
+RULES_MONEY_FIGURES = 2
+# Other measures keep one figure more (50.2, 0.123): their values are not prices, and a
+# coarser cut would move the rule away from where the tree placed it.
+RULES_MEASURE_FIGURES = 3
+# Each customer's variables that pull most towards their segment, in the assignments file.
+N_TOP_DRIVERS = 2

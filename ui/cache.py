@@ -32,6 +32,7 @@ from segmentation.cluster.rfm import rfm_of
 from segmentation.data.customer_file import RawTable, read_table, sheet_names
 from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
+from segmentation.describe import rules
 from segmentation.export.bundle import Bundle, load_bundle
 from segmentation.pipeline import assemble
 from segmentation.plan import bandit
@@ -136,6 +137,14 @@ def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Segm
 def rfm(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> pd.DataFrame | None:
     """Each customer's RFM scores and grid cell, or None when the file is not an order log."""
     return rfm_of(result(fingerprint, _data, name, config))
+
+
+@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+def persona_rules(fingerprint: str, _data: bytes, name: str,
+                  config: RunConfig) -> rules.PersonaRules:
+    """Each persona's rules in the variables' own units (a tree per segment, a fraction of a
+    second each)."""
+    return rules.persona_rules(result(fingerprint, _data, name, config))
 
 
 def lifetime(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Lifetime | None:

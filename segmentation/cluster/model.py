@@ -12,6 +12,7 @@ from segmentation.cluster.kmeans import assign
 from segmentation.data._bounded_json import read_json
 from segmentation.data.customer_file import RawTable, read_table
 from segmentation.data.dataset import load_dataset
+from segmentation.describe.contributions import customer_drivers
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import STATUS_SEGMENTED, assignment_table
 from segmentation.export.schemas import (
@@ -73,7 +74,8 @@ class Scores:
 
     @property
     def segmented(self) -> pd.DataFrame:
-        """The customers assigned: ``customer_id``, ``segment`` (int), ``persona``, ``distance``."""
+        """The customers assigned: ``customer_id``, ``segment`` (int), ``persona``, ``distance``
+        and the drivers (``top_driver_1``, ``top_driver_2``)."""
         rows = self.assignments[self.assignments["status"] == STATUS_SEGMENTED]
         return rows.drop(columns=["status", "reason", "line"]).astype(
             {"segment": int}).reset_index(drop=True)
@@ -96,6 +98,7 @@ def score(source: bytes | str | Path | RawTable, model: Model, name: str | None 
     assignments = assignment_table(
         dataset, fm.customer_ids.astype(str), labels, model.persona_names,
         excluded=fm.report.excluded_ids, dropped=fm.report.dropped,
-        extra={"distance": np.asarray(distances, dtype=float)})
+        extra={"distance": np.asarray(distances, dtype=float),
+               **customer_drivers(fm, labels, model.centers)})
     return Scores(assignments=assignments, rows_read=fm.report.rows_read,
                   dropped=dict(fm.report.dropped), warnings=fm.report.warnings)

@@ -17,7 +17,11 @@ line       the line of the input file (the header is line 1; for Excel
 ========== ==============================================================
 
 After these come what the command adds: ``distance`` (to the segment
-centre) for ``run`` and ``score``, ``silhouette`` for ``run``,
+centre) for ``run`` and ``score``, ``silhouette`` for ``run``, then for
+``run`` and ``score`` ``top_driver_1`` and ``top_driver_2``: the labels of the
+two variables that most pull the customer to their segment rather than the
+next nearest (see :mod:`segmentation.describe.contributions`; empty for a line
+without a segment),
 ``probability`` for ``predict``, the RFM scores of an order log and the
 lifetime figures when they were fitted.
 
@@ -38,6 +42,7 @@ import pandas as pd
 
 from segmentation.cluster.rfm import rfm_of
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, Dataset
+from segmentation.describe.contributions import customer_drivers
 from segmentation.errors import SegmentationError
 
 if TYPE_CHECKING:
@@ -67,8 +72,10 @@ def customer_assignments(result: SegmentationResult,
 
     The schema of :mod:`segmentation.export.assignments` (the same file ``run``
     writes), with ``distance`` (to the segment centre, in the scaled
-    clustering space) and ``silhouette`` (the customer's own; missing where
-    it was not computed, e.g. outside the sample on large files); for an
+    clustering space), ``silhouette`` (the customer's own; missing where
+    it was not computed, e.g. outside the sample on large files),
+    ``top_driver_1`` and ``top_driver_2`` (see
+    :func:`segmentation.describe.contributions.customer_drivers`); for an
     order log also ``r``, ``f``, ``m`` (scores 1-5), ``rfm`` (the code, e.g.
     ``"545"``) and ``rfm_cell`` (see :mod:`segmentation.cluster.rfm`); with
     ``lifetime`` also ``expected_orders_12m``, ``p_alive``,
@@ -92,7 +99,8 @@ def customer_assignments(result: SegmentationResult,
         result.dataset, ids, seg.labels, {p.segment: p.name for p in personas},
         excluded=result.features.report.excluded_ids, dropped=result.features.report.dropped,
         extra={"distance": np.asarray(seg.distances, dtype=float),
-               "silhouette": np.asarray(seg.silhouette_values, dtype=float)})
+               "silhouette": np.asarray(seg.silhouette_values, dtype=float),
+               **customer_drivers(result.features, seg.labels, seg.centers)})
     frame = _with_rfm(frame, rfm_of(result), ids)
     return _with_lifetime(frame, lifetime.per_customer if lifetime is not None else None)
 

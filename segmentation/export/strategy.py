@@ -6,10 +6,12 @@ download and the command line can write them:
 * :func:`customer_assignments` / :func:`assignments_csv` /
   :func:`assignments_xlsx`: one row per data line of the upload, for a CRM or
   email platform, in the one schema of :mod:`segmentation.export.assignments`.
-  Segmented customers carry their segment, persona, distance and silhouette;
-  every other line says why it was left out.
+  Segmented customers carry their segment, persona, distance, silhouette and
+  top drivers; every other line says why it was left out.
 * :func:`strategy_sheet_xlsx`: a Summary sheet with one row per persona, then
-  one sheet per persona with its strategy and its profile against everyone.
+  one sheet per persona with its strategy, its rules (a filter in the
+  variables' own units, :mod:`segmentation.describe.rules`) and its profile
+  against everyone.
 * :func:`strategy_sheet_html`: the same content as one self-contained,
   printable HTML page (inline CSS, no scripts, no external resources; every
   persona starts on a new page). No PDF library is used: the page prints to
@@ -46,6 +48,7 @@ from openpyxl.utils import get_column_letter
 
 from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.describe.personas import Persona
+from segmentation.describe.rules import SegmentRules, persona_rules
 from segmentation.export.assignments import checked_personas
 from segmentation.export.outputs import _write_rows, neutralise
 from segmentation.pipeline import SegmentationResult
@@ -70,6 +73,7 @@ PROFILE_COLUMNS = ("Variable", "Persona mean", "Population mean",
 STRATEGY_FIELDS = (("Offer", "offer"), ("Channels", "channels"), ("Tone", "tone"),
                    ("Products", "products"))
 PROFILE_HEADING = "Profile against all customers"
+RULES_HEADING = "Find them with a filter"
 STRATEGY_HEADING = "Strategy"
 
 # Excel refuses a cell longer than this and a sheet name longer than 31 characters.
@@ -344,8 +348,9 @@ def strategy_sheet_xlsx(result: SegmentationResult,
 
     A "Summary" sheet with one row per persona (:data:`SUMMARY_COLUMNS`),
     then one sheet per persona, named after it (see :func:`_sheet_titles`),
-    with its description, key figures, strategy and its profile against all
-    customers (:data:`PROFILE_COLUMNS`). Every text cell is neutralised.
+    with its description, key figures, rules (:data:`RULES_HEADING`), strategy
+    and its profile against all customers (:data:`PROFILE_COLUMNS`). Every text
+    cell is neutralised.
 
     Parameters
     ----------
@@ -364,8 +369,9 @@ def strategy_sheet_xlsx(result: SegmentationResult,
     ws.title = SUMMARY_SHEET
     _write_summary(ws, _strategy_frame(result, personas), result)
     titles = _sheet_titles([p.name for p in personas], [p.segment for p in personas])
+    rules = persona_rules(result)
     for p, title in zip(personas, titles, strict=True):
-        _write_persona(wb.create_sheet(title), result, p)
+        _write_persona(wb.create_sheet(title), result, p, rules.for_segment(p.segment))
     return _save(wb)
 
 
@@ -444,7 +450,8 @@ def _write_summary(ws, table: pd.DataFrame, result: SegmentationResult) -> None:
         row += 1
 
 
-def _write_persona(ws, result: SegmentationResult, p: Persona) -> None:
+def _write_persona(ws, result: SegmentationResult, p: Persona,
+                   rules: SegmentRules | None = None) -> None:
     seg = result.segmentation
     revenue = result.profiles.sizes.set_index("segment").loc[p.segment, "revenue_share"]
     last = len(PROFILE_COLUMNS)
@@ -469,6 +476,7 @@ def _write_persona(ws, result: SegmentationResult, p: Persona) -> None:
     text_rows = (("Description", p.description),
                  ("Why this name", "; ".join(c.text for c in p.claims)),
                  ("Top traits", "; ".join(p.traits)),
+                 *(((RULES_HEADING, _rules_text(rules)),) if rules is not None else ()),
                  *((label, getattr(p, field)) for label, field in STRATEGY_FIELDS),
                  ("Preferred channel", _channel(p.preferred_channel)),
                  ("Budget note", p.treatment))
@@ -506,6 +514,11 @@ def _write_persona(ws, result: SegmentationResult, p: Persona) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _rules_text(rules: SegmentRules) -> str:
+    """The rules offered, one a line, then how well they hold on held-out customers."""
+    return "\n".join([*(r.text for r in rules.shown), rules.verdict])
 
 
 def _header(cell, text: str) -> None:
@@ -594,7 +607,8 @@ def strategy_sheet_html(result: SegmentationResult,
     A summary table of the personas (their figures and preferred channel:
     the longer texts would not fit a printed row), then one section per
     persona, each printed on a new page, with its key figures, description,
-    top traits, strategy (offer, channels, tone, products, preferred channel,
+    top traits, rules (:data:`RULES_HEADING`), strategy (offer, channels, tone,
+    products, preferred channel,
     budget note) and its profile against all customers. No scripts, no external
     resources; every typed or uploaded text is escaped. Print it to PDF from
     any browser.
@@ -632,8 +646,9 @@ def strategy_sheet_html(result: SegmentationResult,
         "</section>",
     ]
     formats = table.attrs.get("formats", {})
+    rules = persona_rules(result)
     for p, row in zip(personas, table.to_dict("records"), strict=True):
-        parts.append(_html_persona(result, p, row, formats))
+        parts.append(_html_persona(result, p, row, formats, rules.for_segment(p.segment)))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -663,7 +678,7 @@ def _html_summary(table: pd.DataFrame) -> str:
 
 
 def _html_persona(result: SegmentationResult, p: Persona, row: dict,
-                  formats: dict[str, str]) -> str:
+                  formats: dict[str, str], rules: SegmentRules | None = None) -> str:
     e = _esc
     figures = "".join(
         f"<div><strong>{e(_html_format(fmt)(row[label]))}</strong>{e(_figure_label(label))}"
@@ -693,11 +708,19 @@ def _html_persona(result: SegmentationResult, p: Persona, row: dict,
         f'<p class="description">{e(p.description)}</p>'
         + (f"<h3>Why this name</h3><ul>{claims}</ul>" if claims else "")
         + f"<h3>Top traits</h3><ul>{traits}</ul>"
-        f'<h3>{e(STRATEGY_HEADING)}</h3><dl class="fields">{strategy}</dl>'
+        + (_html_rules(rules) if rules is not None else "")
+        + f'<h3>{e(STRATEGY_HEADING)}</h3><dl class="fields">{strategy}</dl>'
         f"<h3>{e(PROFILE_HEADING)}</h3>"
         f"<table><thead>{head}</thead><tbody>{''.join(profile_rows)}</tbody></table>"
         "</section>"
     )
+
+
+def _html_rules(rules: SegmentRules) -> str:
+    """The rules offered and the sentence on how well they hold, every label escaped."""
+    items = "".join(f"<li>{_esc(r.text)}</li>" for r in rules.shown)
+    return (f"<h3>{_esc(RULES_HEADING)}</h3>" + (f"<ul>{items}</ul>" if items else "")
+            + f'<p class="rules-verdict">{_esc(rules.verdict)}</p>')
 
 
 def _figure_label(header: str) -> str:

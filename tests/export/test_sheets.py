@@ -15,10 +15,12 @@ import pytest
 
 from segmentation import SegmentationError, run
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
+from segmentation.describe.contributions import DRIVER_COLUMNS
 from segmentation.describe.personas import apply_edits
 from segmentation.export.assignments import ASSIGNMENT_COLUMNS, customer_assignments
 from segmentation.export.strategy import (
     PROFILE_COLUMNS,
+    RULES_HEADING,
     SUMMARY_COLUMNS,
     _sheet_titles,
     assignments_csv,
@@ -103,7 +105,7 @@ def dirty():
     return frame, res
 
 
-SHEET_COLUMNS = (*ASSIGNMENT_COLUMNS, "distance", "silhouette")
+SHEET_COLUMNS = (*ASSIGNMENT_COLUMNS, "distance", "silhouette", *DRIVER_COLUMNS)
 
 
 def expected_lines(frame: pd.DataFrame) -> list[tuple[object, object, int]]:
@@ -238,7 +240,7 @@ def test_segmented_rows_of_a_damaged_upload_round_trip(dirty):
     assert back["segment"].tolist() == segmented["segment"].astype(int).tolist()
     text = assignments_csv(frame).decode()
     assert text.count("\n") == len(frame) + 1
-    assert f"\n,,,excluded,{REASON_MALFORMED},{MALFORMED[0] + 2},,\n" in text
+    assert f"\n,,,excluded,{REASON_MALFORMED},{MALFORMED[0] + 2},,,,\n" in text
 
 
 # --- XLSX assignments -----------------------------------------------------------------------------
@@ -252,12 +254,13 @@ def test_xlsx_assignments_are_typed_neutralised_and_formatted(result, personas, 
     assert header == [*SHEET_COLUMNS, "Income", "Balance"]
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:J{len(frame) + 1}"
-    assert all(ws.column_dimensions[letter].width >= 8 for letter in "ABCDEFGHIJ")
+    assert ws.auto_filter.ref == f"A1:L{len(frame) + 1}"
+    assert all(ws.column_dimensions[letter].width >= 8 for letter in "ABCDEFGHIJKL")
     rows = list(ws.iter_rows(min_row=2))
     assert len(rows) == len(frame)
     for cells, (_, want) in zip(rows, frame.iterrows(), strict=True):
-        cid, segment, persona, status, reason, line, distance, silhouette, income, balance = cells
+        (cid, segment, persona, status, reason, line, distance, silhouette, driver_1, driver_2,
+         income, balance) = cells
         assert cid.data_type == "s" and cid.number_format == "@"
         assert cid.value == (want["customer_id"] if not want["customer_id"].startswith(("=", "+"))
                              else "'" + want["customer_id"])
@@ -265,6 +268,7 @@ def test_xlsx_assignments_are_typed_neutralised_and_formatted(result, personas, 
         assert persona.value.startswith("'") == (want["persona"] == EVIL_NAME)
         assert distance.value == pytest.approx(want["distance"], rel=1e-12)
         assert silhouette.value == pytest.approx(want["silhouette"], rel=1e-12)
+        assert (driver_1.value, driver_2.value) == (want["top_driver_1"], want["top_driver_2"])
         assert status.value == "segmented" and reason.value is None
         assert line.value == int(want["line"])
         assert income.data_type == "n" and income.value == want["Income"]
@@ -281,9 +285,9 @@ def test_xlsx_leaves_missing_cells_empty(dirty):
     values = list(ws.iter_rows(min_row=2, values_only=True))
     malformed = values[MALFORMED[0]]
     assert malformed == (None, None, None, "excluded", REASON_MALFORMED, MALFORMED[0] + 2,
-                         None, None)
+                         None, None, None, None)
     duplicate = values[min(DUPLICATES)]
-    assert duplicate[1:3] == (None, None) and duplicate[6:] == (None, None)
+    assert duplicate[1:3] == (None, None) and duplicate[6:] == (None, None, None, None)
     assert duplicate[3:5] == ("excluded", REASON_DUPLICATE_ID)
 
 
@@ -465,7 +469,7 @@ def test_html_has_every_persona_and_every_section(page, personas):
     expected = []
     for p in sorted(personas, key=lambda p: p.segment):
         expected += (["Why this name"] if p.claims else []) + [
-            "Top traits", "Strategy", "Profile against all customers"]
+            "Top traits", RULES_HEADING, "Strategy", "Profile against all customers"]
     assert h3 == expected
     text = "".join(parsed.text)
     for p in personas:
