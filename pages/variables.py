@@ -9,7 +9,7 @@ from segmentation.describe.explore import silhouette_frame
 from segmentation.describe.sampling import sampled_fit_note
 from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
 from segmentation.prepare.variables import GROUPS, default_features
-from ui import cache, flow, state
+from ui import cache, flow, methods_section, state
 
 st.title("Variables & K")
 dataset = flow.require_dataset()
@@ -143,3 +143,5 @@ def k_panel():
 
 
 k_panel()
+methods_section.compare_panel(config, sweep)
+methods_section.splits_panel(config)

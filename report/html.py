@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 import charts
+from report.methods import splits_section
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
 from segmentation.cluster.rfm import rfm_of
 from segmentation.config import JACCARD_DOUBTFUL, JACCARD_HIGHLY_STABLE, JACCARD_STABLE
@@ -67,6 +68,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("data", "Data and cleaning"),
     ("variables", "Variables and scaling"),
     ("k", "Number of segments (K)"),
+    ("splits", "How segments split as K grows"),
     ("profiles", "Segment profiles"),
     ("explore", "Explore the segments"),
     ("stability", "Stability"),
@@ -723,6 +725,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     sections += [
         _variables_section(result),
         _k_section(result, names, colors),
+        splits_section(result),
         _profile_section(result, personas, seg_colors),
         _explore_section(result, names, colors),
         _stability_section(result, names, colors, split, bootstrap),

@@ -21,8 +21,10 @@ from segmentation.cluster.kmeans import (
     segment,
     sweep_k,
 )
+from segmentation.cluster.methods import METHOD_LABELS, MethodFit, check_method, segment_with
 from segmentation.config import (
     DEFAULT_INPUT_KIND,
+    DEFAULT_METHOD,
     MAX_N_INIT,
 )
 from segmentation.data.customer_file import RawTable, release_arrow_memory
@@ -55,6 +57,7 @@ class RunConfig:
     log_map: tuple[tuple[str, str], ...] = ()  # order-log fields → columns
     reference_date: str | None = None  # recency of an order log counted to this day
     sheet: str | None = None  # the sheet of an Excel workbook; None: the first holding a table
+    method: str = DEFAULT_METHOD  # kmeans, gmm, ward, hdbscan or kprototypes
 
     def __post_init__(self):
         # Types first: a tampered bundle may hold "3" or 3.5 where a whole number belongs.
@@ -84,6 +87,7 @@ class RunConfig:
                 f"n_init = {self.n_init} is not valid: use a whole number from 1 to "
                 f"{MAX_N_INIT} (restarts beyond that only cost time)."
             )
+        check_method(self.method)
 
     @property
     def k_values(self) -> range:
@@ -104,6 +108,8 @@ class SegmentationResult:
     profiles: Profiles
     personas: tuple[Persona, ...]
     config: RunConfig
+    method_fit: MethodFit | None = None  # the fit behind the segments when not k-means
+    method_reason: str = ""  # how that method's K was chosen, when not by the sweep
 
     @property
     def chosen_k(self) -> int:
@@ -149,6 +155,12 @@ class SegmentationResult:
             verdict = (f"K = {self.chosen_k} was chosen by hand; the sweep recommends "
                        f"K = {self.sweep.recommended_k}.")
             notes = (f"The sweep: {self.sweep.reason}", *notes)
+        if self.method_fit is not None:
+            fit = self.method_fit
+            verdict = (f"Segmented with {METHOD_LABELS[fit.method]}: "
+                       f"{self.method_reason or verdict}")
+            notes = (*notes, f"New customers are scored by the {fit.rule}.",
+                     *((fit.note,) if fit.note else ()))
         return Summary(
             title=f"{self.raw.name}: {seg.labels.size:,} customers in {self.chosen_k} "
                   f"segments, silhouette {seg.silhouette:.2f}",
@@ -220,8 +232,16 @@ def assemble(raw: RawTable, dataset: Dataset, fm: FeatureMatrix, sweep: KSweep,
     """
     (progress or _silent)(STAGE_SEGMENTING)
     k = config.k or sweep.recommended_k
-    seg = segment(fm, k, config.random_state, config.n_init)
+    fit, reason = None, ""
+    if config.method == DEFAULT_METHOD:
+        seg = segment(fm, k, config.random_state, config.n_init)
+    else:
+        by_method = segment_with(fm, config.method, config.k, config.k_values,
+                                 sweep.recommended_k, config.random_state, config.n_init)
+        fm, seg, fit = by_method.features, by_method.segmentation, by_method.fit
+        reason = by_method.k_reason
     profiles = profile_segments(fm, seg)
     return SegmentationResult(raw=raw, dataset=dataset, features=fm, sweep=sweep,
                               segmentation=seg, profiles=profiles,
-                              personas=suggest_personas(profiles), config=config)
+                              personas=suggest_personas(profiles), config=config,
+                              method_fit=fit, method_reason=reason)

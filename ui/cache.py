@@ -27,8 +27,10 @@ import streamlit as st
 
 from segmentation import RunConfig, SegmentationError, SegmentationResult, run, score
 from segmentation.cluster.kmeans import KSweep, sweep_k
+from segmentation.cluster.methods import MethodComparison, compare_methods
 from segmentation.cluster.model import Model, Scores
 from segmentation.cluster.rfm import rfm_of
+from segmentation.cluster.splits import SplitTree, split_tree
 from segmentation.data.customer_file import RawTable, read_table, sheet_names
 from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
@@ -131,6 +133,20 @@ def result(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Segm
     sw = sweep(fingerprint, _data, name, config.roles, config.prep, tuple(config.k_values),
                config.random_state, config.n_init, config.stability, reading)
     return assemble(raw, ds, fm, sw, config)
+
+
+@st.cache_resource(show_spinner="Fitting every method…", max_entries=_ENTRIES)
+def methods(fingerprint: str, _data: bytes, name: str, config: RunConfig,
+            k: int) -> MethodComparison:
+    # ``config``'s own K and method do not reach the comparison: the caller clears them.
+    fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
+    return compare_methods(fm, k, config.k_values, config.random_state, config.n_init)
+
+
+@st.cache_resource(show_spinner="Fitting K = 2 to 6…", max_entries=_ENTRIES)
+def splits(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SplitTree:
+    fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
+    return split_tree(fm, random_state=config.random_state, n_init=config.n_init)
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)

@@ -48,6 +48,7 @@ SEED = "k.seed"
 N_INIT = "k.n_init"
 K_RANGE = "k.range"  # (k_min, k_max) of the sweep
 STABILITY = "k.stability"
+METHOD = "k.method"  # the clustering method: "kmeans" (default), "gmm", "ward", ...
 PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
 BOOTSTRAPS = "validate.bootstraps"  # {run key: latest resample count}; results live in the server cache
 BUNDLE_NOTE = "bundle.note"  # (kind, message) after opening a bundle: "success"/"info"/"error"
@@ -88,6 +89,7 @@ _DEFAULTS = {
     N_INIT: _RUN_DEFAULTS.n_init,
     K_RANGE: (_RUN_DEFAULTS.k_min, _RUN_DEFAULTS.k_max),
     STABILITY: _RUN_DEFAULTS.stability,
+    METHOD: _RUN_DEFAULTS.method,
     ID_COLUMN: _RUN_DEFAULTS.id_column,
     PERSONA_RECORDS: (),
     BOOTSTRAPS: {},
@@ -248,7 +250,7 @@ def run_config(k: int | None = None) -> RunConfig:
                      k_min=k_min, k_max=k_max, random_state=int(s[SEED]),
                      n_init=int(s[N_INIT]), id_column=id_column, roles=roles_key(),
                      stability=bool(s[STABILITY]), input_kind=kind, log_map=log_map,
-                     reference_date=reference_date, sheet=sheet)
+                     reference_date=reference_date, sheet=sheet, method=s[METHOD])
 
 
 def run_key(config: RunConfig, k: int) -> str:
@@ -352,6 +354,7 @@ def apply_bundle(bundle) -> None:
     s[K_CHOICE] = config.k
     s[K_RANGE] = (config.k_min, config.k_max)
     s[SEED], s[N_INIT], s[STABILITY] = config.random_state, config.n_init, config.stability
+    s[METHOD] = config.method
     s[PERSONA_RECORDS] = tuple(bundle.records)
     for key in [k for k in s if str(k).startswith("w.") and k != "w.bundle"]:
         del s[key]  # widgets reseed from the restored choices

@@ -190,6 +190,7 @@ def _run(args) -> int:
         id_column=args.id_column, roles=tuple(parse_mapping(args.roles, "--roles").items()),
         input_kind=args.input_kind, log_map=tuple(parse_map(args.map).items()),
         reference_date=_reference(args.reference_date), sheet=args.sheet,
+        method=args.method,
     )
     previous = load_bundle(args.previous) if args.previous else None
     history = run_history_path(args)
@@ -316,6 +317,8 @@ def _score(args) -> int:
     scores = score(_customer_file(args), load_model(args.model))
     path = write_scores(scores.assignments, args.out)
     print(f"{account(scores.assignments)} Wrote {path}")
+    if scores.rule:
+        print(f"Assigned by the saved model's rule: {scores.rule}.")
     for warning in scores.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

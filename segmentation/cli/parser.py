@@ -13,6 +13,7 @@ from segmentation.config import (
     DEFAULT_OUTLIERS,
     DEFAULT_SCALING,
     DEFAULT_SEED,
+    METHODS,
     SHARE_ALERT,
 )
 from segmentation.errors import SegmentationError
@@ -137,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also train a sign-up model (demographics and categories known "
                           "when a customer signs up) and keep it in bundle.json, so 'predict' "
                           "can give new customers a segment")
+    run.add_argument("--method", choices=METHODS, default=METHODS[0],
+                     help="how customers are grouped: kmeans; gmm (Gaussian mixture, K by BIC "
+                          "unless --k is given); ward (hierarchical); hdbscan (finds its own K "
+                          "and leaves customers who fit no segment as 'no clear segment'); "
+                          "kprototypes (numeric and category variables together)")
     run.add_argument("--report", action="store_true",
                      help="also write report.html: every table and chart of the run in one "
                           "interactive page that opens offline")

@@ -765,6 +765,18 @@ def segment(
     labels, centers, inertia = _fit_kmeans(X, n_clusters, random_state, n_init)
     key = fm.frame["total_spend"].to_numpy(float) if "total_spend" in fm.frame else None
     labels, centers = _order_labels(labels, centers, key)
+    return segmentation_from(fm, labels, centers, inertia, random_state, n_init,
+                             silhouette_sample_size)
+
+
+def segmentation_from(fm: FeatureMatrix, labels: np.ndarray, centers: np.ndarray,
+                      inertia: float, random_state: int = DEFAULT_SEED,
+                      n_init: int = DEFAULT_N_INIT,
+                      silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE) -> Segmentation:
+    """The :class:`Segmentation` of labels and centres already found (by any method), with
+    each customer's silhouette and distance to their centre."""
+    X = fm.X
+    n_clusters = centers.shape[0]
     idx = _silhouette_sample(X.shape[0], silhouette_sample_size, random_state)
     values = np.full(X.shape[0], np.nan)
     sub = labels if idx is None else labels[idx]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from segmentation.cluster.kmeans import assign
+from segmentation.cluster.kmeans import assign  # noqa: F401  k-means' rule, importable here
+from segmentation.cluster.methods import NO_CLEAR_SEGMENT, NOISE, SCORING_RULES, assign_with
 from segmentation.data._bounded_json import read_json
 from segmentation.data.customer_file import RawTable, read_table
 from segmentation.data.dataset import load_dataset
@@ -36,6 +37,13 @@ class Model:
     preparation: Preparation
     centers: np.ndarray
     persona_names: dict[int, str]
+    method: str = "kmeans"  # the method's scoring rule assigns new customers
+    params: dict = field(default_factory=dict)  # what that rule needs beyond the centres
+
+    @property
+    def rule(self) -> str:
+        """How this model assigns a new customer, in words."""
+        return SCORING_RULES[self.method]
 
     @classmethod
     def from_dict(cls, data: dict, what: str = "The model file") -> Model:
@@ -48,7 +56,9 @@ class Model:
         checked = validate(ModelSchema, data, what, REMEDY)
         return cls(preparation=Preparation.from_dict(checked.preparation.model_dump()),
                    centers=np.asarray(checked.centers, dtype=float),
-                   persona_names={p.segment: p.name for p in checked.personas})
+                   persona_names={p.segment: p.name for p in checked.personas},
+                   method=checked.method,
+                   params=checked.method_params.model_dump(exclude_none=True))
 
 
 def load_model(path: str | Path) -> Model:
@@ -71,6 +81,7 @@ class Scores:
     rows_read: int
     dropped: dict[str, int]
     warnings: tuple[str, ...] = ()
+    rule: str = ""  # how the customers were assigned, said when the method is not k-means
 
     @property
     def segmented(self) -> pd.DataFrame:
@@ -93,12 +104,22 @@ def score(source: bytes | str | Path | RawTable, model: Model, name: str | None 
     id_column = prep.id_column if prep.id_column in raw.frame.columns else None
     dataset = load_dataset(raw, roles=roles, id_column=id_column)
     fm = transform(dataset, prep)
-    labels, distances = assign(fm, model.centers)
+    labels, distances = assign_with(model.method, fm.X, model.centers, model.params)
+    all_labels = labels
+    ids = fm.customer_ids.astype(str)
+    excluded, dropped = dict(fm.report.excluded_ids), dict(fm.report.dropped)
+    noise = labels == NOISE
+    if noise.any():
+        # In no segment by the method's own rule: listed with the reason, and counted.
+        excluded.update(dict.fromkeys(ids[noise], NO_CLEAR_SEGMENT))
+        dropped[NO_CLEAR_SEGMENT] = int(noise.sum())
+        ids, labels, distances = ids[~noise], labels[~noise], distances[~noise]
     # Every input line, in the one assignments schema; lines not scored say why.
     assignments = assignment_table(
-        dataset, fm.customer_ids.astype(str), labels, model.persona_names,
-        excluded=fm.report.excluded_ids, dropped=fm.report.dropped,
+        dataset, ids, labels, model.persona_names, excluded=excluded, dropped=dropped,
         extra={"distance": np.asarray(distances, dtype=float),
-               **customer_drivers(fm, labels, model.centers)})
+               **{column: values if not noise.any() else values[~noise]
+                  for column, values in customer_drivers(fm, all_labels, model.centers).items()}})
     return Scores(assignments=assignments, rows_read=fm.report.rows_read,
-                  dropped=dict(fm.report.dropped), warnings=fm.report.warnings)
+                  dropped=dropped, warnings=fm.report.warnings,
+                  rule="" if model.method == "kmeans" else model.rule)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from segmentation.cluster.model import Model
+from segmentation.config import DEFAULT_METHOD
 from segmentation.data._bounded_json import read_json
 from segmentation.describe.carry_names import PersonaRecord
 from segmentation.describe.personas import EDITABLE_FIELDS, Persona
@@ -67,6 +68,8 @@ def _config_to_dict(config: RunConfig) -> dict:
     out = asdict(config)
     out["prep"]["features"] = (list(config.prep.features)
                                if config.prep.features is not None else None)
+    if config.method == DEFAULT_METHOD:
+        del out["method"]  # a k-means bundle stays as it was
     return out
 
 

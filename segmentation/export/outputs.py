@@ -240,6 +240,9 @@ def model_dict(result: SegmentationResult) -> dict:
         "personas": [{"segment": p.segment, "name": p.name} for p in result.personas],
         "seed": result.config.random_state,
         "versions": _versions(),
+        # Only another method's model says which it is: a k-means model stays as it was.
+        **({"method": result.method_fit.method, "method_params": result.method_fit.params}
+           if result.method_fit is not None else {}),
     }
 
 

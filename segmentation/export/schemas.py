@@ -37,6 +37,7 @@ from segmentation.config import (
     MAX_MAGNITUDE,
     MAX_TEXT,
     MAX_TREE_NODES,
+    METHODS,
     MIN_SCALE,
     YEARS,
 )
@@ -216,6 +217,23 @@ def _check_segments(segments: list[int], expected: set[int], what: str) -> None:
                          f"{min(expected)}..{max(expected)} once")
 
 
+class _MethodParamsSchema(_Strict):
+    """What a method other than k-means needs to assign new customers (see
+    :func:`segmentation.cluster.methods.assign_with`); each method fills its own fields."""
+
+    weights: list[Annotated[float, Field(ge=0, le=1)]] | None = None
+    precisions_cholesky: list[list[list[Number]]] | None = None
+    reach: list[Annotated[float, Field(ge=0, le=MAX_MAGNITUDE)]] | None = None
+    min_cluster_size: Count | None = None
+    gamma: Annotated[float, Field(ge=0, le=MAX_MAGNITUDE)] | None = None
+    categorical: list[list[Annotated[int, Field(ge=0, lt=MAX_FEATURES)]]] | None = None
+
+
+# The fields each method's scoring rule reads from ``method_params``.
+_METHOD_NEEDS = {"gmm": ("weights", "precisions_cholesky"), "hdbscan": ("reach",),
+                 "kprototypes": ("gamma", "categorical")}
+
+
 class ModelSchema(_Strict):
     """``model.json``: a fitted preparation, the segment centres (scaled) and their names."""
 
@@ -227,6 +245,25 @@ class ModelSchema(_Strict):
     personas: list[PersonaNameSchema]
     seed: Annotated[int, Field(ge=0, lt=2**32)] | None = None
     versions: dict[str, str] = {}
+    method: Literal[METHODS] = "kmeans"
+    method_params: _MethodParamsSchema = _MethodParamsSchema()
+
+    @model_validator(mode="after")
+    def _method_shapes(self):
+        k, n, p = len(self.centers), len(self.preparation.features), self.method_params
+        for name in _METHOD_NEEDS.get(self.method, ()):
+            if getattr(p, name) is None:
+                raise ValueError(f"the {self.method} model lacks its {name}")
+        if self.method == "gmm" and (len(p.weights) != k or {
+                (len(m), *{len(r) for r in m}) for m in p.precisions_cholesky} != {(n, n)}
+                or len(p.precisions_cholesky) != k):
+            raise ValueError(f"the mixture's weights and precisions do not fit {k} segments "
+                             f"of {n} features")
+        if self.method == "hdbscan" and len(p.reach) != k:
+            raise ValueError(f"the reach has {len(p.reach)} values for {k} segments")
+        if self.method == "kprototypes" and any(c >= n for g in p.categorical for c in g):
+            raise ValueError(f"a category column lies beyond the {n} features")
+        return self
 
     @model_validator(mode="after")
     def _shapes(self):
@@ -418,6 +455,7 @@ class RunConfigSchema(_Strict):
     log_map: list[Pair] = []
     reference_date: str | None = None
     sheet: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+    method: Literal[METHODS] = "kmeans"
 
     @field_validator("reference_date")
     @classmethod
