@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation.cluster.kmeans import assign
+from segmentation.cluster.strata import Strata, assign_within_strata
 from segmentation.data._bounded_json import read_json
 from segmentation.data.customer_file import RawTable, read_table
 from segmentation.data.dataset import load_dataset
@@ -30,11 +31,16 @@ REMEDY = "write a new one with 'python -m segmentation run'"
 
 @dataclass(frozen=True)
 class Model:
-    """Preparation, segment centres (scaled space) and persona names."""
+    """Preparation, segment centres (scaled space) and persona names.
+
+    ``strata``, for segments found within strata, places each customer in a stratum
+    first; the centres are then each in their stratum's space.
+    """
 
     preparation: Preparation
     centers: np.ndarray
     persona_names: dict[int, str]
+    strata: Strata | None = None
 
     @classmethod
     def from_dict(cls, data: dict, what: str = "The model file") -> Model:
@@ -47,7 +53,9 @@ class Model:
         checked = validate(ModelSchema, data, what, REMEDY)
         return cls(preparation=Preparation.from_dict(checked.preparation.model_dump()),
                    centers=np.asarray(checked.centers, dtype=float),
-                   persona_names={p.segment: p.name for p in checked.personas})
+                   persona_names={p.segment: p.name for p in checked.personas},
+                   strata=(Strata.from_dict(checked.strata.model_dump())
+                           if checked.strata is not None else None))
 
 
 def load_model(path: str | Path) -> Model:
@@ -91,11 +99,42 @@ def score(source: bytes | str | Path | RawTable, model: Model, name: str | None 
     id_column = prep.id_column if prep.id_column in raw.frame.columns else None
     dataset = load_dataset(raw, roles=roles, id_column=id_column)
     fm = transform(dataset, prep)
-    labels, distances = assign(fm, model.centers)
+    excluded, dropped = dict(fm.report.excluded_ids), dict(fm.report.dropped)
+    ids = fm.customer_ids.astype(str)
+    extra = {}
+    if model.strata is None:
+        labels, distances = assign(fm, model.centers)
+    else:
+        labels, distances = _assign_strata(dataset, fm, model)
+        # A customer with no stratum is counted under its reason, never dropped silently.
+        reasons = model.strata.reasons()
+        for cid, code in zip(ids[labels < 0], _codes(dataset, fm, model)[labels < 0],
+                             strict=True):
+            excluded[cid] = reasons[int(code)]
+            dropped[reasons[int(code)]] = dropped.get(reasons[int(code)], 0) + 1
+        ids, distances, labels = ids[labels >= 0], distances[labels >= 0], labels[labels >= 0]
+        strata = model.strata
+        extra["stratum"] = [strata.labels[strata.segments[s]] for s in labels]
     # Every input line, in the one assignments schema; lines not scored say why.
     assignments = assignment_table(
-        dataset, fm.customer_ids.astype(str), labels, model.persona_names,
-        excluded=fm.report.excluded_ids, dropped=fm.report.dropped,
-        extra={"distance": np.asarray(distances, dtype=float)})
+        dataset, ids, labels, model.persona_names,
+        excluded=excluded, dropped=dropped,
+        extra={"distance": np.asarray(distances, dtype=float), **extra})
     return Scores(assignments=assignments, rows_read=fm.report.rows_read,
-                  dropped=dict(fm.report.dropped), warnings=fm.report.warnings)
+                  dropped=dropped, warnings=fm.report.warnings)
+
+
+def _codes(dataset, fm, model: Model) -> np.ndarray:
+    """The stratum of each prepared customer, by the model's saved cut-offs or values."""
+    column = model.strata.column
+    if column not in dataset.frame.columns:
+        raise SegmentationError(
+            f"The new file lacks {column!r}, the column the model's strata are cut on: export "
+            "it with the same columns as the file the model was built on.")
+    return model.strata.codes(dataset.frame[column].reindex(fm.customer_ids))
+
+
+def _assign_strata(dataset, fm, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's stratum, then the nearest centre within it (-1 without a stratum)."""
+    return assign_within_strata(fm.X, _codes(dataset, fm, model), model.centers,
+                                model.strata, fm.preparation.weights)

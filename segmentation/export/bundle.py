@@ -67,6 +67,8 @@ def _config_to_dict(config: RunConfig) -> dict:
     out = asdict(config)
     out["prep"]["features"] = (list(config.prep.features)
                                if config.prep.features is not None else None)
+    if config.strata is None:
+        del out["strata"]  # a bundle without strata reads as it always has
     return out
 
 
@@ -91,7 +93,9 @@ def _bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...],
     even if the recommendation rule changes. ``signup``, a model from
     :func:`segmentation.plan.signup.train`, is kept under the key ``"signup"``.
     """
-    config = replace(result.config, k=result.chosen_k)
+    # Within strata K is each stratum's own: the settings keep the user's choice.
+    config = replace(result.config, k=result.chosen_k if result.strata is None
+                     else result.config.k)
     model = model_dict(result)
     model["personas"] = [{"segment": p.segment, "name": p.name} for p in personas]
     z = result.profiles.z
