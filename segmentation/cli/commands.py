@@ -189,6 +189,7 @@ def _run(args) -> int:
         id_column=args.id_column, roles=tuple(parse_mapping(args.roles, "--roles").items()),
         input_kind=args.input_kind, log_map=tuple(parse_map(args.map).items()),
         reference_date=_reference(args.reference_date), sheet=args.sheet,
+        strata=args.strata,
     )
     previous = load_bundle(args.previous) if args.previous else None
     with Progress() as progress:
