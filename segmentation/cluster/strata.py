@@ -47,6 +47,7 @@ from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare
 from segmentation.summary import Summary
 
 __all__ = ["StrataSpec", "Strata", "StratumFit", "StrataFit", "parse_strata", "fit_strata",
+           "strata_candidates",
            "within_stratum", "to_stratum", "assign_within_strata", "behaviour_features",
            "segment_within_strata"]
 
@@ -84,6 +85,19 @@ class StrataSpec:
     column: str
     bands: int | None = None
     cuts: tuple[float, ...] | None = None
+
+    @property
+    def text(self) -> str:
+        """The spec as the command line takes it, e.g. ``"Income:40000,70000"``.
+
+        >>> StrataSpec("Income", cuts=(40000.0, 70000.5)).text
+        'Income:40000,70000.5'
+        """
+        if self.cuts is None:
+            return self.column if self.bands is None else f"{self.column}:{self.bands}"
+        cuts = ",".join(str(int(c)) if float(c).is_integer() else repr(float(c))
+                        for c in self.cuts)
+        return f"{self.column}:{cuts}{',' if len(self.cuts) == 1 else ''}"
 
 
 def parse_strata(text: str) -> StrataSpec:
@@ -213,6 +227,27 @@ class Strata:
                    segments=tuple(int(s) for s in data["segments"]),
                    shift=tuple(tuple(float(x) for x in v) for v in data["shift"]),
                    spread=tuple(tuple(float(x) for x in v) for v in data["spread"]))
+
+
+def strata_candidates(dataset: Dataset) -> dict[str, str]:
+    """The columns that can make strata, each with the spec it starts from.
+
+    A number starts as three quantile bands (``"Income:3"``); a category or yes/no column
+    with 2 to :data:`MAX_STRATA` values as one stratum per value (``"Region"``).
+
+    Examples
+    --------
+    >>> strata_candidates(dataset)  # doctest: +SKIP
+    {'Income': 'Income:3', 'Education': 'Education', ...}
+    """
+    out = {}
+    for col in dataset.frame.columns:
+        kind = dataset.kind(col) if col in dataset.roles else None
+        if kind in NUMERIC_KINDS and dataset.frame[col].nunique() > DEFAULT_BANDS:
+            out[col] = f"{col}:{DEFAULT_BANDS}"
+        elif kind == Kind.CATEGORY and 2 <= dataset.frame[col].nunique() <= MAX_STRATA:
+            out[col] = col
+    return out
 
 
 def fit_strata(dataset: Dataset, spec: StrataSpec | str, customer_ids: pd.Index | None = None,

@@ -258,3 +258,12 @@ def test_real_file_within_income_thirds_shows_behaviour_at_the_same_income():
                  for s in (a, b)}
         said.append(words[a] != words[b] and (words[a] or words[b]))
     assert any(said), [(names[a].name, names[b].name) for a, b, _ in found]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=9, unique=True),
+       st.sampled_from(["Income", "Yearly: income", "x"]))
+def test_a_spec_written_out_reads_back_the_same(cuts, column):
+    spec = parse_strata(f"{column}:{','.join(repr(c) for c in sorted(cuts))},")
+    assert parse_strata(spec.text) == spec
+    assert parse_strata(parse_strata(f"{column}:4").text).bands == 4
