@@ -33,6 +33,7 @@ from plotly.offline import get_plotlyjs
 import charts
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
 from segmentation.cluster.rfm import rfm_of
+from segmentation.cluster.strata import strata_bootstrap, strata_split_half
 from segmentation.config import JACCARD_DOUBTFUL, JACCARD_HIGHLY_STABLE, JACCARD_STABLE
 from segmentation.data.dataset import column_table
 from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
@@ -678,9 +679,14 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     """
     personas = checked_personas(result, personas)
     config, seg = result.config, result.segmentation
+    if split is None and result.strata is not None:  # halves clustered within each stratum
+        split = strata_split_half(result.strata, config.random_state, config.n_init)
     if split is None:
         split = split_half(result.features, result.chosen_k, config.random_state,
                            config.n_init)
+    if bootstrap is None and result.strata is not None:  # resampled within each stratum
+        bootstrap = strata_bootstrap(result.strata, DEFAULT_BOOTSTRAPS, config.random_state,
+                                     config.n_init)
     if bootstrap is None:
         bootstrap = bootstrap_stability(result.features, seg, DEFAULT_BOOTSTRAPS,
                                         config.random_state, config.n_init)

@@ -27,14 +27,19 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import adjusted_rand_score
 
 from segmentation.cluster.kmeans import (
+    N_SPLITS,
     KSweep,
     Segmentation,
+    SplitAgreement,
     _fit_kmeans,
+    _in_parallel,
     _recommend_k,
     assign,
     segment,
+    split_halves,
     sweep_k,
 )
 from segmentation.config import FEW_CUSTOMERS, MAX_CENTERS
@@ -45,11 +50,20 @@ from segmentation.describe.profiles import profile_segments
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare
 from segmentation.summary import Summary
+from segmentation.validate.stability import (
+    ARI_BANDS,
+    Bootstrap,
+    SplitHalf,
+    _band,
+    _clusterboot,
+    _match,
+    _summarize_jaccard,
+)
 
 __all__ = ["StrataSpec", "Strata", "StratumFit", "StrataFit", "parse_strata", "fit_strata",
            "strata_candidates",
            "within_stratum", "to_stratum", "assign_within_strata", "behaviour_features",
-           "segment_within_strata"]
+           "segment_within_strata", "strata_bootstrap", "strata_split_half"]
 
 # Between a stratum's label and its persona's name: "Mid Income · Wine lovers, web".
 STRATA_SEPARATOR = " · "
@@ -725,3 +739,119 @@ def _combined_sweep(strata: Strata, fits, seg: Segmentation) -> KSweep:
     return KSweep(metrics=metrics, recommended_k=seg.n_clusters, reason=reason, knee_k=None,
                   silhouette_sample_size=seg.silhouette_sample_size,
                   random_state=seg.random_state, n_init=seg.n_init)
+
+
+def strata_bootstrap(fit: StrataFit, n_boot: int = 50, random_state: int = 42,
+                     n_init: int = 10, progress=None) -> Bootstrap:
+    """Hennig's clusterboot of segments found within strata, stratum by stratum.
+
+    Each stratum's customers are resampled and re-clustered on their own, with the
+    stratum's K in the stratum's space (:func:`segmentation.validate.stability._clusterboot`,
+    seeded ``random_state + stratum``), since that is how its segments were found; a
+    bootstrap of the whole file with one k-means would test a clustering that was never
+    run. The strata themselves are held fixed. A one-segment stratum is its own segment in
+    every resample (Jaccard 1 by construction).
+
+    Returns
+    -------
+    Bootstrap
+        One column of ``jaccard`` per segment of the whole run, in its numbering.
+    """
+    seg = fit.segmentation
+    jaccard = np.ones((n_boot, seg.n_clusters))
+    clustered = [f for f in fit.fits if f.n_clusters > 1]
+    for i, f in enumerate(clustered):
+        rows, X = _stratum_space(fit, f)
+
+        def done(b, total, before=i * n_boot):
+            if progress is not None:
+                progress(before + b, len(clustered) * total)
+
+        boot = _clusterboot(X, seg.labels[rows] - f.first_segment, f.n_clusters, n_boot,
+                            random_state + f.stratum, n_init, done)
+        jaccard[:, f.first_segment:f.first_segment + f.n_clusters] = boot.jaccard
+    return Bootstrap(jaccard=jaccard, per_segment=_summarize_jaccard(jaccard), n_boot=n_boot)
+
+
+def _stratum_space(fit: StrataFit, f: StratumFit) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of one stratum (positions in the run) and their clustering space."""
+    stratum_of = np.asarray(fit.strata.segments)[fit.segmentation.labels]
+    rows = np.flatnonzero(stratum_of == f.stratum)
+    X = to_stratum(fit.features.X[rows], fit.strata.shift[f.stratum],
+                   fit.strata.spread[f.stratum], fit.features.preparation.weights)
+    return rows, X
+
+
+def _split_agreement(fit: StrataFit, seed: int, n_init: int) -> float:
+    """One split's agreement: each stratum's halves, ARI within it, weighted by its size."""
+    values, weights = [], []
+    for f in (f for f in fit.fits if f.n_clusters > 1):
+        _, X = _stratum_space(fit, f)
+        _, ((_, centers_a, _), (_, centers_b, _)) = split_halves(X, f.n_clusters, seed,
+                                                                 n_init)
+        values.append(adjusted_rand_score(assign(X, centers_a)[0], assign(X, centers_b)[0]))
+        weights.append(len(X))
+    return float(np.average(values, weights=weights)) if values else 1.0
+
+
+def strata_split_half(fit: StrataFit, random_state: int = 42, n_init: int = 10,
+                      n_splits: int = N_SPLITS) -> SplitHalf:
+    """Split-half replication of segments found within strata, stratum by stratum.
+
+    Split ``i`` (seeded ``random_state + i``) halves every stratum's customers at random
+    (:func:`segmentation.cluster.kmeans.split_halves`) and clusters each half with the
+    stratum's K in the stratum's space, as the run did; the two half-models label the
+    stratum's customers and agree by the adjusted Rand index. A split's figure is the
+    mean of the strata's, weighted by their customers. Agreement is measured within
+    strata only: the strata are the same in both halves, and counting them would inflate
+    it. One-segment strata agree by construction and are left out of the figure, but
+    shown as pairs.
+
+    Returns
+    -------
+    SplitHalf
+        In the run's segment numbering; the split shown is the median one.
+    """
+    seeds = tuple(random_state + i for i in range(n_splits))
+    values = _in_parallel(lambda seed: _split_agreement(fit, seed, n_init),
+                          [(seed,) for seed in seeds])
+    agreement = SplitAgreement(values=tuple(values), seeds=seeds, rows=None)
+    seed = agreement.median_seed
+    frame = fit.features.frame.select_dtypes("number")
+    k = fit.segmentation.n_clusters
+    pairs, centers_a, centers_b = [], [], []
+    sizes_a, sizes_b = np.zeros(k, dtype=int), np.zeros(k, dtype=int)
+    means_a, means_b = {}, {}
+    for f in fit.fits:
+        rows, X = _stratum_space(fit, f)
+        if f.n_clusters > 1:
+            halves, ((labels_a, c_a, _), (labels_b, c_b, _)) = split_halves(
+                X, f.n_clusters, seed, n_init)
+        else:
+            halves = np.array_split(np.random.default_rng(seed).permutation(len(X)), 2)
+            labels_a, labels_b = (np.zeros(len(h), dtype=np.intp) for h in halves)
+            c_a, c_b = (X[h].mean(axis=0, keepdims=True) for h in halves)
+        cost = ((c_a[:, None, :] - c_b[None, :, :]) ** 2).sum(axis=2)
+        first = f.first_segment
+        pairs += [(first + a, first + b) for a, b in _match(cost)]
+        centers_a.append(c_a)
+        centers_b.append(c_b)
+        for sizes, means, half, labels in ((sizes_a, means_a, halves[0], labels_a),
+                                           (sizes_b, means_b, halves[1], labels_b)):
+            sizes[first:first + f.n_clusters] = np.bincount(labels, minlength=f.n_clusters)
+            grouped = frame.iloc[rows[half]].groupby(labels).mean()
+            means.update({first + int(s): row for s, row in grouped.iterrows()})
+    profiles = pd.DataFrame([
+        {"half": half, "pair": pair, "segment": seg, "variable": var, "mean": float(value)}
+        for pair, (a, b) in enumerate(pairs)
+        for half, seg, means in (("A", a, means_a), ("B", b, means_b))
+        for var, value in means[seg].items()])
+    differences = pd.DataFrame([means_b[b] - means_a[a] for a, b in pairs]).reset_index(
+        drop=True)
+    differences.index.name = "pair"
+    return SplitHalf(ari=agreement.median, agreement=agreement,
+                     verdict=_band(agreement.median, ARI_BANDS), pairs=tuple(pairs),
+                     sizes_a=tuple(int(v) for v in sizes_a),
+                     sizes_b=tuple(int(v) for v in sizes_b),
+                     profiles=profiles, differences=differences,
+                     centers_a=np.vstack(centers_a), centers_b=np.vstack(centers_b))

@@ -86,3 +86,20 @@ def test_a_fixed_k_applies_within_every_stratum(page):
     ok(at.run())
     ok(_select(at, "K within each stratum").set_value(2).run())
     assert _stratum_table(at)["K"].tolist() == [2, 2, 2]
+
+
+def test_every_page_works_on_segments_within_strata(page, expected):
+    from segmentation.cluster.strata import strata_split_half
+
+    at = page
+    at.session_state["strata"] = "Income:3"
+    ok(at.run())
+    for path in ("pages/personas.py", "pages/explore.py", "pages/export.py", "pages/plan.py"):
+        at = go(at, path)
+        assert not errors(at), (path, errors(at))
+    at = go(at, "pages/validate.py")
+    assert not errors(at)
+    halves = strata_split_half(expected.strata, expected.config.random_state,
+                               expected.config.n_init)
+    shown = next(m for m in at.metric if m.label.startswith("Agreement"))
+    assert shown.value == f"{halves.ari:.2f}"

@@ -267,3 +267,49 @@ def test_a_spec_written_out_reads_back_the_same(cuts, column):
     spec = parse_strata(f"{column}:{','.join(repr(c) for c in sorted(cuts))},")
     assert parse_strata(spec.text) == spec
     assert parse_strata(parse_strata(f"{column}:4").text).bands == 4
+
+
+def test_the_bootstrap_resamples_within_each_stratum(bands, strata_run):
+    from segmentation.cluster.strata import strata_bootstrap
+
+    boot = strata_bootstrap(strata_run.strata, n_boot=8, random_state=3, n_init=2)
+    assert boot.jaccard.shape == (8, strata_run.chosen_k)
+    # Two planted groups 35 points apart in every band come back in every resample.
+    assert (boot.per_segment["mean_jaccard"] > 0.9).all()
+    assert (boot.per_segment["recovered"] == 8).all()
+
+
+def test_a_one_segment_stratum_is_its_own_segment_in_every_resample(bands):
+    from segmentation.cluster.strata import strata_bootstrap
+
+    frame = bands.assign(Region=np.where(np.arange(len(bands)) < 40, "Islands", "Mainland"))
+    result = run(to_bytes(frame), replace(FAST, strata="Region"), name="regions.csv")
+    islands = next(f for f in result.strata.fits if f.label == "Islands").first_segment
+    boot = strata_bootstrap(result.strata, n_boot=4, random_state=0, n_init=2)
+    assert (boot.jaccard[:, islands] == 1.0).all()
+
+
+def test_split_half_agreement_is_measured_within_each_stratum(strata_run):
+    from segmentation.cluster.kmeans import split_half_agreement
+    from segmentation.cluster.strata import strata_split_half, to_stratum
+
+    fit = strata_run.strata
+    halves = strata_split_half(fit, random_state=5, n_init=2, n_splits=3)
+    assert halves.agreement.seeds == (5, 6, 7)
+    # By hand: each stratum's own split-half agreement, weighted by its customers.
+    by_stratum = []
+    for f in fit.fits:
+        rows = np.flatnonzero(np.asarray(fit.strata.segments)[fit.segmentation.labels]
+                              == f.stratum)
+        X = to_stratum(fit.features.X[rows], fit.strata.shift[f.stratum],
+                       fit.strata.spread[f.stratum], fit.features.preparation.weights)
+        by_stratum.append(split_half_agreement(X, f.n_clusters, 5, 2, n_splits=3).values)
+    weights = [f.n_customers for f in fit.fits]
+    expected = np.average(np.asarray(by_stratum), axis=0, weights=weights)
+    np.testing.assert_allclose(halves.agreement.values, expected)
+    assert halves.ari > 0.9
+    # Pairs never cross strata, and every segment of the run is paired once.
+    stratum = np.asarray(fit.strata.segments)
+    assert all(stratum[a] == stratum[b] for a, b in halves.pairs)
+    assert sorted(a for a, _ in halves.pairs) == list(range(strata_run.chosen_k))
+    assert halves.summary(strata_run.profiles).table["pair"].nunique() == strata_run.chosen_k
