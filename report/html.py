@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 import charts
+from report.strata import STRATA_SECTION, strata_section
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
 from segmentation.cluster.rfm import rfm_of
 from segmentation.cluster.strata import strata_bootstrap, strata_split_half
@@ -703,9 +704,12 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     if result.dataset.log is not None:
         shown.insert(1, LOG_SECTION)
         sections.append(_orders_section(result, names, personas, seg_colors, lifetime))
+    if result.strata is not None:
+        shown.insert(shown.index(("k", _HEADINGS["k"])) + 1, STRATA_SECTION)
     sections += [
         _variables_section(result),
         _k_section(result, names, colors),
+        *strata_section(result),
         _profile_section(result, personas, seg_colors),
         _explore_section(result, names, colors),
         _stability_section(result, names, colors, split, bootstrap),
