@@ -103,3 +103,19 @@ def test_every_page_works_on_segments_within_strata(page, expected):
                                expected.config.n_init)
     shown = next(m for m in at.metric if m.label.startswith("Agreement"))
     assert shown.value == f"{halves.ari:.2f}"
+
+
+def test_category_values_are_shown_as_typed_not_as_markdown():
+    from tests.app.test_app import DATA, upload
+    from tests.helpers.shapes import to_bytes
+    from tests.helpers.strata import income_bands
+
+    frame = income_bands(n=600)
+    frame = frame.assign(Region=np.where(np.arange(len(frame)) % 2, "**North**", "South"))
+    at = upload(go(start(), DATA), "regions.csv", to_bytes(frame))
+    at = go(at, VARIABLES)
+    ok(_select(at, COLUMN).set_value("Region").run())
+    assert at.session_state["strata"] == "Region"
+    assert _stratum_table(at)["Stratum"].tolist() == ["**North**", "South"]
+    verdict = next(i.value for i in at.info if "strata of Region" in i.value)
+    assert "\\*\\*North\\*\\*" in verdict
