@@ -9,7 +9,7 @@ from segmentation.describe.explore import silhouette_frame
 from segmentation.describe.sampling import sampled_fit_note
 from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
 from segmentation.prepare.variables import GROUPS, default_features
-from ui import cache, flow, methods_section, state
+from ui import cache, flow, methods_section, state, strata_section
 
 st.title("Variables & K")
 dataset = flow.require_dataset()
@@ -73,6 +73,7 @@ with st.expander("Preparation: scaling, implausible values, missing values, weig
         wcols[i % 4].number_input(variables[feature].label, min_value=0.1, max_value=5.0,
                                   step=0.5, key=key, on_change=_set_weight)
 
+strata_section.strata_control(dataset)
 config = state.run_config()
 try:
     fm = cache.features(fp, data, name, config.roles, config.prep, cache.reading_of(config))
@@ -95,6 +96,8 @@ st.caption(f"Clustering on {len(fm.features)} variables: "
 
 @st.fragment
 def k_panel():
+    if config.strata is not None:
+        return strata_section.k_panel()
     st.subheader("How many segments?")
     sweep_summary = sweep.summary()
     metrics = sweep_summary.table

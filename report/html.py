@@ -32,8 +32,10 @@ from plotly.offline import get_plotlyjs
 
 import charts
 from report.methods import splits_section
+from report.strata import STRATA_SECTION, strata_section
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
 from segmentation.cluster.rfm import rfm_of
+from segmentation.cluster.strata import strata_bootstrap, strata_split_half
 from segmentation.config import JACCARD_DOUBTFUL, JACCARD_HIGHLY_STABLE, JACCARD_STABLE
 from segmentation.data.dataset import column_table
 from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
@@ -703,9 +705,14 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     """
     personas = checked_personas(result, personas)
     config, seg = result.config, result.segmentation
+    if split is None and result.strata is not None:  # halves clustered within each stratum
+        split = strata_split_half(result.strata, config.random_state, config.n_init)
     if split is None:
         split = split_half(result.features, result.chosen_k, config.random_state,
                            config.n_init)
+    if bootstrap is None and result.strata is not None:  # resampled within each stratum
+        bootstrap = strata_bootstrap(result.strata, DEFAULT_BOOTSTRAPS, config.random_state,
+                                     config.n_init)
     if bootstrap is None:
         bootstrap = bootstrap_stability(result.features, seg, DEFAULT_BOOTSTRAPS,
                                         config.random_state, config.n_init)
@@ -722,10 +729,13 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
     if result.dataset.log is not None:
         shown.insert(1, LOG_SECTION)
         sections.append(_orders_section(result, names, personas, seg_colors, lifetime))
+    if result.strata is not None:
+        shown.insert(shown.index(("k", _HEADINGS["k"])) + 1, STRATA_SECTION)
     sections += [
         _variables_section(result),
         _k_section(result, names, colors),
         splits_section(result),
+        *strata_section(result),
         _profile_section(result, personas, seg_colors),
         _explore_section(result, names, colors),
         _stability_section(result, names, colors, split, bootstrap),

@@ -22,6 +22,7 @@ from segmentation.cluster.kmeans import (
     sweep_k,
 )
 from segmentation.cluster.methods import METHOD_LABELS, MethodFit, check_method, segment_with
+from segmentation.cluster.strata import StrataFit, parse_strata, segment_within_strata
 from segmentation.config import (
     DEFAULT_INPUT_KIND,
     DEFAULT_METHOD,
@@ -58,6 +59,7 @@ class RunConfig:
     reference_date: str | None = None  # recency of an order log counted to this day
     sheet: str | None = None  # the sheet of an Excel workbook; None: the first holding a table
     method: str = DEFAULT_METHOD  # kmeans, gmm, ward, hdbscan or kprototypes
+    strata: str | None = None  # segments within strata of a column, e.g. "Income:3" or "Region"
 
     def __post_init__(self):
         # Types first: a tampered bundle may hold "3" or 3.5 where a whole number belongs.
@@ -82,12 +84,18 @@ class RunConfig:
                 f"The seed {self.random_state} is not valid: use a whole number from 0 to "
                 f"{2**32 - 1}."
             )
+        if self.strata is not None:
+            parse_strata(self.strata)  # a bad spec is refused before any work
         if not 1 <= self.n_init <= MAX_N_INIT:
             raise SegmentationError(
                 f"n_init = {self.n_init} is not valid: use a whole number from 1 to "
                 f"{MAX_N_INIT} (restarts beyond that only cost time)."
             )
         check_method(self.method)
+        if self.strata is not None and self.method != DEFAULT_METHOD:
+            raise SegmentationError(
+                "Segments within strata are found with k-means: drop the strata or choose "
+                "the k-means method.")
 
     @property
     def k_values(self) -> range:
@@ -110,6 +118,7 @@ class SegmentationResult:
     config: RunConfig
     method_fit: MethodFit | None = None  # the fit behind the segments when not k-means
     method_reason: str = ""  # how that method's K was chosen, when not by the sweep
+    strata: StrataFit | None = None  # how the segments were found within strata, if they were
 
     @property
     def chosen_k(self) -> int:
@@ -217,20 +226,34 @@ def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
     progress(STAGE_PREPARING)
     fm = prepare(dataset, config.prep)
     progress(STAGE_SWEEPING)
+    if config.strata is not None:  # each stratum sweeps its own K
+        return assemble(raw, dataset, fm, None, config, progress)
     sweep = sweep_k(fm, config.k_values, config.random_state, config.n_init,
                     stability=config.stability)
     return assemble(raw, dataset, fm, sweep, config, progress)
 
 
-def assemble(raw: RawTable, dataset: Dataset, fm: FeatureMatrix, sweep: KSweep,
+def assemble(raw: RawTable, dataset: Dataset, fm: FeatureMatrix, sweep: KSweep | None,
              config: RunConfig,
              progress: Callable[[str], None] | None = None) -> SegmentationResult:
     """The last stages of :func:`run`: segment at the chosen K, profile, name.
 
     Split out so callers that cache the earlier stages (the app) finish a run
-    exactly as the command line does. ``progress`` is as in :func:`run`.
+    exactly as the command line does. ``progress`` is as in :func:`run`. With
+    ``config.strata`` the segments are found within strata
+    (:func:`segmentation.cluster.strata.segment_within_strata`) and ``sweep`` is not used.
     """
     (progress or _silent)(STAGE_SEGMENTING)
+    if config.strata is not None:
+        fit = segment_within_strata(
+            fm, dataset, config.strata, config.k_values if config.k is None else (config.k,),
+            config.k, config.random_state, config.n_init, config.stability,
+            label=fm.preparation.labels.get(parse_strata(config.strata).column),
+            prep=config.prep)
+        return SegmentationResult(raw=raw, dataset=dataset, features=fit.features,
+                                  sweep=fit.sweep, segmentation=fit.segmentation,
+                                  profiles=profile_segments(fit.features, fit.segmentation),
+                                  personas=fit.personas, config=config, strata=fit)
     k = config.k or sweep.recommended_k
     fit, reason = None, ""
     if config.method == DEFAULT_METHOD:

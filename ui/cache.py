@@ -31,6 +31,7 @@ from segmentation.cluster.methods import MethodComparison, compare_methods
 from segmentation.cluster.model import Model, Scores
 from segmentation.cluster.rfm import rfm_of
 from segmentation.cluster.splits import SplitTree, split_tree
+from segmentation.cluster.strata import StrataFit, strata_bootstrap, strata_split_half
 from segmentation.data.customer_file import RawTable, read_table, sheet_names
 from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
@@ -184,6 +185,9 @@ def _lifetime(fingerprint: str, _data: bytes, name: str, reading: Reading, rando
 @st.cache_data(show_spinner="Clustering random halves of the customers…", max_entries=_ENTRIES)
 def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                k: int) -> SplitHalf:
+    if config.strata is not None:  # halves clustered within each stratum, as the run was
+        return strata_split_half(result(fingerprint, _data, name, config).strata,
+                                 config.random_state, config.n_init)
     fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
     return stability.split_half(fm, k, config.random_state, config.n_init)
 
@@ -213,14 +217,15 @@ def _bootstrap_slot(fingerprint: str, config: RunConfig, n_boot: int) -> Slot:
 
 
 def _fill(slot: Slot, features: FeatureMatrix, segmentation, config: RunConfig,
-          n_boot: int) -> None:
+          n_boot: int, strata: StrataFit | None = None) -> None:
     def progress(done: int, total: int) -> None:
         slot.done, slot.total = done, total
 
     try:
         slot.value = stability.bootstrap_stability(
             features, segmentation, n_boot, config.random_state, config.n_init,
-            progress=progress)
+            progress=progress) if strata is None else strata_bootstrap(
+            strata, n_boot, config.random_state, config.n_init, progress=progress)
     except SegmentationError as exc:
         slot.error = str(exc)
     except Exception:
@@ -262,7 +267,8 @@ def start_bootstrap(fingerprint: str, config: RunConfig, n_boot: int,
     with slot.lock:  # a second session asking meanwhile finds the one already running
         if not slot.started:
             slot.started, slot.total = True, n_boot
-            _bootstraps.submit(_fill, slot, res.features, res.segmentation, config, n_boot)
+            _bootstraps.submit(_fill, slot, res.features, res.segmentation, config, n_boot,
+                               res.strata)
     return slot
 
 

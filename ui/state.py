@@ -49,6 +49,9 @@ N_INIT = "k.n_init"
 K_RANGE = "k.range"  # (k_min, k_max) of the sweep
 STABILITY = "k.stability"
 METHOD = "k.method"  # the clustering method: "kmeans" (default), "gmm", "ward", ...
+# Segments within strata: "<column>:<bands>", "<column>:<cut>,<cut>" or "<column>", or None.
+# A plain key, not namespaced: other pages set it (e.g. to "Income:3") as a contract.
+STRATA = "strata"
 PERSONA_RECORDS = "personas.records"  # tuple of PersonaRecord: edits tied to segment profiles
 BOOTSTRAPS = "validate.bootstraps"  # {run key: latest resample count}; results live in the server cache
 BUNDLE_NOTE = "bundle.note"  # (kind, message) after opening a bundle: "success"/"info"/"error"
@@ -90,6 +93,7 @@ _DEFAULTS = {
     K_RANGE: (_RUN_DEFAULTS.k_min, _RUN_DEFAULTS.k_max),
     STABILITY: _RUN_DEFAULTS.stability,
     METHOD: _RUN_DEFAULTS.method,
+    STRATA: _RUN_DEFAULTS.strata,
     ID_COLUMN: _RUN_DEFAULTS.id_column,
     PERSONA_RECORDS: (),
     BOOTSTRAPS: {},
@@ -105,7 +109,7 @@ _DEFAULTS = {
     HISTORY_ON: True,
     SHARE_ALERT: SHARE_ALERT_DEFAULT,
 }
-_CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
+_CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE, STRATA)
 _READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN, SHEET)
 
 
@@ -250,7 +254,8 @@ def run_config(k: int | None = None) -> RunConfig:
                      k_min=k_min, k_max=k_max, random_state=int(s[SEED]),
                      n_init=int(s[N_INIT]), id_column=id_column, roles=roles_key(),
                      stability=bool(s[STABILITY]), input_kind=kind, log_map=log_map,
-                     reference_date=reference_date, sheet=sheet, method=s[METHOD])
+                     reference_date=reference_date, sheet=sheet, method=s[METHOD],
+                     strata=s.get(STRATA))
 
 
 def run_key(config: RunConfig, k: int) -> str:
@@ -355,6 +360,7 @@ def apply_bundle(bundle) -> None:
     s[K_RANGE] = (config.k_min, config.k_max)
     s[SEED], s[N_INIT], s[STABILITY] = config.random_state, config.n_init, config.stability
     s[METHOD] = config.method
+    s[STRATA] = config.strata
     s[PERSONA_RECORDS] = tuple(bundle.records)
     for key in [k for k in s if str(k).startswith("w.") and k != "w.bundle"]:
         del s[key]  # widgets reseed from the restored choices

@@ -191,6 +191,7 @@ def _run(args) -> int:
         input_kind=args.input_kind, log_map=tuple(parse_map(args.map).items()),
         reference_date=_reference(args.reference_date), sheet=args.sheet,
         method=args.method,
+        strata=args.strata,
     )
     previous = load_bundle(args.previous) if args.previous else None
     history = run_history_path(args)

@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--labels", metavar="LABELS",
                      help="display names for columns, used in persona names: a JSON file or "
                           "\"Fresh=Fresh food,Milk=Dairy\"")
+    run.add_argument("--strata", metavar="COLUMN[:BANDS]",
+                     help="find segments within strata of one column: 'Income:3' (three "
+                          "quantile bands), 'Income:40000,70000' (bands at cut-offs) or "
+                          "'Region' (one stratum per value); K is chosen in each stratum")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED,
                      help="random seed: the same seed and data give the same segments")
     run.add_argument("--n-init", type=int, default=DEFAULT_N_INIT,

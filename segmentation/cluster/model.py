@@ -10,6 +10,7 @@ import pandas as pd
 
 from segmentation.cluster.kmeans import assign  # noqa: F401  k-means' rule, importable here
 from segmentation.cluster.methods import NO_CLEAR_SEGMENT, NOISE, SCORING_RULES, assign_with
+from segmentation.cluster.strata import Strata, assign_within_strata
 from segmentation.data._bounded_json import read_json
 from segmentation.data.customer_file import RawTable, read_table
 from segmentation.data.dataset import load_dataset
@@ -32,11 +33,16 @@ REMEDY = "write a new one with 'python -m segmentation run'"
 
 @dataclass(frozen=True)
 class Model:
-    """Preparation, segment centres (scaled space) and persona names."""
+    """Preparation, segment centres (scaled space) and persona names.
+
+    ``strata``, for segments found within strata, places each customer in a stratum
+    first; the centres are then each in their stratum's space.
+    """
 
     preparation: Preparation
     centers: np.ndarray
     persona_names: dict[int, str]
+    strata: Strata | None = None
     method: str = "kmeans"  # the method's scoring rule assigns new customers
     params: dict = field(default_factory=dict)  # what that rule needs beyond the centres
 
@@ -58,7 +64,9 @@ class Model:
                    centers=np.asarray(checked.centers, dtype=float),
                    persona_names={p.segment: p.name for p in checked.personas},
                    method=checked.method,
-                   params=checked.method_params.model_dump(exclude_none=True))
+                   params=checked.method_params.model_dump(exclude_none=True),
+                   strata=(Strata.from_dict(checked.strata.model_dump())
+                           if checked.strata is not None else None))
 
 
 def load_model(path: str | Path) -> Model:
@@ -104,22 +112,49 @@ def score(source: bytes | str | Path | RawTable, model: Model, name: str | None 
     id_column = prep.id_column if prep.id_column in raw.frame.columns else None
     dataset = load_dataset(raw, roles=roles, id_column=id_column)
     fm = transform(dataset, prep)
-    labels, distances = assign_with(model.method, fm.X, model.centers, model.params)
-    all_labels = labels
-    ids = fm.customer_ids.astype(str)
     excluded, dropped = dict(fm.report.excluded_ids), dict(fm.report.dropped)
-    noise = labels == NOISE
-    if noise.any():
-        # In no segment by the method's own rule: listed with the reason, and counted.
-        excluded.update(dict.fromkeys(ids[noise], NO_CLEAR_SEGMENT))
-        dropped[NO_CLEAR_SEGMENT] = int(noise.sum())
-        ids, labels, distances = ids[~noise], labels[~noise], distances[~noise]
+    ids = fm.customer_ids.astype(str)
+    if model.strata is None:
+        labels, distances = assign_with(model.method, fm.X, model.centers, model.params)
+        for cid in ids[labels == NOISE]:
+            # In no segment by the method's own rule: listed with the reason, and counted.
+            excluded[cid] = NO_CLEAR_SEGMENT
+            dropped[NO_CLEAR_SEGMENT] = dropped.get(NO_CLEAR_SEGMENT, 0) + 1
+    else:
+        labels, distances = _assign_strata(dataset, fm, model)
+        # A customer with no stratum is counted under its reason, never dropped silently.
+        reasons = model.strata.reasons()
+        for cid, code in zip(ids[labels < 0], _codes(dataset, fm, model)[labels < 0],
+                             strict=True):
+            excluded[cid] = reasons[int(code)]
+            dropped[reasons[int(code)]] = dropped.get(reasons[int(code)], 0) + 1
+    keep = labels >= 0
+    drivers = customer_drivers(fm, labels, model.centers, model.strata)
+    extra = {"distance": np.asarray(distances[keep], dtype=float),
+             **{column: values[keep] for column, values in drivers.items()}}
+    labels, ids = labels[keep], ids[keep]
+    if model.strata is not None:
+        strata = model.strata
+        extra["stratum"] = [strata.labels[strata.segments[s]] for s in labels]
     # Every input line, in the one assignments schema; lines not scored say why.
-    assignments = assignment_table(
-        dataset, ids, labels, model.persona_names, excluded=excluded, dropped=dropped,
-        extra={"distance": np.asarray(distances, dtype=float),
-               **{column: values if not noise.any() else values[~noise]
-                  for column, values in customer_drivers(fm, all_labels, model.centers).items()}})
+    assignments = assignment_table(dataset, ids, labels, model.persona_names,
+                                   excluded=excluded, dropped=dropped, extra=extra)
     return Scores(assignments=assignments, rows_read=fm.report.rows_read,
                   dropped=dropped, warnings=fm.report.warnings,
                   rule="" if model.method == "kmeans" else model.rule)
+
+
+def _codes(dataset, fm, model: Model) -> np.ndarray:
+    """The stratum of each prepared customer, by the model's saved cut-offs or values."""
+    column = model.strata.column
+    if column not in dataset.frame.columns:
+        raise SegmentationError(
+            f"The new file lacks {column!r}, the column the model's strata are cut on: export "
+            "it with the same columns as the file the model was built on.")
+    return model.strata.codes(dataset.frame[column].reindex(fm.customer_ids))
+
+
+def _assign_strata(dataset, fm, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's stratum, then the nearest centre within it (-1 without a stratum)."""
+    return assign_within_strata(fm.X, _codes(dataset, fm, model), model.centers,
+                                model.strata, fm.preparation.weights)

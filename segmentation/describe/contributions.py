@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from segmentation.cluster.strata import to_stratum
 from segmentation.config import ASSIGN_BUDGET, N_TOP_DRIVERS
 
 if TYPE_CHECKING:
@@ -106,9 +107,15 @@ def top_drivers(X: np.ndarray, centers: np.ndarray, labels: Sequence[int],
                         dtype=object)
 
 
-def customer_drivers(fm: FeatureMatrix, labels: Sequence[int],
-                     centers: np.ndarray) -> dict[str, np.ndarray]:
+def customer_drivers(fm: FeatureMatrix, labels: Sequence[int], centers: np.ndarray,
+                     strata=None) -> dict[str, np.ndarray]:
     """Each customer's drivers (:func:`top_drivers`) named by the variables' labels.
+
+    With ``strata`` (a fitted :class:`segmentation.cluster.strata.Strata`) the centres
+    are each in their own stratum's space, so each stratum's customers are compared
+    there, and only with the other segments of their stratum: those are the segments
+    they could have been in. A stratum of one segment has no other segment, so its
+    customers' drivers are empty, as are those of rows labelled -1 (no segment).
 
     Returns
     -------
@@ -117,5 +124,26 @@ def customer_drivers(fm: FeatureMatrix, labels: Sequence[int],
         with the rows of ``fm`` (as the assignments writer's ``extra`` takes them).
     """
     names = [fm.variables[f].label if f in fm.variables else f for f in fm.features]
-    table = top_drivers(fm.X, centers, labels, names)
+    if strata is None:
+        table = top_drivers(fm.X, centers, labels, names)
+    else:
+        table = _drivers_within_strata(fm.X, np.asarray(labels, dtype=np.intp),
+                                       np.asarray(centers, dtype=float), strata,
+                                       fm.preparation.weights, names)
     return {column: table[column].to_numpy(dtype=object) for column in table.columns}
+
+
+def _drivers_within_strata(X: np.ndarray, labels: np.ndarray, centers: np.ndarray, strata,
+                           weights, names: Sequence[str]) -> pd.DataFrame:
+    columns = [f"top_driver_{i}" for i in range(1, min(N_TOP_DRIVERS, len(names)) + 1)]
+    out = pd.DataFrame(None, index=range(len(X)), columns=columns, dtype=object)
+    segment_strata = np.asarray(strata.segments, dtype=np.intp)
+    for s in np.unique(segment_strata):
+        own = np.flatnonzero(segment_strata == s)
+        rows = np.flatnonzero(np.isin(labels, own))
+        if own.size < 2 or rows.size == 0:
+            continue
+        Xs = to_stratum(X[rows], strata.shift[s], strata.spread[s], weights)
+        local = np.searchsorted(own, labels[rows])
+        out.iloc[rows] = top_drivers(Xs, centers[own], local, names).to_numpy()
+    return out

@@ -166,18 +166,22 @@ class Claim:
     population_value: float
     z: float
     rule: str
+    # Whom the segment is compared with: a segment found within a stratum is named
+    # against that stratum's customers, not everyone.
+    population: str = "everyone"
 
     @property
     def text(self) -> str:
         share = self.rule.startswith("share")
         fmt = (lambda v: f"{v:.0%}") if share else _number
         return (f"{self.word}: {self.label} {fmt(self.segment_value)} against "
-                f"{fmt(self.population_value)} for everyone ({self.z:+.1f} sd)")
+                f"{fmt(self.population_value)} for {self.population} ({self.z:+.1f} sd)")
 
     def to_dict(self) -> dict:
         return {"segment": self.segment, "word": self.word, "variable": self.variable,
                 "label": self.label, "segment_value": self.segment_value,
-                "population_value": self.population_value, "z": self.z, "rule": self.rule}
+                "population_value": self.population_value, "z": self.z, "rule": self.rule,
+                **({} if self.population == "everyone" else {"population": self.population})}
 
 
 def _number(v: float) -> str:

@@ -100,9 +100,19 @@ def customer_assignments(result: SegmentationResult,
         excluded=result.features.report.excluded_ids, dropped=result.features.report.dropped,
         extra={"distance": np.asarray(seg.distances, dtype=float),
                "silhouette": np.asarray(seg.silhouette_values, dtype=float),
-               **customer_drivers(result.features, seg.labels, seg.centers)})
+               **customer_drivers(result.features, seg.labels, seg.centers,
+                                  result.strata.strata if result.strata else None),
+               **_stratum_column(result)})
     frame = _with_rfm(frame, rfm_of(result), ids)
     return _with_lifetime(frame, lifetime.per_customer if lifetime is not None else None)
+
+
+def _stratum_column(result: SegmentationResult) -> dict[str, list[str]]:
+    """``{"stratum": each customer's stratum label}`` for segments found within strata."""
+    if result.strata is None:
+        return {}
+    strata = result.strata.strata
+    return {"stratum": [strata.labels[strata.segments[s]] for s in result.segmentation.labels]}
 
 
 def xlsx_refusal(n_rows: int, limit: int | None = None) -> str | None:

@@ -70,6 +70,8 @@ def _config_to_dict(config: RunConfig) -> dict:
                                if config.prep.features is not None else None)
     if config.method == DEFAULT_METHOD:
         del out["method"]  # a k-means bundle stays as it was
+    if config.strata is None:
+        del out["strata"]  # a bundle without strata reads as it always has
     return out
 
 
@@ -94,7 +96,9 @@ def _bundle_dict(result: SegmentationResult, personas: tuple[Persona, ...],
     even if the recommendation rule changes. ``signup``, a model from
     :func:`segmentation.plan.signup.train`, is kept under the key ``"signup"``.
     """
-    config = replace(result.config, k=result.chosen_k)
+    # Within strata K is each stratum's own: the settings keep the user's choice.
+    config = replace(result.config, k=result.chosen_k if result.strata is None
+                     else result.config.k)
     model = model_dict(result)
     model["personas"] = [{"segment": p.segment, "name": p.name} for p in personas]
     z = result.profiles.z

@@ -230,8 +230,9 @@ def _versions() -> dict[str, str]:
 
 
 def model_dict(result: SegmentationResult) -> dict:
-    """Everything needed to assign new customers to these segments."""
-    return {
+    """Everything needed to assign new customers to these segments (and, for segments
+    found within strata, the strata: cut-offs or values, and each one's scaling)."""
+    out = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -244,6 +245,9 @@ def model_dict(result: SegmentationResult) -> dict:
         **({"method": result.method_fit.method, "method_params": result.method_fit.params}
            if result.method_fit is not None else {}),
     }
+    if result.strata is not None:
+        out["strata"] = result.strata.strata.to_dict()
+    return out
 
 
 def write_outputs(result: SegmentationResult, out_dir: str | Path,

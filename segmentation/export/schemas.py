@@ -232,6 +232,29 @@ class _MethodParamsSchema(_Strict):
 # The fields each method's scoring rule reads from ``method_params``.
 _METHOD_NEEDS = {"gmm": ("weights", "precisions_cholesky"), "hdbscan": ("reach",),
                  "kprototypes": ("gamma", "categorical")}
+class _StrataSchema(_Strict):
+    """The strata of a model found within strata (see :mod:`segmentation.cluster.strata`)."""
+
+    column: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    kind: Literal["quantiles", "cuts", "category"]
+    cuts: list[Number]
+    values: list[Annotated[str, Field(max_length=MAX_TEXT)]]
+    labels: list[Annotated[str, Field(max_length=MAX_TEXT)]]
+    segments: list[Annotated[int, Field(ge=0)]]
+    shift: list[list[Number]]
+    spread: list[list[Positive]]
+
+    @model_validator(mode="after")
+    def _shapes(self):
+        n = len(self.values) if self.kind == "category" else len(self.cuts) + 1
+        if not 2 <= n == len(self.labels) == len(self.shift) == len(self.spread):
+            raise ValueError(f"the strata do not add up: {n} strata, {len(self.labels)} "
+                             f"labels, {len(self.shift)} shifts, {len(self.spread)} spreads")
+        if any(b <= a for a, b in zip(self.cuts, self.cuts[1:], strict=False)):
+            raise ValueError("the strata's cut-offs are not in increasing order")
+        if any(s >= n for s in self.segments):
+            raise ValueError(f"a segment names a stratum beyond the {n} strata")
+        return self
 
 
 class ModelSchema(_Strict):
@@ -264,10 +287,15 @@ class ModelSchema(_Strict):
         if self.method == "kprototypes" and any(c >= n for g in p.categorical for c in g):
             raise ValueError(f"a category column lies beyond the {n} features")
         return self
+    strata: _StrataSchema | None = None
 
     @model_validator(mode="after")
     def _shapes(self):
         n = len(self.preparation.features)
+        if self.strata is not None and (
+                len(self.strata.segments) != len(self.centers)
+                or {len(v) for v in self.strata.shift + self.strata.spread} != {n}):
+            raise ValueError("the strata do not match the centres or the variables")
         widths = {len(row) for row in self.centers}
         if widths != {n}:
             raise ValueError(f"the centres do not match the variables: rows of "
@@ -456,6 +484,7 @@ class RunConfigSchema(_Strict):
     reference_date: str | None = None
     sheet: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
     method: Literal[METHODS] = "kmeans"
+    strata: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
 
     @field_validator("reference_date")
     @classmethod
@@ -509,7 +538,8 @@ class BundleSchema(_Strict):
     @model_validator(mode="after")
     def _consistent(self):
         k = len(self.model.centers)
-        if self.settings.k is not None and self.settings.k != k:
+        # Within strata, K is each stratum's, not the whole model's.
+        if self.settings.k is not None and self.settings.k != k and self.settings.strata is None:
             raise ValueError(f"settings.k is {self.settings.k} but the model has {k} segments")
         if any(s >= k for s in self.assignments.segment):
             raise ValueError(f"an assignment names a segment beyond the model's {k}")
