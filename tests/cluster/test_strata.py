@@ -20,9 +20,12 @@ from segmentation.cluster.strata import (
     assign_within_strata,
     fit_strata,
     parse_strata,
+    to_stratum,
 )
 from segmentation.data.customer_file import read_table
 from segmentation.data.dataset import load_dataset
+from segmentation.describe.contributions import DRIVER_COLUMNS
+from segmentation.export.assignments import STATUS_SEGMENTED, customer_assignments
 from segmentation.export.bundle import bundle_bytes, load_bundle
 from tests.helpers import REAL_PATH, assert_actionable
 from tests.helpers.shapes import to_bytes
@@ -313,3 +316,40 @@ def test_split_half_agreement_is_measured_within_each_stratum(strata_run):
     assert all(stratum[a] == stratum[b] for a, b in halves.pairs)
     assert sorted(a for a, _ in halves.pairs) == list(range(strata_run.chosen_k))
     assert halves.summary(strata_run.profiles).table["pair"].nunique() == strata_run.chosen_k
+
+
+def test_each_customers_drivers_are_measured_within_their_stratum(bands, strata_run):
+    # The centres of a strata run are each in their stratum's own space: a customer's
+    # drivers compare them there, with the other segments of their own stratum only.
+    table = customer_assignments(strata_run)
+    segmented = table[table["status"].eq(STATUS_SEGMENTED)]
+    fm, seg = strata_run.features, strata_run.segmentation
+    strata = strata_run.strata.strata
+    segment_strata = np.asarray(strata.segments)
+    names = [fm.variables[f].label for f in fm.features]
+    row = {cid: i for i, cid in enumerate(seg.customer_ids.astype(str))}
+    checked = 0
+    for cid, first in zip(segmented["customer_id"].astype(str), segmented["top_driver_1"],
+                          strict=True):
+        i = row[cid]
+        own = np.flatnonzero(segment_strata == segment_strata[seg.labels[i]])
+        x = to_stratum(fm.X[i:i + 1], strata.shift[segment_strata[seg.labels[i]]],
+                       strata.spread[segment_strata[seg.labels[i]]], fm.preparation.weights)[0]
+        d2 = ((x - seg.centers[own]) ** 2).sum(axis=1)
+        mine = int(np.flatnonzero(own == seg.labels[i])[0])
+        d2[mine] = np.inf
+        nxt = own[int(d2.argmin())]
+        terms = (x - seg.centers[nxt]) ** 2 - (x - seg.centers[seg.labels[i]]) ** 2
+        assert first == (names[int(terms.argmax())] if terms.max() > 0 else None)
+        checked += 1
+    assert checked == len(bands)
+    bundle = load_bundle(bundle_bytes(strata_run, strata_run.personas))
+    scored = score(to_bytes(bands), bundle.model, name="bands.csv").assignments
+    pd.testing.assert_frame_equal(
+        scored.set_index("customer_id")[list(DRIVER_COLUMNS)].sort_index(),
+        table.set_index("customer_id")[list(DRIVER_COLUMNS)].sort_index(), check_index_type=False)
+
+
+def test_strata_with_another_method_is_one_sentence():
+    with pytest.raises(SegmentationError, match="Segments within strata are found with k-means"):
+        RunConfig(strata="Income:3", method="gmm")
