@@ -611,6 +611,8 @@ def _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability) -> li
             "calinski_harabasz": ch,
             "davies_bouldin": db,
             "min_share": float(np.bincount(labels, minlength=k).min() / n),
+            # With min_share, what the recommendation's actionable-K rule reads.
+            "max_share": float(np.bincount(labels, minlength=k).max() / n),
         })
         if stability:
             agreement = split_half_agreement(X, k, random_state, n_init)
@@ -637,7 +639,8 @@ def _recommend_k(metrics: pd.DataFrame, knee_k: int | None = None,
     guard_notes = []
     if "max_share" in m:
         unusable = m[(m["min_share"] < MIN_ACTIONABLE_SHARE) | (m["max_share"] > MAX_DOMINANT_SHARE)]
-        for k_bad, row in unusable.iterrows():
+        # When every K is unusable none is passed over: one note says so instead.
+        for k_bad, row in (unusable if len(unusable) < len(m) else unusable.iloc[:0]).iterrows():
             if row["min_share"] < MIN_ACTIONABLE_SHARE:
                 guard_notes.append(f"K = {k_bad} was passed over: one segment holds "
                                    f"{row['min_share']:.1%} of customers")

@@ -34,7 +34,6 @@ from segmentation.cluster.kmeans import (
     KSweep,
     Segmentation,
     SplitAgreement,
-    _fit_kmeans,
     _in_parallel,
     _recommend_k,
     assign,
@@ -596,12 +595,6 @@ def _fit_stratum(fm_s: FeatureMatrix, label: str, k_values, k: int | None,
     if k is not None:
         return segment(fm_s, k, random_state, n_init), f"K = {k} was chosen by hand.", None
     sweep = sweep_k(fm_s, k_values, random_state, n_init, stability=stability)
-    # The largest segment's share, for the rule that passes over a K leaving a segment
-    # under 3% or one over 85% of customers: within a stratum a handful of extreme
-    # customers can make a segment of their own. The same seeded fits as the sweep's.
-    largest = [np.bincount(_fit_kmeans(fm_s.X, k_, random_state, n_init)[0]).max() / n
-               for k_ in sweep.metrics["k"]]
-    sweep = replace(sweep, metrics=sweep.metrics.assign(max_share=largest))
     k_s, reason = _recommend_k(sweep.metrics, sweep.knee_k, STRATUM_PREFERRED_K)
     sweep = replace(sweep, recommended_k=k_s, reason=reason)
     return segment(fm_s, k_s, random_state, n_init), reason, sweep

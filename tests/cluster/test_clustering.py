@@ -640,3 +640,28 @@ def test_real_file_k4_agreement_spread_is_reported(real_path, record_property):
         (min(expected), max(expected)), abs=1e-12)
     # The splits really do disagree on this file, which is why one split is not enough.
     assert row["stability_max"] - row["stability_min"] > 0.05
+
+
+def test_the_sweep_passes_over_a_k_that_leaves_a_segment_of_one_percent():
+    # Three even groups and ten customers far away: K = 4 has the best silhouette by
+    # isolating the ten. The sweep must record each K's largest and smallest share so
+    # the actionable-K rule can pass it over (it never saw the largest share before).
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(c, 0.6, (330, 2)) for c in [(0, 0), (6, 0), (0, 6)]]
+                  + [rng.normal((20, 20), 0.1, (10, 2))])
+    sweep = sweep_k(X, range(2, 7), 42, 10, stability=False)
+    m = sweep.metrics.set_index("k")
+    shares = [np.bincount(KMeans(k, n_init=10, random_state=42).fit(X).labels_) / len(X)
+              for k in m.index]
+    assert m["max_share"].tolist() == pytest.approx([s.max() for s in shares])
+    assert m.loc[4, "silhouette"] > m.loc[3, "silhouette"]
+    assert sweep.recommended_k == 3
+    assert "K = 4 was passed over: one segment holds 1.0% of customers" in sweep.reason
+
+
+def test_when_every_k_leaves_a_tiny_segment_the_reason_says_so_once():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal((0, 0), 1.0, (990, 2)), rng.normal((30, 30), 0.1, (10, 2))])
+    sweep = sweep_k(X, range(2, 7), 42, 10, stability=False)
+    assert "segments are not actionable as they stand" in sweep.reason
+    assert "was passed over" not in sweep.reason
