@@ -190,15 +190,35 @@ def _run(args) -> int:
         input_kind=args.input_kind, log_map=tuple(parse_map(args.map).items()),
         reference_date=_reference(args.reference_date), sheet=args.sheet,
     )
+    if args.behaviour_first:
+        config = _behaviour_first(args, config)
     previous = load_bundle(args.previous) if args.previous else None
     with Progress() as progress:
         _run_stages(args, config, previous, progress)
     return 0
 
 
+def _behaviour_first(args, config):
+    """``config`` with the behaviour-first variables of the file's own columns."""
+    from segmentation.data.dataset import load_dataset
+    from segmentation.data.orders import read_customers
+    from segmentation.prepare.behaviour import behaviour_prep
+    from segmentation.prepare.features import variables_of
+
+    if args.features:
+        raise SegmentationError("--behaviour-first chooses the clustering variables itself: "
+                                "give either it or --features, not both.")
+    raw = read_customers(args.input, config.input_kind, dict(config.log_map),
+                         config.reference_date, sheet=config.sheet)
+    dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
+    variables = variables_of(dataset, dict(config.prep.labels))
+    return replace(config, prep=behaviour_prep(config.prep, variables, dataset.log))
+
+
 def _run_stages(args, config, previous, progress) -> None:
     """The engine's stages and the files, with ``progress`` told each stage's name."""
     from segmentation.describe.carry_names import carry_over
+    from segmentation.describe.drivers import split_warning
     from segmentation.export.bundle import write_bundle
     from segmentation.export.outputs import write_outputs
     from segmentation.pipeline import run
@@ -215,6 +235,7 @@ def _run_stages(args, config, previous, progress) -> None:
         result = replace(result, personas=carried.personas)
     lifetime = _fit_lifetime(result) if args.lifetime else None
     signup = _train_signup(result, args.seed) if args.signup else None
+    ablation = _ablation(result, progress) if args.ablation else None
 
     def write(folder: Path) -> dict[str, Path]:
         paths = write_outputs(result, folder, lifetime=lifetime)
@@ -226,7 +247,7 @@ def _run_stages(args, config, previous, progress) -> None:
             # Imported only here: the report draws with plotly, which the engine never loads.
             from report.html import write_report
             paths["report.html"] = write_report(result, folder / "report.html",
-                                                lifetime=lifetime)
+                                                lifetime=lifetime, ablation=ablation)
         return paths
 
     progress("writing")
@@ -247,9 +268,20 @@ def _run_stages(args, config, previous, progress) -> None:
               f"{len(m.new_unmatched)} new.")
         for name in carried.vanished_names:
             print(f"warning: '{name}' has no matching segment in this run.", file=sys.stderr)
+    if ablation is not None:
+        print(ablation.summary().as_text())
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if (split := split_warning(result.features, seg.labels)) is not None:
+        print(f"warning: {split.message}", file=sys.stderr)
     print(f"Wrote {', '.join(str(p) for p in paths.values())}")
+
+
+def _ablation(result, progress):
+    from segmentation.validate.ablation import ablate
+
+    progress("leaving out each variable")
+    return ablate(result.features, result.segmentation)
 
 
 def _aggregate(args) -> int:
