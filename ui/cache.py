@@ -40,6 +40,7 @@ from segmentation.plan.lifetime import Lifetime, lifetime_of
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare, variables_of
 from segmentation.prepare.variables import Variable
 from segmentation.validate import stability
+from segmentation.validate.ablation import Ablation, ablate
 from segmentation.validate.stability import Bootstrap, SplitHalf
 
 _LOG = logging.getLogger(__name__)
@@ -161,6 +162,12 @@ def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                k: int) -> SplitHalf:
     fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
     return stability.split_half(fm, k, config.random_state, config.n_init)
+
+
+@st.cache_data(show_spinner="Refitting without each clustering variable…", max_entries=_ENTRIES)
+def ablation(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Ablation:
+    res = result(fingerprint, _data, name, config)
+    return ablate(res.features, res.segmentation)
 
 
 @dataclass

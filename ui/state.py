@@ -59,6 +59,7 @@ PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on th
 # takes seconds to a minute, so it runs only when asked on the Personas page; the other pages
 # show the figures once they were asked for the same order history.
 LIFETIME = "lifetime.asked"
+ABLATIONS = "vars.ablations"  # run keys whose variable ablation was asked for
 
 # Every engine default comes from RunConfig (itself from segmentation.config): the app, the
 # command line and a bundle start from the same settings.
@@ -92,6 +93,7 @@ _DEFAULTS = {
     PLAN_NEWCOMERS: None,
     PLAN_OVERRIDES: {},
     LIFETIME: {},
+    ABLATIONS: (),
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE)
 _READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN, SHEET)
