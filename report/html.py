@@ -38,7 +38,7 @@ from segmentation.config import JACCARD_DOUBTFUL, JACCARD_HIGHLY_STABLE, JACCARD
 from segmentation.data.dataset import column_table
 from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
 from segmentation.describe import explore
-from segmentation.describe.drivers import segment_drivers, split_warning
+from segmentation.describe.drivers import run_drivers
 from segmentation.describe.personas import Persona
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import checked_personas
@@ -343,9 +343,7 @@ def _variables_section(result: SegmentationResult) -> str:
 
 def _drivers_section(result: SegmentationResult, ablation: Ablation | None) -> str:
     """Each variable's share of variance between segments, the split warning, the ablation."""
-    seg = result.segmentation
-    drivers = segment_drivers(result.features, seg.labels)
-    warning = split_warning(result.features, seg.labels, drivers)
+    drivers, warning = run_drivers(result)
     parts = [_warnings([warning.message] if warning else []),
              _p("Each bar is the share of a variable's variance that lies between segments "
                 "(η²; a category's levels pooled). Pale bars are variables only profiled.",

@@ -12,7 +12,7 @@ import streamlit as st
 from charts.drivers import ablation_frame, drivers_chart
 from segmentation import SegmentationError
 from segmentation.data.dataset import Dataset
-from segmentation.describe.drivers import segment_drivers, split_warning
+from segmentation.describe.drivers import run_drivers
 from segmentation.prepare.behaviour import BEHAVIOUR_SCALING, behaviour_features
 from segmentation.prepare.variables import Variable
 
@@ -40,9 +40,7 @@ def show(variables: dict[str, Variable], dataset: Dataset) -> None:
     """Draw the panel for the current segmentation."""
     st.subheader("What drives the segments")
     result = flow.require_result()
-    seg = result.segmentation
-    drivers = segment_drivers(result.features, seg.labels)
-    warning = split_warning(result.features, seg.labels, drivers)
+    drivers, warning = run_drivers(result)
     try:
         preset = behaviour_features(variables, dataset.log)
     except SegmentationError as exc:

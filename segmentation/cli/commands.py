@@ -218,7 +218,7 @@ def _behaviour_first(args, config):
 def _run_stages(args, config, previous, progress) -> None:
     """The engine's stages and the files, with ``progress`` told each stage's name."""
     from segmentation.describe.carry_names import carry_over
-    from segmentation.describe.drivers import split_warning
+    from segmentation.describe.drivers import run_drivers
     from segmentation.export.bundle import write_bundle
     from segmentation.export.outputs import write_outputs
     from segmentation.pipeline import run
@@ -272,7 +272,7 @@ def _run_stages(args, config, previous, progress) -> None:
         print(ablation.summary().as_text())
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if (split := split_warning(result.features, seg.labels)) is not None:
+    if (split := run_drivers(result)[1]) is not None:
         print(f"warning: {split.message}", file=sys.stderr)
     print(f"Wrote {', '.join(str(p) for p in paths.values())}")
 

@@ -10,8 +10,10 @@ when one such variable is what the segments mostly are.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,9 +22,12 @@ from segmentation.config import SPLIT_BANDS, SPLIT_ETA2, SPLIT_MAX_IQR_OVERLAP
 from segmentation.prepare.features import FeatureMatrix
 from segmentation.prepare.variables import CATEGORY_KINDS, Variable
 
+if TYPE_CHECKING:
+    from segmentation.pipeline import SegmentationResult
+
 __all__ = ["DEMOGRAPHIC_KINDS", "MONEY_KINDS", "SPEND_KINDS", "BEHAVIOUR_KINDS",
            "DRIVER_COLUMNS", "SplitWarning", "eta_squared", "iqr_overlap", "role_of",
-           "segment_drivers", "segment_ranges", "split_warning"]
+           "run_drivers", "segment_drivers", "segment_ranges", "split_warning"]
 
 #: Variable kinds that describe who a customer is rather than what they do.
 DEMOGRAPHIC_KINDS = frozenset({"income", "age", "children", "household_size", "education",
@@ -137,7 +142,7 @@ def segment_ranges(values: pd.Series, labels) -> dict[int, tuple[float, float]]:
     return {int(g): (float(row[0.25]), float(row[0.75])) for g, row in quartiles.iterrows()}
 
 
-def segment_drivers(fm: FeatureMatrix, labels) -> pd.DataFrame:
+def segment_drivers(fm: FeatureMatrix, labels, spend: Collection[str] = ()) -> pd.DataFrame:
     """How much each variable of a run differs between its segments, strongest first.
 
     Parameters
@@ -146,6 +151,9 @@ def segment_drivers(fm: FeatureMatrix, labels) -> pd.DataFrame:
         The prepared run: every variable of ``fm.frame`` is measured, clustered on or not.
     labels : array-like of int
         Each customer's segment (the rows of ``fm.frame``).
+    spend : collection of str
+        Variables that are a customer's total spend whatever their kind (an order log's
+        totals, ``OrderLog.log_features``): counted as spend, not as money levels.
 
     Returns
     -------
@@ -173,11 +181,12 @@ def segment_drivers(fm: FeatureMatrix, labels) -> pd.DataFrame:
             values = column.to_numpy(dtype=float)
             eta2 = eta_squared(values, labels)
             overlap = (iqr_overlap(values, labels)
-                       if role_of(var) in RANGED_ROLES and np.isfinite(eta2) else np.nan)
+                       if _role(var, spend) in RANGED_ROLES and np.isfinite(eta2) else np.nan)
         else:
             continue
         rows.append({"variable": name, "label": var.label, "group": var.group,
-                     "kind": var.kind, "role": role_of(var), "clustered": name in clustered,
+                     "kind": var.kind, "role": _role(var, spend),
+                     "clustered": name in clustered,
                      "eta2": eta2, "iqr_overlap": overlap,
                      "iqrs_disjoint": bool(np.isfinite(overlap)
                                            and overlap <= SPLIT_MAX_IQR_OVERLAP)})
@@ -186,6 +195,22 @@ def segment_drivers(fm: FeatureMatrix, labels) -> pd.DataFrame:
             .reset_index(drop=True)
             .astype({"clustered": bool, "iqrs_disjoint": bool, "eta2": float,
                      "iqr_overlap": float}))
+
+
+def _role(var: Variable, spend: Collection[str]) -> str:
+    return "spend" if var.name in spend else role_of(var)
+
+
+def run_drivers(result: SegmentationResult) -> tuple[pd.DataFrame, SplitWarning | None]:
+    """:func:`segment_drivers` and :func:`split_warning` of a whole run.
+
+    An order log's totals (the variables it log-scales: orders, net spend) count as
+    behaviour and spend, as a customer table's total spend does.
+    """
+    log = result.dataset.log
+    fm, labels = result.features, result.segmentation.labels
+    drivers = segment_drivers(fm, labels, log.log_features if log is not None else ())
+    return drivers, split_warning(fm, labels, drivers)
 
 
 def _clustered_sources(fm: FeatureMatrix) -> set[str]:

@@ -25,7 +25,7 @@ from segmentation.cluster.model import MODEL_FORMAT, MODEL_VERSION
 from segmentation.config import (
     CSV_BLOCK_ROWS,
 )
-from segmentation.describe.drivers import segment_drivers, split_warning
+from segmentation.describe.drivers import run_drivers
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import customer_assignments
 from segmentation.pipeline import SegmentationResult
@@ -226,8 +226,7 @@ def summary_dict(result: SegmentationResult) -> dict:
 
 def _drivers_dict(result: SegmentationResult) -> dict:
     """``drivers`` (one record per variable) and ``drivers_warning`` (a sentence, or null)."""
-    drivers = segment_drivers(result.features, result.segmentation.labels)
-    warning = split_warning(result.features, result.segmentation.labels, drivers)
+    drivers, warning = run_drivers(result)
     records = drivers.astype(object).where(drivers.notna(), None).to_dict(orient="records")
     return {"drivers": records, "drivers_warning": warning.message if warning else None}
 

@@ -19,12 +19,15 @@ from segmentation.describe.drivers import (
     DRIVER_COLUMNS,
     eta_squared,
     iqr_overlap,
+    run_drivers,
     segment_drivers,
     split_warning,
 )
 from segmentation.export.outputs import summary_dict
 from tests.helpers import to_tsv_bytes
 from tests.helpers.drivers import drivers_customers
+from tests.helpers.logs import order_log
+from tests.helpers.logs import to_bytes as log_bytes
 
 K3 = RunConfig(k=3, k_min=2, k_max=3, stability=False)
 
@@ -181,3 +184,14 @@ def test_the_real_file_is_an_income_split_by_default(real_result):
     warning = split_warning(real_result.features, real_result.segmentation.labels)
     assert warning is not None and warning.variable == "Income"
     assert "do not overlap" in warning.message
+
+
+def test_an_order_logs_totals_count_as_spend_not_as_money_levels():
+    result = run(log_bytes(order_log(400)), K3, name="orders.csv")
+    drivers, warning = run_drivers(result)
+    roles = drivers.set_index("variable")["role"]
+    assert set(result.dataset.log.log_features) <= set(roles.index)
+    assert all(roles[f] in {"spend", "other"} for f in result.dataset.log.log_features)
+    assert roles["net_spend"] == "spend" and roles["avg_order_value"] == "money"
+    # The planted groups differ in rhythm and mix: no money level is what they are.
+    assert warning is None
