@@ -32,6 +32,7 @@ from segmentation.cluster.rfm import rfm_of
 from segmentation.data.customer_file import RawTable, read_table, sheet_names
 from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
+from segmentation.describe.drivers import SplitWarning, run_drivers
 from segmentation.export.bundle import Bundle, load_bundle
 from segmentation.pipeline import assemble
 from segmentation.plan import bandit
@@ -162,6 +163,13 @@ def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                k: int) -> SplitHalf:
     fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
     return stability.split_half(fm, k, config.random_state, config.n_init)
+
+
+@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+def drivers(fingerprint: str, _data: bytes, name: str,
+            config: RunConfig) -> tuple[pd.DataFrame, SplitWarning | None]:
+    """What drives the segments; cached, since a million customers take several seconds."""
+    return run_drivers(result(fingerprint, _data, name, config))
 
 
 @st.cache_data(show_spinner="Refitting without each clustering variable…", max_entries=_ENTRIES)

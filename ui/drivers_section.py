@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts.drivers import ablation_frame, drivers_chart
+from charts import drivers as driver_charts
 from segmentation import SegmentationError
 from segmentation.data.dataset import Dataset
-from segmentation.describe.drivers import run_drivers
 from segmentation.prepare.behaviour import BEHAVIOUR_SCALING, behaviour_features
 from segmentation.prepare.variables import Variable
 
@@ -40,7 +39,7 @@ def show(variables: dict[str, Variable], dataset: Dataset) -> None:
     """Draw the panel for the current segmentation."""
     st.subheader("What drives the segments")
     result = flow.require_result()
-    drivers, warning = run_drivers(result)
+    drivers, warning = cache.drivers(*state.data(), result.config)
     try:
         preset = behaviour_features(variables, dataset.log)
     except SegmentationError as exc:
@@ -60,7 +59,7 @@ def show(variables: dict[str, Variable], dataset: Dataset) -> None:
                "(η²): near 100%, the segments are that variable's bands; pale bars are "
                "variables only profiled, not clustered on.")
     st.plotly_chart(cache.figure(("drivers", flow.shown(result, {})),
-                                 lambda: drivers_chart(drivers)), width="stretch")
+                                 lambda: driver_charts.drivers_chart(drivers)), width="stretch")
     if warning is None:
         if (preset is not None and tuple(result.features.features) != preset
                 and st.button(BEHAVIOUR_BUTTON, key="w.drivers.behaviour",
@@ -90,4 +89,4 @@ def _ablation(result) -> None:
         return
     if found.suggestion:
         st.info(flow.md(found.suggestion))
-    st.dataframe(ablation_frame(found.table), hide_index=True)
+    st.dataframe(driver_charts.ablation_frame(found.table), hide_index=True)
