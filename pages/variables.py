@@ -9,7 +9,7 @@ from segmentation.describe.explore import silhouette_frame
 from segmentation.describe.sampling import sampled_fit_note
 from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALING_LABELS
 from segmentation.prepare.variables import GROUPS, default_features
-from ui import cache, flow, methods_section, state, strata_section
+from ui import cache, drivers_section, flow, methods_section, state, strata_section
 
 st.title("Variables & K")
 dataset = flow.require_dataset()
@@ -143,6 +143,7 @@ def k_panel():
         st.caption(f"Split-half agreement: the median over {N_SPLITS} random splits of the "
                    "customers into halves, with the lowest and highest split beside it. A K "
                    f"whose median is under {REPLICATES:g} is not recommended.")
+    drivers_section.show(variables, dataset)  # in the panel: it follows K
 
 
 k_panel()

@@ -31,6 +31,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 import charts
+from charts.drivers import ablation_frame, drivers_chart
 from report.methods import splits_section
 from report.strata import STRATA_SECTION, strata_section
 from segmentation.cluster.kmeans import N_SPLITS, REPLICATES
@@ -40,6 +41,7 @@ from segmentation.config import JACCARD_DOUBTFUL, JACCARD_HIGHLY_STABLE, JACCARD
 from segmentation.data.dataset import column_table
 from segmentation.data.orders import FIELD_LABELS, REASON_NO_CUSTOMER
 from segmentation.describe import explore
+from segmentation.describe.drivers import run_drivers
 from segmentation.describe.personas import Persona
 from segmentation.describe.rules import persona_rules
 from segmentation.errors import SegmentationError
@@ -51,6 +53,7 @@ from segmentation.history.trends import alerts, means_trend, persona_trend
 from segmentation.pipeline import SegmentationResult
 from segmentation.plan.lifetime import Lifetime
 from segmentation.prepare.features import SCALING_LABELS
+from segmentation.validate.ablation import Ablation
 from segmentation.validate.stability import (
     DEFAULT_BOOTSTRAPS,
     DISSOLVED,
@@ -69,6 +72,7 @@ from segmentation.validate.stability import (
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("data", "Data and cleaning"),
     ("variables", "Variables and scaling"),
+    ("drivers", "What drives the segments"),
     ("k", "Number of segments (K)"),
     ("splits", "How segments split as K grows"),
     ("profiles", "Segment profiles"),
@@ -344,6 +348,31 @@ def _variables_section(result: SegmentationResult) -> str:
     parts.append(_p(f"Implausible values: {_OUTLIER_POLICY[prep.outliers]}; missing values: "
                     f"{_MISSING_POLICY[prep.missing]}.{ages}", "note"))
     return _section("variables", parts)
+
+
+def _drivers_section(result: SegmentationResult, ablation: Ablation | None) -> str:
+    """Each variable's share of variance between segments, the split warning, the ablation."""
+    drivers, warning = run_drivers(result)
+    parts = [_warnings([warning.message] if warning else []),
+             _p("Each bar is the share of a variable's variance that lies between segments "
+                "(η²; a category's levels pooled). Pale bars are variables only profiled.",
+                "note"),
+             _chart(drivers_chart(drivers), "drivers")]
+    rows = [[r.label, r.role, "yes" if r.clustered else "no", _pct(r.eta2, 0),
+             _pct(r.iqr_overlap, 0)]
+            for r in drivers.itertuples()]
+    parts.append(_table(["Variable", "Role", "Clustered on", "Variance between segments",
+                         "Largest overlap of middle-50% ranges"], rows, numeric=(3, 4),
+                        table_id="drivers-table"))
+    if ablation is not None:
+        parts.append("<h3>Each clustering variable left out</h3>")
+        parts.append(_p(ablation.summary().verdict))
+        shown = ablation_frame(ablation.table)
+        parts.append(_table(list(shown.columns),
+                            [[r[0], f"{r[1]:.2f}", f"{r[2]:.3f}", "yes" if r[3] else "no"]
+                             for r in shown.itertuples(index=False)], numeric=(1, 2),
+                            table_id="ablation-table"))
+    return _section("drivers", parts)
 
 
 def _k_section(result: SegmentationResult, names: dict[int, str],
@@ -662,7 +691,8 @@ def _csp(scripts: list[str]) -> str:
 def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | None = None, *,
                  split: SplitHalf | None = None, bootstrap: Bootstrap | None = None,
                  lifetime: Lifetime | None = None, history: History | None = None,
-                 title: str = "Customer segmentation report") -> str:
+                 title: str = "Customer segmentation report",
+                 ablation: Ablation | None = None) -> str:
     """The whole run as one self-contained, interactive HTML page.
 
     Parameters
@@ -687,6 +717,9 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
         section shows each persona's trend.
     title : str
         Shown as the page title and main heading (escaped).
+    ablation : Ablation, optional
+        Each clustering variable left out (:func:`segmentation.validate.ablation.ablate`);
+        when given, the drivers section has its table.
 
     Returns
     -------
@@ -733,6 +766,7 @@ def build_report(result: SegmentationResult, personas: tuple[Persona, ...] | Non
         shown.insert(shown.index(("k", _HEADINGS["k"])) + 1, STRATA_SECTION)
     sections += [
         _variables_section(result),
+        _drivers_section(result, ablation),
         _k_section(result, names, colors),
         splits_section(result),
         *strata_section(result),
@@ -772,7 +806,8 @@ def write_report(result: SegmentationResult, path: str | Path,
                  personas: tuple[Persona, ...] | None = None, *,
                  split: SplitHalf | None = None, bootstrap: Bootstrap | None = None,
                  lifetime: Lifetime | None = None, history: History | None = None,
-                 title: str = "Customer segmentation report") -> Path:
+                 title: str = "Customer segmentation report",
+                 ablation: Ablation | None = None) -> Path:
     """Write :func:`build_report` to ``path`` (UTF-8) and return the path.
 
     Raises
@@ -782,7 +817,7 @@ def write_report(result: SegmentationResult, path: str | Path,
     """
     path = Path(path)
     text = build_report(result, personas, split=split, bootstrap=bootstrap, lifetime=lifetime,
-                        history=history, title=title)
+                        history=history, title=title, ablation=ablation)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -227,6 +227,25 @@ LEVEL_MIN_SHARE = 0.3
 # own rhythm: on average at least this many of their usual gaps since the last order.
 LAPSED_OVERDUE = 2.0
 
+# --- What drives the segments (describe/drivers.py, validate/ablation.py) ---
+
+# A demographic or money variable whose variance the segments explain at least this much
+# (eta squared: half of its variance lies between segments, not within them) is what the
+# segmentation is mostly about, when its segments' ranges also stand apart (below).
+SPLIT_ETA2 = 0.5
+# ... and when no two segments' middle-50% (interquartile) ranges of it overlap by more than
+# this share of the narrower range: 0 means every segment has a range of its own, the mark
+# of a split along that one variable rather than of personas that differ in it on average.
+SPLIT_MAX_IQR_OVERLAP = 0.0
+# Bands a "segments within bands" suggestion cuts the dominant variable into: low, middle
+# and high thirds, the split a marketer already uses.
+SPLIT_BANDS = 3
+# A variable whose removal leaves an adjusted Rand index of at least this with the full
+# solution (1 is the same partition, 0 what chance gives) barely changes who is in which
+# segment: the test of a variable worth clustering on is that removing it changes segments,
+# and 0.9 is the usual bar for "the same clustering" in stability work.
+ABLATION_SAME_ARI = 0.9
+
 # --- Explore charts (describe/explore.py) ---
 
 # Whiskers of the income box plot: robust to the odd extreme income,

@@ -36,6 +36,7 @@ from segmentation.data.customer_file import RawTable, read_table, sheet_names
 from segmentation.data.dataset import Dataset, load_dataset
 from segmentation.data.orders import detect_mapping, looks_like_log, read_customers
 from segmentation.describe import rules
+from segmentation.describe.drivers import SplitWarning, run_drivers
 from segmentation.export.bundle import Bundle, load_bundle
 from segmentation.pipeline import assemble
 from segmentation.plan import bandit
@@ -44,6 +45,7 @@ from segmentation.plan.lifetime import Lifetime, lifetime_of
 from segmentation.prepare.features import FeatureMatrix, PrepConfig, prepare, variables_of
 from segmentation.prepare.variables import Variable
 from segmentation.validate import stability
+from segmentation.validate.ablation import Ablation, ablate
 from segmentation.validate.stability import Bootstrap, SplitHalf
 
 _LOG = logging.getLogger(__name__)
@@ -190,6 +192,19 @@ def split_half(fingerprint: str, _data: bytes, name: str, config: RunConfig,
                                  config.random_state, config.n_init)
     fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
     return stability.split_half(fm, k, config.random_state, config.n_init)
+
+
+@st.cache_data(show_spinner=False, max_entries=_ENTRIES)
+def drivers(fingerprint: str, _data: bytes, name: str,
+            config: RunConfig) -> tuple[pd.DataFrame, SplitWarning | None]:
+    """What drives the segments; cached, since a million customers take several seconds."""
+    return run_drivers(result(fingerprint, _data, name, config))
+
+
+@st.cache_data(show_spinner="Refitting without each clustering variable…", max_entries=_ENTRIES)
+def ablation(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Ablation:
+    res = result(fingerprint, _data, name, config)
+    return ablate(res.features, res.segmentation)
 
 
 @dataclass

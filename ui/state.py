@@ -70,6 +70,7 @@ LIFETIME = "lifetime.asked"
 HISTORY_PATH = "history.path"
 HISTORY_ON = "history.on"  # False only when the user turned recording off
 SHARE_ALERT = "history.share_alert"  # a persona's share move that raises an alert
+ABLATIONS = "vars.ablations"  # run keys whose variable ablation was asked for
 
 # Every engine default comes from RunConfig (itself from segmentation.config): the app, the
 # command line and a bundle start from the same settings.
@@ -108,6 +109,7 @@ _DEFAULTS = {
     HISTORY_PATH: str(Path.cwd() / HISTORY_FILE),
     HISTORY_ON: True,
     SHARE_ALERT: SHARE_ALERT_DEFAULT,
+    ABLATIONS: (),
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE, STRATA)
 _READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN, SHEET)

@@ -193,6 +193,8 @@ def _run(args) -> int:
         method=args.method,
         strata=args.strata,
     )
+    if args.behaviour_first:
+        config = _behaviour_first(args, config)
     previous = load_bundle(args.previous) if args.previous else None
     history = run_history_path(args)
     with Progress() as progress:
@@ -200,9 +202,27 @@ def _run(args) -> int:
     return 0
 
 
+def _behaviour_first(args, config):
+    """``config`` with the behaviour-first variables of the file's own columns."""
+    from segmentation.data.dataset import load_dataset
+    from segmentation.data.orders import read_customers
+    from segmentation.prepare.behaviour import behaviour_prep
+    from segmentation.prepare.features import variables_of
+
+    if args.features:
+        raise SegmentationError("--behaviour-first chooses the clustering variables itself: "
+                                "give either it or --features, not both.")
+    raw = read_customers(args.input, config.input_kind, dict(config.log_map),
+                         config.reference_date, sheet=config.sheet)
+    dataset = load_dataset(raw, roles=dict(config.roles), id_column=config.id_column)
+    variables = variables_of(dataset, dict(config.prep.labels))
+    return replace(config, prep=behaviour_prep(config.prep, variables, dataset.log))
+
+
 def _run_stages(args, config, previous, progress, history=None) -> None:
     """The engine's stages and the files, with ``progress`` told each stage's name."""
     from segmentation.describe.carry_names import carry_over
+    from segmentation.describe.drivers import run_drivers
     from segmentation.export.bundle import write_bundle
     from segmentation.export.outputs import write_outputs
     from segmentation.pipeline import run
@@ -219,6 +239,7 @@ def _run_stages(args, config, previous, progress, history=None) -> None:
         result = replace(result, personas=carried.personas)
     lifetime = _fit_lifetime(result) if args.lifetime else None
     signup = _train_signup(result, args.seed) if args.signup else None
+    ablation = _ablation(result, progress) if args.ablation else None
 
     def write(folder: Path) -> dict[str, Path]:
         paths = write_outputs(result, folder, lifetime=lifetime)
@@ -230,7 +251,7 @@ def _run_stages(args, config, previous, progress, history=None) -> None:
             # Imported only here: the report draws with plotly, which the engine never loads.
             from report.html import write_report
             paths["report.html"] = write_report(result, folder / "report.html",
-                                                lifetime=lifetime,
+                                                lifetime=lifetime, ablation=ablation,
                                                 history=report_history(history, result))
         return paths
 
@@ -253,9 +274,20 @@ def _run_stages(args, config, previous, progress, history=None) -> None:
               f"{len(m.new_unmatched)} new.")
         for name in carried.vanished_names:
             print(f"warning: '{name}' has no matching segment in this run.", file=sys.stderr)
+    if ablation is not None:
+        print(ablation.summary().as_text())
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if (split := run_drivers(result)[1]) is not None:
+        print(f"warning: {split.message}", file=sys.stderr)
     print(f"Wrote {', '.join(str(p) for p in paths.values())}")
+
+
+def _ablation(result, progress):
+    from segmentation.validate.ablation import ablate
+
+    progress("leaving out each variable")
+    return ablate(result.features, result.segmentation)
 
 
 def _aggregate(args) -> int:

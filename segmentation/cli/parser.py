@@ -153,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     _history_option(run)
     run.add_argument("--no-history", action="store_true",
                      help="do not record this run in the run history")
+    run.add_argument("--behaviour-first", action="store_true",
+                     help="cluster on what customers do (spend and channel shares, deals, "
+                          "recency, purchases, total spend on a log scale) and keep "
+                          "demographics and money levels for describing the segments")
+    run.add_argument("--ablation", action="store_true",
+                     help="also refit once without each clustering variable and print how "
+                          "much the segments change (and show it in the report)")
 
     aggregate = _command(
         sub, "aggregate", "total a log of order lines per customer and write the customer table",

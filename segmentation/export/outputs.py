@@ -25,6 +25,7 @@ from segmentation.cluster.model import MODEL_FORMAT, MODEL_VERSION
 from segmentation.config import (
     CSV_BLOCK_ROWS,
 )
+from segmentation.describe.drivers import run_drivers
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import customer_assignments
 from segmentation.pipeline import SegmentationResult
@@ -215,11 +216,19 @@ def summary_dict(result: SegmentationResult) -> dict:
             for p in result.personas
         ],
         "warnings": list(result.warnings),
+        **_drivers_dict(result),
         "order_log": result.dataset.log.summary() if result.dataset.log is not None else None,
         "seed": result.config.random_state,
         "n_init": result.config.n_init,
         "versions": _versions(),
     }
+
+
+def _drivers_dict(result: SegmentationResult) -> dict:
+    """``drivers`` (one record per variable) and ``drivers_warning`` (a sentence, or null)."""
+    drivers, warning = run_drivers(result)
+    records = drivers.astype(object).where(drivers.notna(), None).to_dict(orient="records")
+    return {"drivers": records, "drivers_warning": warning.message if warning else None}
 
 
 def _versions() -> dict[str, str]:

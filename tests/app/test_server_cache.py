@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import charts
+import charts.drivers
 from segmentation.validate import stability
 from tests.app.waiting import settled
 from tests.helpers import ROOT
@@ -21,6 +22,7 @@ from ui import cache
 
 APP_TIMEOUT = 180
 K_PANEL_CHARTS = ("elbow_chart", "k_metrics_chart", "silhouette_diagram")
+DRIVERS_CHART = "drivers_chart"  # the panel's last chart, from its own module
 
 
 def page(path: str) -> AppTest:
@@ -57,6 +59,7 @@ def calls(monkeypatch, fresh_server) -> Counter:
     counting(cache, "sweep_k")
     for builder in K_PANEL_CHARTS:
         counting(charts, builder)
+    counting(charts.drivers, DRIVERS_CHART)
     return counted
 
 
@@ -66,12 +69,12 @@ def chart_specs(at: AppTest) -> list[dict]:
 
 def test_a_second_session_on_the_same_data_sweeps_and_draws_nothing_again(calls):
     first = page("pages/variables.py")
-    assert calls == Counter({"sweep_k": 1, **dict.fromkeys(K_PANEL_CHARTS, 1)})
+    assert calls == Counter({"sweep_k": 1, **dict.fromkeys((*K_PANEL_CHARTS, DRIVERS_CHART), 1)})
     second = page("pages/variables.py")
-    assert calls == Counter({"sweep_k": 1, **dict.fromkeys(K_PANEL_CHARTS, 1)})
+    assert calls == Counter({"sweep_k": 1, **dict.fromkeys((*K_PANEL_CHARTS, DRIVERS_CHART), 1)})
     # The shared figures are the ones the first session was shown.
     assert chart_specs(second) == chart_specs(first)
-    assert len(chart_specs(first)) == len(K_PANEL_CHARTS)
+    assert len(chart_specs(first)) == len(K_PANEL_CHARTS) + 1
 
 
 def test_going_back_to_a_k_already_shown_builds_no_chart(calls):
@@ -81,7 +84,7 @@ def test_going_back_to_a_k_already_shown_builds_no_chart(calls):
     at.button_group(key="w.k").set_value(int(other)).run()
     assert not at.exception, [e.message for e in at.exception]
     built = calls.copy()
-    assert built == Counter({"sweep_k": 1, **dict.fromkeys(K_PANEL_CHARTS, 2)})
+    assert built == Counter({"sweep_k": 1, **dict.fromkeys((*K_PANEL_CHARTS, DRIVERS_CHART), 2)})
     at.button_group(key="w.k").set_value(recommended).run()
     assert not at.exception, [e.message for e in at.exception]
     assert calls == built

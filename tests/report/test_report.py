@@ -29,9 +29,9 @@ from segmentation.prepare.features import PrepConfig
 from segmentation.validate.stability import bootstrap_stability, split_half
 from tests.helpers import ROOT, SAMPLE_PATH, planted_customers, to_tsv_bytes
 
-# The charts of the sample's report, in page order: the K panel (3), how segments split as K
-# grows (1), Explore (7), stability (1).
-CHARTS = ["elbow", "k-metrics", "silhouette", "splits", "spend-ranking", "income-box",
+# The charts of the sample's report, in page order: what drives the segments (1), the K panel
+# (3), how segments split as K grows (1), Explore (7), stability (1).
+CHARTS = ["drivers", "elbow", "k-metrics", "silhouette", "splits", "spend-ranking", "income-box",
           "spend-correlation", "channel-mix", "channel-share", "profile-heatmap", "pca-map",
           "stability"]
 HOSTILE_NAMES = ("<script>alert(1)</script>", "</script><img src=x onerror=alert(1)>")

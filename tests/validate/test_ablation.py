@@ -1,0 +1,99 @@
+"""Variable ablation: a noise variable changes nothing, a variable carrying the groups does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from segmentation import RunConfig, SegmentationError, run
+from segmentation.config import ABLATION_SAME_ARI
+from segmentation.prepare.features import PrepConfig
+from segmentation.validate.ablation import ABLATION_COLUMNS, ablate, profile_change
+from tests.helpers import to_tsv_bytes
+
+
+def blobs_with_noise(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Three blobs: ``reach`` sets group 0 apart, ``basket`` splits 1 from 2; ``noise`` is noise."""
+    rng = np.random.default_rng(seed)
+    kind = rng.permutation(np.arange(n) % 3)
+    frame = pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(n)],
+        "reach": np.array([10.0, 0.0, 0.0])[kind] + rng.normal(0, 1, n),
+        "basket": np.array([0.0, -6.0, 6.0])[kind] + rng.normal(0, 1, n),
+        "noise": rng.normal(50, 5, n),
+    })
+    frame.attrs["planted"] = kind
+    return frame
+
+
+@pytest.fixture(scope="module")
+def planted_run():
+    frame = blobs_with_noise()
+    config = RunConfig(k=3, k_min=2, k_max=3, n_init=4, stability=False,
+                       prep=PrepConfig(features=("reach", "basket", "noise")))
+    result = run(to_tsv_bytes(frame), config, name="blobs.tsv")
+    assert adjusted_rand_score(frame.attrs["planted"], result.segmentation.labels) > 0.95
+    return result
+
+
+@pytest.fixture(scope="module")
+def ablation(planted_run):
+    return ablate(planted_run.features, planted_run.segmentation)
+
+
+def test_a_pure_noise_variable_changes_nothing_and_is_suggested(ablation):
+    table = ablation.table.set_index("variable")
+    assert tuple(ablation.table.columns) == ABLATION_COLUMNS
+    assert table.loc["noise", "ari"] > 0.95
+    assert table.loc["noise", "droppable"]
+    assert table.loc["noise", "profile_change"] < 0.05
+    assert ablation.suggestion.startswith("Leaving out Noise (")
+    assert "consider dropping it" in ablation.suggestion
+
+
+def test_variables_carrying_the_groups_change_them(ablation):
+    table = ablation.table.set_index("variable")
+    for carrier in ("reach", "basket"):
+        assert table.loc[carrier, "ari"] < 0.7, carrier
+        assert not table.loc[carrier, "droppable"]
+        assert table.loc[carrier, "profile_change"] > 0.2
+    assert ablation.table["ari"].is_monotonic_decreasing
+
+
+def test_each_refit_matches_an_independent_kmeans_without_the_variable(planted_run, ablation):
+    from sklearn.cluster import KMeans
+
+    fm, seg = planted_run.features, planted_run.segmentation
+    keep = [i for i, f in enumerate(fm.features) if f != "reach"]
+    labels = KMeans(3, n_init=seg.n_init, random_state=seg.random_state).fit(
+        fm.X[:, keep]).labels_
+    expected = adjusted_rand_score(seg.labels, labels)
+    assert ablation.table.set_index("variable").loc["reach", "ari"] == pytest.approx(expected)
+
+
+def test_profile_change_by_hand():
+    X = np.array([[0.0], [0.0], [2.0], [2.0]])  # mean 1, sd 1: z = -1, -1, 1, 1
+    assert profile_change(X, [0, 0, 1, 1], [1, 1, 0, 0]) == 0.0  # renumbered only
+    # After: {0, 1, 2} and {3}; matched 0->0 (two shared), 1->1. Means: before -1, 1;
+    # after -1/3, 1: |-1 - -1/3| and |1 - 1| average 1/3.
+    assert profile_change(X, [0, 0, 1, 1], [0, 0, 0, 1]) == pytest.approx(1 / 3)
+
+
+def test_the_summary_says_when_every_variable_matters(ablation):
+    from dataclasses import replace
+
+    kept = ablation.table[~ablation.table["droppable"]]
+    everything_matters = replace(ablation, table=kept, suggestion=None)
+    assert f"{ABLATION_SAME_ARI:.2f}" in everything_matters.summary().verdict
+    assert ablation.summary().verdict == ablation.suggestion
+
+
+def test_a_single_clustering_variable_cannot_be_left_out():
+    frame = blobs_with_noise(90)
+    config = RunConfig(k=2, k_min=2, k_max=2, n_init=1, stability=False,
+                       prep=PrepConfig(features=("reach",)))
+    result = run(to_tsv_bytes(frame), config, name="one.tsv")
+    with pytest.raises(SegmentationError, match="single clustering variable"):
+        ablate(result.features, result.segmentation)
