@@ -117,7 +117,7 @@ if carried.match.pairs:
             if i not in carried.match.pairs.values()]
     st.button("Restore the suggestions", on_click=state.set_persona_records, args=(kept,))
 for name in carried.vanished_names:
-    st.info(f"'{name}' has no matching segment in this segmentation (its customers are "
+    st.info(f"'{flow.md(name)}' has no matching segment in this segmentation (its customers are "
             "now split or merged differently); its name returns if a matching segment does.")
 
 st.subheader("How to treat each segment")

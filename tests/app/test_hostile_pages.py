@@ -74,3 +74,17 @@ def test_an_error_naming_a_hostile_file_is_text_too():
     at.file_uploader(key="w.upload").upload(f"{LINK}.csv", b"").run()
     assert [e.value for e in at.error], "an empty file must give an error"
     assert not live_markup(at), live_markup(at)
+
+
+def test_a_vanished_persona_name_is_shown_as_text(app_with_hostile_file):
+    # A name the user typed for a segment that no longer matches is echoed in a notice.
+    from segmentation.describe.carry_names import PersonaRecord
+
+    at = app_with_hostile_file
+    at.switch_page("pages/personas.py").run()
+    far = {name: 50.0 for name in ("MntWines", "Recency", "Income")}  # matches no segment
+    at.session_state["personas.records"] = (PersonaRecord(far, {"name": LINK}),)
+    at.run()
+    shown = [str(e.value) for e in at.info if "has no matching segment" in str(e.value)]
+    assert shown and "Verify your account" in shown[0]
+    assert not live_markup(at), live_markup(at)
