@@ -112,6 +112,7 @@ def test_writing_the_report_loads_plotting_only_through_the_report():
     assert report["report_bytes"] > 0
     attempts = [tuple(a) for a in report["attempts"]]
     assert [a for a in attempts if _top(a[1]) in APP_ONLY] == []
+    assert "report.html" in report["loaded"]  # the report module itself loads no Streamlit
     assert [m for m in report["loaded"] if _top(m) in APP_ONLY] == []
     # The probe saw the report, the charts and plotly being imported, so the checks
     # below are about real imports, not an empty list.

@@ -432,7 +432,9 @@ def test_a_run_that_fails_half_way_leaves_the_folder_as_it_was(tmp_path, sample_
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(bundle_module, "write_bundle", broken)
-    rc = main(["run", str(sample_path), "--out", str(out), "--k", "4", *FAST])
+    # Only the writing fails here, so the sweep is of the K written alone.
+    rc = main(["run", str(sample_path), "--out", str(out), "--k", "4", "--k-min", "4",
+               "--k-max", "4", *FAST])
     assert rc == 2
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before  # every file from the first run, none from the second

@@ -225,10 +225,13 @@ def test_rfm_grid_by_hand():
 
 @pytest.fixture(scope="module")
 def log_result():
-    from segmentation import run
+    from segmentation import RunConfig, run
     from tests.helpers.logs import order_log, to_bytes
 
-    return run(to_bytes(order_log(n_customers=200, seed=3)), name="orders.csv")
+    # The counts and shares below add up whatever K is chosen, so the sweep's split-half
+    # agreement, which only weighs in on that choice, is left out.
+    return run(to_bytes(order_log(n_customers=200, seed=3)), RunConfig(stability=False),
+               name="orders.csv")
 
 
 def test_rfm_grid_counts_every_customer_of_a_log(log_result):

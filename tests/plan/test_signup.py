@@ -146,7 +146,7 @@ def test_predict_file_warns_about_a_category_value_never_seen():
     from tests.helpers.shapes import bank, to_bytes
 
     table = bank(n=600)
-    result = run(to_bytes(table, ";"), RunConfig(k=3))
+    result = run(to_bytes(table, ";"), RunConfig(k=3, stability=False))  # K given: no sweep read
     model = train(result, features=["age", "job"])
     assert "job" in model.categories
     known = predict_file(to_bytes(table, ";"), model)
@@ -237,7 +237,8 @@ def test_category_columns_are_one_hot_and_predictive():
 
 @pytest.fixture(scope="module")
 def cli_runs(tmp_path_factory):
-    """A planted file run twice by the command line, with and without --signup."""
+    """A planted file run twice by the command line, with and without --signup, and the
+    sign-up predictions the engine makes directly from the same settings."""
     folder = tmp_path_factory.mktemp("signup_cli")
     frame = planted_customers(450, seed=5)
     frame.attrs = {}
@@ -247,22 +248,21 @@ def cli_runs(tmp_path_factory):
     (folder / "new.tsv").write_bytes(to_tsv_bytes(new))
     for out, extra in (("with", ["--signup"]), ("without", [])):
         rc, _, err = call(["run", folder / "customers.tsv", "--out", folder / out, "--k", "3",
-                           "--n-init", "2", *extra])
+                           "--k-min", "3", "--k-max", "3", "--n-init", "2", *extra])
         assert rc == 0, err
-    return folder, new
+    result = run(folder / "customers.tsv", RunConfig(k=3, k_min=3, k_max=3, n_init=2))
+    return folder, new, predict_file(folder / "new.tsv", train(result))
 
 
 @pytest.mark.parametrize("option", ["--bundle", "--model"])
 def test_run_signup_writes_a_bundle_predict_reads_like_the_engine(cli_runs, option):
-    folder, new = cli_runs
+    folder, new, expected = cli_runs
     out = folder / f"predicted{option}.csv"
     rc, _, err = call(["predict", folder / "new.tsv", option, folder / "with" / "bundle.json",
                        "--out", out])
     assert rc == 0, err
     written = pd.read_csv(out, dtype={"customer_id": str})
     # The same segmentation and sign-up model, made by the engine directly.
-    result = run(folder / "customers.tsv", RunConfig(k=3, n_init=2))
-    expected = predict_file(folder / "new.tsv", train(result))
     assert written["customer_id"].tolist() == expected["customer_id"].tolist()
     assert written["segment"].tolist() == expected["segment"].tolist()
     assert written["persona"].tolist() == expected["persona"].tolist()
@@ -273,7 +273,7 @@ def test_run_signup_writes_a_bundle_predict_reads_like_the_engine(cli_runs, opti
 
 
 def test_a_bundle_without_signup_model_says_how_to_make_one(cli_runs, capsys):
-    folder, _ = cli_runs
+    folder, _, _ = cli_runs
     rc = main(["predict", str(folder / "new.tsv"), "--bundle",
                str(folder / "without" / "bundle.json"), "--out", str(folder / "none.csv")])
     err = capsys.readouterr().err
@@ -298,7 +298,7 @@ def test_predict_needs_exactly_one_bundle_option(argv, fragment, tmp_path, capsy
 def test_predict_file_takes_a_loaded_bundle(cli_runs):
     from segmentation.export.bundle import load_bundle
 
-    folder, _ = cli_runs
+    folder, _, _ = cli_runs
     bundle = load_bundle(folder / "with" / "bundle.json")
     by_path = predict_file(folder / "new.tsv", folder / "with" / "bundle.json")
     by_bundle = predict_file(folder / "new.tsv", bundle)

@@ -3,6 +3,7 @@ was fitted on gives back exactly the matrix prepare() returned, for every policy
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 
@@ -36,6 +37,7 @@ SAMPLE_CHOICES = {
 }
 
 
+@functools.cache  # each dataset read once: the fixture and the digests share it, neither edits it
 def _load(name):
     if name == "sample":
         return load_dataset(read_table(SAMPLE_PATH))
