@@ -126,15 +126,28 @@ def refuse_overwriting(out: str | Path, inputs, option: str = "--out") -> None:
             )
 
 
+def _not_a_log() -> SegmentationError:
+    return SegmentationError("--lifetime needs an order history: run it on a log of order "
+                             "lines, not on a customer table.")
+
+
+def _order_history(args, config):
+    """The input read once, refused before any clustering when it is not an order log."""
+    from segmentation.data.orders import read_customers
+
+    raw = read_customers(args.input, config.input_kind, dict(config.log_map),
+                         config.reference_date, sheet=config.sheet)
+    if raw.log is None:
+        raise _not_a_log()
+    return raw
+
+
 def _fit_lifetime(result):
     from segmentation.plan.lifetime import lifetime_of
 
     lifetime = lifetime_of(result)
     if lifetime is None:
-        raise SegmentationError(
-            "--lifetime needs an order history: run it on a log of order lines, not on a "
-            "customer table."
-        )
+        raise _not_a_log()
     for note in lifetime.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"Lifetime fitted in {lifetime.fit_seconds:.1f} s.")
@@ -227,7 +240,8 @@ def _run_stages(args, config, previous, progress, history=None) -> None:
     from segmentation.export.outputs import write_outputs
     from segmentation.pipeline import run
 
-    result = run(args.input, config, progress=progress)
+    source = _order_history(args, config) if args.lifetime else args.input
+    result = run(source, config, progress=progress)
     progress.clear()  # what is printed from here starts at the left margin
     log = result.dataset.log
     if log is not None:

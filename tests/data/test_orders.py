@@ -317,7 +317,15 @@ def test_cli_lifetime_adds_figures_per_customer_and_segment(tmp_path, capsys):
     assert len(lapsed) == 1 and lapsed.iloc[0] == by_segment["mean_p_alive"].min()
 
 
-def test_cli_lifetime_on_a_customer_table_is_one_sentence(tmp_path, capsys, sample_path):
+def test_cli_lifetime_on_a_customer_table_is_one_sentence(tmp_path, capsys, sample_path,
+                                                          monkeypatch):
+    import segmentation.pipeline
+
+    def no_clustering(*args, **kwargs):
+        raise AssertionError("the refusal must come before any clustering")
+
+    # Refused right after reading: the whole pipeline used to run first.
+    monkeypatch.setattr(segmentation.pipeline, "sweep_k", no_clustering)
     rc = main(["run", str(sample_path), "--out", str(tmp_path / "o"), "--k", "3", "--lifetime"])
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert rc == 2 and err.startswith("error: --lifetime needs an order history")
