@@ -387,8 +387,9 @@ SHARE_ALERT = 0.05
 STABILITY_ALERT = JACCARD_STABLE
 # The variable kinds whose segment averages are kept per run: money and outcomes are what
 # the trend of a persona is read by ("is the premium segment still spending?").
-MONEY_KINDS = ("income", "spend", "total_spend", "money")
-OUTCOME_KINDS = ("outcome", "campaign")
+HISTORY_MONEY_KINDS = ("income", "spend", "total_spend", "money")
+# Responses to campaigns and other outcomes: "did the campaign move anyone?" over time.
+HISTORY_OUTCOME_KINDS = ("outcome", "campaign")
 
 # --- Rules per persona and each customer's drivers (describe/rules.py, describe/contributions.py) ---
 

@@ -24,10 +24,10 @@ from segmentation.config import ASSIGN_BUDGET, N_TOP_DRIVERS
 if TYPE_CHECKING:
     from segmentation.prepare.features import FeatureMatrix
 
-__all__ = ["DRIVER_COLUMNS", "gap_terms", "top_drivers", "customer_drivers"]
+__all__ = ["TOP_DRIVER_COLUMNS", "gap_terms", "top_drivers", "customer_drivers"]
 
 #: The assignments file's columns naming each customer's drivers.
-DRIVER_COLUMNS = tuple(f"top_driver_{i}" for i in range(1, N_TOP_DRIVERS + 1))
+TOP_DRIVER_COLUMNS = tuple(f"top_driver_{i}" for i in range(1, N_TOP_DRIVERS + 1))
 
 
 def gap_terms(X: np.ndarray, centers: np.ndarray,
@@ -120,7 +120,7 @@ def customer_drivers(fm: FeatureMatrix, labels: Sequence[int], centers: np.ndarr
     Returns
     -------
     dict
-        ``{column: values}`` for the columns of :data:`DRIVER_COLUMNS`, aligned
+        ``{column: values}`` for the columns of :data:`TOP_DRIVER_COLUMNS`, aligned
         with the rows of ``fm`` (as the assignments writer's ``extra`` takes them).
     """
     names = [fm.variables[f].label if f in fm.variables else f for f in fm.features]

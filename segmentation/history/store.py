@@ -32,9 +32,9 @@ import pandas as pd
 from segmentation.config import (
     HISTORY_BUSY_SECONDS,
     HISTORY_FILE,
+    HISTORY_MONEY_KINDS,
+    HISTORY_OUTCOME_KINDS,
     HISTORY_WRITE_ATTEMPTS,
-    MONEY_KINDS,
-    OUTCOME_KINDS,
 )
 from segmentation.describe.carry_names import PersonaRecord, carry_over
 from segmentation.describe.personas import Persona
@@ -173,7 +173,7 @@ def run_record(result: SegmentationResult, personas: tuple[Persona, ...] | None 
     def metric(column: str) -> float:
         return float(at_k[column]) if at_k is not None and column in at_k else math.nan
 
-    kinds = set(MONEY_KINDS) | set(OUTCOME_KINDS)
+    kinds = set(HISTORY_MONEY_KINDS) | set(HISTORY_OUTCOME_KINDS)
     watched = [v for v, var in result.profiles.variables.items()
                if var.kind in kinds and v in result.profiles.means.columns]
     means = pd.DataFrame([

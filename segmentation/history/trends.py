@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from segmentation.config import (
-    MONEY_KINDS,
-    OUTCOME_KINDS,
+    HISTORY_MONEY_KINDS,
+    HISTORY_OUTCOME_KINDS,
     PSI_SIGNIFICANT,
     SHARE_ALERT,
     STABILITY_ALERT,
@@ -89,8 +89,8 @@ def means_trend(history: History, line: int | None = None) -> pd.DataFrame:
         ``group`` (``money`` or ``outcome``), ``mean``.
     """
     frame = history.means if line is None else history.means[history.means["line"] == line]
-    group = np.where(frame["kind"].isin(MONEY_KINDS), "money",
-                     np.where(frame["kind"].isin(OUTCOME_KINDS), "outcome", "other"))
+    group = np.where(frame["kind"].isin(HISTORY_MONEY_KINDS), "money",
+                     np.where(frame["kind"].isin(HISTORY_OUTCOME_KINDS), "outcome", "other"))
     return frame.assign(created=frame["run_id"].map(_when(history)), group=group)[
         ["run_id", "created", "line", "persona", "variable", "label", "kind", "group", "mean"]
     ].reset_index(drop=True)

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from segmentation.cli import main
+from segmentation.describe.contributions import TOP_DRIVER_COLUMNS
 from segmentation.export.assignments import ASSIGNMENT_COLUMNS
 from tests.helpers import ROOT, assert_actionable, planted_customers, to_tsv_bytes
 
@@ -115,7 +116,8 @@ def test_run_reports_on_stdout(sample_run):
 def test_assignments_columns_and_one_row_per_kept_customer(sample_run, sample_path):
     assignments = sample_run["assignments"]
     summary = sample_run["summary"]
-    assert list(assignments.columns) == [*ASSIGNMENT_COLUMNS, "distance", "silhouette"]
+    assert list(assignments.columns) == [*ASSIGNMENT_COLUMNS, "distance", "silhouette",
+                                         *TOP_DRIVER_COLUMNS]
     assert len(assignments) == summary["rows_kept"]  # read_assignments keeps the segmented
     assert assignments["customer_id"].is_unique
     source_ids = pd.read_csv(sample_path, sep="\t", dtype=str)["ID"]

@@ -24,7 +24,7 @@ from segmentation.cluster.strata import (
 )
 from segmentation.data.customer_file import read_table
 from segmentation.data.dataset import load_dataset
-from segmentation.describe.contributions import DRIVER_COLUMNS
+from segmentation.describe.contributions import TOP_DRIVER_COLUMNS
 from segmentation.export.assignments import STATUS_SEGMENTED, customer_assignments
 from segmentation.export.bundle import bundle_bytes, load_bundle
 from tests.helpers import REAL_PATH, assert_actionable
@@ -346,8 +346,8 @@ def test_each_customers_drivers_are_measured_within_their_stratum(bands, strata_
     bundle = load_bundle(bundle_bytes(strata_run, strata_run.personas))
     scored = score(to_bytes(bands), bundle.model, name="bands.csv").assignments
     pd.testing.assert_frame_equal(
-        scored.set_index("customer_id")[list(DRIVER_COLUMNS)].sort_index(),
-        table.set_index("customer_id")[list(DRIVER_COLUMNS)].sort_index(), check_index_type=False)
+        scored.set_index("customer_id")[list(TOP_DRIVER_COLUMNS)].sort_index(),
+        table.set_index("customer_id")[list(TOP_DRIVER_COLUMNS)].sort_index(), check_index_type=False)
 
 
 def test_strata_with_another_method_is_one_sentence():

@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 
 from segmentation import run
 from segmentation.cluster.model import Model, score
-from segmentation.describe.contributions import DRIVER_COLUMNS, gap_terms, top_drivers
+from segmentation.describe.contributions import TOP_DRIVER_COLUMNS, gap_terms, top_drivers
 from segmentation.export.assignments import STATUS_SEGMENTED, customer_assignments
 from segmentation.export.outputs import model_dict
 from segmentation.export.strategy import assignments_csv
@@ -83,10 +83,10 @@ def planted_run():
 def test_assignments_carry_each_customers_drivers_and_none_without_a_segment(planted_run):
     result, _ = planted_run
     table = customer_assignments(result)
-    assert set(DRIVER_COLUMNS) <= set(table.columns)
+    assert set(TOP_DRIVER_COLUMNS) <= set(table.columns)
     segmented = table["status"].eq(STATUS_SEGMENTED)
     assert (~segmented).sum() >= 5
-    assert table.loc[~segmented, list(DRIVER_COLUMNS)].isna().all().all()
+    assert table.loc[~segmented, list(TOP_DRIVER_COLUMNS)].isna().all().all()
     fm, seg = result.features, result.segmentation
     labels = {fm.variables[f].label for f in fm.features}
     assert table.loc[segmented, "top_driver_1"].isin(labels).all()
@@ -105,14 +105,14 @@ def test_score_writes_the_same_drivers_as_the_run(planted_run):
     model = Model.from_dict(model_dict(result))
     scored = score(to_tsv_bytes(frame), model, name="planted.tsv").assignments
     ran = customer_assignments(result)
-    assert list(scored.columns[-2:]) == list(DRIVER_COLUMNS)
-    pd.testing.assert_frame_equal(scored[list(DRIVER_COLUMNS)], ran[list(DRIVER_COLUMNS)])
+    assert list(scored.columns[-2:]) == list(TOP_DRIVER_COLUMNS)
+    pd.testing.assert_frame_equal(scored[list(TOP_DRIVER_COLUMNS)], ran[list(TOP_DRIVER_COLUMNS)])
 
 
 def test_hostile_column_names_are_neutralised_in_the_csv():
     result = run(to_tsv_bytes(hostile_customers()), CHEAP, name="hostile.tsv")
     table = customer_assignments(result)
-    drivers = set(table[list(DRIVER_COLUMNS)].stack().dropna())
+    drivers = set(table[list(TOP_DRIVER_COLUMNS)].stack().dropna())
     assert drivers == set(HOSTILE_COLUMNS)
     read = pd.read_csv(io.BytesIO(assignments_csv(table)), dtype=str, keep_default_na=False)
     cells = set(read["top_driver_1"]) | set(read["top_driver_2"])

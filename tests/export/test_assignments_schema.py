@@ -23,7 +23,7 @@ from segmentation.data.dataset import (
     REASON_MISSING_ID,
     load_dataset,
 )
-from segmentation.describe.contributions import DRIVER_COLUMNS
+from segmentation.describe.contributions import TOP_DRIVER_COLUMNS
 from segmentation.export.assignments import (
     ASSIGNMENT_COLUMNS,
     STATUS_EXCLUDED,
@@ -88,7 +88,7 @@ def assert_every_line_accounted(table: pd.DataFrame, extra: list[str]) -> None:
     assert excluded.tolist() == [r is not None for r in expected_reasons()]
     assert set(table["status"]) == {STATUS_SEGMENTED, STATUS_EXCLUDED}
     # a line without a segment has no persona and no drivers either
-    empty = ["segment", "persona", *(c for c in DRIVER_COLUMNS if c in table)]
+    empty = ["segment", "persona", *(c for c in TOP_DRIVER_COLUMNS if c in table)]
     assert (table.loc[excluded, empty] == "").all().all()
     assert (table.loc[~excluded, "segment"] != "").all()
     # a repeated id keeps its id; a blank or malformed line has none
@@ -126,13 +126,13 @@ def outputs(tmp_path_factory):
 def test_run_writes_every_line_with_status_and_reason(outputs):
     folder, _, _ = outputs
     assert_every_line_accounted(read(folder / "again" / "assignments.csv"),
-                                ["distance", "silhouette", *DRIVER_COLUMNS])
+                                ["distance", "silhouette", *TOP_DRIVER_COLUMNS])
 
 
 def test_score_writes_every_line_and_says_so(outputs):
     folder, score_out, _ = outputs
     table = read(folder / "scores.csv")
-    assert_every_line_accounted(table, ["distance", *DRIVER_COLUMNS])
+    assert_every_line_accounted(table, ["distance", *TOP_DRIVER_COLUMNS])
     assert score_out.startswith(f"{N} lines: {N - 4} segmented, 4 excluded (")
     assert f"2 {REASON_DUPLICATE_ID}" in score_out
 

@@ -15,7 +15,7 @@ import pytest
 
 from segmentation import SegmentationError, run
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MALFORMED, REASON_MISSING_ID
-from segmentation.describe.contributions import DRIVER_COLUMNS
+from segmentation.describe.contributions import TOP_DRIVER_COLUMNS
 from segmentation.describe.personas import apply_edits
 from segmentation.export.assignments import ASSIGNMENT_COLUMNS, customer_assignments
 from segmentation.export.strategy import (
@@ -105,7 +105,7 @@ def dirty():
     return frame, res
 
 
-SHEET_COLUMNS = (*ASSIGNMENT_COLUMNS, "distance", "silhouette", *DRIVER_COLUMNS)
+SHEET_COLUMNS = (*ASSIGNMENT_COLUMNS, "distance", "silhouette", *TOP_DRIVER_COLUMNS)
 
 
 def expected_lines(frame: pd.DataFrame) -> list[tuple[object, object, int]]:
