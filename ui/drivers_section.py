@@ -17,8 +17,6 @@ from segmentation.prepare.variables import Variable
 
 from . import cache, flow, state
 
-# Read by the segments-within-bands view: "<variable>:<bands>", e.g. "Income:3".
-STRATA = "strata"
 BEHAVIOUR_BUTTON = "Cluster on behaviour only"
 BEHAVIOUR_HELP = ("Cluster on spend and channel mix, deals, recency and purchases; "
                   "demographics and money levels describe the segments afterwards.")
@@ -53,7 +51,7 @@ def show(variables: dict[str, Variable], dataset: Dataset) -> None:
         if b2.button(f"Segments within {warning.label} bands", key="w.drivers.strata",
                      help=f"Cut {warning.label} into low, middle and high bands and find "
                           "behavioural segments inside each."):
-            st.session_state[STRATA] = warning.strata
+            st.session_state[state.STRATA] = warning.strata  # e.g. "Income:3"
             st.rerun()
     st.caption("Each bar is the share of a variable's variance that lies between segments "
                "(η²): near 100%, the segments are that variable's bands; pale bars are "

@@ -301,7 +301,7 @@ def _ablation(result, progress):
     from segmentation.validate.ablation import ablate
 
     progress("leaving out each variable")
-    return ablate(result.features, result.segmentation)
+    return ablate(result.features, result.segmentation, result.strata)
 
 
 def _aggregate(args) -> int:

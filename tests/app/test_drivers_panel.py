@@ -5,18 +5,32 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from segmentation import run
+from segmentation import RunConfig, run
 from segmentation.data.dataset import load_dataset
 from segmentation.data.orders import read_customers
 from segmentation.describe.drivers import segment_drivers, split_warning
-from segmentation.prepare.behaviour import BEHAVIOUR_SCALING, behaviour_features
-from segmentation.prepare.features import variables_of
+from segmentation.prepare.behaviour import BEHAVIOUR_SCALING, behaviour_features, behaviour_prep
+from segmentation.prepare.features import PrepConfig, variables_of
 from segmentation.validate.ablation import ablate
-from tests.app.test_app import APP, DATA, VARIABLES, button, chart_text, go, ok, upload
+from tests.app.test_app import (
+    APP,
+    DATA,
+    PERSONAS,
+    VARIABLES,
+    assert_k_table,
+    button,
+    chart_text,
+    errors,
+    frame_with,
+    go,
+    ok,
+    upload,
+)
 from tests.helpers import SAMPLE_PATH, to_tsv_bytes
 from tests.helpers.drivers import drivers_customers
-from ui.drivers_section import BEHAVIOUR_BUTTON, STRATA
+from ui.drivers_section import BEHAVIOUR_BUTTON
 from ui.flow import md
+from ui.state import STRATA
 
 ABLATION_BUTTON = "Leave out each variable in turn"
 
@@ -51,7 +65,7 @@ def test_the_income_split_is_warned_of_with_both_ways_forward(page, sample):
 
 
 def test_segments_within_bands_sets_the_strata_choice(page):
-    assert STRATA not in page.session_state
+    assert page.session_state[STRATA] is None  # no strata until asked for
     ok(button(page, "Segments within Income bands").click().run())
     assert page.session_state[STRATA] == "Income:3"
 
@@ -92,3 +106,34 @@ def test_no_warning_when_income_is_random():
     assert not [w for w in at.warning if "largely" in w.value]
     assert not [b for b in at.button if b.label.startswith("Segments within")]
     drivers_chart(at)
+
+
+def test_segments_within_bands_leads_to_a_strata_run_named_by_band(page):
+    # The button sits in the K panel, which the strata run replaces by each stratum's K.
+    ok(button(page, "Segments within Income bands").click().run())
+    assert next(s for s in page.selectbox if s.label == "Stratify by").value == "Income"
+    table = frame_with(page, "Why this K")
+    assert table["Stratum"].tolist() == ["Low Income", "Mid Income", "High Income"]
+    expected = run(SAMPLE_PATH, RunConfig(strata="Income:3"))
+    assert table["K"].tolist() == [f.n_clusters for f in expected.strata.fits]
+    at = go(page, PERSONAS)
+    assert not errors(at)
+    # Each persona's heading: "**<name>** — <share> of customers".
+    shown = [m.value.partition("**")[2].partition("**")[0] for m in at.markdown
+             if m.value.startswith("**") and " of customers" in m.value]
+    assert shown == [md(p.name) for p in expected.personas]
+    assert {n.partition(" · ")[0] for n in shown} == {"Low Income", "Mid Income",
+                                                      "High Income"}
+
+
+def test_behaviour_only_leads_to_a_run_on_the_behaviour_variables(page):
+    ok(button(page, BEHAVIOUR_BUTTON).click().run())
+    dataset = load_dataset(read_customers(SAMPLE_PATH.read_bytes(), "auto", {}, None,
+                                          name=SAMPLE_PATH.name))
+    prep = behaviour_prep(PrepConfig(), variables_of(dataset), dataset.log)
+    expected = run(SAMPLE_PATH, RunConfig(prep=prep))
+    assert_k_table(page, expected.sweep)
+    at = go(page, PERSONAS)
+    shown = [m.value.partition("**")[2].partition("**")[0] for m in at.markdown
+             if m.value.startswith("**") and " of customers" in m.value]
+    assert shown == [md(p.name) for p in expected.personas]

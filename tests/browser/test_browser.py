@@ -2,7 +2,8 @@
 
 Upload the real export through the file input, visit every page by its
 sidebar link (opening a page by URL would start a new, empty session), and
-check that no page shows a Streamlit exception. A screenshot of each page
+check that no page shows a Streamlit exception; then find the segments
+within income bands, chosen on the Variables & K page. A screenshot of each page
 is saved under tests/screenshots/browser_journey/.
 """
 
@@ -100,11 +101,38 @@ def test_journey_through_every_page(app_url):
                 for prompt in ("Upload the saved segmentation to compare.",
                                "Upload the new export to compare."):
                     assert page.get_by_text(prompt).count() == 1, prompt
+            if title == "History":  # a fresh folder may hold no run yet: it says which file
+                assert page.get_by_text("History file:").count() == 1
             page.screenshot(path=str(SHOTS / _shot_name(title)), full_page=True)
             if title == "Export":
                 _download_report(page)
+        _segments_within_income_bands(page)
         browser.close()
-    assert sorted(p.name for p in SHOTS.iterdir()) == sorted(_shot_name(t) for t in PAGES)
+    assert sorted(p.name for p in SHOTS.iterdir()) == sorted(
+        [*(_shot_name(t) for t in PAGES), STRATA_SHOT])
+
+
+STRATA_SHOT = "personas_within_strata.png"
+
+
+def _segments_within_income_bands(page):
+    """Stratify by Income in three bands on Variables & K, as a user would, and check that
+    the personas are found within each band."""
+    go_to(page, "Variables & K")
+    control = page.get_by_test_id("stSelectbox").filter(has_text="Stratify by")
+    control.get_by_role("button", name="Open").click()
+    page.get_by_test_id("stSelectboxVirtualDropdown").get_by_role(
+        "option", name="Income", exact=True).click()
+    settle(page, "Variables & K")
+    _assert_no_exception(page, "Variables & K within strata")
+    page.get_by_role("heading", name="How many segments in each stratum?").wait_for(
+        timeout=60_000)
+    assert page.get_by_label("Quantile bands").input_value() == "3"
+    go_to(page, "Personas")
+    _assert_no_exception(page, "Personas within strata")
+    for band in ("Low Income · ", "Mid Income · ", "High Income · "):
+        assert page.get_by_text(band).count() >= 1, band
+    page.screenshot(path=str(SHOTS / STRATA_SHOT), full_page=True)
 
 
 def _assert_no_error_box(page, where: str):

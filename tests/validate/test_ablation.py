@@ -8,10 +8,18 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import RunConfig, SegmentationError, run
+from segmentation.cluster.strata import to_stratum
 from segmentation.config import ABLATION_SAME_ARI
 from segmentation.prepare.features import PrepConfig
-from segmentation.validate.ablation import ABLATION_COLUMNS, ablate, profile_change
+from segmentation.validate.ablation import (
+    ABLATION_COLUMNS,
+    _refit_within_strata,
+    ablate,
+    profile_change,
+)
 from tests.helpers import to_tsv_bytes
+from tests.helpers.shapes import to_bytes
+from tests.helpers.strata import income_bands
 
 
 def blobs_with_noise(n: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -97,3 +105,68 @@ def test_a_single_clustering_variable_cannot_be_left_out():
     result = run(to_tsv_bytes(frame), config, name="one.tsv")
     with pytest.raises(SegmentationError, match="single clustering variable"):
         ablate(result.features, result.segmentation)
+
+
+# --- segments found within strata -------------------------------------------------------------
+
+# Only the wine share carries the planted groups inside each income band; Recency is uniform and
+# Noise is added noise, so leaving out the wine share leaves nothing to find the groups by.
+STRATA_FEATURES = ("share_MntWines", "Recency", "Noise")
+
+
+@pytest.fixture(scope="module")
+def strata_run():
+    frame = income_bands()
+    frame["Noise"] = np.random.default_rng(1).normal(50, 5, len(frame))
+    config = RunConfig(strata="Income:3", stability=False, n_init=4,
+                       prep=PrepConfig(features=STRATA_FEATURES))
+    return run(to_bytes(frame), config, name="bands.csv")
+
+
+@pytest.fixture(scope="module")
+def strata_ablation(strata_run):
+    return ablate(strata_run.features, strata_run.segmentation, strata_run.strata)
+
+
+def test_within_strata_the_variable_carrying_the_groups_changes_them(strata_run,
+                                                                    strata_ablation):
+    table = strata_ablation.table.set_index("variable")
+    assert table.loc["share_MntWines", "ari"] < 0.3
+    assert not table.loc["share_MntWines", "droppable"]
+    assert table.loc["share_MntWines", "profile_change"] > 0.2
+    assert table.loc["Noise", "ari"] > 0.95
+    assert table.loc["Noise", "droppable"]
+    assert strata_ablation.n_clusters == strata_run.segmentation.n_clusters
+
+
+def test_the_strata_refit_with_every_variable_is_the_run(strata_run):
+    fit = strata_run.strata
+    assert len({f.n_clusters for f in fit.fits}) > 1  # each stratum's own K is at work
+    everything = np.arange(fit.features.X.shape[1])
+    labels = _refit_within_strata(fit, everything)
+    assert adjusted_rand_score(fit.segmentation.labels, labels) == 1.0
+    # Every refitted segment lies in one stratum of the run, under the run's numbering.
+    stratum_of = np.asarray(fit.strata.segments)
+    assert (stratum_of[labels] == stratum_of[fit.segmentation.labels]).all()
+
+
+def test_each_strata_refit_matches_an_independent_kmeans_per_stratum(strata_run,
+                                                                     strata_ablation):
+    from sklearn.cluster import KMeans
+
+    fit, seg = strata_run.strata, strata_run.segmentation
+    keep = [i for i, f in enumerate(fit.features.features) if f != "Noise"]
+    weights = fit.features.preparation.weights
+    stratum_of = np.asarray(fit.strata.segments)[seg.labels]
+    values, sizes = [], []
+    for f in fit.fits:
+        rows = np.flatnonzero(stratum_of == f.stratum)
+        X = to_stratum(fit.features.X[rows], fit.strata.shift[f.stratum],
+                       fit.strata.spread[f.stratum], weights)[:, keep]
+        labels = KMeans(f.n_clusters, n_init=seg.n_init, random_state=seg.random_state).fit(
+            X).labels_
+        values.append(adjusted_rand_score(seg.labels[rows], labels))
+        sizes.append(rows.size)
+    expected = np.average(values, weights=sizes)
+    assert strata_ablation.table.set_index("variable").loc["Noise", "ari"] == pytest.approx(
+        expected)
