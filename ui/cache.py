@@ -204,7 +204,7 @@ def drivers(fingerprint: str, _data: bytes, name: str,
 @st.cache_data(show_spinner="Refitting without each clustering variable…", max_entries=_ENTRIES)
 def ablation(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Ablation:
     res = result(fingerprint, _data, name, config)
-    return ablate(res.features, res.segmentation, res.strata)
+    return ablate(res.features, res.segmentation, res.strata, res.config.method)
 
 
 @dataclass

@@ -301,7 +301,8 @@ def _ablation(result, progress):
     from segmentation.validate.ablation import ablate
 
     progress("leaving out each variable")
-    return ablate(result.features, result.segmentation, result.strata)
+    return ablate(result.features, result.segmentation, result.strata,
+                  result.config.method)
 
 
 def _aggregate(args) -> int:

@@ -17,8 +17,9 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.cluster.kmeans import Segmentation, _fit_kmeans
+from segmentation.cluster.methods import METHOD_LABELS
 from segmentation.cluster.strata import StrataFit, _stratum_space
-from segmentation.config import ABLATION_SAME_ARI
+from segmentation.config import ABLATION_SAME_ARI, DEFAULT_METHOD
 from segmentation.errors import SegmentationError
 from segmentation.prepare.features import FeatureMatrix
 from segmentation.summary import Summary
@@ -59,7 +60,8 @@ class Ablation:
                        verdict=verdict, table=self.table)
 
 
-def ablate(fm: FeatureMatrix, seg: Segmentation, strata: StrataFit | None = None) -> Ablation:
+def ablate(fm: FeatureMatrix, seg: Segmentation, strata: StrataFit | None = None,
+           method: str = DEFAULT_METHOD) -> Ablation:
     """Refit the segmentation once without each clustering variable.
 
     Each refit uses the segmentation's K, seed and number of restarts on the prepared
@@ -82,6 +84,9 @@ def ablate(fm: FeatureMatrix, seg: Segmentation, strata: StrataFit | None = None
     strata : StrataFit, optional
         How the segments were found within strata, when they were (the result's
         ``strata``).
+    method : str
+        The run's clustering method. The refits are k-means, so another method's
+        segments are refused rather than compared with segments k-means never found.
 
     Returns
     -------
@@ -90,8 +95,14 @@ def ablate(fm: FeatureMatrix, seg: Segmentation, strata: StrataFit | None = None
     Raises
     ------
     SegmentationError
-        With a single clustering variable: nothing is left to cluster on without it.
+        With a single clustering variable: nothing is left to cluster on without it; or
+        for a method other than k-means.
     """
+    if method != DEFAULT_METHOD:
+        raise SegmentationError(
+            f"Leaving out each variable is measured with k-means refits, and these segments "
+            f"were found with {METHOD_LABELS.get(method, method)}: switch the method to "
+            "k-means to see which variables matter.")
     units = _units(fm)
     if len(units) < 2:
         raise SegmentationError(

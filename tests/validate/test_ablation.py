@@ -170,3 +170,11 @@ def test_each_strata_refit_matches_an_independent_kmeans_per_stratum(strata_run,
     expected = np.average(values, weights=sizes)
     assert strata_ablation.table.set_index("variable").loc["Noise", "ari"] == pytest.approx(
         expected)
+
+
+def test_another_methods_segments_are_refused_in_one_sentence(planted_run):
+    # The refits are k-means: a mixture's segments would be compared with segments
+    # k-means never tried to find (every variable then looks as if it mattered).
+    result = planted_run
+    with pytest.raises(SegmentationError, match="switch the method to k-means"):
+        ablate(result.features, result.segmentation, method="gmm")
