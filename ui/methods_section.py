@@ -73,10 +73,14 @@ def splits_panel(config: RunConfig) -> None:
     """The clustree of k-means from K = 2 to 6, with the unstable segments named."""
     st.subheader("How segments split as K grows")
     fp, data, name = state.data()
+    kmeans = replace(config, k=None, method=DEFAULT_METHOD)
     try:
-        tree = cache.splits(fp, data, name, replace(config, k=None, method=DEFAULT_METHOD))
+        tree = cache.splits(fp, data, name, kmeans)
     except SegmentationError as exc:
         st.error(flow.md(str(exc)))
         return
-    st.plotly_chart(split_tree_chart(tree.nodes, tree.edges), width="stretch")
+    # One figure per server for the same data and settings, whatever K is shown.
+    st.plotly_chart(cache.figure(("splits", state.run_key(kmeans, None)),
+                                 lambda: split_tree_chart(tree.nodes, tree.edges)),
+                    width="stretch")
     st.caption(flow.md(tree.summary().verdict))

@@ -18,11 +18,12 @@ import charts.drivers
 from segmentation.validate import stability
 from tests.app.waiting import settled
 from tests.helpers import ROOT
-from ui import cache
+from ui import cache, methods_section
 
 APP_TIMEOUT = 180
 K_PANEL_CHARTS = ("elbow_chart", "k_metrics_chart", "silhouette_diagram")
 DRIVERS_CHART = "drivers_chart"  # the panel's last chart, from its own module
+SPLITS_CHART = "split_tree_chart"  # how segments split as K grows, below the panel
 
 
 def page(path: str) -> AppTest:
@@ -60,6 +61,7 @@ def calls(monkeypatch, fresh_server) -> Counter:
     for builder in K_PANEL_CHARTS:
         counting(charts, builder)
     counting(charts.drivers, DRIVERS_CHART)
+    counting(methods_section, SPLITS_CHART)
     return counted
 
 
@@ -68,13 +70,14 @@ def chart_specs(at: AppTest) -> list[dict]:
 
 
 def test_a_second_session_on_the_same_data_sweeps_and_draws_nothing_again(calls):
+    every_chart = (*K_PANEL_CHARTS, DRIVERS_CHART, SPLITS_CHART)
     first = page("pages/variables.py")
-    assert calls == Counter({"sweep_k": 1, **dict.fromkeys((*K_PANEL_CHARTS, DRIVERS_CHART), 1)})
+    assert calls == Counter({"sweep_k": 1, **dict.fromkeys(every_chart, 1)})
     second = page("pages/variables.py")
-    assert calls == Counter({"sweep_k": 1, **dict.fromkeys((*K_PANEL_CHARTS, DRIVERS_CHART), 1)})
+    assert calls == Counter({"sweep_k": 1, **dict.fromkeys(every_chart, 1)})
     # The shared figures are the ones the first session was shown.
     assert chart_specs(second) == chart_specs(first)
-    assert len(chart_specs(first)) == len(K_PANEL_CHARTS) + 1
+    assert len(chart_specs(first)) == len(every_chart)
 
 
 def test_going_back_to_a_k_already_shown_builds_no_chart(calls):
@@ -84,7 +87,9 @@ def test_going_back_to_a_k_already_shown_builds_no_chart(calls):
     at.button_group(key="w.k").set_value(int(other)).run()
     assert not at.exception, [e.message for e in at.exception]
     built = calls.copy()
-    assert built == Counter({"sweep_k": 1, **dict.fromkeys((*K_PANEL_CHARTS, DRIVERS_CHART), 2)})
+    # Only the charts of the K shown are new; how segments split as K grows is the same.
+    assert built == Counter({"sweep_k": 1, **dict.fromkeys((*K_PANEL_CHARTS, DRIVERS_CHART), 2),
+                             SPLITS_CHART: 1})
     at.button_group(key="w.k").set_value(recommended).run()
     assert not at.exception, [e.message for e in at.exception]
     assert calls == built
@@ -162,7 +167,7 @@ def test_bootstraps_run_one_at_a_time_and_stopping_drops_the_waiting_ones(monkey
         return f"bootstrap of {n_boot}"
 
     monkeypatch.setattr(stability, "bootstrap_stability", one)
-    res = SimpleNamespace(features=None, segmentation=None)
+    res = SimpleNamespace(features=None, segmentation=None, strata=None)
     slots = [cache.start_bootstrap("fp", RunConfig(), n, res) for n in (20, 50, 100)]
     release.set()
     for slot in slots:
