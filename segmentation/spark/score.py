@@ -33,6 +33,7 @@ from segmentation.prepare.variables import CATEGORY_KINDS, OTHER_LEVEL, Variable
 from segmentation.spark.columns import LINE, read_lines, type_columns
 
 _DAY_MICROS = 86_400_000_000
+VALUE = "value:"  # prefix of the profiled variables' columns (no file column has a colon)
 # Derived variables whose local definition is not a column expression (a word list read
 # with Python patterns): a model clustering on them is scored by the local engine.
 UNSUPPORTED_KINDS = frozenset({"household_size", "education"})
@@ -47,6 +48,7 @@ class SparkScores:
     """
 
     assignments: object  # pyspark.sql.DataFrame, not imported at module level
+    profiled: tuple[str, ...] = ()
 
     def account(self) -> tuple[int, dict[str, int], dict[str, int]]:
         """``(lines, {status: count}, {reason: count})``, reasons in the order of their first
@@ -73,13 +75,16 @@ def account_text(lines: int, statuses: dict[str, int], reasons: dict[str, int]) 
     return text + "."
 
 
-def score_spark(spark, source: str | Path, model: Model) -> SparkScores:
+def score_spark(spark, source: str | Path, model: Model,
+                profiled: tuple[str, ...] = ()) -> SparkScores:
     """Assign the customers of ``source`` (Parquet or CSV: a file, folder or glob) to the
     segments of ``model``, in Spark.
 
     The same customers get the same segments and distances as
     :func:`segmentation.cluster.model.score` on the same file, and every line not scored
-    keeps the local engine's reason.
+    keeps the local engine's reason. Each variable named in ``profiled`` that has a Spark
+    form is added as a column ``value:<name>`` (natural units, as profiles read them);
+    :attr:`SparkScores.profiled` says which.
 
     Raises
     ------
@@ -112,8 +117,14 @@ def score_spark(spark, source: str | Path, model: Model) -> SparkScores:
                                  else F.lit(float(prep.reference_year)) - source_col)
     frame = _outliers(frame, prep, dict(frame.dtypes))
     X = [_feature(f, prep, variables, frame) for f in prep.features]
-    assignments = _nearest(frame, X, model)
-    return SparkScores(assignments=assignments)
+    values = {}
+    for name in profiled:
+        try:
+            values[name] = _derived(variables[name], variables, prep, frame)
+        except (SegmentationError, KeyError):
+            continue  # profiled by the local engine only (a word list, a date with no end)
+    assignments = _nearest(frame, X, model, values)
+    return SparkScores(assignments=assignments, profiled=tuple(values))
 
 
 def _variables(prep: Preparation, present: set[str]) -> dict[str, Variable]:
@@ -185,30 +196,42 @@ def _days(column):
 
 
 def _outliers(frame, prep: Preparation, dtypes):
-    """The saved bounds: clipped, or the rows beyond them excluded (after earlier reasons)."""
+    """The saved bounds: clipped, or the rows beyond them excluded (after earlier reasons).
+
+    As the local engine does, a column is clipped to the training range as a whole once any
+    row still in play lies beyond its bounds (one aggregation finds those columns first).
+    """
     from pyspark.sql import functions as F
 
-    changes, flags = {}, []
+    checks = []
     for rule in prep.outlier_rules:
         if rule.variable not in dtypes:
             continue
         is_date = dtypes[rule.variable] == "timestamp"
-        col = F.col(rule.variable)
-        value = _days(col) if is_date else col
+        value = _days(F.col(rule.variable)) if is_date else F.col(rule.variable)
         high = float(rule.high) if np.isfinite(rule.high) else float("inf")
-        flagged = (value < F.lit(float(rule.low))) | (value > F.lit(high))
-        if prep.outliers == "clip":
-            clipped = F.least(F.greatest(value, F.lit(float(rule.clip_low))),
-                              F.lit(float(rule.clip_high)))
-            if is_date:
-                # back to a timestamp, as the local engine's epoch + days does
-                clipped = F.timestamp_micros((clipped * _DAY_MICROS).cast("long"))
-            changes[rule.variable] = F.when(flagged, clipped).otherwise(col)
-        elif prep.outliers == "exclude":
-            flags.append(F.coalesce(flagged, F.lit(False)))
-    if flags:
-        frame = frame.withColumn("__reason", F.when(F.col("__reason").isNull() & _any(flags),
-                                                    REASON_OUTLIER).otherwise(F.col("__reason")))
+        flagged = F.coalesce((value < F.lit(float(rule.low))) | (value > F.lit(high)),
+                             F.lit(False))
+        checks.append((rule, is_date, value, flagged))
+    if not checks or prep.outliers == "keep":
+        return frame
+    if prep.outliers == "exclude":
+        return frame.withColumn("__reason", F.when(
+            F.col("__reason").isNull() & _any([c[3] for c in checks]), REASON_OUTLIER
+        ).otherwise(F.col("__reason")))
+    in_play = F.col("__reason").isNull()
+    found = frame.agg(*[F.max((c[3] & in_play).cast("int")).alias(f"f{i}")
+                        for i, c in enumerate(checks)]).first()
+    changes = {}
+    for i, (rule, is_date, value, _) in enumerate(checks):
+        if not found[f"f{i}"]:
+            continue
+        clipped = F.least(F.greatest(value, F.lit(float(rule.clip_low))),
+                          F.lit(float(rule.clip_high)))
+        if is_date:
+            # back to a timestamp, as the local engine's epoch + days does
+            clipped = F.timestamp_micros((clipped * _DAY_MICROS).cast("long"))
+        changes[rule.variable] = clipped
     return frame.withColumns(changes) if changes else frame
 
 
@@ -293,14 +316,17 @@ def _composite(name: str, prep: Preparation, variables, frame):
                             "model with 'python -m segmentation run'.")
 
 
-def _nearest(frame, X, model: Model):
+def _nearest(frame, X, model: Model, values: dict | None = None):
     """Label and distance of the nearest centre; ties go to the first, as ``argmin`` does."""
     from pyspark.sql import functions as F
 
-    xs = frame.select("__id", LINE, "__reason", *[x.alias(f"__x{j}") for j, x in enumerate(X)])
+    kept = [v.alias(f"{VALUE}{n}") for n, v in (values or {}).items()]
+    xs = frame.select("__id", LINE, "__reason", *[x.alias(f"__x{j}") for j, x in enumerate(X)],
+                      *kept)
+    carried = [f"{VALUE}{n}" for n in (values or {})]
     d2 = [_sum([(F.col(f"__x{j}") - F.lit(float(c))) ** 2 for j, c in enumerate(center)])
           .alias(f"__d{k}") for k, center in enumerate(np.asarray(model.centers, dtype=float))]
-    with_d = xs.select("__id", LINE, "__reason", *d2)
+    with_d = xs.select("__id", LINE, "__reason", *d2, *carried)
     k = len(d2)
     best = F.least(*[F.col(f"__d{i}") for i in range(k)]) if k > 1 else F.col("__d0")
     label = F.lit(k - 1)
@@ -316,5 +342,6 @@ def _nearest(frame, X, model: Model):
         F.when(scored, STATUS_SEGMENTED).otherwise(STATUS_EXCLUDED).alias("status"),
         F.col("__reason").alias("reason"),
         F.col(LINE).alias("line"),
-        F.when(scored, F.sqrt(F.col("__best"))).alias("distance"))
+        F.when(scored, F.sqrt(F.col("__best"))).alias("distance"),
+        *[F.col(f"`{c}`") for c in carried])
     return out

@@ -123,3 +123,12 @@ def test_a_semicolon_file_with_a_decimal_comma(spark, tmp_path):
     model = _model(path, CHEAP, tmp_path)
     assert "balance" in model.preparation.features
     assert_same_scores(spark, path, model)
+
+
+def test_a_model_fitted_on_part_of_the_file_scores_the_rest_alike(spark, tmp_path):
+    # New customers beyond the training range: the local engine clips a whole column to the
+    # training range once any value lies beyond the bounds, and so must Spark.
+    part = tmp_path / "part.csv"
+    pd.read_csv(SAMPLE_PATH, sep="\t", dtype=str).head(700).to_csv(part, sep="\t", index=False)
+    model = _model(part, CHEAP, tmp_path)
+    assert_same_scores(spark, SAMPLE_PATH, model)
