@@ -256,9 +256,6 @@ def _run_stages(args, config, previous, progress) -> None:
 
 
 def _aggregate(args) -> int:
-    if getattr(args, "engine", "local") == "spark":
-        from segmentation.cli import spark_commands
-        return spark_commands.aggregate(args)
     from segmentation.data.orders import aggregate_log, parse_map, read_customers
 
     source = _source(args.input)

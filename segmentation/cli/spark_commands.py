@@ -24,7 +24,8 @@ def score(args) -> int:
     from segmentation.spark.score import SparkScores, account_text, score_spark
     from segmentation.spark.session import spark_session
 
-    refuse_overwriting(args.out, [args.input, args.model])
+    if "://" not in args.out:
+        refuse_overwriting(args.out, [args.input, args.model])
     model = load_model(args.model)
     spark = spark_session(args.spark_master)
     scores = score_spark(spark, args.input, model)
@@ -52,6 +53,10 @@ def run(args) -> int:
     if args.sample_size < 1:
         raise SegmentationError(
             f"--sample-size must be a positive number of customers, not {args.sample_size}.")
+    if args.input_kind == "transactions":
+        raise SegmentationError(
+            "run --engine spark segments a customer table, and a sample of order lines would "
+            "split customers: total the log first with 'python -m segmentation aggregate'.")
     out = Path(args.out)
     spark = spark_session(args.spark_master)
     with tempfile.TemporaryDirectory(prefix=".sample.", dir=out.parent if out.parent.exists()

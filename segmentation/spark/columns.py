@@ -39,6 +39,8 @@ _TEXT_FORMATS = (".csv", ".tsv", ".txt")
 def input_files(source: str | Path) -> list[str]:
     """The files of ``source``: a file, a folder of Parquet or CSV files, or a glob pattern."""
     text = str(source)
+    if "://" in text:  # object storage (s3a://, abfss://, gs://, hdfs://): Spark lists it
+        return [text]
     path = Path(text)
     if path.is_dir():
         files = sorted(str(p) for p in path.iterdir()
@@ -58,18 +60,22 @@ def input_files(source: str | Path) -> list[str]:
     return files
 
 
+def is_text(files: list[str]) -> bool:
+    """Whether ``files`` are delimited text (by their names); otherwise they are Parquet."""
+    return any(f.lower().rstrip("/*").endswith(_TEXT_FORMATS) for f in files)
+
+
 def read_lines(spark, source: str | Path):
     """The rows of ``source`` with their input line in :data:`LINE`: text as text, Parquet
     columns as stored."""
     from pyspark.sql import functions as F
 
     files = input_files(source)
-    if all(f.lower().endswith(".parquet") for f in files):
+    if not is_text(files):
         frame = spark.read.parquet(*files)
     else:
-        with open(files[0], encoding="utf-8", errors="replace") as handle:
-            head = [handle.readline() for _ in range(50)]
-        separator = _sniff_delimiter([line.rstrip("\r\n") for line in head if line.strip()])
+        head = [r[0] for r in spark.read.text(files[0]).limit(50).collect()]
+        separator = _sniff_delimiter([line for line in head if line.strip()])
         frame = (spark.read.option("header", True).option("sep", separator or ",")
                  .option("inferSchema", False).option("mode", "PERMISSIVE")
                  .option("encoding", "UTF-8").csv(files))

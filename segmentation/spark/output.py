@@ -17,6 +17,13 @@ def write_table(frame, out: str | Path, order_by: str | None = None) -> Path:
     Returns the path written. A CSV file is assembled in a folder beside ``out`` and moved
     in when complete, so a failed write leaves ``out`` as it was.
     """
+    if "://" in str(out):  # object storage: Spark writes there itself, a folder of parts
+        writer = frame.write.mode("overwrite")
+        if str(out).lower().endswith(".csv"):
+            writer.option("header", True).csv(str(out))
+        else:
+            writer.parquet(str(out))
+        return out
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -39,8 +46,8 @@ def write_table(frame, out: str | Path, order_by: str | None = None) -> Path:
     return out
 
 
-def read_back(spark, path: Path):
+def read_back(spark, path):
     """A table :func:`write_table` wrote, for counting without recomputing it."""
-    if path.suffix.lower() == ".csv":
+    if str(path).lower().endswith(".csv"):
         return spark.read.option("header", True).csv(str(path))
     return spark.read.parquet(str(path))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation.spark.columns import LINE, input_files, read_lines
+from segmentation.spark.columns import LINE, input_files, is_text, read_lines
+
+__all__ = ["Sample", "draw_sample"]  # Sample is what draw_sample returns
 
 # Bernoulli sampling draws about fraction x rows: asking for a little more and cutting to
 # the size gives the full sample unless the draw falls 5 standard deviations short.
@@ -35,7 +37,7 @@ def draw_sample(spark, source, sample_size: int, seed: int, folder: Path) -> Sam
     fraction = min(1.0, OVERDRAW * sample_size / total)
     drawn = (lines.sample(withReplacement=False, fraction=fraction, seed=seed)
              .orderBy(LINE).limit(sample_size).drop(LINE))
-    parquet = all(f.lower().endswith(".parquet") for f in files)
+    parquet = not is_text(files)
     target = folder / "sample"
     writer = drawn.coalesce(1).write.mode("overwrite")
     if parquet:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from segmentation.errors import SegmentationError
 
+# java_found is also how the test suite decides to skip the Spark tests.
+__all__ = ["NO_JAVA", "NO_PYSPARK", "java_found", "spark_session"]
+
 NO_PYSPARK = ("The Spark engine needs pyspark, which is not installed: add it with "
               "'pip install -r requirements-spark.txt' (or drop --engine spark).")
 NO_JAVA = ("The Spark engine needs a Java runtime (17 or 21), and none was found on the PATH "

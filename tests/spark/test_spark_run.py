@@ -87,3 +87,10 @@ def test_a_sample_size_below_one_is_refused(spark, tmp_path, capsys):
                  "--sample-size", "0"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--sample-size" in err[0]
+
+
+def test_an_order_log_is_totalled_first(spark, tmp_path, capsys):
+    code = main(["run", str(SAMPLE_PATH), "--out", str(tmp_path), "--engine", "spark",
+                 "--input-kind", "transactions"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "aggregate" in err[0]
