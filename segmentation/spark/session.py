@@ -54,6 +54,7 @@ def spark_session(master: str | None = None, config: dict[str, str] | None = Non
         raise SegmentationError(NO_PYSPARK) from None
     active = SparkSession.getActiveSession()
     if active is not None:
+        _quiet_codegen(active)
         return active
     if not java_found():
         raise SegmentationError(NO_JAVA)
@@ -78,4 +79,20 @@ def spark_session(master: str | None = None, config: dict[str, str] | None = Non
             f"Spark could not start ({first}): check the Java runtime and --spark-master."
         ) from None
     session.sparkContext.setLogLevel("ERROR")  # the command's own lines are what it prints
+    _quiet_codegen(session)
     return session
+
+
+CODEGEN_LOGGER = "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator"
+
+
+def _quiet_codegen(session) -> None:
+    """No compiler stack trace when a stage outgrows one generated method: Spark then runs
+    it without whole-stage code generation (spark.sql.codegen.fallback), correctly. Set on
+    the JVM too, for a session spark-submit started with its own logging settings."""
+    try:
+        jvm = session.sparkContext._jvm
+        level = jvm.org.apache.logging.log4j.Level.OFF
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(CODEGEN_LOGGER, level)
+    except Exception:  # noqa: BLE001 - a logging nicety, never a reason to fail
+        return
