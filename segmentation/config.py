@@ -136,6 +136,10 @@ DEFAULT_N_INIT = 10
 # K tried by default (smallest, largest): 2 to 6 segments is what a marketing team can
 # give each its own campaign.
 DEFAULT_K_RANGE = (2, 6)
+# Customers drawn to fit and choose K on with --engine spark: a million rows fit in memory
+# on one machine and pin each segment's centre to well under a hundredth of a standard
+# deviation; every customer is then scored and profiled in Spark.
+DEFAULT_SPARK_SAMPLE = 1_000_000
 # The most segments any run may have: beyond ten no one tells the personas apart.
 MAX_K = 10
 # K preferred when nearly as good as the best (smallest, largest): three to five

@@ -177,6 +177,9 @@ def _write_lifetime_segments(result, lifetime, out: Path) -> dict[str, Path]:
 
 
 def _run(args) -> int:
+    if getattr(args, "engine", "local") == "spark":
+        from segmentation.cli import spark_commands
+        return spark_commands.run(args)
     from segmentation.data.orders import parse_map
     from segmentation.export.bundle import load_bundle
     from segmentation.pipeline import RunConfig
@@ -357,6 +360,9 @@ def _inspect(args) -> int:
 
 
 def _score(args) -> int:
+    if getattr(args, "engine", "local") == "spark":
+        from segmentation.cli import spark_commands
+        return spark_commands.score(args)
     from segmentation.cluster.model import load_model, score
     from segmentation.export.assignments import account
     from segmentation.export.outputs import write_scores

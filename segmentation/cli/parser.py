@@ -13,6 +13,7 @@ from segmentation.config import (
     DEFAULT_OUTLIERS,
     DEFAULT_SCALING,
     DEFAULT_SEED,
+    DEFAULT_SPARK_SAMPLE,
     METHODS,
     SHARE_ALERT,
 )
@@ -41,6 +42,7 @@ class _Parser(argparse.ArgumentParser):
         raise SegmentationError(f"{message} (see '{self.prog} --help')")
 
 
+ENGINES = ("local", "spark")
 HELP_WIDTH = 79  # descriptions are laid out by hand (file lists), so wrapped here
 
 
@@ -160,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--ablation", action="store_true",
                      help="also refit once without each clustering variable and print how "
                           "much the segments change (and show it in the report)")
+    _engine_options(run, sample=True)
 
     aggregate = _command(
         sub, "aggregate", "total a log of order lines per customer and write the customer table",
@@ -195,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--model", required=True, help="model.json written by 'run'")
     score.add_argument("--out", required=True, help="CSV file to write")
     _sheet_option(score)
+    _engine_options(score)
 
     compare = _command(
         sub, "compare", "compare two quarters' assignments: who moved between personas",
@@ -277,3 +281,20 @@ def _log_options(parser, kind: bool = True) -> None:
     parser.add_argument("--reference-date", metavar="YYYY-MM-DD",
                         help="for an order log: count recency to this day (default: the day "
                              "after the last order)")
+
+
+def _engine_options(parser, sample: bool = False) -> None:
+    """``--engine`` and its Spark settings (see README "Spark")."""
+    parser.add_argument("--engine", choices=ENGINES, default="local",
+                        help="local: this process; spark: Apache Spark (pip install -r "
+                             "requirements-spark.txt), for Parquet or CSV files, folders or "
+                             "patterns of any size; with spark, an --out without .csv is "
+                             "written as a Parquet folder")
+    parser.add_argument("--spark-master", metavar="URL",
+                        help="with --engine spark: the cluster to run on, e.g. "
+                             "spark://host:7077 or yarn (default: this machine, local[*], or "
+                             "the cluster spark-submit was given)")
+    if sample:
+        parser.add_argument("--sample-size", type=int, default=DEFAULT_SPARK_SAMPLE,
+                            help="with --engine spark: customers drawn (seeded) to fit and "
+                                 "choose K on; every customer is then scored and profiled")

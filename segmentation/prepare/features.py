@@ -368,8 +368,26 @@ def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
     drops), implausible values are handled with the saved bounds, and the
     saved scaler is used, so the new rows are comparable with the model's.
     """
+    variables = variables_present(prep, set(dataset.frame.columns))
+    base, missing = _used_columns(dataset, variables)
+    done = _run_steps(
+        base, variables, prep.features, missing=prep.missing, outliers=prep.outliers,
+        composites=prep.composites, reference_year=prep.reference_year,
+        sentinels=prep.sentinels, dropped=dataset.dropped, saved=prep)
+    report = done.report(dataset, missing, prep.outliers, warnings=done.warnings)
+    return FeatureMatrix(X=_scale(done.X_raw, prep), features=done.features, frame=done.frame,
+                         variables=done.variables, preparation=prep, report=report)
+
+
+def variables_present(prep: Preparation, present: set[str]) -> dict[str, Variable]:
+    """The saved preparation's variables that a new file's columns ``present`` can build.
+
+    Raises
+    ------
+    SegmentationError
+        When a clustering variable's columns are missing.
+    """
     everything = prep.variables()
-    present = set(dataset.frame.columns)
     missing_vars = [f for f in prep.features
                     if not all(s in present for s in _sources(f, everything, prep.composites))]
     if missing_vars:
@@ -379,15 +397,7 @@ def transform(dataset: Dataset, prep: Preparation) -> FeatureMatrix:
         )
     # Columns the model does not cluster on may be missing from a new export;
     # the variables built from them are simply not profiled.
-    variables = {n: v for n, v in everything.items() if all(s in present for s in v.sources)}
-    base, missing = _used_columns(dataset, variables)
-    done = _run_steps(
-        base, variables, prep.features, missing=prep.missing, outliers=prep.outliers,
-        composites=prep.composites, reference_year=prep.reference_year,
-        sentinels=prep.sentinels, dropped=dataset.dropped, saved=prep)
-    report = done.report(dataset, missing, prep.outliers, warnings=done.warnings)
-    return FeatureMatrix(X=_scale(done.X_raw, prep), features=done.features, frame=done.frame,
-                         variables=done.variables, preparation=prep, report=report)
+    return {n: v for n, v in everything.items() if all(s in present for s in v.sources)}
 
 
 @dataclass(frozen=True)

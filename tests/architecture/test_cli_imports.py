@@ -15,10 +15,11 @@ from tests.helpers import ROOT, SAMPLE_PATH
 # Each takes from a tenth of a second (openpyxl) to over a second (scikit-learn with scipy)
 # to import; none is needed to print the version or the help.
 NOT_FOR_HELP = ("sklearn", "scipy", "statsmodels", "openpyxl", "plotly", "duckdb", "pyarrow",
-                "pydantic")
+                "pydantic", "pyspark", "py4j")
 # A plain run clusters (scikit-learn, scipy) and reads with pyarrow, but draws nothing and
 # writes no workbook, lifetime model or sign-up model.
-NOT_FOR_RUN = ("plotly", "statsmodels", "openpyxl", "pymc")
+# Nor does it start Spark: pyspark loads only with --engine spark.
+NOT_FOR_RUN = ("plotly", "statsmodels", "openpyxl", "pymc", "pyspark", "py4j")
 
 # Runs the command line as ``python -m segmentation ARGS`` would, then lists the top-level
 # modules it loaded.
