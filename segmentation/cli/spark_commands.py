@@ -53,6 +53,10 @@ def run(args) -> int:
     if args.sample_size < 1:
         raise SegmentationError(
             f"--sample-size must be a positive number of customers, not {args.sample_size}.")
+    if args.method != "kmeans" or args.strata:
+        raise SegmentationError(
+            "run --engine spark scores every customer by the nearest k-means centre: leave out "
+            "--method and --strata, or run on one machine without --engine spark.")
     if args.input_kind == "transactions":
         raise SegmentationError(
             "run --engine spark segments a customer table, and a sample of order lines would "

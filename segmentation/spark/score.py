@@ -75,6 +75,18 @@ def account_text(lines: int, statuses: dict[str, int], reasons: dict[str, int]) 
     return text + "."
 
 
+def _check_kmeans(model: Model) -> None:
+    """Spark assigns the nearest of the model's centres in one space: other rules are local."""
+    if model.strata is not None:
+        raise SegmentationError(
+            "This model's segments were found within strata, which Spark does not score yet: "
+            "score it with the local engine (leave out --engine spark).")
+    if model.method != "kmeans":
+        raise SegmentationError(
+            f"This model was made with {model.method}, whose scoring rule Spark does not "
+            "apply yet: score it with the local engine (leave out --engine spark).")
+
+
 def score_spark(spark, source: str | Path, model: Model,
                 profiled: tuple[str, ...] = ()) -> SparkScores:
     """Assign the customers of ``source`` (Parquet or CSV: a file, folder or glob) to the
@@ -89,11 +101,13 @@ def score_spark(spark, source: str | Path, model: Model,
     Raises
     ------
     SegmentationError
-        When the file lacks the model's columns, or the model clusters on a variable that
-        has no Spark form (see :data:`UNSUPPORTED_KINDS`).
+        When the file lacks the model's columns, the model clusters on a variable that
+        has no Spark form (see :data:`UNSUPPORTED_KINDS`), or its segments are not
+        k-means centres in one space (another method, or segments within strata).
     """
     from pyspark.sql import functions as F
 
+    _check_kmeans(model)
     # Dates become days the same way on every machine: no daylight-saving hour in a day.
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     prep = model.preparation

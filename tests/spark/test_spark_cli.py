@@ -105,3 +105,20 @@ def test_without_pyspark_one_sentence_saying_how_to_add_it(spark, model_path, tm
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {NO_PYSPARK}"
     assert "requirements-spark.txt" in NO_PYSPARK
+
+
+@pytest.mark.parametrize("option", [("--method", "gmm"), ("--strata", "Income:3")])
+def test_a_model_spark_cannot_score_the_same_way_is_one_sentence(spark, tmp_path, capsys,
+                                                                 option):
+    # Spark assigns the nearest k-means centre in one space; a mixture's rule or the
+    # centres within strata would give other segments than the local score.
+    out = tmp_path / "run"
+    assert main(["run", str(SAMPLE_PATH), "--out", str(out), "--n-init", "1", "--no-history",
+                 *option]) == 0
+    capsys.readouterr()
+    line = _error_lines(capsys, "score", SAMPLE_PATH, "--model", out / "model.json", "--out",
+                        tmp_path / "s.csv", "--engine", "spark")
+    assert "score it with the local engine" in line
+    line = _error_lines(capsys, "run", SAMPLE_PATH, "--out", tmp_path / "spark_run",
+                        "--engine", "spark", *option)
+    assert "nearest k-means centre" in line
