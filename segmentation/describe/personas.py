@@ -24,6 +24,7 @@ from segmentation.config import (
     SHARE_HIGH,
     SMALL_VALUABLE_SHARE,
 )
+from segmentation.describe.drivers import DEMOGRAPHIC_KINDS, MONEY_KINDS
 from segmentation.describe.profiles import Profiles
 from segmentation.prepare.variables import CHANNEL_LABELS
 
@@ -206,6 +207,9 @@ class _Word:
     extra: Claim | None = None  # a second condition the same word had to meet
 
 
+_WHO_KINDS = DEMOGRAPHIC_KINDS | MONEY_KINDS
+
+
 def _candidate_words(profiles: Profiles, s: int) -> list[_Word]:
     """Every word this segment has earned, strongest first (clustered variables first)."""
     z = profiles.z.loc[s]
@@ -214,6 +218,10 @@ def _candidate_words(profiles: Profiles, s: int) -> list[_Word]:
     out = []
     for name, var in profiles.variables.items():
         if var.kind not in _NAMING_KINDS or name not in z.index or not np.isfinite(z[name]):
+            continue
+        if name not in profiles.features and var.kind in _WHO_KINDS:
+            # Who customers are, when not clustered on (behaviour first, or the variable
+            # the strata cut), is a profile fact: the name says what the segment does.
             continue
         zv, mv, pv = float(z[name]), float(means[name]), float(pop[name])
         word = _word_for(profiles, s, name, var, zv, mv, pv)

@@ -317,3 +317,28 @@ def test_a_users_name_wins_over_a_colliding_suggestion(sample_path):
     assert len({p.name for p in edited}) == len(edited)
     both = apply_edits(personas, {0: {"name": "Same"}, 1: {"name": "Same"}})
     assert [p.name for p in both[:2]] == ["Same (segment 0)", "Same (segment 1)"]
+
+
+def test_who_customers_are_names_a_segment_only_when_clustered_on():
+    # Two groups apart in wine spend and in income; clustered on wine spend and recency
+    # only (behaviour first), the names say what they do and leave income to the profile.
+    from segmentation import RunConfig, run
+    from segmentation.prepare.features import PrepConfig
+
+    rng = np.random.default_rng(0)
+    n = 600
+    group = rng.integers(0, 2, n)
+    frame = pd.DataFrame({
+        "ID": np.arange(1, n + 1),
+        "Income": np.where(group, 90_000, 30_000) * rng.uniform(0.9, 1.1, n),
+        "MntWines": np.where(group, 600, 50) * rng.uniform(0.8, 1.2, n),
+        "Recency": rng.integers(0, 100, n),
+    })
+    behaviour = run(to_bytes(frame), RunConfig(k=2, stability=False, n_init=4, prep=PrepConfig(
+        features=("MntWines", "Recency"))), name="groups.csv")
+    names = [p.name for p in behaviour.personas]
+    assert sorted(names) == ["High Wine", "Low Wine"]
+    assert abs(behaviour.profiles.z["Income"]).min() > 0.8  # income does differ, and is profiled
+    with_income = run(to_bytes(frame), RunConfig(k=2, stability=False, n_init=4, prep=PrepConfig(
+        features=("MntWines", "Income"))), name="groups.csv")
+    assert all("Income" in p.name for p in with_income.personas)
