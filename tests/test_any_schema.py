@@ -272,6 +272,25 @@ def test_run_takes_roles_as_text_or_json(tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_inspect_says_how_the_file_was_read_and_which_lines_are_left_out(tmp_path, capsys):
+    # A line with too many fields and a repeated id, then a file without an id column:
+    # inspect printed only the columns, so these surfaced only after a run.
+    lines = ["ID;Name;Spend", "1;Zoe;10", "2;Ana;20", "2;Ana;20", "3;Bo;30;extra",
+             *[f"{i};N{i};{i}" for i in range(4, 40)]]
+    path = tmp_path / "shop.csv"
+    path.write_text("\n".join(lines))
+    assert main(["inspect", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows"] == 40 and out["customers"] == 38  # one malformed line, one repeated id
+    assert sum(out["left_out"].values()) == out["rows"] - out["customers"] == 2
+    assert main(["inspect", str(path)]) == 0
+    assert capsys.readouterr().out.count("left out: 1 line (") == 2
+    no_ids = tmp_path / "no_ids.csv"
+    no_ids.write_text("\n".join(line.split(";", 1)[1] for line in lines if line.count(";") == 2))
+    assert main(["inspect", str(no_ids)]) == 0
+    assert "note: No customer id column was found" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("roles", ["Nope=money", "Fresh=monie", "Fresh", "missing.json"])
 def test_bad_roles_exit_2_with_one_line(tmp_path, capsys, roles):
     _, data = shape("wholesale")

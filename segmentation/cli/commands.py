@@ -346,13 +346,20 @@ def _inspect(args) -> int:
     dataset = load_dataset(raw, roles=parse_mapping(args.roles, "--roles"))
     rows = [{"column": c, "kind": m.kind, "role": m.role, "reason": m.reason}
             for c, m in dataset.meanings.items()]
+    left_out = {reason: int(n) for reason, n in dataset.dropped.items() if n}
     if args.json:
         print(json.dumps({"file": raw.name, "rows": raw.rows_read,
-                          "customers": dataset.n_customers, "columns": rows}, indent=2))
+                          "customers": dataset.n_customers, "left_out": left_out,
+                          "notes": list(dataset.notes), "columns": rows}, indent=2))
         return 0
     width = max(len(r["column"]) for r in rows)
     print(f"{raw.name}: {raw.rows_read:,} rows, {dataset.n_customers:,} customers, "
           f"{len(rows)} columns")
+    # How the file was read and which lines will not be customers, before the columns.
+    for reason, n in left_out.items():
+        print(f"left out: {n:,} line{'s' if n != 1 else ''} ({reason})")
+    for note in dataset.notes:
+        print(f"note: {note}")
     print(f"{'column':<{width}}  {'kind':<10}  {'role':<18}  reason")
     for r in rows:
         print(f"{r['column']:<{width}}  {r['kind']:<10}  {r['role']:<18}  {r['reason']}")
