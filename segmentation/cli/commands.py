@@ -313,10 +313,19 @@ def _aggregate(args) -> int:
 
     source = _source(args.input)
     refuse_overwriting(args.out, args.input)
+    if getattr(args, "engine", "local") == "spark":
+        from segmentation.cli import spark_commands
+        return spark_commands.aggregate(args, source, _reference(args.reference_date))
     raw = read_customers(source, "transactions", parse_map(args.map),
                          _reference(args.reference_date))
     log = raw.log if raw.log is not None else aggregate_log(source)
-    out = Path(args.out)
+    return write_log(log, args.out)
+
+
+def write_log(log, out) -> int:
+    """Write an order log's customer table to ``out`` (CSV or Parquet by its extension) and
+    print the account of its lines."""
+    out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".parquet":

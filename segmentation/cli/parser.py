@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "as 'orders_*.csv' (several files read as one log)")
     aggregate.add_argument("--out", required=True, help="customers.csv or customers.parquet")
     _log_options(aggregate, kind=False)
+    _engine_options(aggregate)
 
     inspect = _command(
         sub, "inspect", "show what each column means: its kind, role and the reason",

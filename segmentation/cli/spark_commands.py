@@ -35,6 +35,18 @@ def score(args) -> int:
     return 0
 
 
+def aggregate(args, source, reference_date: str | None) -> int:
+    """Total the order lines per customer in Spark, by the local engine's definitions."""
+    from segmentation.cli.commands import write_log
+    from segmentation.data.orders import parse_map
+    from segmentation.spark.orders import aggregate_log_spark
+    from segmentation.spark.session import spark_session
+
+    mapping = parse_map(args.map)
+    spark = spark_session(args.spark_master)
+    return write_log(aggregate_log_spark(spark, source, mapping, reference_date), args.out)
+
+
 def run(args) -> int:
     """Fit and choose K on a seeded sample (everything when smaller) exactly as a local run,
     then score and profile every customer in Spark."""

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -227,7 +228,8 @@ def aggregate_log(source: RawTable | pd.DataFrame | str | Path | list,
         decimal = _decimal_of(sample, found)
         sql = _aggregation_sql(found, date_format, decimal, reference_date, columns)
         con.execute(sql)
-        return _collect(con, found, lines_read, malformed, date_note, decimal, sql, raw_name)
+        return _collect(_Query(con), found, lines_read, malformed, date_note, decimal, sql,
+                        raw_name)
     except duckdb.Error as exc:
         raise SegmentationError(
             f"{name} could not be totalled per customer ({type(exc).__name__}: "
@@ -365,40 +367,136 @@ def _decimal_of(sample: pd.DataFrame, found: dict[str, str]) -> str:
     return _detect_decimal(sample[cols].astype(object)) if cols else "."
 
 
+@dataclass(frozen=True)
+class _Dialect:
+    """How one engine spells the few pieces the two engines write differently."""
+
+    name: str
+    make: str  # what an intermediate result is made as
+    view: str
+    ident: Callable[[str], str]
+    literal: Callable[[str], str]
+    cast: Callable[[str, str], str]
+    days: Callable[[str, str], str]  # whole days from the first date to the second
+    where: Callable[[str, str, str], str]  # an aggregate over the rows meeting a condition
+    timestamp: Callable[[str, str], str]  # text read with a strptime format, NULL if not
+    day_text: Callable[[str], str]
+    next_day: Callable[[str], str]
+    strip: Callable[[str, str], str]  # every match of a regular expression removed
+    to_double: Callable[[str], str]
+
+
+def _spark_where(function: str, argument: str, condition: str) -> str:
+    distinct = "DISTINCT " if argument.startswith("DISTINCT ") else ""
+    value = argument.removeprefix("DISTINCT ")
+    return f"{function}({distinct}CASE WHEN {condition} THEN {value} END)"
+
+
+DUCKDB = _Dialect(
+    name="duckdb", make="CREATE TABLE", view="CREATE VIEW",  # tables: computed once
+    ident=lambda c: '"' + str(c).replace('"', '""') + '"',
+    literal=lambda t: "'" + str(t).replace("'", "''") + "'",
+    cast=lambda e, kind: f"({e})::{kind}" if " " in e else f"{e}::{kind}",
+    days=lambda a, b: f"date_diff('day', {a}, {b})",
+    where=lambda f, arg, cond: f"{f}({arg}) FILTER (WHERE {cond})",
+    timestamp=lambda t, fmt: f"try_strptime({t}, '{fmt}')",
+    day_text=lambda ts: f"strftime({ts}, '%Y-%m-%d')",
+    next_day=lambda d: f"{d} + 1",
+    strip=lambda t, pattern: f"regexp_replace({t}, '{pattern}', '', 'g')",
+    to_double=lambda t: f"TRY_CAST({t} AS DOUBLE)",
+)
+# Spark plans the chain of views as one query; it has no FILTER clause on DISTINCT
+# aggregates in every version, so conditions go inside CASE.
+SPARK = replace(
+    DUCKDB, name="spark", make="CREATE OR REPLACE TEMP VIEW", view="CREATE OR REPLACE TEMP VIEW",
+    ident=lambda c: "`" + str(c).replace("`", "``") + "`",
+    literal=lambda t: "'" + str(t).replace("\\", "\\\\").replace("'", "\\'") + "'",
+    cast=lambda e, kind: f"CAST({e} AS {kind})",
+    days=lambda a, b: f"datediff({b}, {a})",
+    where=_spark_where,
+    timestamp=lambda t, fmt: f"try_to_timestamp({t}, '{_java_pattern(fmt)}')",
+    day_text=lambda ts: f"date_format({ts}, 'yyyy-MM-dd')",
+    next_day=lambda d: f"date_add({d}, 1)",
+    strip=lambda t, pattern: f"regexp_replace({t}, '{pattern}', '')",
+)
+_JAVA_PATTERN = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss",
+                 "T": "'T'"}
+
+
+def _java_pattern(strftime: str) -> str:
+    """A strptime format of :data:`_DATE_FORMATS` as Spark's datetime pattern."""
+    return re.sub("|".join(_JAVA_PATTERN), lambda m: _JAVA_PATTERN[m.group(0)], strftime)
+
+
 def _ident(column: str) -> str:
-    return '"' + str(column).replace('"', '""') + '"'
+    return DUCKDB.ident(column)
 
 
-def _number(column: str, decimal: str) -> str:
+def _number(column: str, decimal: str, d=DUCKDB) -> str:
     """SQL turning formatted text ('$1,234.50', '1.234,50 €', '(12)') into a DOUBLE."""
-    text = f"regexp_replace(trim({_ident(column)}), '[^0-9,.+eE-]', '', 'g')"
+    text = d.strip(f"trim({d.ident(column)})", "[^0-9,.+eE-]")
     if decimal == ",":
         text = f"replace(replace({text}, '.', ''), ',', '.')"
     else:
         text = f"replace({text}, ',', '')"
-    return f"TRY_CAST(NULLIF({text}, '') AS DOUBLE)"
+    return d.to_double(f"NULLIF({text}, '')")
 
 
-def _text(column: str | None) -> str:
-    return f"NULLIF(trim({_ident(column)}), '')" if column else "NULL"
+def _text(column: str | None, d=DUCKDB) -> str:
+    return f"NULLIF(trim({d.ident(column)}), '')" if column else "NULL"
 
 
-def _aggregation_sql(m: dict[str, str], date_format: str, decimal: str,
-                     reference_date: str | None, columns: list[str]) -> str:
-    qty = _number(m["quantity"], decimal) if "quantity" in m else "NULL"
-    price = _number(m["price"], decimal) if "price" in m else "NULL"
-    amount = (_number(m["amount"], decimal) if "amount" in m
-              else f"({qty}) * ({price})")
-    order = _text(m.get("order"))
-    every = ", ".join(_ident(c) for c in columns)
-    # A cancellation or return: a "C" invoice, a negative quantity or a negative amount.
-    cancelled = (f"(coalesce(upper({order}) LIKE 'C%', FALSE) OR coalesce(quantity_, 0) < 0 "
-                 "OR coalesce(amount_, 0) < 0)")
-    reference = (f"DATE '{pd.Timestamp(reference_date).date().isoformat()}'" if reference_date
-                 else "(SELECT max(ts)::DATE + 1 FROM typed WHERE reason IS NULL)")
-    price_check = f"{price} <= 0" if "price" in m else "amount_ = 0"
-    return f"""
--- Exact duplicate lines: a 64-bit hash of every field finds the few candidates fast;
+# Every per-customer figure, defined once for both engines: name -> SQL over the kept lines
+# (``PER_LINE``), over the orders (``PER_ORDER``), or over those two and the reference date
+# (``CUSTOMER_FEATURES``, in output order). Each takes the dialect, which spells date
+# differences, casts and conditional aggregates.
+PER_LINE = {
+    "first_ts": lambda d: "min(ts)",
+    "net_spend": lambda d: "sum(amount)",
+    "items": lambda d: d.where("sum", "quantity", "quantity > 0"),
+    "distinct_products": lambda d: d.where("count", "DISTINCT product", "NOT is_return"),
+    "return_rate": lambda d: f"avg({d.cast('is_return', 'INT')})",
+}
+PER_ORDER = {
+    "orders": lambda d: "count(*)",
+    "first_order": lambda d: "min(date)",
+    "last_order": lambda d: "max(date)",
+}
+_REF = "(SELECT reference_date FROM ref)"
+CUSTOMER_FEATURES = {
+    "recency_days": lambda d: d.days(d.cast("o.last_order", "DATE"), _REF),
+    "orders": lambda d: "coalesce(o.orders, 0)",
+    "net_spend": lambda d: "l.net_spend",
+    "days_since_first_order": lambda d: d.days(d.cast("l.first_ts", "DATE"), _REF),
+    "avg_order_value": lambda d: "CASE WHEN o.orders > 0 THEN l.net_spend / o.orders END",
+    "avg_days_between_orders": lambda d: (
+        "CASE WHEN o.orders > 1 THEN "
+        f"{d.days(d.cast('o.first_order', 'DATE'), d.cast('o.last_order', 'DATE'))}"
+        " / (o.orders - 1) END"),
+    "items_per_order": lambda d: "CASE WHEN o.orders > 0 THEN l.items / o.orders END",
+    "distinct_products": lambda d: "l.distinct_products",
+    "return_rate": lambda d: "l.return_rate",
+}
+# What a category or channel share measures, per customer and part.
+SHARE_MEASURES = {
+    "category": lambda d: d.where("sum", "amount", "amount > 0"),
+    "channel": lambda d: d.where("count", "DISTINCT order_id", "NOT is_return"),
+}
+
+
+_TYPED = ("customer_id, ts, order_id, quantity, amount, product, category, channel, country, "
+          "is_return, copies")
+
+
+def _select(table: dict, d) -> str:
+    return ",\n       ".join(f"{expr(d)} AS {name}" for name, expr in table.items())
+
+
+def _duplicates_sql(every: str, d) -> str:
+    if d is SPARK:  # one grouping pass: Spark spreads it over the cluster
+        return (f"{d.make} lines AS\nSELECT {every}, count(*) AS copies FROM src "
+                f"GROUP BY {every};")
+    return f"""-- Exact duplicate lines: a 64-bit hash of every field finds the few candidates fast;
 -- only those are compared field by field.
 CREATE VIEW hashed AS SELECT *, hash({every}) AS line_hash FROM src;
 CREATE TABLE repeated AS
@@ -409,29 +507,57 @@ WHERE line_hash NOT IN (SELECT line_hash FROM repeated)
 UNION ALL
 SELECT {every}, count(*) AS copies FROM hashed
 WHERE line_hash IN (SELECT line_hash FROM repeated)
-GROUP BY ALL;
+GROUP BY ALL;"""
 
-CREATE VIEW parsed AS
+
+def _aggregation_sql(m: dict[str, str], date_format: str, decimal: str,
+                     reference_date: str | None, columns: list[str], d=DUCKDB) -> str:
+    qty = _number(m["quantity"], decimal, d) if "quantity" in m else "NULL"
+    price = _number(m["price"], decimal, d) if "price" in m else "NULL"
+    amount = (_number(m["amount"], decimal, d) if "amount" in m
+              else f"({qty}) * ({price})")
+    order = _text(m.get("order"), d)
+    customer = _text(m["customer"], d)
+    every = ", ".join(d.ident(c) for c in columns)
+    # A cancellation or return: a "C" invoice, a negative quantity or a negative amount.
+    cancelled = (f"(coalesce(upper({order}) LIKE 'C%', FALSE) OR coalesce(quantity_, 0) < 0 "
+                 "OR coalesce(amount_, 0) < 0)")
+    first = "typed_lines" if d is SPARK else "typed"
+    reference = (f"DATE '{pd.Timestamp(reference_date).date().isoformat()}'" if reference_date
+                 else f"(SELECT {d.next_day(d.cast('max(ts)', 'DATE'))} FROM {first} "
+                      "WHERE reason IS NULL)")
+    price_check = f"{price} <= 0" if "price" in m else "amount_ = 0"
+    late = (f"reason IS NULL AND {d.cast('ts', 'DATE')} >= (SELECT reference_date FROM ref)\n"
+            f"  AND {'TRUE' if reference_date else 'FALSE'}")
+    if d is SPARK:  # no UPDATE on a view: the reason is decided in a second view
+        after = (f"{d.make} typed AS\nSELECT {_TYPED}, CASE WHEN {late} THEN "
+                 f"'{REASON_AFTER_REFERENCE}' ELSE reason END AS reason FROM typed_lines;")
+    else:
+        after = f"UPDATE typed SET reason = '{REASON_AFTER_REFERENCE}'\nWHERE {late};"
+    return f"""
+{_duplicates_sql(every, d)}
+
+{d.view} parsed AS
 SELECT *,
-       try_strptime(trim({_ident(m['date'])}), '{date_format}') AS ts_,
+       {d.timestamp(f"trim({d.ident(m['date'])})", date_format)} AS ts_,
        {amount} AS amount_,
        {qty} AS quantity_
 FROM lines;
 
-CREATE TABLE typed AS
-SELECT {_text(m['customer'])} AS customer_id,
+{d.make} {first} AS
+SELECT {customer} AS customer_id,
        ts_ AS ts,
-       coalesce({order}, strftime(ts_, '%Y-%m-%d')) AS order_id,
+       coalesce({order}, {d.day_text('ts_')}) AS order_id,
        quantity_ AS quantity,
        amount_ AS amount,
-       {_text(m.get('product'))} AS product,
-       {_text(m.get('category'))} AS category,
-       {_text(m.get('channel'))} AS channel,
-       {_text(m.get('country'))} AS country,
+       {_text(m.get('product'), d)} AS product,
+       {_text(m.get('category'), d)} AS category,
+       {_text(m.get('channel'), d)} AS channel,
+       {_text(m.get('country'), d)} AS country,
        {cancelled} AS is_return,
        copies,
        CASE
-         WHEN {_text(m['customer'])} IS NULL THEN '{REASON_NO_CUSTOMER}'
+         WHEN {customer} IS NULL THEN '{REASON_NO_CUSTOMER}'
          WHEN ts_ IS NULL THEN '{REASON_BAD_DATE}'
          WHEN amount_ IS NULL THEN '{REASON_BAD_AMOUNT}'
          WHEN {price_check} AND NOT {cancelled}
@@ -439,48 +565,55 @@ SELECT {_text(m['customer'])} AS customer_id,
        END AS reason
 FROM parsed;
 
-CREATE TABLE ref AS SELECT {reference} AS reference_date;
+{d.make} ref AS SELECT {reference} AS reference_date;
 
-UPDATE typed SET reason = '{REASON_AFTER_REFERENCE}'
-WHERE reason IS NULL AND ts::DATE >= (SELECT reference_date FROM ref)
-  AND {'TRUE' if reference_date else 'FALSE'};
+{after}
 
-CREATE VIEW kept AS SELECT * FROM typed WHERE reason IS NULL;
+{d.view} kept AS SELECT * FROM typed WHERE reason IS NULL;
 
-CREATE TABLE orders AS
+{d.make} orders AS
 SELECT customer_id, order_id, min(ts) AS date, sum(amount) AS value,
        bool_and(is_return) AS is_return
 FROM kept GROUP BY customer_id, order_id;
 
-CREATE TABLE per_line AS
-SELECT customer_id, min(ts) AS first_ts, sum(amount) AS net_spend,
-       sum(quantity) FILTER (WHERE quantity > 0) AS items,
-       count(DISTINCT product) FILTER (WHERE NOT is_return) AS distinct_products,
-       avg(is_return::INT) AS return_rate
+{d.make} per_line AS
+SELECT customer_id, {_select(PER_LINE, d)}
 FROM kept GROUP BY customer_id;
 
-CREATE TABLE per_order AS
-SELECT customer_id, count(*) AS orders, min(date) AS first_order, max(date) AS last_order
+{d.make} per_order AS
+SELECT customer_id, {_select(PER_ORDER, d)}
 FROM orders WHERE NOT is_return GROUP BY customer_id;
 
-CREATE TABLE customers AS
+{d.make} customers AS
 SELECT l.customer_id,
-       date_diff('day', o.last_order::DATE, (SELECT reference_date FROM ref)) AS recency_days,
-       coalesce(o.orders, 0) AS orders,
-       l.net_spend,
-       date_diff('day', l.first_ts::DATE, (SELECT reference_date FROM ref)) AS days_since_first_order,
-       CASE WHEN o.orders > 0 THEN l.net_spend / o.orders END AS avg_order_value,
-       CASE WHEN o.orders > 1 THEN date_diff('day', o.first_order::DATE, o.last_order::DATE)
-            / (o.orders - 1) END AS avg_days_between_orders,
-       CASE WHEN o.orders > 0 THEN l.items / o.orders END AS items_per_order,
-       l.distinct_products, l.return_rate
+       {_select(CUSTOMER_FEATURES, d)}
 FROM per_line l LEFT JOIN per_order o USING (customer_id)
 ORDER BY l.customer_id;
 """
 
 
-def _collect(con, m, lines_read, malformed, date_note, decimal, sql, name) -> OrderLog:
-    customers = con.execute("SELECT * FROM customers").df()
+class _Query:
+    """Runs a query on either engine and hands back rows or a pandas frame."""
+
+    def __init__(self, con, d: _Dialect = DUCKDB):
+        self.con, self.d = con, d
+
+    def rows(self, sql: str) -> list[tuple]:
+        if self.d is SPARK:
+            return [tuple(r) for r in self.con.sql(sql).collect()]
+        return self.con.execute(sql).fetchall()
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        if self.d is SPARK:  # row by row: no pandas conversion inside pyspark
+            result = self.con.sql(sql)
+            return pd.DataFrame.from_records([tuple(r) for r in result.collect()],
+                                             columns=result.columns)
+        return self.con.execute(sql).df()
+
+
+def _collect(q: _Query, m, lines_read, malformed, date_note, decimal, sql, name) -> OrderLog:
+    d = q.d
+    customers = q.frame("SELECT * FROM customers ORDER BY customer_id")
     roles = {"customer_id": "id", "recency_days": "recency", "orders": "other_numeric",
              "net_spend": "money", "days_since_first_order": "other_numeric", "avg_order_value": "money",
              "avg_days_between_orders": "other_numeric", "items_per_order": "other_numeric",
@@ -504,55 +637,57 @@ def _collect(con, m, lines_read, malformed, date_note, decimal, sql, name) -> Or
         customers = customers.drop(columns="distinct_products")
     shares = []
     if "category" in m:
-        shares += _shares(con, customers, roles, labels, "category", TOP_CATEGORIES,
-                          "sum(amount) FILTER (WHERE amount > 0)", "share_",
+        shares += _shares(q, customers, roles, labels, "category", TOP_CATEGORIES,
+                          SHARE_MEASURES["category"](d), "share_",
                           "Share of spend: ")
     if "channel" in m:
-        shares += _shares(con, customers, roles, labels, "channel", TOP_CHANNELS,
-                          "count(DISTINCT order_id) FILTER (WHERE NOT is_return)",
+        shares += _shares(q, customers, roles, labels, "channel", TOP_CHANNELS,
+                          SHARE_MEASURES["channel"](d),
                           "channel_share_", "Share of orders: ")
     if "country" in m:
-        country = con.execute("""SELECT customer_id, mode(country) AS country FROM kept
-                                 GROUP BY customer_id""").df().set_index("customer_id")
+        country = q.frame("""SELECT customer_id, mode(country) AS country FROM kept
+                             GROUP BY customer_id""").set_index("customer_id")
         customers["country"] = customers["customer_id"].map(country["country"])
         roles["country"], labels["country"] = "category", "Country"
     customers = customers.assign(**{c: customers[c].astype(float) for c in customers.columns
                                     if c not in {"customer_id", "country"}})
-    dropped = dict(con.execute(
+    dropped = dict(q.rows(
         f"SELECT reason, sum(copies) FROM typed WHERE reason IS NOT NULL GROUP BY reason "
         f"UNION ALL SELECT '{REASON_DUPLICATE}', sum(copies - 1) FROM typed "
-        "WHERE reason IS NULL AND copies > 1 ORDER BY 1").fetchall())
+        "WHERE reason IS NULL AND copies > 1 ORDER BY 1"))
     dropped = {k: v for k, v in dropped.items() if v}
     missing = len(malformed)
     if missing:
         dropped["malformed line (wrong number of fields)"] = missing
-    no_id = con.execute(f"SELECT coalesce(sum(amount * copies), 0) FROM typed "
-                        f"WHERE reason = '{REASON_NO_CUSTOMER}'").fetchone()[0]
-    returns = con.execute("SELECT count(*) FROM kept WHERE is_return").fetchone()[0]
-    reference = con.execute("SELECT reference_date FROM ref").fetchone()[0]
+    no_id = q.rows(f"SELECT coalesce(sum(amount * copies), 0) FROM typed "
+                   f"WHERE reason = '{REASON_NO_CUSTOMER}'")[0][0]
+    returns = q.rows("SELECT count(*) FROM kept WHERE is_return")[0][0]
+    reference = q.rows("SELECT reference_date FROM ref")[0][0]
     if customers.empty:
         raise SegmentationError(
             f"No line of {name} could be used ({', '.join(f'{r}: {n:,}' for r, n in dropped.items())}"
             "): check the column mapping."
         )
     notes = [date_note]
-    history = con.execute("""
-        WITH days AS (SELECT customer_id, date::DATE AS day, sum(value) AS value
-                      FROM orders WHERE NOT is_return GROUP BY customer_id, date::DATE),
+    day = d.cast("date", "DATE")
+    history = q.frame(f"""
+        WITH days AS (SELECT customer_id, {day} AS day, sum(value) AS value
+                      FROM orders WHERE NOT is_return GROUP BY customer_id, {day}),
         numbered AS (SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY day) AS k
                      FROM days)
-        SELECT customer_id, (count(*) - 1)::DOUBLE AS frequency,
-               date_diff('day', min(day), max(day))::DOUBLE AS recency,
-               date_diff('day', min(day), (SELECT reference_date FROM ref))::DOUBLE AS T,
-               coalesce(avg(value) FILTER (WHERE k > 1), 0)::DOUBLE AS monetary_value
-        FROM numbered GROUP BY customer_id ORDER BY customer_id""").df().set_index("customer_id")
-    n_orders = con.execute("SELECT count(*) FROM orders WHERE NOT is_return").fetchone()[0]
+        SELECT customer_id, {d.cast("count(*) - 1", "DOUBLE")} AS frequency,
+               {d.cast(d.days("min(day)", "max(day)"), "DOUBLE")} AS recency,
+               {d.cast(d.days("min(day)", _REF), "DOUBLE")} AS T,
+               {d.cast(f"coalesce({d.where('avg', 'value', 'k > 1')}, 0)", "DOUBLE")}
+                 AS monetary_value
+        FROM numbered GROUP BY customer_id ORDER BY customer_id""").set_index("customer_id")
+    n_orders = q.rows("SELECT count(*) FROM orders WHERE NOT is_return")[0][0]
     if n_orders > MAX_ORDERS_KEPT:
         notes.append(f"{n_orders:,} orders: the order list is not kept in memory; the "
                      "per-customer history is.")
-    orders = con.execute(f"SELECT customer_id, order_id, date, value FROM orders "
-                         f"WHERE NOT is_return AND {n_orders} <= {MAX_ORDERS_KEPT} "
-                         "ORDER BY customer_id, date").df()
+    orders = q.frame(f"SELECT customer_id, order_id, date, value FROM orders "
+                     f"WHERE NOT is_return AND {n_orders} <= {MAX_ORDERS_KEPT} "
+                     "ORDER BY customer_id, date")
     if decimal == ",":
         notes.append("Amounts use a decimal comma.")
     default = [c for c in ("recency_days", "orders", "net_spend", "avg_order_value", *shares)
@@ -570,17 +705,18 @@ def _collect(con, m, lines_read, malformed, date_note, decimal, sql, name) -> Or
     )
 
 
-def _shares(con, customers, roles, labels, column, top, measure, prefix, label_prefix):
-    ranked = [r[0] for r in con.execute(
+def _shares(q: _Query, customers, roles, labels, column, top, measure, prefix, label_prefix):
+    ranked = [r[0] for r in q.rows(
         f"SELECT {column} FROM kept WHERE {column} IS NOT NULL GROUP BY {column} "
-        f"ORDER BY {measure} DESC NULLS LAST, {column} LIMIT {top + 1}").fetchall()]
+        f"ORDER BY {measure} DESC NULLS LAST, {column} LIMIT {top + 1}")]
     if len(ranked) < 2:
         return []
     named = ranked[:top] if len(ranked) <= top else ranked[:top - 1]
-    table = con.execute(
-        f"SELECT customer_id, CASE WHEN {column} IN ({', '.join('?' for _ in named)}) "
-        f"THEN {column} ELSE 'other' END AS part, ({measure})::DOUBLE AS amount "
-        "FROM kept GROUP BY ALL", named).df()
+    part = (f"CASE WHEN {column} IN ({', '.join(q.d.literal(n) for n in named)}) "
+            f"THEN {column} ELSE 'other' END")
+    table = q.frame(
+        f"SELECT customer_id, {part} AS part, {q.d.cast(measure, 'DOUBLE')} AS amount "
+        f"FROM kept GROUP BY customer_id, {part}")
     wide = table.pivot_table(index="customer_id", columns="part", values="amount",
                              aggfunc="sum", fill_value=0.0)
     total = wide.sum(axis=1).replace(0, np.nan)
