@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from segmentation.cli.commands import refuse_overwriting
+from segmentation.describe.contributions import TOP_DRIVER_COLUMNS
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import ASSIGNMENT_COLUMNS
 
-ASSIGNMENT_OUTPUT = (*ASSIGNMENT_COLUMNS, "distance")
+ASSIGNMENT_OUTPUT = (*ASSIGNMENT_COLUMNS, "distance", *TOP_DRIVER_COLUMNS)
 
 
 def score(args) -> int:

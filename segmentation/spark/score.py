@@ -19,6 +19,7 @@ import numpy as np
 from segmentation.cluster.model import Model
 from segmentation.data.dataset import REASON_DUPLICATE_ID, REASON_MISSING_ID
 from segmentation.data.roles import Role
+from segmentation.describe.contributions import TOP_DRIVER_COLUMNS
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import STATUS_EXCLUDED, STATUS_SEGMENTED
 from segmentation.prepare.features import (
@@ -137,7 +138,12 @@ def score_spark(spark, source: str | Path, model: Model,
             values[name] = _derived(variables[name], variables, prep, frame)
         except (SegmentationError, KeyError):
             continue  # profiled by the local engine only (a word list, a date with no end)
-    assignments = _nearest(frame, X, model, values)
+    # Display names as the local engine gives them, a composite's included.
+    labels = {f: v.label for f, v in variables.items()}
+    labels.update(_composite_name(a, b, variables) for a, b in prep.composites
+                  if a in variables and b in variables)
+    names = [labels.get(f, f) for f in prep.features]
+    assignments = _nearest(frame, X, model, values, names)
     return SparkScores(assignments=assignments, profiled=tuple(values))
 
 
@@ -330,32 +336,75 @@ def _composite(name: str, prep: Preparation, variables, frame):
                             "model with 'python -m segmentation run'.")
 
 
-def _nearest(frame, X, model: Model, values: dict | None = None):
-    """Label and distance of the nearest centre; ties go to the first, as ``argmin`` does."""
+def _nearest(frame, X, model: Model, values: dict | None = None,
+             names: list[str] | None = None):
+    """Label and distance of the nearest centre; ties go to the first, as ``argmin`` does.
+
+    With ``names`` (each feature's display name), also each customer's two drivers as
+    :func:`segmentation.describe.contributions.top_drivers` finds them: the features with
+    the largest positive share of the squared-distance gap to the next nearest centre,
+    the earlier feature first on a tie.
+    """
     from pyspark.sql import functions as F
 
     kept = [v.alias(f"{VALUE}{n}") for n, v in (values or {}).items()]
     xs = frame.select("__id", LINE, "__reason", *[x.alias(f"__x{j}") for j, x in enumerate(X)],
                       *kept)
     carried = [f"{VALUE}{n}" for n in (values or {})]
+    centers = np.asarray(model.centers, dtype=float)
     d2 = [_sum([(F.col(f"__x{j}") - F.lit(float(c))) ** 2 for j, c in enumerate(center)])
-          .alias(f"__d{k}") for k, center in enumerate(np.asarray(model.centers, dtype=float))]
-    with_d = xs.select("__id", LINE, "__reason", *d2, *carried)
+          .alias(f"__d{k}") for k, center in enumerate(centers)]
+    xcols = [f"__x{j}" for j in range(len(X))]
+    with_d = xs.select("__id", LINE, "__reason", *xcols, *d2, *carried)
     k = len(d2)
     best = F.least(*[F.col(f"__d{i}") for i in range(k)]) if k > 1 else F.col("__d0")
-    label = F.lit(k - 1)
-    for i in reversed(range(k - 1)):
-        label = F.when(F.col(f"__d{i}") == F.col("__best"), i).otherwise(label)
-    names = F.create_map(*[x for seg, name in sorted(model.persona_names.items())
-                           for x in (F.lit(int(seg)), F.lit(name))])
+    label = _first_equal([F.col(f"__d{i}") for i in range(k)], F.col("__best"))
+    with_d = with_d.withColumn("__best", best).withColumn("__label", label)
+    drivers = []
+    if names is not None and k > 1:
+        # The nearest centre other than the customer's own, ties to the first.
+        masked = [F.when(F.col("__label") == i, F.lit(float("inf"))).otherwise(F.col(f"__d{i}"))
+                  for i in range(k)]
+        nxt = _first_equal(masked, F.least(*masked))
+
+        def coordinate(lab, j):
+            value = F.lit(float(centers[k - 1, j]))
+            for i in reversed(range(k - 1)):
+                value = F.when(lab == i, F.lit(float(centers[i, j]))).otherwise(value)
+            return value
+
+        terms = [(F.col(f"__x{j}") - coordinate(nxt, j)) ** 2
+                 - (F.col(f"__x{j}") - coordinate(F.col("__label"), j)) ** 2
+                 for j in range(len(X))]
+        # Largest term first; on a tie the earlier feature (the larger -j) first.
+        ranked = F.sort_array(F.array(*[F.struct(t.alias("t"), F.lit(-j).alias("o"),
+                                                 F.lit(str(names[j])).alias("n"))
+                                        for j, t in enumerate(terms)]), asc=False)
+        scored = F.col("__reason").isNull()
+        for i, column in enumerate(TOP_DRIVER_COLUMNS[:len(X)]):
+            top = F.element_at(ranked, i + 1)
+            drivers.append(F.when(scored & (top["t"] > 0), top["n"]).alias(column))
+    persona = F.create_map(*[x for seg, name in sorted(model.persona_names.items())
+                             for x in (F.lit(int(seg)), F.lit(name))])
     scored = F.col("__reason").isNull()
-    out = with_d.withColumn("__best", best).select(
+    out = with_d.select(
         F.col("__id").alias("customer_id"),
-        F.when(scored, label).cast("long").alias("segment"),
-        F.when(scored, F.element_at(names, label)).alias("persona"),
+        F.when(scored, F.col("__label")).cast("long").alias("segment"),
+        F.when(scored, F.element_at(persona, F.col("__label"))).alias("persona"),
         F.when(scored, STATUS_SEGMENTED).otherwise(STATUS_EXCLUDED).alias("status"),
         F.col("__reason").alias("reason"),
         F.col(LINE).alias("line"),
         F.when(scored, F.sqrt(F.col("__best"))).alias("distance"),
+        *drivers,
         *[F.col(f"`{c}`") for c in carried])
     return out
+
+
+def _first_equal(columns, target):
+    """The index of the first of ``columns`` equal to ``target`` (the last when none is)."""
+    from pyspark.sql import functions as F
+
+    index = F.lit(len(columns) - 1)
+    for i in reversed(range(len(columns) - 1)):
+        index = F.when(columns[i] == target, i).otherwise(index)
+    return index

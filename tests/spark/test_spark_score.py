@@ -51,7 +51,8 @@ def assert_same_scores(spark, path, model) -> None:
     got = collect(scores.assignments).sort_values("line").reset_index(drop=True)
     assert list(got.columns) == list(local.columns)
     assert got["line"].tolist() == local["line"].astype(int).tolist()
-    for column in ("customer_id", "segment", "persona", "status", "reason"):
+    for column in ("customer_id", "segment", "persona", "status", "reason", "top_driver_1",
+                   "top_driver_2"):
         assert _values(got[column]) == _values(local[column]), column
     np.testing.assert_allclose(got["distance"].astype(float), local["distance"].astype(float),
                                rtol=1e-12, atol=1e-12)
