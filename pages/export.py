@@ -5,7 +5,7 @@ import streamlit as st
 from segmentation import SegmentationError
 from segmentation.export.assignments import xlsx_refusal
 from segmentation.export.bundle import bundle_bytes
-from segmentation.history.store import record_run, run_record
+from segmentation.history.store import history_for_report, record_run, run_record
 from ui import cache, flow, state
 
 st.title("Export")
@@ -75,13 +75,19 @@ b.download_button("Strategy sheet (printable HTML)",
 # Read session state here, during the run: a download callable runs later, in the
 # server's download handler, where session state cannot be reached.
 bootstrap = flow.known_bootstrap(result)
+history_path = (st.session_state[state.HISTORY_PATH] if st.session_state[state.HISTORY_ON]
+                else None)
 
 
 def _report() -> bytes:
     from report.html import build_report
 
-    return build_report(result, personas, bootstrap=bootstrap,
-                        lifetime=lifetime).encode("utf-8")
+    try:  # each persona's trend when earlier runs are recorded in the history
+        history = history_for_report(history_path, result)
+    except SegmentationError:
+        history = None  # a damaged history file is reported on the History page
+    return build_report(result, personas, bootstrap=bootstrap, lifetime=lifetime,
+                        history=history).encode("utf-8")
 
 
 st.subheader("The full report")

@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from segmentation.cli.history import history_command, record, report_history, run_history_path
+from segmentation.cli.history import history_command, record, run_history_path
 from segmentation.cli.progress import Progress
 from segmentation.errors import SegmentationError
 
@@ -267,9 +267,10 @@ def _run_stages(args, config, previous, progress, history=None) -> None:
         if args.report:
             # Imported only here: the report draws with plotly, which the engine never loads.
             from report.html import write_report
+            from segmentation.history.store import history_for_report
             paths["report.html"] = write_report(result, folder / "report.html",
                                                 lifetime=lifetime, ablation=ablation,
-                                                history=report_history(history, result))
+                                                history=history_for_report(history, result))
         return paths
 
     progress("writing")

@@ -27,18 +27,6 @@ def run_history_path(args) -> Path | None:
     return path
 
 
-def report_history(path: Path | None, result):
-    """The history with this run added, for the report; None when there is nothing earlier."""
-    from segmentation.history.store import load_history, run_record, with_run
-
-    if path is None or not path.is_file():
-        return None
-    history = load_history(path)
-    if history.runs.empty:
-        return None
-    return with_run(history, run_record(result))
-
-
 def record(path: Path | None, result) -> None:
     from segmentation.history.store import record_run, run_record
 

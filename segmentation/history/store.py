@@ -42,7 +42,8 @@ from segmentation.errors import SegmentationError
 from segmentation.pipeline import SegmentationResult
 
 __all__ = ["SCHEMA_VERSION", "History", "RunRecord", "check_history", "default_history_path",
-           "load_history", "record_run", "run_assignments", "run_record", "with_run"]
+           "history_for_report", "load_history", "record_run", "run_assignments", "run_record",
+           "with_run"]
 
 SCHEMA_VERSION = 2
 # Statements that take a history from version i to i + 1 (index i). Never edit a step that
@@ -504,3 +505,14 @@ def with_run(history: History, record: RunRecord) -> History:
     return History(runs=pd.concat([history.runs, pd.DataFrame([run])], ignore_index=True),
                    personas=personas[history.personas.columns], means=means,
                    signatures=signatures, path=history.path)
+
+
+def history_for_report(path: str | Path | None, result) -> History | None:
+    """The history at ``path`` with ``result`` added as its latest run, for a report's
+    trend section; None when no earlier run is recorded there (or no file is given)."""
+    if path is None or not Path(path).is_file():
+        return None
+    history = load_history(path)
+    if history.runs.empty:
+        return None
+    return with_run(history, run_record(result))

@@ -21,6 +21,7 @@ from segmentation.history.store import (
     SCHEMA_VERSION,
     check_history,
     default_history_path,
+    history_for_report,
     load_history,
     record_run,
     run_assignments,
@@ -225,3 +226,15 @@ def test_two_processes_writing_at_once_both_land(tmp_path):
     with sqlite3.connect(path) as con:
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert con.execute("SELECT count(*) FROM assignments").fetchone() == (40,)
+
+
+def test_a_report_gets_the_history_with_its_run_only_when_earlier_runs_exist(tmp_path, result,
+                                                                              record):
+    path = tmp_path / "h.sqlite"
+    assert history_for_report(None, result) is None
+    assert history_for_report(path, result) is None  # no file: no trend to draw
+    record_run(path, record)
+    history = history_for_report(path, result)
+    assert len(history.runs) == 2 and len(load_history(path).runs) == 1  # previewed, not saved
+    latest = history.personas[history.personas["run_id"] == history.runs["run_id"].max()]
+    assert sorted(latest["size"]) == sorted(result.profiles.sizes["size"])
