@@ -13,12 +13,14 @@ import pytest
 from tests.helpers import REAL_PATH, SAMPLE_PATH, planted_customers
 
 # What a test module holds at module level decides its speed class: the fast engine loop is
-# `-m "not app and not browser"`. Judged from the objects themselves (where each imported
+# `-m "not app and not browser and not spark"`. Judged from the objects themselves (where each imported
 # class, function or module was defined), so a renamed file or helper cannot slip through.
 MODULE_MARKERS = {
     "app": ("streamlit.testing",),  # Streamlit's AppTest: runs whole pages, seconds each
     "browser": ("tools.browser", "playwright"),  # a real Chromium and a running app
 }
+# Fixtures that make a test slow by nature: the Spark session starts a Java virtual machine.
+FIXTURE_MARKERS = {"spark": "spark"}
 
 
 def _origins(module) -> set[str]:
@@ -49,6 +51,9 @@ def pytest_collection_modifyitems(config, items):
             cache[module.__name__] = module_markers(module)
         for marker in cache[module.__name__]:
             item.add_marker(marker)
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="module", autouse=True)

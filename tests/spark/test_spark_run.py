@@ -94,3 +94,8 @@ def test_an_order_log_is_totalled_first(spark, tmp_path, capsys):
                  "--input-kind", "transactions"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "aggregate" in err[0]
+
+
+def test_a_test_using_spark_is_marked_so_the_fast_loop_leaves_it_out(spark, request):
+    # tests/conftest.py marks it from the fixture: `-m "not spark"` then skips the JVM.
+    assert request.node.get_closest_marker("spark") is not None
