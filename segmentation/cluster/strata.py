@@ -607,7 +607,9 @@ def _stratum_personas(fm_s: FeatureMatrix, seg: Segmentation, label: str,
     population = f"all of {label}"
     return [replace(p, segment=first + p.segment, name=f"{label}{STRATA_SEPARATOR}{p.name}",
                     # The figures in the description are the stratum's, not everyone's.
-                    description=p.description.replace("(everyone: ", f"({population}: "),
+                    description=p.description.replace("(everyone: ", f"({population}: ")
+                    .replace("% of customers (", f"% of {label} customers (", 1)
+                    .replace("% of revenue", "% of their revenue", 1),
                     claims=tuple(replace(c, segment=first + c.segment, population=population)
                                  for c in p.claims))
             for p in personas]

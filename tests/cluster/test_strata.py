@@ -158,7 +158,14 @@ def test_personas_are_named_within_their_stratum(strata_run):
     for p in strata_run.personas:
         stratum = labels[strata_run.strata.strata.segments[p.segment]]
         assert p.name.startswith(stratum + STRATA_SEPARATOR)
-        # Every claim compares the segment with its stratum, and says so.
+        # Its size is a share of its stratum, and says so; every claim compares the
+        # segment with its stratum, and says so too.
+        members = int((strata_run.segmentation.labels == p.segment).sum())
+        in_stratum = sum(int((strata_run.segmentation.labels == s).sum())
+                         for s, code in enumerate(strata_run.strata.strata.segments)
+                         if labels[code] == stratum)
+        assert p.description.startswith(
+            f"{members / in_stratum:.0%} of {stratum} customers ({members:,})"), p.description
         for claim in p.claims:
             assert claim.population == f"all of {stratum}"
             assert f"for all of {stratum}" in claim.text
