@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -120,13 +121,19 @@ def test_saving_from_the_export_page_lands_in_the_history(tmp_path):
 
 
 def test_two_sessions_saving_at_once_both_land(tmp_path):
+    # Two app servers (processes), each with a session that saves into one history file at
+    # the same moment. Not two threads of one process: AppTest's stand-in runtime is one per
+    # process, and the first session to finish took it away from the other.
     path = tmp_path / "h.sqlite"
-    results: list = []
-    sessions = [threading.Thread(target=_save, args=(path, results)) for _ in range(2)]
-    for s in sessions:
-        s.start()
-    for s in sessions:
-        s.join()
+    code = ("import json, sys; from pathlib import Path; "
+            "from tests.app.test_history_page import _save; "
+            "results = []; _save(Path(sys.argv[1]), results); print(json.dumps(results[0]))")
+    sessions = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+    outputs = [s.communicate(timeout=600) for s in sessions]
+    assert all(s.returncode == 0 for s in sessions), [err[-2000:] for _, err in outputs]
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert sorted(r[0] for r in results) == ["Saved as run 1: see the History page.",
                                              "Saved as run 2: see the History page."]
     history = load_history(path)
