@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import inspect
 import sys
 from pathlib import Path
 
@@ -11,34 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import REAL_PATH, SAMPLE_PATH, planted_customers
-
-# What a test module holds at module level decides its speed class: the fast engine loop is
-# `-m "not app and not browser and not spark"`. Judged from the objects themselves (where each imported
-# class, function or module was defined), so a renamed file or helper cannot slip through.
-MODULE_MARKERS = {
-    "app": ("streamlit.testing",),  # Streamlit's AppTest: runs whole pages, seconds each
-    "browser": ("tools.browser", "playwright"),  # a real Chromium and a running app
-}
-# Fixtures that make a test slow by nature: the Spark session starts a Java virtual machine.
-FIXTURE_MARKERS = {"spark": "spark"}
-
-
-def _origins(module) -> set[str]:
-    """Dotted names of the modules that defined what ``module`` imported at its top level."""
-    origins = set()
-    for obj in vars(module).values():
-        if inspect.ismodule(obj):
-            origins.add(obj.__name__)
-        elif inspect.isclass(obj) or inspect.isfunction(obj):
-            origins.add(getattr(obj, "__module__", None) or "")
-    return origins
-
-
-def module_markers(module) -> list[str]:
-    """The speed markers a test module earns from its imports (see ``MODULE_MARKERS``)."""
-    origins = _origins(module)
-    return [marker for marker, prefixes in MODULE_MARKERS.items()
-            if any(o == p or o.startswith(p + ".") for o in origins for p in prefixes)]
+from tests.helpers.markers import FIXTURE_MARKERS, module_markers
 
 
 def pytest_collection_modifyitems(config, items):
