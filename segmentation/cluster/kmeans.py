@@ -381,8 +381,8 @@ def split_half_agreement(X: np.ndarray, n_clusters: int, random_state: int = DEF
     rows = _silhouette_sample(len(X), sample_size, random_state)
     Xs = X if rows is None else X[rows]
     seeds = tuple(random_state + i for i in range(n_splits))
-    values = _in_parallel(lambda seed: _halves_agreement(Xs, n_clusters, seed, n_init),
-                          [(seed,) for seed in seeds])
+    # One after another, not on threads: see SWEEP_THREADS.
+    values = [_halves_agreement(Xs, n_clusters, seed, n_init) for seed in seeds]
     return SplitAgreement(values=tuple(values), seeds=seeds, rows=rows)
 
 

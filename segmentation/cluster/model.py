@@ -17,13 +17,7 @@ from segmentation.data.dataset import load_dataset
 from segmentation.describe.contributions import customer_drivers
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import STATUS_SEGMENTED, assignment_table
-from segmentation.export.schemas import (
-    MODEL_FORMAT,
-    MODEL_VERSION,
-    ModelSchema,
-    check_header,
-    validate,
-)
+from segmentation.export.formats import MODEL_FORMAT, MODEL_VERSION
 from segmentation.prepare.features import Preparation, transform
 
 NOT_A_MODEL = ("This is not a segmentation model file: pass the model.json written by "
@@ -58,6 +52,9 @@ class Model:
         ``what`` names the file in the message ("model.json"); the checks are the
         declared :class:`segmentation.export.schemas.ModelSchema`.
         """
+        # pydantic is loaded by the first file read back, never by a run that only writes.
+        from segmentation.export.schemas import ModelSchema, check_header, validate
+
         check_header(data, MODEL_FORMAT, MODEL_VERSION, NOT_A_MODEL, what)
         checked = validate(ModelSchema, data, what, REMEDY)
         return cls(preparation=Preparation.from_dict(checked.preparation.model_dump()),

@@ -34,7 +34,6 @@ from segmentation.cluster.kmeans import (
     KSweep,
     Segmentation,
     SplitAgreement,
-    _in_parallel,
     _recommend_k,
     assign,
     segment,
@@ -808,8 +807,8 @@ def strata_split_half(fit: StrataFit, random_state: int = 42, n_init: int = 10,
         In the run's segment numbering; the split shown is the median one.
     """
     seeds = tuple(random_state + i for i in range(n_splits))
-    values = _in_parallel(lambda seed: _split_agreement(fit, seed, n_init),
-                          [(seed,) for seed in seeds])
+    # One after another, not on threads: see SWEEP_THREADS.
+    values = [_split_agreement(fit, seed, n_init) for seed in seeds]
     agreement = SplitAgreement(values=tuple(values), seeds=seeds, rows=None)
     seed = agreement.median_seed
     frame = fit.features.frame.select_dtypes("number")

@@ -26,18 +26,13 @@ from segmentation.data._bounded_json import read_json
 from segmentation.describe.carry_names import PersonaRecord
 from segmentation.describe.personas import EDITABLE_FIELDS, Persona
 from segmentation.errors import SegmentationError
+from segmentation.export.formats import BUNDLE_FORMAT, BUNDLE_VERSION
 from segmentation.export.outputs import _json_default, _versions, assignments_frame, model_dict
-from segmentation.export.schemas import (
-    BUNDLE_FORMAT,
-    BUNDLE_VERSION,
-    BundleSchema,
-    check_header,
-    validate,
-)
 from segmentation.pipeline import RunConfig, SegmentationResult
 from segmentation.prepare.features import PrepConfig
 
 if TYPE_CHECKING:  # signup.py reads bundles, so it is imported here only when needed
+    from segmentation.export.schemas import BundleSchema
     from segmentation.plan.signup import SignupModel
 
 BUNDLE_INDENT = 1  # one space per level: readable, yet a million ids add only a megabyte
@@ -241,6 +236,9 @@ def read_bundle_json(source: bytes | str | Path) -> dict:
 
 def check_bundle(data: dict, what: str = "The bundle") -> BundleSchema:
     """The bundle's JSON checked against :class:`segmentation.export.schemas.BundleSchema`."""
+    # pydantic is loaded by the first file read back, never by a run that only writes.
+    from segmentation.export.schemas import BundleSchema, check_header, validate
+
     check_header(data, BUNDLE_FORMAT, BUNDLE_VERSION, NOT_A_BUNDLE, what)
     return validate(BundleSchema, data, what, REMEDY)
 

@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 
 from segmentation._version import __version__
-from segmentation.cluster.model import MODEL_FORMAT, MODEL_VERSION
 from segmentation.config import (
     CSV_BLOCK_ROWS,
 )
 from segmentation.describe.drivers import run_drivers
 from segmentation.errors import SegmentationError
 from segmentation.export.assignments import customer_assignments
+from segmentation.export.formats import MODEL_FORMAT, MODEL_VERSION
 from segmentation.pipeline import SegmentationResult
 
 _FORMULA_START = ("=", "+", "-", "@", "\t")

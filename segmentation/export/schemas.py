@@ -43,16 +43,17 @@ from segmentation.config import (
 )
 from segmentation.data.roles import BINARY_ROLES, NUMERIC_ROLES, parse_role
 from segmentation.errors import SegmentationError
+from segmentation.export.formats import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    MODEL_FORMAT,
+    MODEL_VERSION,
+    SIGNUP_FORMAT,
+    SIGNUP_VERSION,
+)
 from segmentation.pipeline import MAX_N_INIT
 from segmentation.prepare.features import MISSING_POLICIES, OUTLIER_POLICIES, SCALINGS
 from segmentation.prepare.variables import catalogue, with_levels
-
-MODEL_FORMAT = "segmentation-model"
-BUNDLE_FORMAT = "segmentation-bundle"
-SIGNUP_FORMAT = "segmentation-signup"
-# Versions of the formats this tool writes and reads; a newer one is refused by check_header.
-MODEL_VERSION = BUNDLE_VERSION = SIGNUP_VERSION = 1
-
 
 _INPUT_KINDS = ("auto", "customers", "transactions")
 

@@ -35,14 +35,8 @@ from segmentation.config import (
 from segmentation.data.roles import Role
 from segmentation.errors import SegmentationError
 from segmentation.export.bundle import check_bundle, read_bundle_json
-from segmentation.export.schemas import (
-    BUNDLE_FORMAT,
-    SIGNUP_FORMAT,
-    SIGNUP_VERSION,
-    SignupSchema,
-    check_header,
-    validate,
-)
+from segmentation.export.formats import BUNDLE_FORMAT, SIGNUP_FORMAT, SIGNUP_VERSION
+from segmentation.export.schemas import SignupSchema, check_header, validate
 from segmentation.prepare.variables import age_from, catalogue, derive
 
 BUNDLE_KEY = "signup"

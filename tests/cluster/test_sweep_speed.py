@@ -76,7 +76,7 @@ def test_sweep_leaves_the_callers_thread_settings_alone():
 
 @settings(max_examples=4, deadline=None)
 @given(data_seed=st.integers(0, 10_000), seed=st.integers(0, 10_000))
-def test_split_half_agreement_on_threads_equals_a_plain_loop(data_seed, seed):
+def test_split_half_agreement_equals_independent_scikit_learn_fits(data_seed, seed):
     X = _planted(data_seed, 4)
     got = split_half_agreement(X, 4, random_state=seed, n_init=3, n_splits=4)
     want = []
