@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
-import gc
-import sys
-from pathlib import Path
+import os
 
-import pandas as pd
-import pytest
+# Each pytest-xdist worker is one process, and the fast loop runs two on two cores: a
+# library that starts threads of its own on top (OpenMP in scikit-learn's k-means, OpenBLAS
+# under numpy) oversubscribes the cores, and their spin-waiting made a test that takes
+# 0.16 s alone take 6 s in the loop. The engine's own fits already run on one thread
+# (cluster/kmeans.py); this holds the tests' reference fits to one too. It must be set
+# before numpy and scikit-learn load, so before the imports below.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
-from tests.helpers import REAL_PATH, SAMPLE_PATH, planted_customers
-from tests.helpers.markers import FIXTURE_MARKERS, module_markers
+import gc  # noqa: E402  (after the thread settings above)
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from tests.helpers import REAL_PATH, SAMPLE_PATH, planted_customers  # noqa: E402
+from tests.helpers.markers import (  # noqa: E402
+    FIXTURE_MARKERS,
+    folder_left_out,
+    module_markers,
+    scale_examples,
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--examples", type=float, default=1.0, metavar="SHARE",
+                     help="share of each property test's hypothesis examples to run, e.g. "
+                          "0.2 in the fast loop (default: all of them)")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Skip importing a page or browser test folder that ``-m`` leaves out anyway."""
+    if collection_path.is_dir() and collection_path.parent == Path(__file__).parent:
+        return True if folder_left_out(collection_path.name, config.option.markexpr) else None
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
     cache: dict[str, list[str]] = {}
+    share = config.getoption("examples")
+    if not 0 < share <= 1:
+        raise pytest.UsageError(f"--examples {share} is not a share: use a number in (0, 1].")
     for item in items:
+        scale_examples(getattr(item, "obj", None), share)
         module = getattr(item, "module", None)
         if module is None:
             continue

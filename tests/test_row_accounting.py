@@ -16,6 +16,8 @@ from segmentation.export.outputs import assignments_frame, summary_dict
 from segmentation.prepare.features import REASON_MISSING, REASON_OUTLIER, PrepConfig
 from tests.helpers import CHEAP, planted_customers
 
+pytestmark = pytest.mark.slow  # whole runs on hostile files of every shape
+
 
 def planted(n: int, seed: int):
     """planted_customers() without its attrs (an array there upsets pandas' attrs merging)."""

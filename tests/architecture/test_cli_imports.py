@@ -12,6 +12,8 @@ import pytest
 
 from tests.helpers import ROOT, SAMPLE_PATH
 
+pytestmark = pytest.mark.slow  # fresh interpreters that record every import
+
 # Each takes from a tenth of a second (openpyxl) to over a second (scikit-learn with scipy)
 # to import; none is needed to print the version or the help.
 NOT_FOR_HELP = ("sklearn", "scipy", "statsmodels", "openpyxl", "plotly", "duckdb", "pyarrow",

@@ -8,7 +8,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import ROOT, SAMPLE_PATH
+
+pytestmark = pytest.mark.slow  # fresh interpreters that record every import
 
 PACKAGE = ROOT / "segmentation"
 UI_LIBRARIES = ("streamlit", "plotly", "altair")

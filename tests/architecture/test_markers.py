@@ -6,7 +6,9 @@ import importlib
 import types
 from pathlib import Path
 
-from tests.helpers.markers import module_markers
+import pytest
+
+from tests.helpers.markers import folder_left_out, module_markers, scale_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,3 +53,50 @@ def test_borrowing_a_page_helper_from_another_test_module_carries_its_marker(mon
     user = types.ModuleType("tests.fake_user")
     user.helper = helper
     assert module_markers(user) == []
+
+
+def test_every_browser_module_is_marked_browser():
+    for path in sorted((ROOT / "tests" / "browser").glob("test_*.py")):
+        module = importlib.import_module(f"tests.browser.{path.stem}")
+        assert "browser" in module_markers(module), path.name
+
+
+@pytest.mark.parametrize(("folder", "markexpr", "left_out"), [
+    ("app", "not app and not browser and not spark and not slow", True),
+    ("app", "not app", True),
+    ("app", "", False),
+    ("app", "app", False),
+    ("app", "slow", False),  # a slow page test could match
+    ("app", "not browser", False),
+    ("browser", "not app and not browser", True),
+    ("browser", "browser or app", False),
+    ("cluster", "not app", False),  # only the page and browser folders are judged whole
+])
+def test_a_folder_is_skipped_only_when_the_expression_rejects_its_marker(folder, markexpr,
+                                                                         left_out):
+    assert folder_left_out(folder, markexpr) is left_out
+
+
+def _counting_property(max_examples: int):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    calls = []
+
+    @settings(max_examples=max_examples, deadline=None, database=None)
+    @given(st.integers())
+    def prop(x):
+        calls.append(x)
+
+    return prop, calls
+
+
+@pytest.mark.parametrize(("declared", "share", "runs"), [
+    (300, 0.2, 60), (50, 0.2, 10), (20, 0.2, 10), (5, 0.2, 5), (300, 1.0, 300)])
+def test_the_fast_loop_runs_a_share_of_each_property_tests_examples(declared, share, runs):
+    prop, calls = _counting_property(declared)
+    scale_examples(prop, share)
+    scale_examples(prop, share)  # a parametrized test is scaled once, not once per case
+    prop()
+    # Hypothesis stops early only when it has run out of distinct inputs, which integers never do.
+    assert len(calls) == runs

@@ -21,6 +21,8 @@ from segmentation.describe.contributions import TOP_DRIVER_COLUMNS
 from segmentation.export.assignments import ASSIGNMENT_COLUMNS
 from tests.helpers import ROOT, assert_actionable, planted_customers, to_tsv_bytes
 
+pytestmark = pytest.mark.slow  # whole command-line runs
+
 SUMMARY_KEYS = {"rows_read", "rows_kept", "rows_dropped", "features", "scaling", "metrics",
                 "chosen_k", "k_reason", "seed", "versions"}
 FAST = ["--n-init", "2"]

@@ -16,6 +16,8 @@ from tests.helpers import to_tsv_bytes
 from tests.helpers.drivers import drivers_customers
 from tests.helpers.strata import income_bands
 
+pytestmark = pytest.mark.slow  # whole command-line runs
+
 FAST = ["--k", "3", "--n-init", "2"]
 
 

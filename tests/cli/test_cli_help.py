@@ -15,6 +15,8 @@ from segmentation.cli import RUN_FILES, build_parser, main
 from segmentation.prepare.features import PrepConfig
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.slow  # the command line's every command and option
+
 COMMANDS = ("run", "aggregate", "inspect", "score", "compare", "predict", "history")
 # The option kept only so older scripts run: listed nowhere, it must stay hidden.
 HIDDEN = {("predict", "--model")}

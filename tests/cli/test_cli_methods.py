@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from tests.cli.test_cli import assert_one_error_line, call
 from tests.helpers.planted import blobs_with_noise
 from tests.helpers.shapes import to_bytes
+
+pytestmark = pytest.mark.slow  # whole command-line runs with each method
 
 
 def test_hdbscan_run_and_score_account_for_no_clear_segment(tmp_path):

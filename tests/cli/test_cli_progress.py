@@ -8,6 +8,8 @@ import pty
 import subprocess
 import sys
 
+import pytest
+
 from segmentation.cli import main
 from segmentation.cli.progress import Progress
 from segmentation.pipeline import (
@@ -18,6 +20,8 @@ from segmentation.pipeline import (
     run,
 )
 from tests.helpers import CHEAP, ROOT, SAMPLE_PATH
+
+pytestmark = pytest.mark.slow  # whole command-line runs, one on a pseudo-terminal
 
 ARGS = ["run", str(SAMPLE_PATH), "--k-min", "2", "--k-max", "3", "--n-init", "1"]
 RUN = [sys.executable, "-m", "segmentation", *ARGS]

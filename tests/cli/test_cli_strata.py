@@ -12,6 +12,8 @@ from tests.cli.test_cli import assert_one_error_line, call, read_assignments
 from tests.helpers.shapes import to_bytes
 from tests.helpers.strata import income_bands
 
+pytestmark = pytest.mark.slow  # whole command-line runs
+
 FAST = ["--n-init", "2", "--seed", "7"]
 
 

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from kneed import KneeLocator
 from scipy.spatial.distance import cdist
 from sklearn.cluster import KMeans
 from sklearn.metrics import (
@@ -233,6 +232,9 @@ def test_segment_rejects_too_many_segments_for_the_customers(planted_fm):
 # ---------------------------------------------------------------------------
 
 def kneed_knee(ks, inertia):
+    # Imported here: kneed loads matplotlib (a second of every test run's collection).
+    from kneed import KneeLocator
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kneed warns when it finds no knee
         knee = KneeLocator(list(ks), list(inertia), curve="convex", direction="decreasing").knee

@@ -299,6 +299,7 @@ def test_a_log_without_order_ids_counts_days_as_orders():
     assert (log.customers["recency_days"] == 1).all()
 
 
+@pytest.mark.slow  # a command-line run with PyMC-Marketing fits and the report
 def test_cli_lifetime_adds_figures_per_customer_and_segment(tmp_path, capsys):
     path = tmp_path / "orders.csv"
     path.write_bytes(to_bytes(order_log(n_customers=300)))

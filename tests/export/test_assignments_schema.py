@@ -123,12 +123,14 @@ def outputs(tmp_path_factory):
     return folder, score_out, predict_out
 
 
+@pytest.mark.slow  # command-line runs (the outputs fixture)
 def test_run_writes_every_line_with_status_and_reason(outputs):
     folder, _, _ = outputs
     assert_every_line_accounted(read(folder / "again" / "assignments.csv"),
                                 ["distance", "silhouette", *TOP_DRIVER_COLUMNS])
 
 
+@pytest.mark.slow  # command-line runs (the outputs fixture)
 def test_score_writes_every_line_and_says_so(outputs):
     folder, score_out, _ = outputs
     table = read(folder / "scores.csv")
@@ -137,6 +139,7 @@ def test_score_writes_every_line_and_says_so(outputs):
     assert f"2 {REASON_DUPLICATE_ID}" in score_out
 
 
+@pytest.mark.slow  # command-line runs (the outputs fixture)
 def test_predict_writes_every_line_and_says_so(outputs):
     folder, _, predict_out = outputs
     table = read(folder / "predicted.csv")
@@ -146,6 +149,7 @@ def test_predict_writes_every_line_and_says_so(outputs):
     assert predict_out.startswith(f"{N} lines: {N - 4} segmented, 4 excluded (")
 
 
+@pytest.mark.slow  # command-line runs (the outputs fixture)
 def test_compare_reads_the_segmented_lines_of_any_commands_file(outputs):
     folder, _, _ = outputs
     for path in (folder / "again" / "assignments.csv", folder / "scores.csv",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import itertools
+import re
 import sys
 
 # What a test module holds at module level decides its speed class: the fast engine loop is
@@ -43,3 +45,50 @@ def module_markers(module, _seen: frozenset[str] = frozenset()) -> list[str]:
                 if marker not in markers:
                     markers.append(marker)
     return markers
+
+
+# Folders whose every test module earns one marker (tests/architecture/test_markers.py
+# checks it): when the -m expression leaves that marker out, the folder is not even
+# imported, which spares the engine loop Streamlit's and Playwright's imports.
+FOLDER_MARKERS = {"app": "app", "browser": "browser"}
+
+
+def folder_left_out(folder: str, markexpr: str) -> bool:
+    """Whether ``-m markexpr`` deselects every test of a folder in ``FOLDER_MARKERS``."""
+    from _pytest.mark.expression import Expression
+
+    marker = FOLDER_MARKERS.get(folder)
+    if marker is None or not markexpr:
+        return False
+    expression = Expression.compile(markexpr)
+    # A test of the folder has the marker and may have any of the others named: left out
+    # only if no such test could be selected.
+    others = sorted(set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not", marker})
+    for values in itertools.product((False, True), repeat=len(others)):
+        held = {marker, *(name for name, on in zip(others, values, strict=True) if on)}
+        if expression.evaluate(held.__contains__):
+            return False
+    return True
+
+
+# The fewest examples a property test runs however small the share asked for: below this
+# hypothesis rarely reaches the edge cases its shrinker is there for.
+MIN_EXAMPLES = 10
+
+
+def scale_examples(test, share: float) -> None:
+    """Run ``share`` of a hypothesis test's examples (at least ``MIN_EXAMPLES``), in place.
+
+    The fast loop asks for a fifth (``--examples 0.2``); the full suite runs every example.
+    Each test's own settings stay as declared: only the count of examples changes.
+    """
+    from hypothesis import settings
+
+    test = getattr(test, "__func__", test)  # a test method: its function holds the settings
+    declared = getattr(test, "_hypothesis_internal_use_settings", None)
+    if declared is None or share >= 1 or getattr(test, "_examples_scaled", False):
+        return
+    wanted = max(MIN_EXAMPLES, round(declared.max_examples * share))
+    test._hypothesis_internal_use_settings = settings(
+        declared, max_examples=min(declared.max_examples, wanted))
+    test._examples_scaled = True

@@ -206,6 +206,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # two fresh interpreters racing
 def test_two_processes_writing_at_once_both_land(tmp_path):
     path = tmp_path / "h.sqlite"
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(seed)],

@@ -23,6 +23,8 @@ from segmentation.plan.lifetime import (
 )
 from tests.helpers import assert_actionable
 
+pytestmark = pytest.mark.slow  # PyMC-Marketing compiles and fits its models
+
 START = pd.Timestamp("2023-01-01")
 REFERENCE = pd.Timestamp("2024-12-31")
 SPAN_DAYS = (REFERENCE - START).days  # 730

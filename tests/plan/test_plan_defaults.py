@@ -101,6 +101,7 @@ def test_balance_columns_are_income_spend_and_recency(sample_result):
     assert abtest.balance_columns(sample_result) == expected
 
 
+@pytest.mark.slow  # a command-line run with the sign-up model
 def test_saved_bundle_with_signup_is_the_command_lines(sample_path, sample_result, tmp_path):
     """The Plan page's bundle and `run --signup`'s: one writer, the same file but its date."""
     err = io.StringIO()

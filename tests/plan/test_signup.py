@@ -254,6 +254,7 @@ def cli_runs(tmp_path_factory):
     return folder, new, predict_file(folder / "new.tsv", train(result))
 
 
+@pytest.mark.slow  # command-line runs (the cli_runs fixture)
 @pytest.mark.parametrize("option", ["--bundle", "--model"])
 def test_run_signup_writes_a_bundle_predict_reads_like_the_engine(cli_runs, option):
     folder, new, expected = cli_runs
@@ -272,6 +273,7 @@ def test_run_signup_writes_a_bundle_predict_reads_like_the_engine(cli_runs, opti
     assert (mapping.max(axis=1) == mapping.sum(axis=1)).all()
 
 
+@pytest.mark.slow  # command-line runs (the cli_runs fixture)
 def test_a_bundle_without_signup_model_says_how_to_make_one(cli_runs, capsys):
     folder, _, _ = cli_runs
     rc = main(["predict", str(folder / "new.tsv"), "--bundle",
@@ -295,6 +297,7 @@ def test_predict_needs_exactly_one_bundle_option(argv, fragment, tmp_path, capsy
     assert rc == 2 and line.startswith("error: ") and fragment in line
 
 
+@pytest.mark.slow  # command-line runs (the cli_runs fixture)
 def test_predict_file_takes_a_loaded_bundle(cli_runs):
     from segmentation.export.bundle import load_bundle
 

@@ -387,6 +387,7 @@ def test_markup_in_an_uploaded_file_is_escaped(markup_upload):
 # tests/architecture/test_import_boundary.py, which imports report.html through --report.
 
 
+@pytest.mark.slow  # a command-line run with the report
 def test_cli_run_report_writes_report_html(sample_path, tmp_path):
     out = tmp_path / "out"
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -406,6 +407,7 @@ def test_cli_run_report_writes_report_html(sample_path, tmp_path):
     assert len(page.chart_divs()) == len(CHARTS)
 
 
+@pytest.mark.slow  # a command-line run
 def test_cli_run_without_report_writes_none(sample_path, tmp_path):
     with contextlib.redirect_stdout(io.StringIO()):
         rc = main(["run", str(sample_path), "--out", str(tmp_path), "--k", "2", "--k-min", "2",

@@ -522,6 +522,7 @@ def test_compare_needs_out(bad_files):
     assert rc == 2 and err.startswith("error: ") and "--out" in err
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_module_entry_compare(two_quarters, tmp_path):
     runs = two_quarters["runs"]
     proc = subprocess.run([sys.executable, "-m", "segmentation", "compare", str(runs["old"]),
