@@ -259,10 +259,13 @@ def _remove_variable(page) -> float:
 def _rename_persona(page) -> float:
     from playwright.sync_api import Error
 
-    # The editor is the page's last table; its first row's persona name sits right of the
-    # narrow segment column. The grid is a canvas, so the cell is found by position.
+    # The editor is the table in the container Streamlit names after its widget key
+    # (ui.state.editor_key: "w.personas.<version>" becomes class "st-key-w-personas-<version>");
+    # its first row's persona name sits right of the narrow segment column. The grid is a
+    # canvas, so the cell is found by position.
     try:
-        box = page.get_by_test_id("stDataFrame").last.bounding_box(timeout=WAIT_MS)
+        editor = page.locator("[class*='st-key-w-personas-'] [data-testid='stDataFrame']")
+        box = editor.first.bounding_box(timeout=WAIT_MS)
         page.mouse.click(box["x"] + SEGMENT_COLUMN_PX + 30, box["y"] + 1.5 * GRID_ROW_PX)
         page.keyboard.press("Enter")  # opens the cell's editor over the canvas
         page.locator("textarea.gdg-input").fill(NEW_PERSONA_NAME, timeout=WAIT_MS)

@@ -87,6 +87,9 @@ def persona_colours_drawn(fig: go.Figure) -> dict[str, set[str]]:
                 seen.setdefault(label, set()).add(c)
         elif isinstance(color, str) and trace.name:
             seen.setdefault(trace.name, set()).add(color)
+        elif getattr(trace, "fill", None) not in (None, "none") and trace.name:
+            # A filled outline is seen in its fill and its edge.
+            seen.setdefault(trace.name, set()).update({trace.fillcolor, trace.line.color})
     return seen
 
 
@@ -268,24 +271,28 @@ def test_k_metrics_chart_adds_split_half_agreement_when_measured(result):
 # --- silhouette ---
 
 
-def test_silhouette_diagram_has_one_bar_per_customer_with_a_silhouette(result, names, colors):
+def test_silhouette_diagram_has_one_row_per_customer_with_a_silhouette(result, names, colors):
     seg = result.segmentation
     frame = explore.silhouette_frame(seg, names)
     fig = charts.silhouette_diagram(frame, colors, seg.silhouette)
-    bars = [t for t in fig.data if t.type == "bar"]
-    assert sum(len(t.x) for t in bars) == int(np.isfinite(seg.silhouette_values).sum())
-    assert [t.name for t in bars] == in_segment_order(names)
-    for s, trace in enumerate(bars):
+    assert sum(len(t.x) for t in fig.data) == int(np.isfinite(seg.silhouette_values).sum())
+    assert [t.name for t in fig.data] == in_segment_order(names)
+    ranks = []
+    for s, trace in enumerate(fig.data):
         rows = frame.loc[frame["segment"] == s]
-        assert trace.orientation == "h"
+        # Filled from zero across to each customer's silhouette: the bars' shape, one path.
+        assert trace.type == "scatter" and trace.fill == "tozerox"
         np.testing.assert_allclose(trace.x, rows["silhouette"])
         assert list(trace.y) == rows["rank"].tolist()
         assert [c[0] for c in trace.customdata] == rows["customer_id"].tolist()
         assert "customdata[0]" in trace.hovertemplate
-        assert trace.marker.color == colors[names[s]]
+        assert trace.fillcolor == trace.line.color == colors[names[s]]
+        # Best first within the segment, so the outline is the segment's silhouette profile.
+        assert list(trace.x) == sorted(trace.x, reverse=True)
+        ranks.extend(trace.y)
+    assert len(set(ranks)) == len(ranks)  # every customer on a row of their own
     (mean_line,) = fig.layout.shapes
     assert mean_line.x0 == mean_line.x1 == pytest.approx(seg.silhouette)
-    assert fig.layout.barmode == "overlay"
 
 
 def test_silhouette_diagram_on_sampled_silhouettes_skips_the_unmeasured(result, names, colors):
