@@ -392,25 +392,6 @@ def _halves_agreement(X: np.ndarray, n_clusters: int, seed: int, n_init: int) ->
     return float(adjusted_rand_score(assign(X, centers_a)[0], assign(X, centers_b)[0]))
 
 
-def _distance_matrix(X: np.ndarray) -> np.ndarray:
-    """Euclidean distances between all rows, in float64 (exact enough for silhouettes)."""
-    X = np.asarray(X, dtype=float)
-    sq = np.einsum("ij,ij->i", X, X)
-    D = sq[:, None] + sq[None, :] - 2.0 * (X @ X.T)
-    np.maximum(D, 0.0, out=D)
-    np.sqrt(D, out=D)
-    np.fill_diagonal(D, 0.0)
-    return D
-
-
-def _silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per-sample silhouettes from a distance matrix (0 for a singleton, as scikit-learn)."""
-    k = int(labels.max()) + 1
-    onehot = np.zeros((len(labels), k))
-    onehot[np.arange(len(labels)), labels] = 1.0
-    return _silhouette_from_sums(D @ onehot, labels)
-
-
 _BLOCK = 1024
 
 
@@ -423,7 +404,18 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
     are symmetric, so each pair of blocks is computed once and serves both
     (half the distance work of a row block against all rows); the pairs are
     shared among ``SWEEP_THREADS`` threads (:func:`_block_sums`). Equal to
-    :func:`_silhouette_from_distances` on each labeling.
+    scikit-learn's ``silhouette_samples`` on each labeling.
+    """
+    out = []
+    for lab, values in zip(label_sets, _silhouette_values(X, label_sets), strict=True):
+        out.append(np.nan if np.unique(lab).size < 2 else float(values.mean()))
+    return out
+
+
+def _silhouette_values(X: np.ndarray, label_sets: list[np.ndarray]) -> list[np.ndarray]:
+    """Every row's silhouette under each labeling, from block sums (see :func:`_mean_silhouettes`).
+
+    Never holds the n × n distance matrix: at the 4,000-customer sample that is 128 MB.
     """
     X = np.asarray(X, dtype=float)
     m = X.shape[0]
@@ -436,13 +428,8 @@ def _mean_silhouettes(X: np.ndarray, label_sets: list[np.ndarray]) -> list[float
     pairs = [(a, b) for a in range(0, m, _BLOCK) for b in range(a, m, _BLOCK)]
     shares = [pairs[i::SWEEP_THREADS] for i in range(SWEEP_THREADS)]
     sums = sum(_in_parallel(lambda share: _block_sums(X, sq, H, share), [(p,) for p in shares]))
-    out = []
-    for lab, k, off in zip(label_sets, ks, offsets[:-1], strict=True):
-        if np.unique(lab).size < 2:
-            out.append(np.nan)
-            continue
-        out.append(float(_silhouette_from_sums(sums[:, off:off + k], lab).mean()))
-    return out
+    return [_silhouette_from_sums(sums[:, off:off + k], lab)
+            for lab, k, off in zip(label_sets, ks, offsets[:-1], strict=True)]
 
 
 def _block_sums(X: np.ndarray, sq: np.ndarray, H: np.ndarray, pairs) -> np.ndarray:
@@ -784,7 +771,7 @@ def segmentation_from(fm: FeatureMatrix, labels: np.ndarray, centers: np.ndarray
     values = np.full(X.shape[0], np.nan)
     sub = labels if idx is None else labels[idx]
     if np.unique(sub).size > 1:
-        s = _silhouette_from_distances(_distance_matrix(X if idx is None else X[idx]), sub)
+        (s,) = _silhouette_values(X if idx is None else X[idx], [sub])
         if idx is None:
             values = s
         else:

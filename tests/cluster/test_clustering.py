@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -21,16 +22,16 @@ from sklearn.metrics import (
 from threadpoolctl import threadpool_limits
 
 from segmentation import SegmentationError, read_table
+from segmentation.cluster import kmeans
 from segmentation.cluster.kmeans import (
     N_SPLITS,
     REPLICATES,
     _agreement_text,
-    _distance_matrix,
     _find_knee,
     _fit_kmeans,
     _order_labels,
     _recommend_k,
-    _silhouette_from_distances,
+    _silhouette_from_sums,
     quality_warnings,
     segment,
     split_half_agreement,
@@ -41,6 +42,17 @@ from segmentation.prepare.features import prepare
 from tests.helpers import planted_customers, to_tsv_bytes
 
 FAST = settings(max_examples=40, deadline=None)
+
+
+@contextlib.contextmanager
+def _block_size(rows: int):
+    """Silhouette distances computed ``rows`` rows at a time, to reach several blocks."""
+    saved = kmeans._BLOCK
+    kmeans._BLOCK = rows
+    try:
+        yield
+    finally:
+        kmeans._BLOCK = saved
 
 
 def load(frame: pd.DataFrame):
@@ -92,20 +104,22 @@ def points_and_labels(draw):
 
 
 @FAST
-@given(points_and_labels())
-def test_silhouette_from_distances_equals_sklearn(data):
+@given(points_and_labels(), st.sampled_from([1024, 7, 3]))
+def test_silhouette_values_equal_sklearn(data, block):
     X, labels = data
     expected = silhouette_samples(X, labels)
-    np.testing.assert_allclose(_silhouette_from_distances(cdist(X, X), labels), expected,
+    with _block_size(block):  # several row blocks, not only one
+        (got,) = kmeans._silhouette_values(X, [labels])
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+    onehot = np.eye(int(labels.max()) + 1)[labels]
+    np.testing.assert_allclose(_silhouette_from_sums(cdist(X, X) @ onehot, labels), expected,
                                rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(_silhouette_from_distances(_distance_matrix(X), labels),
-                               expected, rtol=1e-9, atol=1e-9)
 
 
 def test_silhouette_singletons_and_missing_label_numbers():
     X = np.array([[0.0], [0.1], [0.2], [5.0], [9.0], [9.3]])
     labels = np.array([0, 0, 0, 2, 4, 4])  # 1 and 3 unused, 2 is a singleton
-    s = _silhouette_from_distances(cdist(X, X), labels)
+    (s,) = kmeans._silhouette_values(X, [labels])
     np.testing.assert_allclose(s, silhouette_samples(X, labels), atol=1e-12)
     assert s[3] == 0.0
     # hand check for the first point: a = mean(0.1, 0.2), b = nearest other cluster (the
@@ -115,22 +129,25 @@ def test_silhouette_singletons_and_missing_label_numbers():
 
 
 @FAST
-@given(st.integers(2, 30), st.integers(1, 6), st.floats(0.01, 100), st.integers(0, 2**32 - 1))
-def test_pairwise_distances_equals_cdist(n, d, scale, seed):
+@given(st.integers(2, 30), st.integers(1, 6), st.floats(0.01, 100), st.integers(0, 2**32 - 1),
+       st.sampled_from([1024, 7, 3]))
+def test_block_sums_equal_summed_cdist(n, d, scale, seed, block):
     rng = np.random.default_rng(seed)
     X = rng.normal(0, scale, (n, d))
     X[n // 2] = X[0]  # an exact duplicate
-    D = _distance_matrix(X)
-    C = cdist(X, X)
-    np.testing.assert_allclose(D, C, rtol=1e-7, atol=1e-7 * scale)
-    assert (np.diag(D) == 0).all()
-    np.testing.assert_array_equal(D, D.T)
+    H = np.eye(3)[rng.integers(0, 3, n)]
+    pairs = [(a, b) for a in range(0, n, block) for b in range(a, n, block)]
+    with _block_size(block):
+        got = kmeans._block_sums(X, np.einsum("ij,ij->i", X, X), H, pairs)
+    np.testing.assert_allclose(got, cdist(X, X) @ H, rtol=1e-7, atol=1e-7 * scale * n)
 
 
-def test_pairwise_distances_on_a_hand_case():
+def test_block_sums_on_a_hand_case():
     X = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
-    np.testing.assert_allclose(_distance_matrix(X),
-                               [[0, 5, 10], [5, 0, 5], [10, 5, 0]], atol=1e-12)
+    H = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    got = kmeans._block_sums(X, np.einsum("ij,ij->i", X, X), H, [(0, 0)])
+    # distances 0-1: 5, 0-2: 10, 1-2: 5
+    np.testing.assert_allclose(got, [[0, 15], [5, 5], [10, 5]], atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
