@@ -31,4 +31,5 @@ sections.bandit_simulation(result)
 
 st.subheader("Segments for new customers")
 model = sections.signup_model(result)
-sections.newcomers(model)
+if model is not None:
+    sections.newcomers(model)

@@ -260,8 +260,12 @@ def bandit_simulation(result: SegmentationResult) -> None:
     st.plotly_chart(charts.bandit_chart(sim.traffic), width="stretch")
 
 
-def signup_model(result: SegmentationResult) -> SignupModel:
-    """The sign-up model on the variables chosen, and the bundle that keeps it."""
+def signup_model(result: SegmentationResult) -> SignupModel | None:
+    """The sign-up model on the variables chosen, and the bundle that keeps it.
+
+    None until the user asks for it: fitting cross-validates a tree and a logistic
+    regression on every customer, most of this page's first visit.
+    """
     st.caption("Spend and purchases are what the segments are made of and are unknown at "
                "sign-up, so they are left out by default.")
     candidates = signup.signup_candidates(result)
@@ -269,6 +273,13 @@ def signup_model(result: SegmentationResult) -> SignupModel:
                             key="w.plan.signup", format_func=lambda n: label(result, n))
     if not chosen:
         st.stop()
+    if not st.session_state[state.PLAN_SIGNUP]:
+        st.button("Build the sign-up model", key="w.plan.signup.build",
+                  icon=":material/model_training:",
+                  on_click=lambda: st.session_state.update({state.PLAN_SIGNUP: True}))
+        st.caption("It learns each segment from these variables alone, cross-validated on "
+                   "every customer, so that new customers can be given a segment.")
+        return None
     fp, data, name = state.data()
     try:
         model = cache.signup_model(fp, data, name, result.config, tuple(chosen))

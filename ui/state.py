@@ -61,6 +61,9 @@ COMPARE_EXPORT = "compare.export"  # next quarter's customer file
 PLAN_RESULTS = "plan.results"  # an A/B campaign's results file
 PLAN_NEWCOMERS = "plan.newcomers"  # new customers to give a segment from sign-up data
 PLAN_OVERRIDES = "plan.overrides"  # {segment: {assumption: value}} edited on the Plan page
+# Whether the sign-up model was asked for: it cross-validates two models on every customer
+# (most of the Plan page's first visit), so it is fitted only once asked, then kept up to date.
+PLAN_SIGNUP = "plan.signup.asked"
 # {lifetime key: None once estimated, or the engine's sentence why it could not be}. Fitting
 # takes seconds to a minute, so it runs only when asked on the Personas page; the other pages
 # show the figures once they were asked for the same order history.
@@ -105,6 +108,7 @@ _DEFAULTS = {
     PLAN_RESULTS: None,
     PLAN_NEWCOMERS: None,
     PLAN_OVERRIDES: {},
+    PLAN_SIGNUP: False,
     LIFETIME: {},
     HISTORY_PATH: str(Path.cwd() / HISTORY_FILE),
     HISTORY_ON: True,

@@ -19,6 +19,13 @@ def plan_page() -> AppTest:
     return at
 
 
+def with_signup_model(at: AppTest) -> AppTest:
+    """The Plan page after "Build the sign-up model" was clicked."""
+    at.button(key="w.plan.signup.build").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def frame_with(at: AppTest, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
@@ -37,7 +44,7 @@ def arms(sample_result, names):
 
 
 def test_value_plan_bandit_and_signup_equal_the_engine(sample_result, names):
-    at = plan_page()
+    at = with_signup_model(plan_page())
     shown = frame_with(at, "clv")
     expected = value.segment_value(sample_result, names)
     np.testing.assert_allclose(shown["clv"], expected["clv"])
@@ -83,7 +90,7 @@ def test_a_bad_results_file_shows_one_error():
 def test_new_customers_are_given_a_segment(sample_result, sample_path):
     fresh = pd.read_csv(sample_path, sep="\t", dtype=str).head(40)
     data = fresh.to_csv(sep="\t", index=False).encode()
-    at = plan_page()
+    at = with_signup_model(plan_page())
     at.file_uploader(key="w.plan.newcomers").upload("new.tsv", data).run()
     assert not at.exception, [e.message for e in at.exception]
     shown = frame_with(at, "probability")
@@ -197,7 +204,7 @@ def test_the_saved_bundle_keeps_its_signup_model_and_predicts_like_the_page(samp
 
     mp, captured = capture_downloads()
     try:
-        at = plan_page()
+        at = with_signup_model(plan_page())
         (button,) = [b for b in at.get("download_button")
                      if b.proto.label.startswith("Save the segmentation with this sign-up")]
         data = captured[button.proto.deferred_file_id]()
@@ -213,3 +220,22 @@ def test_the_saved_bundle_keeps_its_signup_model_and_predicts_like_the_page(samp
     got, expected = signup.predict_file(new, bundle), signup.predict_file(new, model)
     assert got["segment"].tolist() == expected["segment"].tolist()
     np.testing.assert_array_equal(got["probability"], expected["probability"])
+
+
+def test_the_signup_model_is_fitted_only_when_asked_and_then_kept(sample_result):
+    at = plan_page()
+    model = signup.train(sample_result, signup.signup_candidates(sample_result),
+                         random_state=sample_result.config.random_state)
+    verdicts = [m.value for m in [*at.success, *at.warning]]
+    assert model.verdict not in verdicts
+    assert not [b for b in at.get("download_button")
+                if b.proto.label.startswith("Save the segmentation with this sign-up")]
+    assert not [u for u in at.get("file_uploader") if u.proto.label.startswith("Score a file")]
+    with_signup_model(at)
+    assert model.verdict in [m.value for m in [*at.success, *at.warning]]
+    assert not [b for b in at.button if b.key == "w.plan.signup.build"]
+    # Asked once, it follows the variables chosen without asking again.
+    chosen = signup.signup_candidates(sample_result)[:2]
+    at.multiselect(key="w.plan.signup").set_value(chosen).run()
+    fewer = signup.train(sample_result, chosen, random_state=sample_result.config.random_state)
+    assert fewer.verdict in [m.value for m in [*at.success, *at.warning]]
