@@ -111,6 +111,10 @@ def _write_rows(frame: pd.DataFrame, out) -> None:
     writer.writerow([neutralise(str(c)) for c in frame.columns])
     for start in range(0, len(frame), CSV_BLOCK_ROWS):
         safe, has_cr = _safe_block(frame.iloc[start:start + CSV_BLOCK_ROWS])
+        lines = None if has_cr.any() else _csv_lines(safe)
+        if lines is not None:
+            out.write(lines)
+            continue
         values = safe.astype(object).where(safe.notna(), "")
         rows = values.itertuples(index=False, name=None)
         if not has_cr.any():
@@ -118,6 +122,51 @@ def _write_rows(frame: pd.DataFrame, out) -> None:
             continue
         for row, cr in zip(rows, has_cr, strict=True):
             (quoted if cr else writer).writerow(row)
+
+
+# The characters for which the csv module quotes a field (delimiter, quote, line feed; a
+# bare carriage return it does not quote, and such rows never come here).
+_ARROW_QUOTED = r'[,"\n]'
+
+
+def _csv_lines(safe: pd.DataFrame) -> str | None:
+    """The rows of a block as the csv module writes them (``QUOTE_MINIMAL``; a missing cell
+    empty, a float by its ``repr``, anything else by ``str``), formatted and joined column
+    by column in pyarrow: at a million rows the module's own formatting is seconds of
+    Python per cell. None when the block is one the module must write (a single column,
+    whose empty field it quotes, or text pyarrow cannot hold)."""
+    if safe.shape[1] < 2 or not len(safe):
+        return None
+    fields = []
+    try:
+        for col in safe.columns:
+            fields.append(pc.fill_null(_csv_fields(safe[col]), ""))
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate
+        return None
+    lines = pc.binary_join_element_wise(*fields, ",")
+    return "\n".join(lines.to_pylist()) + "\n"
+
+
+def _csv_fields(series: pd.Series) -> pa.Array:
+    """One column's fields as the csv module writes them; null where the cell is missing."""
+    present = series.notna().to_numpy()
+    kind = series.dtype.kind
+    if kind in "iu":  # the digits str() gives
+        return pc.cast(pa.array(series.to_numpy(dtype=object, na_value=None)
+                                if not present.all() else series.to_numpy(dtype=np.int64),
+                                type=pa.int64()), pa.string())
+    cells = np.full(len(series), None, dtype=object)
+    if kind == "f":  # repr: the shortest text that reads back as the same float
+        cells[present] = list(map(float.__repr__,
+                                  series[present].to_numpy(dtype=float).tolist()))
+        return pa.array(cells, type=pa.string())
+    values = series.to_numpy(dtype=object)[present]
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        values = [repr(v) if isinstance(v, float) else str(v) for v in values]
+    cells[present] = values
+    text = pa.array(cells, type=pa.string())
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(pc.match_substring_regex(text, _ARROW_QUOTED), quoted, text)
 
 
 def _is_text(column: pd.Series) -> bool:
