@@ -34,6 +34,12 @@ def map_distinct(series: pd.Series, func: Callable) -> pd.Series:
     missing = codes == -1
     if missing.any():
         values[missing] = [func(v) for v in series.to_numpy(dtype=object)[missing]]
+    return as_mapped(values, series)
+
+
+def as_mapped(values: np.ndarray, series: pd.Series) -> pd.Series:
+    """An object array of results, one per cell of ``series``, as the Series ``series.map``
+    would have returned with them."""
     # The dtype inference Series.map ends with, so that the result is the same Series
     # (None among text becomes NaN in a text column, as it does there).
     return pd.Series(_pandas_lib.maybe_convert_objects(values), index=series.index,

@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segmentation.config import (
     ABSURD_MAGNITUDE,
     FIRST_VALUES,
     MIN_CUSTOMERS,
 )
-from segmentation.data._distinct import map_distinct
+from segmentation.data._distinct import as_mapped, map_distinct
 from segmentation.data.customer_file import RawTable, to_number
 from segmentation.data.roles import (
     BINARY_ROLES,
@@ -148,7 +150,11 @@ def load_dataset(
         For an unknown column or role, or a table with no numeric column.
     """
     frame = raw.frame
-    meanings = describe_columns(frame, raw.decimal)
+    # Telling a missing text cell apart costs pandas a Python check per cell: done once per
+    # column here, for detection, the counts of unparseable cells and the summary.
+    missing = {col: frame[col].isna().to_numpy() for col in frame.columns}
+    parsed: dict[str, pd.Series] = {}
+    meanings = describe_columns(frame, raw.decimal, missing=missing, parsed=parsed)
     log = raw.log
     if log is not None:  # the aggregation knows what each column it made means
         for col, role in log.roles.items():
@@ -196,7 +202,7 @@ def load_dataset(
         notes.append("No customer id column was found: ids were made from file line numbers "
                      "(row_2 is the first data line).")
     else:
-        ids = frame[id_column].map(_id_text)
+        ids = _ids_text(frame[id_column])
     keep = ids.notna().to_numpy().copy()
     if (~keep).any():
         dropped[REASON_MISSING_ID] = int((~keep).sum())
@@ -223,8 +229,9 @@ def load_dataset(
             else:
                 sentinels[col] = float(code)
         if role in NUMERIC_ROLES:
-            numbers = to_number(series, raw.decimal)
-            bad = int((numbers.isna() & series.notna()).sum())
+            # the numbers detection parsed already, when it did: parsing is cell by cell
+            numbers = parsed[col] if col in parsed else to_number(series, raw.decimal)
+            bad = int((numbers.isna().to_numpy() & ~missing[col]).sum())
             if bad:
                 unparseable[col] = bad
             numbers, n_absurd = _without_absurd(numbers)
@@ -294,8 +301,9 @@ def load_dataset(
         meanings=meanings,
         sentinels=sentinels,
         log=log,
-        column_summary={str(c): (tuple(map(str, frame[c].dropna().head(FIRST_VALUES))),
-                                 int(frame[c].isna().sum())) for c in frame.columns},
+        column_summary={str(c): (tuple(map(str, frame[c].iloc[
+                                     np.flatnonzero(~missing[c])[:FIRST_VALUES]])),
+                                 int(missing[c].sum())) for c in frame.columns},
     )
 
 
@@ -354,6 +362,31 @@ def _refuse_order_log(raw: RawTable, roles: dict[str, str], id_column: str | Non
             f"{raw.name} looks like a log of order lines, not one row per customer: read it as "
             "transactions (input kind auto or transactions) so it is totalled per customer."
         )
+
+# Python's str.strip() removes these ASCII characters (and more, outside ASCII).
+_ARROW_STRIPPED = r"^[\t\n\x0b\x0c\r\x1c-\x1f ]|[\t\n\x0b\x0c\r\x1c-\x1f ]$"
+
+
+def _ids_text(series: pd.Series) -> pd.Series:
+    """``series.map(_id_text)``, with the ids :func:`_id_text` leaves as they are (ASCII
+    text with nothing to strip) found by pyarrow in C: a million ids are not a million
+    Python calls."""
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return series.map(_id_text)  # numbers (an Excel export's ids): cell by cell
+    try:
+        arr = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError):  # e.g. a lone surrogate
+        return series.map(_id_text)
+    plain = pc.and_(pc.and_(pc.string_is_ascii(arr), pc.greater(pc.utf8_length(arr), 0)),
+                    pc.invert(pc.match_substring_regex(arr, _ARROW_STRIPPED)))
+    # a missing id is null to pyarrow and goes to _id_text with the rest
+    other = np.flatnonzero(~pc.fill_null(plain, False).to_numpy(zero_copy_only=False))
+    if other.size:
+        values = values.copy()
+        values[other] = [_id_text(v) for v in values[other]]
+    return as_mapped(values, series)
+
 
 def _id_text(value) -> str | float:
     """Ids are text; an Excel number such as 5524.0 becomes "5524"."""

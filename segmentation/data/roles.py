@@ -403,13 +403,33 @@ def detect_roles(frame: pd.DataFrame, decimal: str = ".") -> dict[str, str]:
     return {col: m.role for col, m in describe_columns(frame, decimal).items()}
 
 
-def describe_columns(frame: pd.DataFrame, decimal: str = ".") -> dict[str, ColumnMeaning]:
+def describe_columns(frame: pd.DataFrame, decimal: str = ".", *,
+                     missing: dict[str, np.ndarray] | None = None,
+                     parsed: dict[str, pd.Series] | None = None) -> dict[str, ColumnMeaning]:
     """Every column's kind, role and the reason, in column order.
 
     Detection looks at one column at a time, except for leaks, which are only
     leaks when the file has an outcome for them to leak.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as read.
+    decimal : str
+        The decimal mark used by text numbers.
+    missing : dict, optional
+        ``{column: boolean array}``, each column's ``isna`` when the caller has it.
+    parsed : dict, optional
+        Filled with ``{column: numbers}`` (every row, as :func:`to_number` reads it) for
+        the columns detection read as numbers, so a caller typing them need not parse
+        them again.
     """
-    out = {col: _describe_one(col, frame[col], decimal) for col in frame.columns}
+    parsed = {} if parsed is None else parsed
+    out = {}
+    for col in frame.columns:
+        series = frame[col]
+        absent = missing[col] if missing is not None else series.isna().to_numpy()
+        out[col] = _describe_one(col, series, decimal, absent, parsed)
     outcomes = [c for c, m in out.items() if m.kind == Kind.OUTCOME]
     if outcomes:
         for col, m in out.items():
@@ -451,8 +471,10 @@ def _meaning(col: str, role: Role, reason: str, sentinel: float | None = None) -
     return ColumnMeaning(col, role.value, KIND_OF_ROLE[role].value, reason, sentinel)
 
 
-def _describe_one(column: str, series: pd.Series, decimal: str) -> ColumnMeaning:
-    present = series.dropna()
+def _describe_one(column: str, series: pd.Series, decimal: str, missing: np.ndarray,
+                  parsed: dict[str, pd.Series]) -> ColumnMeaning:
+    """The column's meaning; its numbers go into ``parsed`` when it is read as numbers."""
+    present = series[~missing]  # series.dropna(), the missing cells being known
     if present.empty:
         return _meaning(column, Role.CONSTANT, "empty in every row")
     if pd.api.types.is_float_dtype(present.dtype) and not np.isfinite(present.to_numpy()).any():
@@ -484,9 +506,13 @@ def _describe_one(column: str, series: pd.Series, decimal: str) -> ColumnMeaning
                                                   "(response, churn, conversion)")
         return _meaning(column, Role.BINARY, f"two values only ({_pair(distinct)})")
 
-    numbers = to_number(present, decimal)
+    # Every row parsed (each cell on its own, so the present ones read as they would
+    # alone): a column of numbers is parsed once for detection and typing both.
+    every = to_number(series, decimal)
+    numbers = every[~missing]
     numeric = numbers.notna().mean() >= NUMERIC_SHARE
     if numeric:
+        parsed[column] = every
         return _describe_number(column, key, by_name, present, numbers.dropna(), text, decimal)
     return _describe_text(column, key, by_name, present, text, lowered)
 
@@ -525,9 +551,10 @@ def _describe_number(column, key, by_name, present, numbers, text, decimal) -> C
                             f"a few whole numbers ({_levels(levels)}) "
                             + ("named like a code" if code_name else "from 1 with no zero")
                             + ": codes, never averaged")
-    # the pattern's inline flag sends pandas to Python's re cell by cell anyway: the
-    # same loop, without pandas' overhead per column
-    signs = sum(map(bool, map(_CURRENCY_SIGN.search, text.tolist())))
+    # the pattern's inline flag sends pandas to Python's re cell by cell: each distinct
+    # text is searched once instead, counted as often as it occurs
+    counts = text.value_counts(sort=False)
+    signs = int(counts[[bool(_CURRENCY_SIGN.search(v)) for v in counts.index]].sum())
     currency = signs / len(text) >= CURRENCY_SHARE
     if currency:
         return _meaning(column, Role.MONEY, "amounts written with a currency sign")

@@ -10,6 +10,7 @@ when one such variable is what the segments mostly are.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import combinations
@@ -211,10 +212,23 @@ def run_drivers(result: SegmentationResult) -> tuple[pd.DataFrame, SplitWarning 
     An order log's totals (the variables it log-scales: orders, net spend) count as
     behaviour and spend, as a customer table's total spend does.
     """
+    global _last_run
+    last = _last_run
+    if last is not None and last[0]() is result:
+        return last[1].copy(), last[2]
     log = result.dataset.log
     fm, labels = result.features, result.segmentation.labels
     drivers = segment_drivers(fm, labels, log.log_features if log is not None else ())
-    return drivers, split_warning(fm, labels, drivers)
+    warning = split_warning(fm, labels, drivers)
+    _last_run = (weakref.ref(result), drivers.copy(), warning)
+    return drivers, warning
+
+
+# The last run's drivers, held while that (frozen) result lives: the command line asks for
+# them twice, for summary.json and for the warning it prints, and at a million customers
+# each time costs two seconds. A new result (``dataclasses.replace`` included) is a new
+# object, so it is measured afresh.
+_last_run: tuple[weakref.ref, pd.DataFrame, SplitWarning | None] | None = None
 
 
 def _clustered_sources(fm: FeatureMatrix) -> set[str]:

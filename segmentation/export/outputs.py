@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segmentation._version import __version__
 from segmentation.config import (
@@ -100,8 +102,6 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-
-
 def _write_rows(frame: pd.DataFrame, out) -> None:
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     # Python's csv module quotes a field holding a line feed but not one holding a bare
@@ -110,10 +110,13 @@ def _write_rows(frame: pd.DataFrame, out) -> None:
     quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([neutralise(str(c)) for c in frame.columns])
     for start in range(0, len(frame), CSV_BLOCK_ROWS):
-        safe = _safe_frame(frame.iloc[start:start + CSV_BLOCK_ROWS])
+        safe, has_cr = _safe_block(frame.iloc[start:start + CSV_BLOCK_ROWS])
+        lines = None if has_cr.any() else _csv_lines(safe)
+        if lines is not None:
+            out.write(lines)
+            continue
         values = safe.astype(object).where(safe.notna(), "")
         rows = values.itertuples(index=False, name=None)
-        has_cr = _holds_carriage_return(safe)
         if not has_cr.any():
             writer.writerows(rows)
             continue
@@ -121,39 +124,121 @@ def _write_rows(frame: pd.DataFrame, out) -> None:
             (quoted if cr else writer).writerow(row)
 
 
-def _holds_carriage_return(frame: pd.DataFrame) -> np.ndarray:
-    """Per row: does any text cell hold a carriage return?"""
-    found = np.zeros(len(frame), dtype=bool)
-    for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype):
-            found |= frame[col].map(lambda v: isinstance(v, str) and "\r" in v).to_numpy(bool)
-    return found
+# The characters for which the csv module quotes a field (delimiter, quote, line feed; a
+# bare carriage return it does not quote, and such rows never come here).
+_ARROW_QUOTED = r'[,"\n]'
+
+
+def _csv_lines(safe: pd.DataFrame) -> str | None:
+    """The rows of a block as the csv module writes them (``QUOTE_MINIMAL``; a missing cell
+    empty, a float by its ``repr``, anything else by ``str``), formatted and joined column
+    by column in pyarrow: at a million rows the module's own formatting is seconds of
+    Python per cell. None when the block is one the module must write (a single column,
+    whose empty field it quotes, or text pyarrow cannot hold)."""
+    if safe.shape[1] < 2 or not len(safe):
+        return None
+    fields = []
+    try:
+        for col in safe.columns:
+            fields.append(pc.fill_null(_csv_fields(safe[col]), ""))
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate
+        return None
+    lines = pc.binary_join_element_wise(*fields, ",")
+    return "\n".join(lines.to_pylist()) + "\n"
+
+
+def _csv_fields(series: pd.Series) -> pa.Array:
+    """One column's fields as the csv module writes them; null where the cell is missing."""
+    present = series.notna().to_numpy()
+    kind = series.dtype.kind
+    if kind in "iu":  # the digits str() gives
+        return pc.cast(pa.array(series.to_numpy(dtype=object, na_value=None)
+                                if not present.all() else series.to_numpy(dtype=np.int64),
+                                type=pa.int64()), pa.string())
+    cells = np.full(len(series), None, dtype=object)
+    if kind == "f":  # repr: the shortest text that reads back as the same float
+        cells[present] = list(map(float.__repr__,
+                                  series[present].to_numpy(dtype=float).tolist()))
+        return pa.array(cells, type=pa.string())
+    values = series.to_numpy(dtype=object)[present]
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        values = [repr(v) if isinstance(v, float) else str(v) for v in values]
+    cells[present] = values
+    text = pa.array(cells, type=pa.string())
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(pc.match_substring_regex(text, _ARROW_QUOTED), quoted, text)
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
 
 
 def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells (and column names) are neutralised."""
+    return _safe_block(frame)[0]
+
+
+def _safe_block(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`_safe_frame`, and per row whether any text cell holds a carriage return."""
     out = frame.copy()
+    has_cr = np.zeros(len(frame), dtype=bool)
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = _neutralised(out[col])
+        if _is_text(out[col]):
+            out[col], cr = _neutralised_cells(out[col])
+            has_cr |= cr
     out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
+    return out, has_cr
 
 
 def _neutralised(column: pd.Series) -> pd.Series:
     """:func:`neutralise` on every cell, calling it only on the cells it may change (those
     starting with a formula character or holding a line break): a million customer ids
     are then checked in C instead of one Python call each."""
-    try:
-        risky = (column.str.startswith(_CELL_START, na=False)
-                 | column.str.contains(r"[\r\n]", regex=True, na=False)).to_numpy(dtype=bool)
-    except (AttributeError, TypeError):  # no text here the .str methods can read
-        return column.map(neutralise)
+    return _neutralised_cells(column)[0]
+
+
+# The cells neutralise may change: those starting with a formula character or a tab, and
+# those holding a line break (a carriage return at the start among them).
+_ARROW_RISKY = r"^[=+\-@\t]|[\r\n]"
+
+
+def _neutralised_cells(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """:func:`_neutralised`, and per cell whether it holds a carriage return (only a cell
+    neutralise may change can hold one, so only those are looked at in Python)."""
+    risky = _risky_text(column)
+    if risky is None:
+        try:
+            risky = (column.str.startswith(_CELL_START, na=False)
+                     | column.str.contains(r"[\r\n]", regex=True, na=False)).to_numpy(
+                dtype=bool)
+        except (AttributeError, TypeError):  # no text here the .str methods can read
+            cr = column.map(lambda v: isinstance(v, str) and "\r" in v).to_numpy(bool)
+            return column.map(neutralise), cr
+    cr = np.zeros(len(column), dtype=bool)
     if not risky.any():
-        return column
+        return column, cr
     values = column.to_numpy(dtype=object, copy=True)
+    cr[risky] = [isinstance(v, str) and "\r" in v for v in values[risky]]
     values[risky] = [neutralise(v) for v in values[risky]]
-    return pd.Series(values, index=column.index, name=column.name, dtype=object)
+    return pd.Series(values, index=column.index, name=column.name, dtype=object), cr
+
+
+def _risky_text(column: pd.Series) -> np.ndarray | None:
+    """Per cell, whether :func:`neutralise` may change it, found by pyarrow in C; None
+    for a column holding anything but text and missing values (or text pyarrow cannot
+    hold, such as a lone surrogate)."""
+    try:
+        if isinstance(column.dtype, pd.StringDtype):
+            arr = pa.array(column.array)
+        else:
+            values = column.to_numpy(dtype=object)
+            if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+                return None
+            arr = pa.array(values, type=pa.string(), from_pandas=True)
+        found = pc.match_substring_regex(arr, _ARROW_RISKY)
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+        return None
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def assignments_frame(result: SegmentationResult) -> pd.DataFrame:

@@ -313,19 +313,27 @@ def derive(base: pd.DataFrame, variables: dict[str, Variable], tenure_end: str |
     does not depend on who else is in the file).
     """
     out = {}
+    distinct: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # a category's codes, its values
     for var in variables.values():
         src = list(var.sources)
         if var.kind in CATEGORY_KINDS:
             out[var.name] = base[src[0]].astype(object)
         elif var.kind == "level":
-            values = base[src[0]].astype(object)
+            if src[0] not in distinct:
+                distinct[src[0]] = pd.factorize(base[src[0]].astype(object))
+            codes, values = distinct[src[0]]
+            values = np.asarray(values, dtype=object)
+            # Each level is decided once per distinct value, then spread over the rows (a
+            # missing cell, code -1, takes the last entry): a million customers' cells
+            # are not compared one by one for every level.
             if var.detail == OTHER_LEVEL:
                 named = [v.detail for v in variables.values()
                          if v.kind == "level" and v.sources == var.sources
                          and v.detail != OTHER_LEVEL]
-                out[var.name] = (~values.isin(named)).astype(float)
+                flags = np.append(~pd.Series(values, dtype=object).isin(named).to_numpy(), True)
             else:
-                out[var.name] = (values == var.detail).astype(float)
+                flags = np.append(values == var.detail, False)
+            out[var.name] = pd.Series(flags[codes].astype(float), index=base.index)
         elif var.kind == "measure_na":
             code = (sentinels or {}).get(src[0])
             values = base[src[0]].astype(float)
