@@ -249,6 +249,11 @@ SPLIT_MAX_IQR_OVERLAP = 0.0
 # Bands a "segments within bands" suggestion cuts the dominant variable into: low, middle
 # and high thirds, the split a marketer already uses.
 SPLIT_BANDS = 3
+# A variable whose spread (root mean square about its mean) is at most this share of its
+# largest magnitude is constant to floating point: its eta squared would measure rounding,
+# not customers (a million-sized amount that varies by under a unit), so it is not given one.
+# Relative, so the verdict does not change with the unit a column is written in.
+CONSTANT_SPREAD = 1e-6
 # A variable whose removal leaves an adjusted Rand index of at least this with the full
 # solution (1 is the same partition, 0 what chance gives) barely changes who is in which
 # segment: the test of a variable worth clustering on is that removing it changes segments,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from segmentation.config import SPLIT_BANDS, SPLIT_ETA2, SPLIT_MAX_IQR_OVERLAP
+from segmentation.config import CONSTANT_SPREAD, SPLIT_BANDS, SPLIT_ETA2, SPLIT_MAX_IQR_OVERLAP
 from segmentation.prepare.features import FeatureMatrix
 from segmentation.prepare.variables import CATEGORY_KINDS, Variable
 
@@ -98,10 +98,13 @@ def eta_squared(values, labels) -> float:
     y, g = y[present], g[present]
     if len(y) == 0:
         return float("nan")
+    size = float(np.abs(y).max())
     # Centred first: a large offset (a year, an id-like amount) would otherwise cost digits.
     y = y - y.mean(axis=0)
     total = float((y ** 2).sum())
-    if not total > 1e-12 * len(y):
+    # Constant, or constant to floating point (CONSTANT_SPREAD): nothing to explain. A cut-off
+    # relative to the values' size, so a column in cents and the same in euros agree.
+    if not total > len(y) * (CONSTANT_SPREAD * size) ** 2:
         return float("nan")
     codes, _ = pd.factorize(g)  # hashing, not sorting: a million customers in milliseconds
     sizes = np.bincount(codes).astype(float)

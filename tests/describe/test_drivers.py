@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import stats
 
 from segmentation import RunConfig, run
-from segmentation.config import SPLIT_ETA2
+from segmentation.config import CONSTANT_SPREAD, SPLIT_ETA2
 from segmentation.describe.drivers import (
     DRIVER_COLUMNS,
     eta_squared,
@@ -97,13 +97,34 @@ finite = st.floats(-1e6, 1e6, allow_nan=False)
        st.floats(0.01, 1e3), st.floats(-1e5, 1e5))
 def test_eta_squared_is_a_share_invariant_to_affine_maps(y, seed, scale, shift):
     labels = np.random.default_rng(seed).integers(0, 3, len(y))
+
+    def constant(v):  # its spread is lost in floating point beside its size
+        return np.sqrt(np.mean((v - v.mean()) ** 2)) <= CONSTANT_SPREAD * np.abs(v).max()
+
     eta = eta_squared(y, labels)
+    assert np.isnan(eta) == constant(y)
     if np.isnan(eta):
-        assert np.ptp(y) == 0 or np.isnan(eta_squared(y * scale + shift, labels))
         return
     assert 0.0 <= eta <= 1.0
-    assert eta_squared(y * scale + shift, labels) == pytest.approx(eta, abs=1e-7)
+    # Scaling alone never changes the verdict; a shift can drown a tiny spread.
+    assert eta_squared(y * scale, labels) == pytest.approx(eta, abs=1e-7)
     assert eta_squared(-y, labels) == pytest.approx(eta, abs=1e-7)
+    mapped = y * scale + shift
+    if constant(mapped):
+        assert np.isnan(eta_squared(mapped, labels))
+    else:
+        assert eta_squared(mapped, labels) == pytest.approx(eta, abs=1e-7)
+
+
+def test_a_tiny_spread_is_measured_in_any_unit():
+    # One customer differs, in a unit where the difference is 1.9e-6: the same figure as in
+    # a unit where it is 6.1e-5 (an absolute cut-off called the first constant).
+    y = np.array([6.103515625e-05, 0, 0, 0, 0, 0])
+    labels = np.array([0, 1, 1, 2, 2, 2])
+    assert eta_squared(y, labels) == pytest.approx(1.0)
+    assert eta_squared(y * 0.03125, labels) == pytest.approx(1.0)
+    assert np.isnan(eta_squared(np.full(6, 7.5), labels))
+    assert np.isnan(eta_squared(1e9 + np.r_[0, 0, 0, 0, 0, 1e-6], labels))
 
 
 @settings(max_examples=40, deadline=None)
