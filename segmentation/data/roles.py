@@ -647,6 +647,14 @@ def _parse_dates(series: pd.Series) -> pd.Series:
 def _parse_date_text(text: pd.Series, counts: np.ndarray) -> pd.Series:
     """The dates of distinct texts (none missing), the ``counts[i]`` rows holding
     ``text[i]`` weighing in the decisions as they would row by row."""
+    # Every date format read here has digits. pandas reads "now" and "today" as the clock's
+    # date, which would make a run depend on the day it is run: without a digit, no date.
+    # And a text column without any digit (a status, a region) is settled here, before four
+    # date parsers try each of its values.
+    has_digit = text.str.contains(r"\d", regex=True).fillna(False).to_numpy(bool)
+    if not has_digit.any():
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    text = text.where(has_digit)
     # Microsecond resolution: placeholder dates such as 31-12-9999 fit, so
     # they stay dates (and can be flagged) instead of overflowing.
     iso = pd.to_datetime(text, format="ISO8601", errors="coerce").astype("datetime64[us]")

@@ -349,3 +349,13 @@ def test_an_id_column_with_one_id_and_the_rest_blank_is_still_the_id_column():
     # the same value in every row is still a constant, whatever the name
     same = load_dataset(read_table(b"ID\tIncome\n1\t5\n1\t7\n1\t9\n"))
     assert same.meanings["ID"].role == "constant"
+
+
+def test_words_without_digits_are_never_dates():
+    # pandas reads "now" and "today" as the clock's date; a status column holding them is
+    # text, and a column of words is settled without trying the date formats.
+    out = _parse_dates(pd.Series(["now", "today", "Single", "Married", None, "now"]))
+    assert out.isna().all()
+    # One "today" among dates is a cell that is not a date, not the day the file was read.
+    mixed = _parse_dates(pd.Series(["2013-01-05", "2014-06-29"] * 15 + ["today"]))
+    assert mixed.iloc[:30].notna().all() and pd.isna(mixed.iloc[30])
