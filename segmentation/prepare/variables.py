@@ -257,17 +257,18 @@ def default_features(variables: dict[str, Variable], limit: int = 12,
 
 
 
-def _is_spike(values: pd.Series) -> bool:
+def _top_share(values: pd.Series) -> float | None:
+    """The share of customers holding a number's commonest value; None for no numbers."""
     present = values.dropna()
     if present.empty or not pd.api.types.is_numeric_dtype(present.dtype):
-        return False
-    return float(present.value_counts(normalize=True).iloc[0]) >= SPIKE_SHARE
+        return None
+    return float(present.value_counts(normalize=True).iloc[0])
 
 
 def _set_by(values: pd.Series, frame: pd.DataFrame, variables: dict[str, Variable]) -> str | None:
     """The category column that fixes this number (one value per level, e.g. a plan's fee)."""
-    present = values.dropna()
-    if present.nunique() > MAX_SET_BY_LEVELS or present.nunique() < 2:
+    levels = values.dropna().nunique()
+    if levels > MAX_SET_BY_LEVELS or levels < 2:
         return None
     for var in variables.values():
         col = var.sources[0]
@@ -291,8 +292,8 @@ def _left_out(variables: dict[str, Variable], frame: pd.DataFrame) -> dict[str, 
     for name, var in variables.items():
         if var.kind not in _DEFAULT_KINDS or name not in frame.columns:
             continue
-        if _is_spike(frame[name]):
-            share = float(frame[name].value_counts(normalize=True).iloc[0])
+        share = _top_share(frame[name])
+        if share is not None and share >= SPIKE_SHARE:
             out[name] = (f"{share:.0%} of customers share one value, so it mostly sets a few "
                          "apart from everyone")
             continue
