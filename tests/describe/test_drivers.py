@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from segmentation import RunConfig, run
 from segmentation.config import CONSTANT_SPREAD, SPLIT_ETA2
@@ -54,7 +55,7 @@ def test_eta_squared_is_the_r2_of_ols_on_segment_dummies():
     labels = rng.integers(0, 4, 300)
     y = rng.normal(size=300) + 0.8 * labels
     dummies = pd.get_dummies(labels, drop_first=True).to_numpy(float)
-    r2 = sm.OLS(y, sm.add_constant(dummies)).fit().rsquared
+    r2 = OLS(y, add_constant(dummies)).fit().rsquared
     assert eta_squared(y, labels) == pytest.approx(r2, rel=1e-10)
 
 
@@ -75,10 +76,10 @@ def test_eta_squared_of_a_category_pools_its_indicators():
     levels = np.where(rng.random(240) < 0.3 + 0.2 * labels, "a",
                       np.where(rng.random(240) < 0.5, "b", "c"))
     onehot = pd.get_dummies(levels).to_numpy(float)
-    dummies = sm.add_constant(pd.get_dummies(labels, drop_first=True).to_numpy(float))
+    dummies = add_constant(pd.get_dummies(labels, drop_first=True).to_numpy(float))
     between = total = 0.0
     for column in onehot.T:
-        fit = sm.OLS(column, dummies).fit()
+        fit = OLS(column, dummies).fit()
         between += fit.ess
         total += fit.centered_tss
     assert eta_squared(onehot, labels) == pytest.approx(between / total)
