@@ -23,6 +23,7 @@ import pytest  # noqa: E402
 from tests.helpers import REAL_PATH, SAMPLE_PATH, planted_customers  # noqa: E402
 from tests.helpers.markers import (  # noqa: E402
     FIXTURE_MARKERS,
+    engine_folder,
     folder_left_out,
     module_markers,
     scale_examples,
@@ -36,8 +37,10 @@ def pytest_addoption(parser):
 
 
 def pytest_ignore_collect(collection_path, config):
-    """Skip importing a page or browser test folder that ``-m`` leaves out anyway."""
-    if collection_path.is_dir() and collection_path.parent == Path(__file__).parent:
+    """Skip importing a test folder or top-level test file that ``-m`` leaves out anyway."""
+    here = Path(__file__).parent
+    if collection_path.parent == here and (collection_path.is_dir()
+                                           or collection_path.name.startswith("test_")):
         return True if folder_left_out(collection_path.name, config.option.markexpr) else None
     return None
 
@@ -59,6 +62,8 @@ def pytest_collection_modifyitems(config, items):
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
+        if engine_folder(item.path):
+            item.add_marker("engine")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,4 +1,4 @@
-"""The fast loop (`-m "not app and not browser and not spark"`) leaves out every page test."""
+"""The markers that select the fast loop (`-m "engine and not slow and not spark"`) and the others."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.markers import folder_left_out, module_markers, scale_examples
+from tests.helpers.markers import engine_folder, folder_left_out, module_markers, scale_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +70,14 @@ def test_every_browser_module_is_marked_browser():
     ("app", "not browser", False),
     ("browser", "not app and not browser", True),
     ("browser", "browser or app", False),
-    ("cluster", "not app", False),  # only the page and browser folders are judged whole
+    ("cluster", "not app", False),
+    # The fast loop: the engine's package folders only.
+    ("report", "engine and not slow and not spark", True),
+    ("test_golden.py", "engine and not slow and not spark", True),
+    ("cluster", "engine and not slow and not spark", False),
+    ("spark", "engine and not slow and not spark", False),  # a test there may not use Spark
+    ("report", "not engine", False),
+    ("cluster", "not engine", True),
 ])
 def test_a_folder_is_skipped_only_when_the_expression_rejects_its_marker(folder, markexpr,
                                                                          left_out):
@@ -100,3 +107,14 @@ def test_the_fast_loop_runs_a_share_of_each_property_tests_examples(declared, sh
     prop()
     # Hypothesis stops early only when it has run out of distinct inputs, which integers never do.
     assert len(calls) == runs
+
+
+def test_the_engine_folders_are_those_named_after_the_engines_packages():
+    tests = ROOT / "tests"
+    packages = {p.parent.name for p in (ROOT / "segmentation").glob("*/__init__.py")}
+    marked = {p.name for p in tests.iterdir() if p.is_dir() and engine_folder(p / "test_x.py")}
+    assert marked == packages & {p.name for p in tests.iterdir() if p.is_dir()}
+    assert {"data", "prepare", "cluster", "describe", "validate", "plan", "export"} <= marked
+    assert not engine_folder(tests / "report" / "test_report.py")
+    assert not engine_folder(tests / "test_golden.py")
+    assert not engine_folder(ROOT / "segmentation" / "data" / "dataset.py")

@@ -183,6 +183,7 @@ def test_a_bad_mapping_is_one_sentence():
 
 # --- the command line ----------------------------------------------------------------------------
 
+@pytest.mark.slow  # a whole command-line run
 def test_cli_run_on_a_log(tmp_path, capsys):
     frame = order_log(n_customers=300)
     path = tmp_path / "orders.csv"
@@ -199,6 +200,7 @@ def test_cli_run_on_a_log(tmp_path, capsys):
     assert lines["lines_aggregated"] + sum(lines["lines_dropped"].values()) == len(frame)
 
 
+@pytest.mark.slow  # a whole command-line run
 def test_cli_aggregate_writes_the_customer_table(tmp_path, capsys):
     frame = tiny_log()
     path = tmp_path / "orders.csv"

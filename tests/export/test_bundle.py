@@ -88,6 +88,7 @@ def test_a_damaged_bundle_is_refused_in_one_sentence(saved, damage):
     assert_actionable(str(caught.value))
 
 
+@pytest.mark.slow  # whole command-line runs
 def test_the_command_line_writes_a_bundle_and_carries_names_with_previous(tmp_path):
     frame = planted_customers(450, seed=5)
     frame.attrs = {}

@@ -273,6 +273,7 @@ def _no_formula_starts_a_row(path) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.slow  # a whole command-line run
 def test_line_breaks_in_cells_cannot_start_a_formula_row(tmp_path, capsys):
     from segmentation.cli import main
     from segmentation.validate.migration import read_assignments

@@ -1,4 +1,4 @@
-"""The speed markers a test earns: `app`, `browser` and `spark` (see tests/conftest.py)."""
+"""The markers a test earns: `engine`, `app`, `browser` and `spark` (see tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import inspect
 import itertools
 import re
 import sys
+from pathlib import Path
 
-# What a test module holds at module level decides its speed class: the fast engine loop is
-# `-m "not app and not browser and not spark"`. Judged from the objects themselves (where each imported
+# What a test module holds at module level decides its speed class (the fast engine loop is
+# `-m "engine and not slow and not spark"`, the README's). Judged from the objects themselves (where each imported
 # class, function or module was defined), so a renamed file or helper cannot slip through.
 MODULE_MARKERS = {
     "app": ("streamlit.testing",),  # Streamlit's AppTest: runs whole pages, seconds each
@@ -54,18 +55,21 @@ FOLDER_MARKERS = {"app": "app", "browser": "browser"}
 
 
 def folder_left_out(folder: str, markexpr: str) -> bool:
-    """Whether ``-m markexpr`` deselects every test of a folder in ``FOLDER_MARKERS``."""
+    """Whether ``-m markexpr`` deselects every test under ``tests/<folder>`` (a folder or a
+    top-level test file), judged by the markers its place decides: ``FOLDER_MARKERS`` and
+    ``engine``. Any other marker a test there might carry is left open."""
     from _pytest.mark.expression import Expression
 
-    marker = FOLDER_MARKERS.get(folder)
-    if marker is None or not markexpr:
+    if not markexpr:
         return False
+    known = {"engine": engine_folder(Path(__file__).resolve().parents[1] / folder)}
+    if folder in FOLDER_MARKERS:
+        known[FOLDER_MARKERS[folder]] = True
     expression = Expression.compile(markexpr)
-    # A test of the folder has the marker and may have any of the others named: left out
-    # only if no such test could be selected.
-    others = sorted(set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not", marker})
+    others = sorted(set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not"} - set(known))
+    held_always = {name for name, on in known.items() if on}
     for values in itertools.product((False, True), repeat=len(others)):
-        held = {marker, *(name for name, on in zip(others, values, strict=True) if on)}
+        held = held_always | {name for name, on in zip(others, values, strict=True) if on}
         if expression.evaluate(held.__contains__):
             return False
     return True
@@ -92,3 +96,20 @@ def scale_examples(test, share: float) -> None:
     test._hypothesis_internal_use_settings = settings(
         declared, max_examples=min(declared.max_examples, wanted))
     test._examples_scaled = True
+
+
+# The engine's packages: a test folder named after one (tests/data for segmentation/data, ...)
+# holds that package's tests, and each of its tests is marked `engine`. The fast loop is
+# `-m "engine and not slow and not spark"`; the pages, the report, the charts, the
+# architecture checks and the whole-pipeline shape tests run in the full suite.
+ENGINE = Path(__file__).resolve().parents[2] / "segmentation"
+
+
+def engine_folder(test_path: Path) -> bool:
+    """Whether ``test_path`` lies in the test folder of one of the engine's packages."""
+    tests = Path(__file__).resolve().parents[1]
+    try:
+        folder = Path(test_path).resolve().relative_to(tests).parts[0]
+    except (ValueError, IndexError):
+        return False
+    return (ENGINE / folder / "__init__.py").is_file()

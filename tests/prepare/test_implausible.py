@@ -80,6 +80,7 @@ def test_infinities_in_parquet_are_missing_values_and_an_all_infinite_column_say
     assert "same value" not in dataset.excluded_columns["MntFruits"]
 
 
+@pytest.mark.slow  # a whole command-line run
 def test_a_run_with_1e200_exits_cleanly_with_whole_outputs(base, tmp_path):
     bad = base.astype({"MntWines": object})
     bad.loc[3, "MntWines"] = "1e200"
