@@ -319,7 +319,8 @@ def check_history(path: str | Path) -> None:
 # --- writing ------------------------------------------------------------------------------------
 
 def _pack_ids(ids: pd.Series) -> bytes:
-    return zlib.compress(json.dumps([str(i) for i in ids]).encode("utf-8"))
+    # Converted in one call, not a Python str() per id: a million ids took 0.6 s that way.
+    return zlib.compress(json.dumps(ids.astype(str).tolist()).encode("utf-8"))
 
 
 def _pack_segments(segments) -> bytes:
