@@ -187,15 +187,16 @@ def _silent(stage: str) -> None:
     """The default ``progress``: nobody is watching."""
 
 
-def run(source: bytes | str | Path | RawTable, config: RunConfig | None = None,
+def run(source: bytes | str | Path | pd.DataFrame | RawTable, config: RunConfig | None = None,
         name: str | None = None,
         progress: Callable[[str], None] | None = None) -> SegmentationResult:
     """Segment a customer file end to end with the given settings.
 
     Parameters
     ----------
-    source : bytes, str, Path or RawTable
-        The customer file (or order log), its bytes, or a table already read.
+    source : bytes, str, Path, DataFrame or RawTable
+        The customer file (or order log), its bytes, a pandas DataFrame (read as its CSV
+        export would be), or a table already read.
     config : RunConfig, optional
         The settings; default ``RunConfig()``.
     name : str, optional

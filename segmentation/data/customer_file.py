@@ -176,9 +176,21 @@ def release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def read_table(source: bytes | str | Path, name: str | None = None,
+def _frame_bytes(frame: pd.DataFrame) -> bytes:
+    """The CSV export of a DataFrame, as a CRM would write it.
+
+    A default index (0, 1, 2, ...) is left out and any other one, such as customer ids set
+    as the index, becomes a column. A lone surrogate, which no file can hold, is written
+    escaped (``\\ud800``) rather than refused.
+    """
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    return frame.to_csv(index=False).encode("utf-8", errors="backslashreplace")
+
+
+def read_table(source: bytes | str | Path | pd.DataFrame, name: str | None = None,
                sheet: str | int | None = None) -> RawTable:
-    """Read a customer table from a path or from the bytes of an upload.
+    """Read a customer table from a path, from the bytes of an upload, or from a DataFrame.
 
     The format is recognised from the content (Excel and Parquet by their
     signatures, anything else as delimited text), so a misnamed file still
@@ -189,8 +201,10 @@ def read_table(source: bytes | str | Path, name: str | None = None,
 
     Parameters
     ----------
-    source : bytes, str or Path
-        The file's bytes, or a path to a regular file to read them from.
+    source : bytes, str, Path or DataFrame
+        The file's bytes, or a path to a regular file to read them from. A pandas
+        DataFrame is read as the CSV export of it would be (a meaningful index, such as
+        customer ids, becomes a column), so every cell is interpreted as in a file.
     name : str, optional
         A display name for messages and reports.
     sheet : str or int, optional
@@ -212,11 +226,18 @@ def read_table(source: bytes | str | Path, name: str | None = None,
     >>> raw.frame["income"].tolist()
     ['$58,138.00', nan]
     """
-    if isinstance(source, str | Path):
+    if isinstance(source, pd.DataFrame):
+        data, name = _frame_bytes(source), name or "the table"
+    elif isinstance(source, str | Path):
         data = _file_bytes(source)
         name = name or Path(source).name
-    else:
+    elif isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
+    else:
+        raise SegmentationError(
+            f"A customer table is read from a path, a file's bytes or a pandas DataFrame, "
+            f"not from a {type(source).__name__}: pass one of those."
+        )
     name = name or "upload"
     if _ASCII_NOT_SPACE.search(data) is None:  # ``not data.strip()``, without copying the data
         raise SegmentationError(
