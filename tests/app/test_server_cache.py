@@ -181,6 +181,13 @@ def test_bootstraps_run_one_at_a_time_and_stopping_drops_the_waiting_ones(monkey
 
     release.clear()
     first, waiting = (cache.start_bootstrap("fp", RunConfig(), n, res) for n in (200, 300))
+    # Stop once the first is running: a bootstrap not yet picked up is a waiting one, and a
+    # busy machine can leave the worker thread that long before it starts the first.
+    for _ in range(200):
+        with lock:
+            if running[0] == 1:
+                break
+        threading.Event().wait(0.05)
     threading.Timer(0.2, release.set).start()
     cache.stop_background_work()  # waits for the running one, drops the waiting one
     assert first.finished and not waiting.finished
