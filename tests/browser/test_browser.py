@@ -9,13 +9,13 @@ is saved under tests/screenshots/browser_journey/.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import REAL_PATH, ROOT, SAMPLE_PATH
+from tests.helpers.needs import skip_or_fail
 from tools.browser import CHROMIUM, CHROMIUM_ARGS, go_to, running_app, settle
 
 pytestmark = pytest.mark.browser
@@ -31,10 +31,8 @@ def _require_browser():
     except ImportError:
         missing.append("the playwright Python package")
     if missing:
-        reason = f"{' and '.join(missing)} not installed (Debian package chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser journey must run under CI, but {reason}")
-        pytest.skip(reason)
+        skip_or_fail("the browser journey",
+                     f"{' and '.join(missing)} not installed (Debian package chromium)")
 
 
 @pytest.fixture(scope="module")

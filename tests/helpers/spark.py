@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 
-import pytest
+from tests.helpers.needs import skip_or_fail
 
 
 def require_spark() -> None:
@@ -18,10 +17,7 @@ def require_spark() -> None:
     if not java_found():
         missing.append("a Java runtime (Debian package openjdk-17-jre-headless)")
     if missing:
-        reason = f"{' and '.join(missing)} not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the Spark tests must run under CI, but {reason}")
-        pytest.skip(reason)
+        skip_or_fail("the Spark tests", f"{' and '.join(missing)} not installed")
 
 
 def collect(frame):
