@@ -9,8 +9,9 @@ kind of customer for the same input and settings.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -575,16 +576,49 @@ def sweep_k(
         silhouettes = _mean_silhouettes(X if idx is None else X[idx],
                                        [labels if idx is None else labels[idx]
                                         for labels, _, _ in fits])
-        rows = _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability)
+        rows = _sweep_rows(X, ks, fits, silhouettes)
     metrics = pd.DataFrame(rows)
     knee = _find_knee(metrics["k"], metrics["inertia"])
     k_best, reason = _recommend_k(metrics, knee)
-    return KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
-                  silhouette_sample_size=None if idx is None else len(idx),
-                  random_state=random_state, n_init=n_init)
+    swept = KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
+                   silhouette_sample_size=None if idx is None else len(idx),
+                   random_state=random_state, n_init=n_init)
+    return add_stability(swept, X) if stability else swept
 
 
-def _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability) -> list[dict]:
+def add_stability(sweep: KSweep, fm: FeatureMatrix | np.ndarray,
+                  progress: Callable[[int, int], None] | None = None) -> KSweep:
+    """The sweep with each K's split-half agreement, and K recommended again with it.
+
+    ``sweep_k(..., stability=True)`` is ``add_stability(sweep_k(...), X)``:
+    the split-half check is most of a small sweep's time, so a caller that
+    shows the sweep as it goes (the app) can show the figures first and the
+    agreement when it is ready. ``fm`` must be the customers the sweep was
+    fitted on. ``progress(done, total)`` is called after each K.
+
+    Returns
+    -------
+    KSweep
+        With the columns ``stability`` (the median over ``N_SPLITS``
+        splits), ``stability_min`` and ``stability_max``; the recommended K
+        passes over Ks whose median agreement is under ``REPLICATES``.
+    """
+    X = fm.X if isinstance(fm, FeatureMatrix) else np.asarray(fm, dtype=float)
+    ks = sweep.metrics["k"].tolist()
+    agreements = []
+    with _one_thread():
+        for k in ks:
+            agreements.append(split_half_agreement(X, int(k), sweep.random_state, sweep.n_init))
+            if progress is not None:
+                progress(len(agreements), len(ks))
+    metrics = sweep.metrics.assign(stability=[a.median for a in agreements],
+                                   stability_min=[a.low for a in agreements],
+                                   stability_max=[a.high for a in agreements])
+    k_best, reason = _recommend_k(metrics, sweep.knee_k)
+    return replace(sweep, metrics=metrics, recommended_k=k_best, reason=reason)
+
+
+def _sweep_rows(X, ks, fits, silhouettes) -> list[dict]:
     """One row of figures per K for :func:`sweep_k`."""
     n = X.shape[0]
     xx = np.einsum("ij,ij->i", X, X)
@@ -601,10 +635,6 @@ def _sweep_rows(X, ks, fits, silhouettes, random_state, n_init, stability) -> li
             # With min_share, what the recommendation's actionable-K rule reads.
             "max_share": float(np.bincount(labels, minlength=k).max() / n),
         })
-        if stability:
-            agreement = split_half_agreement(X, k, random_state, n_init)
-            rows[-1].update(stability=agreement.median, stability_min=agreement.low,
-                            stability_max=agreement.high)
     return rows
 
 

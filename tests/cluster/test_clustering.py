@@ -688,3 +688,29 @@ def test_when_every_k_leaves_a_tiny_segment_the_reason_says_so_once():
     sweep = sweep_k(X, range(2, 7), 42, 10, stability=False)
     assert "segments are not actionable as they stand" in sweep.reason
     assert "was passed over" not in sweep.reason
+
+
+@pytest.mark.parametrize("shape", ["planted", "uniform", "noisy"])
+def test_the_split_half_check_added_later_gives_the_sweep_made_with_it(planted_fm, uniform_cube,
+                                                                       shape):
+    """The app shows the sweep first and the agreement when ready: both must end where a
+    sweep made with the check does, figures, recommended K and reason alike."""
+    X = {"planted": planted_fm.X, "uniform": uniform_cube[0],
+         "noisy": planted_fm.X + np.random.default_rng(3).normal(0, 2.0, planted_fm.X.shape)}[
+        shape]
+    whole = sweep_k(X, range(2, 7), n_init=4, stability=True)
+    first = sweep_k(X, range(2, 7), n_init=4)
+    assert "stability" not in first.metrics
+    calls = []
+    later = kmeans.add_stability(first, X, progress=lambda done, total: calls.append(
+        (done, total)))
+    assert calls == [(i, 5) for i in range(1, 6)]
+    pd.testing.assert_frame_equal(later.metrics, whole.metrics)
+    assert (later.recommended_k, later.reason, later.knee_k) == (
+        whole.recommended_k, whole.reason, whole.knee_k)
+    for k in range(2, 7):
+        assert later.row(k)["stability"] == split_half_agreement(X, k, n_init=4).median
+    # The figures before the check are the same fits: only the check's columns are added.
+    pd.testing.assert_frame_equal(later.metrics[first.metrics.columns], first.metrics)
+    assert "split-half agreement" in later.reason and "split-half" not in first.reason
+
