@@ -583,18 +583,18 @@ def sweep_k(
     swept = KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
                    silhouette_sample_size=None if idx is None else len(idx),
                    random_state=random_state, n_init=n_init)
-    return add_stability(swept, X) if stability else swept
+    return _add_stability(swept, X) if stability else swept
 
 
-def add_stability(sweep: KSweep, fm: FeatureMatrix | np.ndarray,
+def _add_stability(sweep: KSweep, fm: FeatureMatrix | np.ndarray,
                   progress: Callable[[int, int], None] | None = None) -> KSweep:
     """The sweep with each K's split-half agreement, and K recommended again with it.
 
-    ``sweep_k(..., stability=True)`` is ``add_stability(sweep_k(...), X)``:
-    the split-half check is most of a small sweep's time, so a caller that
-    shows the sweep as it goes (the app) can show the figures first and the
-    agreement when it is ready. ``fm`` must be the customers the sweep was
-    fitted on. ``progress(done, total)`` is called after each K.
+    ``sweep_k(..., stability=True)`` is ``_add_stability(sweep_k(...), X)``.
+    The check is most of a small sweep's time, and it needs only the
+    customers, not the sweep's fits: kept apart, it can be measured and
+    scheduled on its own. ``fm`` must be the customers the sweep was fitted
+    on. ``progress(done, total)`` is called after each K.
 
     Returns
     -------

@@ -693,8 +693,8 @@ def test_when_every_k_leaves_a_tiny_segment_the_reason_says_so_once():
 @pytest.mark.parametrize("shape", ["planted", "uniform", "noisy"])
 def test_the_split_half_check_added_later_gives_the_sweep_made_with_it(planted_fm, uniform_cube,
                                                                        shape):
-    """The app shows the sweep first and the agreement when ready: both must end where a
-    sweep made with the check does, figures, recommended K and reason alike."""
+    """The check added to a finished sweep ends where a sweep made with it does: figures,
+    recommended K and reason alike."""
     X = {"planted": planted_fm.X, "uniform": uniform_cube[0],
          "noisy": planted_fm.X + np.random.default_rng(3).normal(0, 2.0, planted_fm.X.shape)}[
         shape]
@@ -702,7 +702,7 @@ def test_the_split_half_check_added_later_gives_the_sweep_made_with_it(planted_f
     first = sweep_k(X, range(2, 7), n_init=4)
     assert "stability" not in first.metrics
     calls = []
-    later = kmeans.add_stability(first, X, progress=lambda done, total: calls.append(
+    later = kmeans._add_stability(first, X, progress=lambda done, total: calls.append(
         (done, total)))
     assert calls == [(i, 5) for i in range(1, 6)]
     pd.testing.assert_frame_equal(later.metrics, whole.metrics)
