@@ -10,7 +10,6 @@ from segmentation.cluster.rfm import crosstab
 from segmentation.config import JACCARD_DOUBTFUL, JACCARD_STABLE
 from segmentation.describe.explore import cheat_sheet, cheat_sheet_columns
 from segmentation.describe.personas import EDITABLE_FIELDS
-from segmentation.export import strategy
 from segmentation.export.bundle import bundle_bytes
 from ui import cache, flow, rules_section, state
 
@@ -89,6 +88,8 @@ if result.dataset.log is not None:  # lifetime needs each customer's order histo
         st.error(flow.md(state.lifetime_error(result.config)))
     elif state.lifetime_asked(result.config):
         lifetime = cache.lifetime(*state.data(), result.config)
+        from segmentation.export import strategy  # its spreadsheet writers: only when used
+
         st.dataframe(strategy.lifetime_segments(result, lifetime, personas).drop(
             columns="segment"), hide_index=True, width="stretch",
             column_config={c: st.column_config.NumberColumn(h, format=f) if f != "text" else h

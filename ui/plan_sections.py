@@ -11,7 +11,6 @@ import streamlit as st
 
 import charts
 from segmentation import SegmentationError, SegmentationResult
-from segmentation.export import strategy
 from segmentation.export.bundle import bundle_bytes
 from segmentation.export.outputs import csv_text
 from segmentation.plan import abtest, campaign_results, signup, value
@@ -139,6 +138,8 @@ def lifetime(result: SegmentationResult) -> None:
     st.markdown("**Expected value per segment in the next 12 months** (BG/NBD and Gamma-Gamma "
                 "on the order history, as estimated on the Personas page)")
     fitted = cache.lifetime(*state.data(), result.config)
+    from segmentation.export import strategy  # its spreadsheet writers: only when used
+
     st.dataframe(strategy.lifetime_segments(result, fitted, flow.personas(result)).drop(
         columns="segment"), hide_index=True, width="stretch",
         column_config={c: st.column_config.NumberColumn(h, format=f) if f != "text" else h

@@ -36,7 +36,6 @@ from segmentation.data.roles import Role
 from segmentation.errors import SegmentationError
 from segmentation.export.bundle import check_bundle, read_bundle_json
 from segmentation.export.formats import BUNDLE_FORMAT, SIGNUP_FORMAT, SIGNUP_VERSION
-from segmentation.export.schemas import SignupSchema, check_header, validate
 from segmentation.prepare.variables import age_from, catalogue, derive
 
 BUNDLE_KEY = "signup"
@@ -190,6 +189,10 @@ class SignupModel:
     def from_dict(cls, data: dict, what: str = "The sign-up model") -> SignupModel:
         """A sign-up model from parsed JSON, checked against
         :class:`segmentation.export.schemas.SignupSchema` (shapes, finite numbers, a real tree)."""
+        # pydantic loads only when a model is read back: the Plan page lists the sign-up
+        # columns on every visit and need not pay for it.
+        from segmentation.export.schemas import SignupSchema, check_header, validate
+
         check_header(data, SIGNUP_FORMAT, SIGNUP_VERSION, NOT_A_SIGNUP_MODEL, what)
         m = validate(SignupSchema, data, what, REMEDY)
         return cls(
