@@ -327,7 +327,7 @@ def signup_model(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 @st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def bandit_simulation(rates: tuple[tuple[str, float], ...], n_visitors: int,
                       random_state: int) -> Simulation:
-    """The bandit simulation for these stated rates, computed once per server (about 0.5 s)."""
+    """The bandit simulation for these stated rates, computed once per server."""
     return bandit.simulate(dict(rates), n_visitors=n_visitors, random_state=random_state)
 
 

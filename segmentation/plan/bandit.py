@@ -23,6 +23,7 @@ shown``.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -165,18 +166,24 @@ def simulate(true_rates: Mapping[str, float], n_visitors: int = BANDIT_VISITORS,
     uniforms = rng.random((n, 2))
     responses = uniforms < rates  # responses[t, v]: visitor t converts if shown variant v
     split = rng.integers(0, 2, size=n)
-    successes = np.zeros(2)
-    failures = np.zeros(2)
-    bandit = np.empty(n, dtype=np.int64)
+    # Each visitor's two posterior draws come from Python's own generator, seeded from the
+    # same stream: one numpy call per draw cost ten times as much, and this loop is the Plan
+    # page's first visit.
+    betavariate = random.Random(int(rng.integers(2**63))).betavariate
+    successes, failures = [0, 0], [0, 0]
+    chosen_by_visitor = [0] * n
+    shown = responses.tolist()
     a0, b0 = float(prior[0]), float(prior[1])
     for t in range(n):
-        draws = rng.beta(a0 + successes, b0 + failures)
-        chosen = int(np.argmax(draws))
-        bandit[t] = chosen
-        if responses[t, chosen]:
+        # The higher draw wins; the first variant on a tie, as argmax would pick.
+        chosen = int(betavariate(a0 + successes[0], b0 + failures[0])
+                     < betavariate(a0 + successes[1], b0 + failures[1]))
+        chosen_by_visitor[t] = chosen
+        if shown[t][chosen]:
             successes[chosen] += 1
         else:
             failures[chosen] += 1
+    bandit = np.array(chosen_by_visitor, dtype=np.int64)
     best_index = int(np.argmax(rates))  # first of equal rates
     worse_index = 1 - best_index
     visitors = np.arange(1, n + 1)
