@@ -16,7 +16,11 @@ recommended K appears. This script
 * with ``--restarts-study``, counts how often 1, 3 or 5 k-means++ restarts per K find the same
   solution (and the same recommended K and elbow) as the default 10, on the bundled sample, the
   public export when present, generated customers, the test shapes and planted blobs: the
-  evidence for keeping every restart in the sweep.
+  evidence for keeping every restart in the sweep;
+* with ``--split-restarts-study``, the same question for the split-half check's half-models
+  (most of a small sweep's time): how far each K's median agreement moves with 2 to 5
+  restarts per half instead of the sweep's 10, how often it crosses the cut-off, whether the
+  recommended K changes, and the time saved.
 
 Data. Customers come from ``sample_data.generate.generate_customers`` and go through the app's
 own path (tab-separated export, ``read_table``, ``load_dataset``, ``prepare``), giving the
@@ -43,6 +47,7 @@ Run from the repository root::
     python benchmarks/bench_sweep.py --sizes 2240,10000   # a subset
     python benchmarks/bench_sweep.py --skip-plain         # without the scikit-learn comparison
     python benchmarks/bench_sweep.py --sizes 2240 --skip-plain --restarts-study
+    python benchmarks/bench_sweep.py --sizes 2240 --skip-plain --split-restarts-study
 """
 
 from __future__ import annotations
@@ -78,12 +83,15 @@ from segmentation.cluster.kmeans import (  # noqa: E402
     DEFAULT_N_INIT,
     DEFAULT_SEED,
     FIT_SAMPLE_SIZE,
+    REPLICATES,
     SILHOUETTE_SAMPLE_SIZE,
     _ch_db_scores,
     _fit_kmeans,
     _in_parallel,
     _mean_silhouettes,
     _one_thread,
+    _recommend_k,
+    split_half_agreement,
     sweep_k,
 )
 from segmentation.data.dataset import load_dataset  # noqa: E402
@@ -394,6 +402,63 @@ def restarts_study(seeds: int) -> None:
         for r, (s, c, f) in totals.items()))
 
 
+# The split-half check fits two half-models per split, N_SPLITS splits per K, each with the
+# sweep's restarts. Fewer restarts per half would save most of a small sweep's time if the
+# agreement they measure stayed put; the study measures how far it moves.
+SPLIT_STUDY_RESTARTS = (2, 3, 4, 5)
+
+
+def split_restarts_study(seeds: int) -> None:
+    """How far fewer restarts per half-model move the split-half agreement.
+
+    Per data set and seed: each K's median agreement with every restart count of
+    ``SPLIT_STUDY_RESTARTS`` against ``DEFAULT_N_INIT`` (the same seeds), how many Ks
+    cross the ``REPLICATES`` cut-off, whether the recommended K changes, and the time.
+    """
+    print(f"\nSplit-half restarts study: split_half_agreement(X, k) for K = 2..6 with n_init "
+          f"in {SPLIT_STUDY_RESTARTS} against n_init {DEFAULT_N_INIT}, seeds 0..{seeds - 1}")
+    with tempfile.TemporaryDirectory(prefix="bench_sweep_study_") as tmp:
+        data = study_data(Path(tmp))
+    totals = {r: {"worst": 0.0, "same_k": 0, "sweeps": 0, "flips": 0, "seconds": 0.0}
+              for r in (DEFAULT_N_INIT, *SPLIT_STUDY_RESTARTS)}
+
+    def checked(X, sweep, seed, restarts):
+        started = time.perf_counter()
+        agreements = [split_half_agreement(X, k, seed, restarts) for k in K_VALUES]
+        totals[restarts]["seconds"] += time.perf_counter() - started
+        metrics = sweep.metrics.assign(stability=[a.median for a in agreements],
+                                       stability_min=[a.low for a in agreements],
+                                       stability_max=[a.high for a in agreements])
+        return np.array([a.median for a in agreements]), _recommend_k(metrics, sweep.knee_k)[0]
+
+    for name, X in data.items():
+        cells = {r: [0.0, 0] for r in SPLIT_STUDY_RESTARTS}
+        for seed in range(seeds):
+            sweep = sweep_k(X, K_VALUES, random_state=seed)
+            full, k_full = checked(X, sweep, seed, DEFAULT_N_INIT)
+            for r in SPLIT_STUDY_RESTARTS:
+                few, k_few = checked(X, sweep, seed, r)
+                t = totals[r]
+                gap = float(np.abs(few - full).max())
+                cells[r][0] = max(cells[r][0], gap)
+                cells[r][1] += int(k_few == k_full)
+                t["worst"] = max(t["worst"], gap)
+                t["same_k"] += int(k_few == k_full)
+                t["sweeps"] += 1
+                t["flips"] += int(((few >= REPLICATES) != (full >= REPLICATES)).sum())
+        print(f"  {name:<20} n={X.shape[0]:>6,}  " + " | ".join(
+            f"{r}: median moves up to {gap:.3f}, K same {same}/{seeds}"
+            for r, (gap, same) in cells.items()), flush=True)
+    base = totals[DEFAULT_N_INIT]["seconds"]
+    for r in SPLIT_STUDY_RESTARTS:
+        t = totals[r]
+        print(f"  n_init {r}: median agreement moves up to {t['worst']:.3f}; "
+              f"{t['flips']} of {t['sweeps'] * len(K_VALUES)} K cross the {REPLICATES:g} "
+              "cut-off; "
+              f"recommended K the same in {t['same_k']}/{t['sweeps']} sweeps; "
+              f"{t['seconds'] / base:.0%} of the time of {DEFAULT_N_INIT} restarts")
+
+
 # ---------------------------------------------------------------------------- processes
 
 
@@ -552,6 +617,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--restarts-study", action="store_true",
                         help="also count how often fewer k-means++ restarts find the same "
                              "solution and K as the default (a few minutes)")
+    parser.add_argument("--split-restarts-study", action="store_true",
+                        help="also measure how far fewer restarts per half-model move the "
+                             "split-half agreement (a few minutes)")
     parser.add_argument("--study-seeds", type=int, default=STUDY_SEEDS,
                         help=f"seeds per data set in the restarts study (default {STUDY_SEEDS})")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -591,6 +659,8 @@ def main(argv=None) -> None:
     print_summary(results)
     if args.restarts_study:
         restarts_study(args.study_seeds)
+    if args.split_restarts_study:
+        split_restarts_study(args.study_seeds)
 
 
 if __name__ == "__main__":
