@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import threading
@@ -52,7 +53,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.browser import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from tools.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    cpu_seconds,
+    running_app,
+    running_server,
+)
 
 FLOOR_SCRIPT = "benchmarks/floor_app/app.py"
 SAMPLE_PATH = ROOT / "sample_data" / "marketing_campaign_sample.csv"
@@ -367,11 +374,14 @@ def concurrency_ratio(alone: float, together: list[float]) -> float:
 
 
 def run_sessions(n: int) -> None:
-    with running_app() as url:
+    with running_server() as (url, server):
         print("warm-up session (fills the server's caches)…", file=sys.stderr)
         _sessions_at_once(url, 1)
+        cpu = cpu_seconds(server.pid)
         (alone,) = _sessions_at_once(url, 1)
+        cpu_alone, cpu = cpu_seconds(server.pid) - cpu, cpu_seconds(server.pid)
         together = _sessions_at_once(url, n)
+        cpu_together = cpu_seconds(server.pid) - cpu
     print(f"{'session':<10} {'home':>8} {'→ Variables & K':>16} {'total':>8}")
     for name, (home, page_k, total) in [("alone", alone),
                                         *((f"{i + 1} of {n}", t) for i, t in
@@ -382,6 +392,11 @@ def run_sessions(n: int) -> None:
     shown = "timeout" if math.isinf(ratio) else f"{ratio:.2f}"
     print(f"\nslowest of {n} at once / alone: {shown} (target ≤ {CONCURRENCY_FACTOR:g})  "
           f"{verdict}")
+    # What the studio's server did, apart from the browsers on the same cores: a session's
+    # server work stays the same when sessions share the cached results.
+    print(f"server CPU: {cpu_alone:.2f} s for the session alone, {cpu_together:.2f} s for "
+          f"{n} at once ({cpu_together / n:.2f} s per session); the browsers run on the same "
+          f"{os.cpu_count()} CPUs")
 
 
 def _data_path(choice: str) -> Path | None:

@@ -8,6 +8,7 @@ system package.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -32,7 +33,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(timeout: float = 60.0, script: str = "app.py"):
     """Start ``streamlit run SCRIPT`` (the studio by default) on a free local port; yield its
-    URL; stop it. ``script`` is relative to the repository root.
+    URL; stop it. ``script`` is relative to the repository root (see :func:`running_server`).
+    """
+    with running_server(timeout, script) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(timeout: float = 60.0, script: str = "app.py"):
+    """:func:`running_app`, yielding the URL and the server's process (for its CPU time).
 
     The server's output goes to a temporary file, never to a pipe: a pipe that
     nobody reads fills after 64 KB of log lines and then blocks the server on
@@ -56,13 +65,19 @@ def running_app(timeout: float = 60.0, script: str = "app.py"):
                     raise RuntimeError(
                         f"the app did not start within {timeout:.0f} s: {output}")
                 time.sleep(0.5)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds the process has used so far, all its threads (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _healthy(url: str) -> bool:

@@ -126,3 +126,19 @@ def test_concurrency_ratio_is_the_slowest_over_the_session_alone():
     assert bench.concurrency_ratio(2.0, [3.0, INF]) == INF
     assert math.isnan(bench.concurrency_ratio(INF, [3.0]))
     assert math.isnan(bench.concurrency_ratio(2.0, []))
+
+
+def test_a_servers_cpu_seconds_are_the_kernels_count_for_it():
+    import os
+
+    from tools.browser import cpu_seconds
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("read from /proc, which only Linux has")
+    before = cpu_seconds(os.getpid())
+    sum(i * i for i in range(3_000_000))  # about a quarter of a second of work
+    after = cpu_seconds(os.getpid())
+    times = os.times()
+    assert after - before > 0.05
+    # The kernel's own figure for this process, in whole clock ticks.
+    assert after == pytest.approx(times.user + times.system, abs=0.05)
