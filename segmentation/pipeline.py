@@ -258,7 +258,7 @@ def assemble(raw: RawTable, dataset: Dataset, fm: FeatureMatrix, sweep: KSweep |
     k = config.k or sweep.recommended_k
     fit, reason = None, ""
     if config.method == DEFAULT_METHOD:
-        seg = segment(fm, k, config.random_state, config.n_init)
+        seg = segment(fm, k, config.random_state, config.n_init, sweep=sweep)
     else:
         by_method = segment_with(fm, config.method, config.k, config.k_values,
                                  sweep.recommended_k, config.random_state, config.n_init)

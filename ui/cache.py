@@ -148,8 +148,14 @@ def methods(fingerprint: str, _data: bytes, name: str, config: RunConfig,
 
 @st.cache_resource(show_spinner="Fitting K = 2 to 6…", max_entries=_ENTRIES)
 def splits(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> SplitTree:
-    fm = features(fingerprint, _data, name, config.roles, config.prep, reading_of(config))
-    return split_tree(fm, random_state=config.random_state, n_init=config.n_init)
+    reading = reading_of(config)
+    fm = features(fingerprint, _data, name, config.roles, config.prep, reading)
+    # The sweep's fits at the same Ks are the tree's: reused, not fitted again. A strata run
+    # has no sweep of all customers to lend them.
+    sw = None if config.strata is not None else sweep(
+        fingerprint, _data, name, config.roles, config.prep, tuple(config.k_values),
+        config.random_state, config.n_init, config.stability, reading)
+    return split_tree(fm, random_state=config.random_state, n_init=config.n_init, sweep=sw)
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)

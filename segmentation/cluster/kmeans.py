@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,10 @@ class KSweep:
         The elbow of the inertia curve.
     silhouette_sample_size : int or None
         None when silhouettes are exact (computed on every customer).
+    fits : dict or None
+        Each K's k-means fit, as ``_fit_kmeans`` returned it (labels stored as
+        int8), so the segmentation at a K of the sweep and the split tree reuse
+        it instead of fitting the same K again (:meth:`fit_of`).
     """
 
     metrics: pd.DataFrame
@@ -72,6 +76,21 @@ class KSweep:
     silhouette_sample_size: int | None
     random_state: int
     n_init: int
+    fits: dict[int, tuple[np.ndarray, np.ndarray, float]] | None = field(
+        default=None, repr=False, compare=False)
+
+    def fit_of(self, k: int, random_state: int,
+               n_init: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The sweep's fit at ``k`` with these settings (labels, centres, inertia), or None.
+
+        The same as ``_fit_kmeans(X, k, random_state, n_init)`` on the customers the sweep
+        was fitted on: that is the call that made it.
+        """
+        if self.fits is None or k not in self.fits or (random_state, n_init) != (
+                self.random_state, self.n_init):
+            return None
+        labels, centers, inertia = self.fits[k]
+        return labels.astype(np.intp), centers.copy(), inertia
 
     def row(self, k: int) -> pd.Series:
         return self.metrics.set_index("k").loc[k]
@@ -582,7 +601,9 @@ def sweep_k(
     k_best, reason = _recommend_k(metrics, knee)
     swept = KSweep(metrics=metrics, recommended_k=k_best, reason=reason, knee_k=knee,
                    silhouette_sample_size=None if idx is None else len(idx),
-                   random_state=random_state, n_init=n_init)
+                   random_state=random_state, n_init=n_init,
+                   fits={k: (labels.astype(np.int8), centers, inertia)
+                         for k, (labels, centers, inertia) in zip(ks, fits, strict=True)})
     return _add_stability(swept, X) if stability else swept
 
 
@@ -774,15 +795,19 @@ def segment(
     random_state: int = DEFAULT_SEED,
     n_init: int = DEFAULT_N_INIT,
     silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE,
+    sweep: KSweep | None = None,
 ) -> Segmentation:
     """Assign every prepared customer to one of ``n_clusters`` segments.
 
     Segment 0 has the highest average total spend (or, without spend
     columns, the highest centre), so numbering is stable across reruns.
+    ``sweep``, a sweep of these customers, lends its fit at ``n_clusters``
+    when it made one with these settings (:meth:`KSweep.fit_of`).
     """
     X = fm.X
     _check_k(X.shape[0], [n_clusters])
-    labels, centers, inertia = _fit_kmeans(X, n_clusters, random_state, n_init)
+    fit = None if sweep is None else sweep.fit_of(n_clusters, random_state, n_init)
+    labels, centers, inertia = fit or _fit_kmeans(X, n_clusters, random_state, n_init)
     key = fm.frame["total_spend"].to_numpy(float) if "total_spend" in fm.frame else None
     labels, centers = _order_labels(labels, centers, key)
     return segmentation_from(fm, labels, centers, inertia, random_state, n_init,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from segmentation.cluster.kmeans import _check_k, _fit_kmeans, _order_labels
+from segmentation.cluster.kmeans import KSweep, _check_k, _fit_kmeans, _order_labels
 from segmentation.config import (
     DEFAULT_N_INIT,
     DEFAULT_SEED,
@@ -124,7 +124,8 @@ def split_nodes(labelings: dict[int, np.ndarray], edges: pd.DataFrame) -> pd.Dat
 
 def split_tree(fm: FeatureMatrix | np.ndarray, k_values=range(SPLIT_K_RANGE[0],
                                                                SPLIT_K_RANGE[1] + 1),
-               random_state: int = DEFAULT_SEED, n_init: int = DEFAULT_N_INIT) -> SplitTree:
+               random_state: int = DEFAULT_SEED, n_init: int = DEFAULT_N_INIT,
+               sweep: KSweep | None = None) -> SplitTree:
     """k-means at each K (same seed, segments numbered as a run numbers them), and how the
     segments of consecutive Ks share customers.
 
@@ -135,6 +136,9 @@ def split_tree(fm: FeatureMatrix | np.ndarray, k_values=range(SPLIT_K_RANGE[0],
     k_values : iterable of int
         Consecutive Ks, default 2 to 6.
     random_state, n_init : int
+    sweep : KSweep, optional
+        A sweep of these customers: its fit at a K, made with these settings, is used
+        instead of fitting that K again.
 
     Returns
     -------
@@ -145,7 +149,8 @@ def split_tree(fm: FeatureMatrix | np.ndarray, k_values=range(SPLIT_K_RANGE[0],
            if isinstance(fm, FeatureMatrix) and "total_spend" in fm.frame else None)
     labelings = {}
     for k in _check_k(X.shape[0], k_values):
-        labels, centers, _ = _fit_kmeans(X, k, random_state, n_init)
+        fit = None if sweep is None else sweep.fit_of(k, random_state, n_init)
+        labels, centers, _ = fit or _fit_kmeans(X, k, random_state, n_init)
         labelings[k] = _order_labels(labels, centers, key)[0]
     edges = split_edges(labelings)
     return SplitTree(nodes=split_nodes(labelings, edges), edges=edges)

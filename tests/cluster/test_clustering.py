@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -714,3 +715,51 @@ def test_the_split_half_check_added_later_gives_the_sweep_made_with_it(planted_f
     pd.testing.assert_frame_equal(later.metrics[first.metrics.columns], first.metrics)
     assert "split-half agreement" in later.reason and "split-half" not in first.reason
 
+
+
+def _counting_fits(monkeypatch) -> list[int]:
+    """Records the K of every k-means fit from here on."""
+    calls, real = [], kmeans._fit_kmeans
+
+    def counted(X, k, *args, **kwargs):
+        calls.append(k)
+        return real(X, k, *args, **kwargs)
+
+    monkeypatch.setattr(kmeans, "_fit_kmeans", counted)
+    return calls
+
+
+@pytest.mark.parametrize("rows", [None, 25_000])
+def test_the_segmentation_at_a_swept_k_reuses_the_sweeps_fit(planted_fm, monkeypatch, rows):
+    """The same labels, centres, inertia and silhouettes as fitting that K again, without the
+    fit; above the fit sample (25,000 customers) as well, where fits are refined in float32."""
+    fm = planted_fm
+    if rows is not None:
+        pick = np.random.default_rng(5).integers(0, fm.X.shape[0], rows)
+        jitter = np.random.default_rng(6).normal(0, 0.05, (rows, fm.X.shape[1]))
+        fm = replace(fm, X=fm.X[pick] + jitter,
+                     frame=fm.frame.iloc[pick].reset_index(drop=True))
+    sweep = sweep_k(fm, range(2, 6), random_state=3, n_init=4)
+    refit = {k: segment(fm, k, random_state=3, n_init=4) for k in (2, 4, 5)}
+    calls = _counting_fits(monkeypatch)
+    for k, expected in refit.items():
+        reused = segment(fm, k, random_state=3, n_init=4, sweep=sweep)
+        np.testing.assert_array_equal(reused.labels, expected.labels)
+        np.testing.assert_array_equal(reused.centers, expected.centers)
+        np.testing.assert_array_equal(reused.silhouette_values, expected.silhouette_values)
+        assert reused.inertia == expected.inertia
+    assert calls == []
+    # Other settings, or a K the sweep did not try, are fitted as before.
+    segment(fm, 3, random_state=4, n_init=4, sweep=sweep)
+    segment(fm, 3, random_state=3, n_init=2, sweep=sweep)
+    segment(fm, 6, random_state=3, n_init=4, sweep=sweep)
+    assert calls == [3, 3, 6]
+
+
+def test_a_run_fits_its_chosen_k_once(sample_path, monkeypatch):
+    from segmentation import RunConfig, run
+
+    calls = _counting_fits(monkeypatch)
+    result = run(sample_path, RunConfig(stability=False))
+    assert sorted(calls) == [2, 3, 4, 5, 6]  # the sweep's five, and no sixth
+    assert result.segmentation.labels.size == result.features.X.shape[0]

@@ -65,3 +65,27 @@ def test_planted_blobs_split_cleanly_up_to_their_number():
     at3 = tree.edges[tree.edges["k"] == 3]
     assert at3["share_of_child"].min() == 1.0
     assert not tree.nodes[tree.nodes["k"] == 3]["unstable"].any()
+
+
+def test_the_tree_reuses_the_sweeps_fits(monkeypatch):
+    from segmentation.cluster import kmeans, splits
+    from segmentation.cluster.kmeans import sweep_k
+
+    frame, _ = blobs()
+    fm = features_of(frame)
+    expected = split_tree(fm, range(2, 6), random_state=7, n_init=3)
+    sweep = sweep_k(fm, range(2, 6), random_state=7, n_init=3)
+    calls, real = [], kmeans._fit_kmeans
+
+    def counted(X, k, *args, **kwargs):
+        calls.append(k)
+        return real(X, k, *args, **kwargs)
+
+    monkeypatch.setattr(splits, "_fit_kmeans", counted)
+    reused = split_tree(fm, range(2, 6), random_state=7, n_init=3, sweep=sweep)
+    pd.testing.assert_frame_equal(reused.nodes, expected.nodes)
+    pd.testing.assert_frame_equal(reused.edges, expected.edges)
+    assert calls == []
+    # A sweep made with another seed lends nothing.
+    split_tree(fm, range(2, 4), random_state=8, n_init=3, sweep=sweep)
+    assert calls == [2, 3]
