@@ -151,7 +151,8 @@ def splits(fingerprint: str, _data: bytes, name: str, config: RunConfig) -> Spli
     reading = reading_of(config)
     fm = features(fingerprint, _data, name, config.roles, config.prep, reading)
     # The sweep's fits at the same Ks are the tree's: reused, not fitted again. A strata run
-    # has no sweep of all customers to lend them.
+    # has no sweep of all customers to lend them. The page has made the sweep already; were
+    # it evicted, this makes it again, split-half check included.
     sw = None if config.strata is not None else sweep(
         fingerprint, _data, name, config.roles, config.prep, tuple(config.k_values),
         config.random_state, config.n_init, config.stability, reading)

@@ -78,16 +78,18 @@ class KSweep:
     n_init: int
     fits: dict[int, tuple[np.ndarray, np.ndarray, float]] | None = field(
         default=None, repr=False, compare=False)
+    fitted_on: tuple | None = field(default=None, repr=False, compare=False)
 
-    def fit_of(self, k: int, random_state: int,
+    def fit_of(self, k: int, X: np.ndarray, random_state: int,
                n_init: int) -> tuple[np.ndarray, np.ndarray, float] | None:
-        """The sweep's fit at ``k`` with these settings (labels, centres, inertia), or None.
+        """The sweep's fit at ``k`` (labels, centres, inertia) if it made one on ``X`` with
+        these settings, else None.
 
-        The same as ``_fit_kmeans(X, k, random_state, n_init)`` on the customers the sweep
-        was fitted on: that is the call that made it.
+        It is then what ``_fit_kmeans(X, k, random_state, n_init)`` returns: that is the
+        call that made it. ``X`` is recognised by its shape and a sum over spaced rows.
         """
         if self.fits is None or k not in self.fits or (random_state, n_init) != (
-                self.random_state, self.n_init):
+                self.random_state, self.n_init) or _rows_key(X) != self.fitted_on:
             return None
         labels, centers, inertia = self.fits[k]
         return labels.astype(np.intp), centers.copy(), inertia
@@ -603,19 +605,26 @@ def sweep_k(
                    silhouette_sample_size=None if idx is None else len(idx),
                    random_state=random_state, n_init=n_init,
                    fits={k: (labels.astype(np.int8), centers, inertia)
-                         for k, (labels, centers, inertia) in zip(ks, fits, strict=True)})
+                         for k, (labels, centers, inertia) in zip(ks, fits, strict=True)},
+                   fitted_on=_rows_key(X))
     return _add_stability(swept, X) if stability else swept
+
+
+def _rows_key(X: np.ndarray) -> tuple:
+    """A cheap mark of the customers a sweep was fitted on, in their order: their shape and
+    a position-weighted sum of about a thousand spaced rows (microseconds at a million)."""
+    rows = X[::max(1, X.shape[0] // 1024)].sum(axis=1)
+    return X.shape, float(rows @ np.arange(1.0, rows.size + 1.0))
 
 
 def _add_stability(sweep: KSweep, fm: FeatureMatrix | np.ndarray,
                   progress: Callable[[int, int], None] | None = None) -> KSweep:
     """The sweep with each K's split-half agreement, and K recommended again with it.
 
-    ``sweep_k(..., stability=True)`` is ``_add_stability(sweep_k(...), X)``.
-    The check is most of a small sweep's time, and it needs only the
-    customers, not the sweep's fits: kept apart, it can be measured and
-    scheduled on its own. ``fm`` must be the customers the sweep was fitted
-    on. ``progress(done, total)`` is called after each K.
+    ``sweep_k(..., stability=True)`` is ``_add_stability(sweep_k(...), X)``:
+    the columns the check adds and the recommendation it changes are made in
+    this one place. ``fm`` must be the customers the sweep was fitted on.
+    ``progress(done, total)`` is called after each K.
 
     Returns
     -------
@@ -806,7 +815,7 @@ def segment(
     """
     X = fm.X
     _check_k(X.shape[0], [n_clusters])
-    fit = None if sweep is None else sweep.fit_of(n_clusters, random_state, n_init)
+    fit = None if sweep is None else sweep.fit_of(n_clusters, X, random_state, n_init)
     labels, centers, inertia = fit or _fit_kmeans(X, n_clusters, random_state, n_init)
     key = fm.frame["total_spend"].to_numpy(float) if "total_spend" in fm.frame else None
     labels, centers = _order_labels(labels, centers, key)

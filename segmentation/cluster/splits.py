@@ -149,7 +149,7 @@ def split_tree(fm: FeatureMatrix | np.ndarray, k_values=range(SPLIT_K_RANGE[0],
            if isinstance(fm, FeatureMatrix) and "total_spend" in fm.frame else None)
     labelings = {}
     for k in _check_k(X.shape[0], k_values):
-        fit = None if sweep is None else sweep.fit_of(k, random_state, n_init)
+        fit = None if sweep is None else sweep.fit_of(k, X, random_state, n_init)
         labels, centers, _ = fit or _fit_kmeans(X, k, random_state, n_init)
         labelings[k] = _order_labels(labels, centers, key)[0]
     edges = split_edges(labelings)

@@ -596,7 +596,7 @@ def _fit_stratum(fm_s: FeatureMatrix, label: str, k_values, k: int | None,
     sweep = sweep_k(fm_s, k_values, random_state, n_init, stability=stability)
     k_s, reason = _recommend_k(sweep.metrics, sweep.knee_k, STRATUM_PREFERRED_K)
     sweep = replace(sweep, recommended_k=k_s, reason=reason)
-    return segment(fm_s, k_s, random_state, n_init), reason, sweep
+    return segment(fm_s, k_s, random_state, n_init, sweep=sweep), reason, sweep
 
 
 def _stratum_personas(fm_s: FeatureMatrix, seg: Segmentation, label: str,

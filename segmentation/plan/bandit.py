@@ -139,7 +139,8 @@ def simulate(true_rates: Mapping[str, float], n_visitors: int = BANDIT_VISITORS,
     n_visitors : int
         Visitors in the simulation.
     random_state : int, optional
-        Seed; the same seed gives the same run.
+        Seed; the same seed gives the same run on the same Python version (the posterior
+        draws use Python's ``random.betavariate``).
     prior : (float, float)
         Beta prior ``(alpha, beta)`` of every variant's rate; ``(1, 1)`` is
         uniform.
@@ -167,8 +168,8 @@ def simulate(true_rates: Mapping[str, float], n_visitors: int = BANDIT_VISITORS,
     responses = uniforms < rates  # responses[t, v]: visitor t converts if shown variant v
     split = rng.integers(0, 2, size=n)
     # Each visitor's two posterior draws come from Python's own generator, seeded from the
-    # same stream: one numpy call per draw cost ten times as much, and this loop is the Plan
-    # page's first visit.
+    # same stream: one numpy call per visitor made the loop three times as long, and it is
+    # the Plan page's first visit.
     betavariate = random.Random(int(rng.integers(2**63))).betavariate
     successes, failures = [0, 0], [0, 0]
     chosen_by_visitor = [0] * n

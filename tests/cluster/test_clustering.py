@@ -692,29 +692,28 @@ def test_when_every_k_leaves_a_tiny_segment_the_reason_says_so_once():
 
 
 @pytest.mark.parametrize("shape", ["planted", "uniform", "noisy"])
-def test_the_split_half_check_added_later_gives_the_sweep_made_with_it(planted_fm, uniform_cube,
-                                                                       shape):
-    """The check added to a finished sweep ends where a sweep made with it does: figures,
-    recommended K and reason alike."""
+def test_the_split_half_check_adds_each_ks_agreement_and_recommends_again(planted_fm,
+                                                                          uniform_cube, shape):
+    """A sweep with the check is the sweep without it, plus each K's agreement from
+    split_half_agreement (checked against independent refits elsewhere), with K
+    recommended by the same rule on the figures with agreement."""
     X = {"planted": planted_fm.X, "uniform": uniform_cube[0],
          "noisy": planted_fm.X + np.random.default_rng(3).normal(0, 2.0, planted_fm.X.shape)}[
         shape]
-    whole = sweep_k(X, range(2, 7), n_init=4, stability=True)
     first = sweep_k(X, range(2, 7), n_init=4)
     assert "stability" not in first.metrics
+    agreements = [split_half_agreement(X, k, n_init=4) for k in range(2, 7)]
+    expected = first.metrics.assign(stability=[a.median for a in agreements],
+                                    stability_min=[a.low for a in agreements],
+                                    stability_max=[a.high for a in agreements])
+    whole = sweep_k(X, range(2, 7), n_init=4, stability=True)
+    pd.testing.assert_frame_equal(whole.metrics, expected)
+    assert (whole.recommended_k, whole.reason) == kmeans._recommend_k(expected, first.knee_k)
+    assert whole.knee_k == first.knee_k
+    assert "split-half agreement" in whole.reason and "split-half" not in first.reason
     calls = []
-    later = kmeans._add_stability(first, X, progress=lambda done, total: calls.append(
-        (done, total)))
+    kmeans._add_stability(first, X, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(i, 5) for i in range(1, 6)]
-    pd.testing.assert_frame_equal(later.metrics, whole.metrics)
-    assert (later.recommended_k, later.reason, later.knee_k) == (
-        whole.recommended_k, whole.reason, whole.knee_k)
-    for k in range(2, 7):
-        assert later.row(k)["stability"] == split_half_agreement(X, k, n_init=4).median
-    # The figures before the check are the same fits: only the check's columns are added.
-    pd.testing.assert_frame_equal(later.metrics[first.metrics.columns], first.metrics)
-    assert "split-half agreement" in later.reason and "split-half" not in first.reason
-
 
 
 def _counting_fits(monkeypatch) -> list[int]:
@@ -749,11 +748,14 @@ def test_the_segmentation_at_a_swept_k_reuses_the_sweeps_fit(planted_fm, monkeyp
         np.testing.assert_array_equal(reused.silhouette_values, expected.silhouette_values)
         assert reused.inertia == expected.inertia
     assert calls == []
-    # Other settings, or a K the sweep did not try, are fitted as before.
+    # Other settings, a K the sweep did not try, or other customers of the same shape are
+    # fitted as before.
     segment(fm, 3, random_state=4, n_init=4, sweep=sweep)
     segment(fm, 3, random_state=3, n_init=2, sweep=sweep)
     segment(fm, 6, random_state=3, n_init=4, sweep=sweep)
-    assert calls == [3, 3, 6]
+    other = replace(fm, X=fm.X[::-1].copy())
+    segment(other, 2, random_state=3, n_init=4, sweep=sweep)
+    assert calls == [3, 3, 6, 2]
 
 
 def test_a_run_fits_its_chosen_k_once(sample_path, monkeypatch):
