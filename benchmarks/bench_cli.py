@@ -127,10 +127,14 @@ def _report(n: int, folder: Path, runs: int) -> None:
             return
         if n == COMPARED:
             their_runs.append(_timed(SKLEARN_CHILD.format(path=str(path), bench=bench)))
+            if their_runs[-1]["rc"] != 0:  # a crashed script's short time is no comparison
+                print(f"{n:>10,} the scikit-learn script failed (exit "
+                      f"{their_runs[-1]['rc']}): {their_runs[-1].get('error', '')}")
+                return
     ours = _median_run(ours_runs)
     theirs = _median_run(their_runs) if their_runs else None
     target = theirs["seconds"] if theirs else TIME_TARGETS.get(n, float("inf"))
-    memory = ours["peak_mb"]
+    memory = max(r["peak_mb"] for r in ours_runs)  # the worst run's, not the median's
     print(f"{n:>10,} {ours['seconds']:>7.1f}s {target:>7.1f}s "
           f"{_verdict(ours['seconds'], target):6} {memory:>7.0f}MB "
           f"{MEMORY_TARGET_MB:>6.0f}MB {_verdict(memory, MEMORY_TARGET_MB):6}")
