@@ -77,6 +77,8 @@ NEW_PERSONA_NAME = "Renamed by the benchmark"
 # Streamlit's data editor: rows and the header are 35 px high, a "small" column 75 px wide.
 GRID_ROW_PX = 35
 SEGMENT_COLUMN_PX = 75
+EDITOR_TRIES = 5
+EDITOR_WAIT_MS = 2_000
 
 # How far the studio may fall behind the floor, and the absolute limits.
 FIRST_PAGE_FACTOR = 1.3
@@ -272,10 +274,20 @@ def _rename_persona(page) -> float:
     # canvas, so the cell is found by position.
     try:
         editor = page.locator("[class*='st-key-w-personas-'] [data-testid='stDataFrame']")
-        box = editor.first.bounding_box(timeout=WAIT_MS)
-        page.mouse.click(box["x"] + SEGMENT_COLUMN_PX + 30, box["y"] + 1.5 * GRID_ROW_PX)
-        page.keyboard.press("Enter")  # opens the cell's editor over the canvas
-        page.locator("textarea.gdg-input").fill(NEW_PERSONA_NAME, timeout=WAIT_MS)
+        cell_editor = page.locator("textarea.gdg-input")
+        # A click that lands while the grid is still starting opens nothing: tried again
+        # (the time is taken from the key that commits the edit, not from here).
+        for attempt in range(EDITOR_TRIES):
+            box = editor.first.bounding_box(timeout=WAIT_MS)
+            page.mouse.click(box["x"] + SEGMENT_COLUMN_PX + 30, box["y"] + 1.5 * GRID_ROW_PX)
+            page.keyboard.press("Enter")  # opens the cell's editor over the canvas
+            try:
+                cell_editor.fill(NEW_PERSONA_NAME, timeout=EDITOR_WAIT_MS)
+                break
+            except Error:
+                if attempt == EDITOR_TRIES - 1:
+                    raise
+                page.keyboard.press("Escape")  # whatever did open, closed before trying again
     except (Error, TypeError) as exc:  # TypeError: no box, the editor is not shown
         print(f"  Personas: {str(exc).splitlines()[0]}", file=sys.stderr)
         return math.inf
