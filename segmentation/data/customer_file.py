@@ -185,7 +185,10 @@ def _frame_bytes(frame: pd.DataFrame) -> bytes:
     """
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
-    return frame.to_csv(index=False).encode("utf-8", errors="backslashreplace")
+    # Lines end in CRLF so the csv writer quotes a cell holding a bare CR: with "\n" alone
+    # it leaves it bare, and the reader would end the customer's line there.
+    return frame.to_csv(index=False, lineterminator="\r\n").encode(
+        "utf-8", errors="backslashreplace")
 
 
 def read_table(source: bytes | str | Path | pd.DataFrame, name: str | None = None,

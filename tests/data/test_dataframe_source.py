@@ -59,3 +59,15 @@ def test_run_takes_a_dataframe_with_the_default_settings(frame):
     result = run(frame, RunConfig())
     assert 2 <= result.chosen_k <= 6
     assert result.segmentation.labels.size == len(frame)
+
+
+def test_line_breaks_inside_cells_keep_every_customer_on_their_own_line():
+    """A bare CR, a LF or a CRLF inside a note stays in the cell: no customer is cut in two
+    or lost."""
+    notes = ["called back\rtwice", "line one\nline two", "windows\r\nbreak", "plain"]
+    frame = pd.DataFrame({"customer": [11, 12, 13, 14], "note": notes,
+                          "spend": [1.5, 2.5, 3.5, 4.5]})
+    raw = read_table(frame)
+    assert raw.frame["customer"].tolist() == ["11", "12", "13", "14"]
+    assert raw.frame["note"].tolist() == notes
+    assert raw.frame["spend"].tolist() == ["1.5", "2.5", "3.5", "4.5"]
