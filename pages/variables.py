@@ -75,11 +75,13 @@ with st.expander("Preparation: scaling, implausible values, missing values, weig
 
 strata_section.strata_control(dataset)
 config = state.run_config()
+sweep_args = (fp, data, name, config.roles, config.prep, tuple(config.k_values),
+              config.random_state, config.n_init)
 try:
     fm = cache.features(fp, data, name, config.roles, config.prep, cache.reading_of(config))
-    sweep = cache.sweep(fp, data, name, config.roles, config.prep, tuple(config.k_values),
-                        config.random_state, config.n_init, config.stability,
-                        cache.reading_of(config))
+    # The sweep's own figures first: the elbow and the quality by K are drawn from them
+    # while the split-half check, the slower half of the work, runs after.
+    swept = cache.sweep_fits(*sweep_args, cache.reading_of(config))
 except SegmentationError as exc:
     flow.stop_with(str(exc))
 for warning in fm.report.warnings:
@@ -94,22 +96,53 @@ st.caption(f"Clustering on {len(fm.features)} variables: "
            + ", ".join(fm.variables[f].label for f in fm.features) + ".")
 
 
+def _checked_sweep():
+    try:
+        return cache.sweep(*sweep_args, config.stability, cache.reading_of(config))
+    except SegmentationError as exc:
+        flow.stop_with(str(exc))
+
+
 @st.fragment
 def k_panel():
     if config.strata is not None:
         return strata_section.k_panel()
     st.subheader("How many segments?")
+    recommendation, elbow, quality = st.empty(), st.empty(), st.empty()
+
+    drawn = set()
+
+    def draw(metrics, chosen_k):
+        # Full width each: the 2x2 quality panel's subplot titles collide in half a page.
+        # The sweep's charts mark the chosen K: keyed on what they show (the quality panel
+        # gains the split-half agreement once it is measured). What is on the page already
+        # is not sent again.
+        marked = state.run_key(config, chosen_k)
+        figures = {
+            ("elbow", marked): (elbow, lambda: charts.elbow_chart(metrics, swept.knee_k,
+                                                                  chosen_k)),
+            ("k_metrics", marked, "stability" in metrics): (
+                quality, lambda: charts.k_metrics_chart(metrics, chosen_k))}
+        for key, (slot, build) in figures.items():
+            if key not in drawn:
+                slot.plotly_chart(cache.figure(key, build), width="stretch")
+                drawn.add(key)
+
+    if config.stability and not cache.sweep_made(
+            fp, config.roles, config.prep, tuple(config.k_values), config.random_state,
+            config.n_init, reading=cache.reading_of(config)):
+        # The check is to come: the sweep's own figures are drawn meanwhile, marking the K
+        # chosen or else the one the sweep alone would recommend.
+        recommendation.info("Checking that each K's segments replicate on random halves of "
+                            f"the customers ({N_SPLITS} splits)…")
+        draw(swept.summary().table, st.session_state[state.K_CHOICE] or swept.recommended_k)
+    sweep = _checked_sweep()
     sweep_summary = sweep.summary()
     metrics = sweep_summary.table
-    st.info(f"**Recommended: K = {sweep.recommended_k}.** {flow.md(sweep_summary.verdict)}")
+    recommendation.info(f"**Recommended: K = {sweep.recommended_k}.** "
+                        f"{flow.md(sweep_summary.verdict)}")
     chosen_k = st.session_state[state.K_CHOICE] or sweep.recommended_k
-    # Full width each: the 2x2 quality panel's subplot titles collide in half a page.
-    # The sweep's charts mark the chosen K: keyed on the settings with that K.
-    marked = state.run_key(config, chosen_k)
-    st.plotly_chart(cache.figure(("elbow", marked), lambda: charts.elbow_chart(
-        metrics, sweep.knee_k, chosen_k)), width="stretch")
-    st.plotly_chart(cache.figure(("k_metrics", marked), lambda: charts.k_metrics_chart(
-        metrics, chosen_k)), width="stretch")
+    draw(metrics, chosen_k)
     if (note := sampled_fit_note(sweep, fm.X.shape[0])) is not None:
         st.caption(note)
     ks = metrics["k"].tolist()
@@ -147,5 +180,5 @@ def k_panel():
 
 
 k_panel()
-methods_section.compare_panel(config, sweep)
+methods_section.compare_panel(config, _checked_sweep())
 methods_section.splits_panel(config)

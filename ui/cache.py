@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from segmentation import RunConfig, SegmentationError, SegmentationResult, run, score
-from segmentation.cluster.kmeans import KSweep, sweep_k
+from segmentation.cluster.kmeans import KSweep, add_stability, sweep_k
 from segmentation.cluster.methods import MethodComparison, compare_methods
 from segmentation.cluster.model import Model, Scores
 from segmentation.cluster.rfm import rfm_of
@@ -119,12 +120,43 @@ def features(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, 
 
 
 @st.cache_resource(show_spinner="Trying every K…", max_entries=_ENTRIES)
+def sweep_fits(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
+               prep: PrepConfig, k_values: tuple[int, ...], random_state: int,
+               n_init: int, reading: Reading = AS_FOUND) -> KSweep:
+    """The sweep's own figures, before the split-half check: what the K panel draws first."""
+    # Keyed on the K range, not the chosen K: moving K must not re-sweep.
+    fm = features(fingerprint, _data, name, roles, prep, reading)
+    return sweep_k(fm, k_values, random_state, n_init)
+
+
+# The settings of the sweeps whose split-half check has run, newest last: a hint for the
+# K panel, which draws the sweep's own figures first only when the check is still to come.
+# Were a sweep evicted from the cache, the hint is wrong only in costing the check's time.
+_CHECKED: OrderedDict[tuple, None] = OrderedDict()
+
+
+@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
 def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str], ...],
           prep: PrepConfig, k_values: tuple[int, ...], random_state: int,
           n_init: int, stability: bool = True, reading: Reading = AS_FOUND) -> KSweep:
-    # Keyed on the K range, not the chosen K: moving K must not re-sweep.
-    fm = features(fingerprint, _data, name, roles, prep, reading)
-    return sweep_k(fm, k_values, random_state, n_init, stability=stability)
+    """The sweep with its split-half check (when ``stability``): what the run uses."""
+    swept = sweep_fits(fingerprint, _data, name, roles, prep, k_values, random_state, n_init,
+                       reading)
+    if stability:
+        swept = add_stability(swept, features(fingerprint, _data, name, roles, prep, reading))
+    key = (fingerprint, roles, prep, k_values, random_state, n_init, stability, reading)
+    _CHECKED[key] = None
+    while len(_CHECKED) > 4 * _ENTRIES:
+        _CHECKED.popitem(last=False)
+    return swept
+
+
+def sweep_made(fingerprint: str, roles: tuple[tuple[str, str], ...], prep: PrepConfig,
+               k_values: tuple[int, ...], random_state: int, n_init: int,
+               stability: bool = True, reading: Reading = AS_FOUND) -> bool:
+    """Whether :func:`sweep` has been made with these settings (and likely still is cached)."""
+    return (fingerprint, roles, prep, k_values, random_state, n_init, stability,
+            reading) in _CHECKED
 
 
 @st.cache_resource(show_spinner="Segmenting…", max_entries=_ENTRIES)

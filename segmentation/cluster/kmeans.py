@@ -607,7 +607,7 @@ def sweep_k(
                    fits={k: (labels.astype(np.int8), centers, inertia)
                          for k, (labels, centers, inertia) in zip(ks, fits, strict=True)},
                    fitted_on=_rows_key(X))
-    return _add_stability(swept, X) if stability else swept
+    return add_stability(swept, X) if stability else swept
 
 
 def _rows_key(X: np.ndarray) -> tuple:
@@ -617,14 +617,16 @@ def _rows_key(X: np.ndarray) -> tuple:
     return X.shape, float(rows @ np.arange(1.0, rows.size + 1.0))
 
 
-def _add_stability(sweep: KSweep, fm: FeatureMatrix | np.ndarray,
+def add_stability(sweep: KSweep, fm: FeatureMatrix | np.ndarray,
                   progress: Callable[[int, int], None] | None = None) -> KSweep:
     """The sweep with each K's split-half agreement, and K recommended again with it.
 
-    ``sweep_k(..., stability=True)`` is ``_add_stability(sweep_k(...), X)``:
+    ``sweep_k(..., stability=True)`` is ``add_stability(sweep_k(...), X)``:
     the columns the check adds and the recommendation it changes are made in
-    this one place. ``fm`` must be the customers the sweep was fitted on.
-    ``progress(done, total)`` is called after each K.
+    this one place. A caller that shows the sweep's own figures while the
+    check runs (the app's K panel) takes the two steps itself. ``fm`` must be
+    the customers the sweep was fitted on. ``progress(done, total)`` is
+    called after each K.
 
     Returns
     -------

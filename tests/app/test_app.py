@@ -598,6 +598,62 @@ def test_page_switches_and_renames_do_not_rerun_the_engine(monkeypatch):
     assert max(timings.values()) < 5
 
 
+@pytest.fixture
+def fresh_caches():
+    """Empty server caches before the test, and again after: what it made under a patch
+    must not reach a later test."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_the_k_panel_ends_with_the_checked_recommendation_marked(monkeypatch, fresh_caches,
+                                                                 sample, recency, no_recency):
+    """The K panel draws the sweep's own charts while the split-half check runs, then the
+    checked ones: when the check moves the recommendation, both charts mark the new K and
+    the quality by K gains the agreement panel. The check runs once per set of variables."""
+    calls = {"sweep_k": 0, "add_stability": 0}
+    real_sweep, real_check = ui.cache.sweep_k, ui.cache.add_stability
+
+    def sweep_k(*args, **kwargs):
+        calls["sweep_k"] += 1
+        return real_sweep(*args, **kwargs)
+
+    def add_stability(sweep, fm):
+        calls["add_stability"] += 1
+        checked = real_check(sweep, fm)
+        # Another K than the sweep's own pick, as a check that finds it does not replicate.
+        moved = next(k for k in checked.metrics["k"] if k != sweep.recommended_k)
+        return replace(checked, recommended_k=int(moved))
+
+    monkeypatch.setattr(ui.cache, "sweep_k", sweep_k)
+    monkeypatch.setattr(ui.cache, "add_stability", add_stability)
+    at = go(start(), VARIABLES)
+    assert calls == {"sweep_k": 1, "add_stability": 1}
+    group = variables_of(sample.dataset)[recency].group
+    at.multiselect(key=f"w.features.{group}").unselect(recency)
+    ok(at.run())
+    assert calls == {"sweep_k": 2, "add_stability": 2}
+    config = no_recency.config
+    swept = real_sweep(no_recency.features, config.k_values, config.random_state,
+                       config.n_init)
+    recommended = int(at.button_group(key="w.k").value)
+    assert recommended != swept.recommended_k
+    infos = [i.value for i in at.info]
+    assert infos[0].startswith(f"**Recommended: K = {recommended}.**")
+    assert not any("Checking that each K" in text for text in infos)
+    elbow, quality = charts(at)[:2]
+    for text in (elbow, quality):
+        assert f"Chosen K = {recommended}" in text
+        assert f"Chosen K = {swept.recommended_k}" not in text
+    assert "Split-half agreement" in quality
+    go(at, HOME)
+    go(at, VARIABLES)
+    assert calls == {"sweep_k": 2, "add_stability": 2}  # a revisit neither sweeps nor checks
+
+
 # ---------------------------------------------------------------- bugs found
 
 def test_ignoring_a_combined_column_recomputes(planted_bytes):

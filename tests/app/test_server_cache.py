@@ -37,7 +37,8 @@ def page(path: str) -> AppTest:
 def fresh_server():
     # The caches are the server's and outlive a test: an earlier test's sweep or figure
     # must not count as this one's.
-    for cached in (cache.result, cache.sweep, cache.figure, cache._bootstrap_slot):
+    for cached in (cache.result, cache.sweep, cache.sweep_fits, cache.figure,
+                   cache._bootstrap_slot):
         cached.clear()
     yield
     cache._bootstrap_slot.clear()  # a stand-in bootstrap must not reach a later test

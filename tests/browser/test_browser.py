@@ -180,3 +180,53 @@ def test_journey_with_an_order_log(app_url, tmp_path):
             if title == "Personas":
                 assert page.get_by_text("The personas against the RFM grid").count() == 1
         browser.close()
+
+
+# True once a frame showed the K panel's two sweep charts drawn afresh (seen stale from the
+# run before, then current) while the split-half check was still announced as running.
+_CHARTS_BEFORE_CHECK = """() => {
+  window.__chartsBeforeCheck = false;
+  const seen = new Set();
+  const tick = () => {
+    const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")].slice(0, 2);
+    const boxes = charts.map(c => c.closest("[data-testid='stElementContainer']"));
+    boxes.forEach((box, i) => { if (box && box.getAttribute('data-stale') === 'true') seen.add(i); });
+    const fresh = charts.length === 2 && seen.size === 2 && boxes.every(
+        (box, i) => box.getAttribute('data-stale') === 'false'
+                    && charts[i].querySelector('.main-svg'));
+    if (fresh && document.body.innerText.includes("Checking that each K's segments replicate")) {
+      window.__chartsBeforeCheck = true;
+      return;
+    }
+    if (document.querySelector("[data-testid='stApp']")
+          .getAttribute('data-test-script-state') === 'notRunning' && seen.size) return;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}"""
+
+
+def test_the_elbow_moves_before_the_split_half_check_is_done(app_url):
+    """Removing a variable redraws the elbow and the quality by K from the sweep at once;
+    the split-half check follows, and then the recommendation and its panel."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        settle(page, "Segmentation Studio")
+        go_to(page, "Variables & K")
+        assert page.get_by_text("Recommended: K =").count() == 1
+        page.evaluate(_CHARTS_BEFORE_CHECK)
+        page.get_by_test_id("stMultiSelect").first.locator(
+            "button[aria-label^='Remove ']").last.click()
+        settle(page, "Variables & K")
+        _assert_no_exception(page, "Variables & K after removing a variable")
+        assert page.evaluate("window.__chartsBeforeCheck"), \
+            "the sweep's charts were not shown before the split-half check finished"
+        assert page.get_by_text("Checking that each K's segments replicate").count() == 0
+        assert page.get_by_text("Recommended: K =").count() == 1
+        quality = page.get_by_test_id("stPlotlyChart").nth(1)
+        assert quality.get_by_text("Split-half agreement").count() >= 1
+        browser.close()

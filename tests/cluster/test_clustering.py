@@ -712,8 +712,12 @@ def test_the_split_half_check_adds_each_ks_agreement_and_recommends_again(plante
     assert whole.knee_k == first.knee_k
     assert "split-half agreement" in whole.reason and "split-half" not in first.reason
     calls = []
-    kmeans._add_stability(first, X, progress=lambda done, total: calls.append((done, total)))
+    checked = kmeans.add_stability(first, X,
+                                   progress=lambda done, total: calls.append((done, total)))
     assert calls == [(i, 5) for i in range(1, 6)]
+    pd.testing.assert_frame_equal(checked.metrics, whole.metrics)
+    assert (checked.recommended_k, checked.reason) == (whole.recommended_k, whole.reason)
+    assert checked.fits is first.fits  # the check adds columns; the fits are lent, not copied
 
 
 def _counting_fits(monkeypatch) -> list[int]:
