@@ -30,6 +30,7 @@ from segmentation.data.roles import ROLE_LABELS, Role
 from segmentation.prepare.features import REASON_MISSING, PrepConfig, prepare, variables_of
 from segmentation.prepare.variables import default_features
 from tests.helpers import planted_customers, to_tsv_bytes
+from tests.helpers.pages import explore_tabs, open_tab
 from ui.flow import md
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,6 +131,11 @@ def charts(at: AppTest) -> list[str]:
     return [chart_text(el) for el in at.get("plotly_chart")]
 
 
+def explore_charts(at: AppTest) -> list[str]:
+    """Every Explore chart's strings, tab by tab (each tab draws only when open)."""
+    return [text for _ in explore_tabs(at) for text in charts(ok(at))]
+
+
 def shown(name: str) -> str:
     """A persona name as the charts write it (they escape "&" and "<")."""
     return html.escape(name, quote=False)
@@ -228,11 +234,17 @@ def test_every_page_renders_the_engines_figures_on_the_sample(sample):
     assert sheet["size"].tolist() == sizes_of(sample)
 
     go(at, EXPLORE)
+    assert len(at.get("plotly_chart")) == 1  # the first tab's chart: only the open tab is drawn
     profiles = sample.profiles
     expected = (4 + bool(profiles.first("income")) + (len(profiles.kind("spend")) > 1)
                 + bool(profiles.kind("channel")))
-    assert len(at.get("plotly_chart")) == expected >= 6
-    assert not errors(at)
+    shown_per_tab = {}
+    for label in explore_tabs(at):
+        ok(at)
+        assert not errors(at), label
+        shown_per_tab[label] = len(at.get("plotly_chart"))
+    assert sum(shown_per_tab.values()) == expected >= 6
+    assert set(shown_per_tab.values()) == {1}, shown_per_tab
 
 
 # ---------------------------------------------------------------- 2. the journey
@@ -263,8 +275,7 @@ def test_variables_then_k_then_rename_reaches_every_page(sample, recency, no_rec
     assert metrics(at)["Silhouette"] == f"{result.segmentation.silhouette:.2f}"
     assert frame_with(at, "Persona")["Persona"].tolist() == names_of(result)
 
-    go(at, EXPLORE)
-    old_charts = charts(at)
+    old_charts = explore_charts(go(at, EXPLORE))
 
     go(at, PERSONAS)
     sheet = frame_with(at, "persona")
@@ -281,10 +292,10 @@ def test_variables_then_k_then_rename_reaches_every_page(sample, recency, no_rec
     assert table.set_index("segment").loc[segment, "name"] == NEW_NAME
     assert any(m.value.startswith(f"**{NEW_NAME}**") for m in at.markdown)
 
-    go(at, EXPLORE)
-    new_charts = charts(at)
+    new_charts = explore_charts(go(at, EXPLORE))
     assert [i for i, text in enumerate(new_charts) if NEW_NAME in text] == named
     assert not any(shown(old_name) in text for text in new_charts)
+    open_tab(at, "Bought together")
     assert NEW_NAME in at.selectbox(key="w.explore.corr_scope").options
 
     go(at, HOME)

@@ -27,6 +27,7 @@ from segmentation.data.dataset import load_dataset
 from segmentation.data.orders import read_customers
 from tests.app.test_any_schema_pages import APP, MISSING_WORD, PAGES, _assert_clean
 from tests.helpers.logs import order_log, to_bytes
+from tests.helpers.pages import explore_tabs, views
 from ui.flow import md
 
 NAME = "orders.csv"
@@ -64,8 +65,8 @@ def test_every_page_reads_clean_on_an_order_log(log_bytes):
     at = _uploaded(log_bytes)
     assert at.session_state["data.source"] == "upload"
     for page in PAGES:
-        at.switch_page(page).run()
-        _assert_clean(at, f"order log {page}")
+        for where in views(at, page):
+            _assert_clean(at, f"order log {where}")
 
 
 def test_data_page_says_it_is_a_log_and_accounts_for_every_line(log_bytes):
@@ -149,7 +150,10 @@ def test_explore_shows_rfm_spreads_grid_and_the_mixes_of_the_log(log_bytes):
     at = _uploaded(log_bytes)
     at.switch_page("pages/explore.py").run()
     _assert_clean(at, "explore")
-    specs = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    specs = []
+    for label in explore_tabs(at):
+        _assert_clean(at, f"explore [{label}]")
+        specs += [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
     titles = [s["layout"]["title"]["text"] for s in specs]
     for measure in ("Days since last order", "Orders", "Net spend"):
         assert any(t.startswith(f"{measure} by persona") for t in titles), measure

@@ -10,6 +10,7 @@ import pytest
 from segmentation import RunConfig, run
 from tests.app.test_app import VARIABLES, errors, frame_with, go, ok, start
 from tests.helpers import SAMPLE_PATH
+from tests.helpers.pages import views
 
 COLUMN = "Stratify by"
 
@@ -95,8 +96,9 @@ def test_every_page_works_on_segments_within_strata(page, expected):
     at.session_state["strata"] = "Income:3"
     ok(at.run())
     for path in ("pages/personas.py", "pages/explore.py", "pages/export.py", "pages/plan.py"):
-        at = go(at, path)
-        assert not errors(at), (path, errors(at))
+        for where in views(at, path):
+            ok(at)
+            assert not errors(at), (where, errors(at))
     at = go(at, "pages/validate.py")
     assert not errors(at)
     halves = strata_split_half(expected.strata, expected.config.random_state,

@@ -104,6 +104,8 @@ def test_journey_through_every_page(app_url):
             page.screenshot(path=str(SHOTS / _shot_name(title)), full_page=True)
             if title == "Export":
                 _download_report(page)
+            if title == "Explore":
+                _every_explore_tab(page)
         _segments_within_income_bands(page)
         browser.close()
     assert sorted(p.name for p in SHOTS.iterdir()) == sorted(
@@ -111,6 +113,23 @@ def test_journey_through_every_page(app_url):
 
 
 STRATA_SHOT = "personas_within_strata.png"
+
+
+def _every_explore_tab(page):
+    """Each Explore tab draws its own chart when clicked (only the open tab is computed)."""
+    tabs = page.get_by_test_id("stTabs").first.get_by_role("tab")
+    labels = [tabs.nth(i).inner_text().strip() for i in range(tabs.count())]
+    assert len(labels) >= 6, labels
+    titles = []
+    for i, label in enumerate(labels):
+        if i:
+            tabs.nth(i).click()
+            settle(page, "Explore")
+        _assert_no_exception(page, f"Explore [{label}]")
+        chart = page.locator("[data-testid='stPlotlyChart']:visible").first
+        chart.locator(".main-svg").first.wait_for(timeout=60_000)
+        titles.append(chart.locator(".gtitle").first.text_content())
+    assert len(set(titles)) == len(labels), titles  # a chart of its own in every tab
 
 
 def _segments_within_income_bands(page):
