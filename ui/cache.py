@@ -133,6 +133,7 @@ def sweep_fits(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str
 # K panel, which draws the sweep's own figures first only when the check is still to come.
 # Were a sweep evicted from the cache, the hint is wrong only in costing the check's time.
 _CHECKED: OrderedDict[tuple, None] = OrderedDict()
+_CHECKED_LOCK = threading.Lock()  # sessions run on threads of their own
 
 
 @st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
@@ -145,9 +146,10 @@ def sweep(fingerprint: str, _data: bytes, name: str, roles: tuple[tuple[str, str
     if stability:
         swept = add_stability(swept, features(fingerprint, _data, name, roles, prep, reading))
     key = (fingerprint, roles, prep, k_values, random_state, n_init, stability, reading)
-    _CHECKED[key] = None
-    while len(_CHECKED) > 4 * _ENTRIES:
-        _CHECKED.popitem(last=False)
+    with _CHECKED_LOCK:
+        _CHECKED[key] = None
+        while len(_CHECKED) > 4 * _ENTRIES:
+            _CHECKED.popitem(last=False)
     return swept
 
 
@@ -155,8 +157,9 @@ def sweep_made(fingerprint: str, roles: tuple[tuple[str, str], ...], prep: PrepC
                k_values: tuple[int, ...], random_state: int, n_init: int,
                stability: bool = True, reading: Reading = AS_FOUND) -> bool:
     """Whether :func:`sweep` has been made with these settings (and likely still is cached)."""
-    return (fingerprint, roles, prep, k_values, random_state, n_init, stability,
-            reading) in _CHECKED
+    with _CHECKED_LOCK:
+        return (fingerprint, roles, prep, k_values, random_state, n_init, stability,
+                reading) in _CHECKED
 
 
 @st.cache_resource(show_spinner="Segmenting…", max_entries=_ENTRIES)
