@@ -22,6 +22,7 @@ def label(name: str) -> str:
 worth = explore.value_variables(profiles)
 measures = explore.measure_variables(profiles)
 rfm = cache.rfm(*state.data(), result.config)
+log_shares = explore.log_share_variables(result.dataset.log) if rfm is not None else []
 mix_title = ("Where each segment buys" if profiles.kind("channel")
              else "How each segment splits by category")
 # One tab per question. Only the open tab's charts are computed and drawn: a first visit
@@ -88,16 +89,15 @@ if tab := opened(mix_title):
             st.plotly_chart(cache.figure(("category_mix", shown, category), lambda: (
                 charts.category_mix_chart(explore.category_mix(profiles, names, category),
                                           colors, label(category)))), width="stretch")
-        elif rfm is None:
+        elif not log_shares:
             st.info("No mix chart: the file has neither purchases per channel nor a category "
                     "column.")
-        if rfm is not None:  # an order log: its own shares of spend and of orders
-            for title, measure, variables in explore.log_share_variables(result.dataset.log):
-                st.subheader(title)
-                st.plotly_chart(cache.figure(
-                    ("share_mix", shown, title), lambda t=title, m=measure, v=variables:
-                    charts.category_mix_chart(explore.share_mix(profiles, names, v), colors,
-                                              t, m)), width="stretch")
+        for title, measure, variables in log_shares:  # an order log's shares of spend, orders
+            st.subheader(title)
+            st.plotly_chart(cache.figure(
+                ("share_mix", shown, title), lambda t=title, m=measure, v=variables:
+                charts.category_mix_chart(explore.share_mix(profiles, names, v), colors,
+                                          t, m)), width="stretch")
 
 if tab := opened("Recency, frequency and spend"):
     with tab:
