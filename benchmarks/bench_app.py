@@ -46,6 +46,7 @@ never fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import statistics
@@ -197,6 +198,8 @@ _WATCH = """() => {
   window.__benchStates = [];
 }"""
 
+_TITLES = "() => [...document.querySelectorAll('h1')].map(h => h.textContent.trim())"
+
 _READY = """([title, text, rerun]) => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
@@ -234,6 +237,25 @@ _CHARTS_FRESH = """(n) => {
 }"""
 
 
+# What keeps a page from being ready, for the report of a wait that ran out.
+_NOT_READY = """([title, text]) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  const count = (selector) => document.querySelectorAll(selector).length;
+  const stale = [...document.querySelectorAll("[data-stale='true']")].map(
+      e => (e.innerText || e.getAttribute('data-testid') || '').slice(0, 60).replace(/\\s+/g, ' '));
+  return JSON.stringify({
+    state: app && app.getAttribute('data-test-script-state'),
+    seen: window.__benchStates,
+    skeletons: count("[data-testid='stSkeleton']"), spinners: count("[data-testid='stSpinner']"),
+    stale: stale.slice(0, 5), stale_count: stale.length,
+    undrawn_charts: [...document.querySelectorAll("[data-testid='stPlotlyChart']")].filter(
+        c => !c.querySelector('.main-svg')).length,
+    titles: [...document.querySelectorAll('h1')].map(h => h.textContent.trim()),
+    text_missing: !!text && !document.body.innerText.includes(text),
+    exception: count("[data-testid='stException']")});
+}"""
+
+
 def _wait_ready(page, title: str | None = None, text: str | None = None,
                 rerun: bool = True) -> None:
     # requestAnimationFrame polling: the end is seen within a frame of happening.
@@ -246,12 +268,20 @@ def _timed(action, page, **ready) -> float:
 
     try:
         page.evaluate(_WATCH)
+        title = ready.get("title")
+        if title is not None and title not in page.evaluate(_TITLES):
+            # Another page's title is its run's own proof. A fast run's script state can go
+            # to running and back within one browser frame, changing no attribute to watch.
+            ready = {**ready, "rerun": False}
         started = time.perf_counter()
         action()
         _wait_ready(page, **ready)
         return time.perf_counter() - started
     except Error as exc:  # TimeoutError is one; a crashed page is another
         print(f"  {ready.get('title') or 'wait'}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        with contextlib.suppress(Error):  # unless the page itself is gone
+            why = page.evaluate(_NOT_READY, [ready.get("title"), ready.get("text")])
+            print(f"    not ready: {why}", file=sys.stderr)
         return math.inf
 
 
