@@ -1,7 +1,8 @@
 """Segmentation Studio: find, name and explore the customer segments in a CRM export.
 
-Run with ``streamlit run app.py``. This file only sets up navigation; each
-page lives in ``pages/``.
+Run with ``streamlit run serve.py`` (this app on a server that warms itself as it starts)
+or ``streamlit run app.py``. This file only sets up navigation; each page lives in
+``pages/``.
 """
 
 import streamlit as st

@@ -3,8 +3,9 @@
 Each run starts two servers on free ports (``streamlit run --server.headless true``), one
 after the other, each timed from the moment it answers: the floor (``benchmarks/floor_app``:
 two pages made with ``st.navigation``, each importing pandas and plotly and drawing one
-plotly chart), then the studio (``app.py``). Debian's headless Chromium, driven by
-Playwright, times what a user waits for:
+plotly chart), then the studio (``serve.py``, as the README starts it: ``app.py`` on a
+server that begins segmenting the bundled sample as it starts). Debian's headless Chromium,
+driven by Playwright, times what a user waits for:
 
 - floor: the first page ready; the switch to its other page;
 - studio: the first page ready; the switch to every sidebar page in order, by clicking its
@@ -68,7 +69,7 @@ from tools.browser import (  # noqa: E402
 )
 
 FLOOR_SCRIPT = "benchmarks/floor_app/app.py"
-STUDIO_SCRIPT = "app.py"
+STUDIO_SCRIPT = "serve.py"  # as the README starts it
 SAMPLE_PATH = ROOT / "sample_data" / "marketing_campaign_sample.csv"
 REAL_PATH = ROOT.parent / "shared" / "data" / "marketing_campaign.csv"
 STUDIO_HOME = "Segmentation Studio"

@@ -24,6 +24,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
                  "--no-first-run"]
 
 
+# The studio as the README starts it: app.py on a server that warms itself (serve.py).
+STUDIO = "serve.py"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -31,16 +35,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(timeout: float = 60.0, script: str = "app.py"):
-    """Start ``streamlit run SCRIPT`` (the studio by default) on a free local port; yield its
-    URL; stop it. ``script`` is relative to the repository root (see :func:`running_server`).
+def running_app(timeout: float = 60.0, script: str = STUDIO):
+    """Start ``streamlit run SCRIPT`` (the studio by default, served as the README starts
+    it) on a free local port; yield its URL; stop it. ``script`` is relative to the
+    repository root (see :func:`running_server`).
     """
     with running_server(timeout, script) as (url, _):
         yield url
 
 
 @contextlib.contextmanager
-def running_server(timeout: float = 60.0, script: str = "app.py"):
+def running_server(timeout: float = 60.0, script: str = STUDIO):
     """:func:`running_app`, yielding the URL and the server's process (for its CPU time).
 
     The server's output goes to a temporary file, never to a pipe: a pipe that

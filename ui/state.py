@@ -194,10 +194,11 @@ def set_reference_date(day) -> None:
     st.session_state[REFERENCE_DATE] = day.isoformat() if day is not None else None
 
 
-def reading() -> tuple[str, tuple[tuple[str, str], ...], str | None, str | None, str | None]:
+def reading(s=None) -> tuple[str, tuple[tuple[str, str], ...], str | None, str | None,
+                             str | None]:
     """How the file is read into customers: (input kind, log mapping, reference date,
-    id column, sheet), hashable."""
-    s = st.session_state
+    id column, sheet), hashable. ``s``: the session's state, or a mapping standing in."""
+    s = st.session_state if s is None else s
     return (s[INPUT_KIND], tuple(sorted(s[LOG_MAP].items())), s[REFERENCE_DATE],
             s[ID_COLUMN], s[SHEET])
 
@@ -223,6 +224,13 @@ def use_sample() -> None:
     _set_data(SAMPLE_PATH.read_bytes(), SAMPLE_PATH.name, "sample")
 
 
+def new_session_run() -> tuple[str, bytes, str, RunConfig]:
+    """(fingerprint, bytes, name, run settings) of what a new session opens with: the
+    bundled sample and the default choices. Needs no session."""
+    data = SAMPLE_PATH.read_bytes()
+    return fingerprint(data), data, SAMPLE_PATH.name, run_config(s=copy.deepcopy(_DEFAULTS))
+
+
 def use_upload(data: bytes, name: str) -> None:
     _set_data(data, name, "upload")
 
@@ -233,12 +241,12 @@ def data() -> tuple[str, bytes, str]:
     return s[DATA_FINGERPRINT], s[DATA_BYTES], s[DATA_NAME]
 
 
-def roles_key() -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(st.session_state[ROLES].items()))
+def roles_key(s=None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((st.session_state if s is None else s)[ROLES].items()))
 
 
-def prep_config() -> PrepConfig:
-    s = st.session_state
+def prep_config(s=None) -> PrepConfig:
+    s = st.session_state if s is None else s
     features = s[FEATURES]
     return PrepConfig(
         features=tuple(features) if features is not None else None,
@@ -252,13 +260,14 @@ def prep_config() -> PrepConfig:
     )
 
 
-def run_config(k: int | None = None) -> RunConfig:
-    s = st.session_state
-    kind, log_map, reference_date, id_column, sheet = reading()
+def run_config(k: int | None = None, s=None) -> RunConfig:
+    """The run the session's choices make (``s``: a mapping standing in for its state)."""
+    s = st.session_state if s is None else s
+    kind, log_map, reference_date, id_column, sheet = reading(s)
     k_min, k_max = s[K_RANGE]
-    return RunConfig(prep=prep_config(), k=k if k is not None else s[K_CHOICE],
+    return RunConfig(prep=prep_config(s), k=k if k is not None else s[K_CHOICE],
                      k_min=k_min, k_max=k_max, random_state=int(s[SEED]),
-                     n_init=int(s[N_INIT]), id_column=id_column, roles=roles_key(),
+                     n_init=int(s[N_INIT]), id_column=id_column, roles=roles_key(s),
                      stability=bool(s[STABILITY]), input_kind=kind, log_map=log_map,
                      reference_date=reference_date, sheet=sheet, method=s[METHOD],
                      strata=s.get(STRATA))

@@ -22,7 +22,7 @@ FORBIDDEN = APP_FOLDERS + UI_LIBRARIES
 # works); it depends on the engine and the report, and nothing in the engine imports it.
 CLI = PACKAGE / "cli"
 OUTSIDE_ENGINE = (CLI, PACKAGE / "__main__.py")
-APP_SIDE = ("app.py", "ui", "pages", "report", "charts", "segmentation/cli")
+APP_SIDE = ("app.py", "serve.py", "ui", "pages", "report", "charts", "segmentation/cli")
 
 
 def _module_name(path: Path) -> str:
