@@ -43,10 +43,11 @@ def warm() -> bool:
 
 def start_warming() -> threading.Thread:
     """Run :func:`warm` on a daemon thread (it never delays the server's start)."""
-    quiet = _NotFromWarmUp()
     for name in ("streamlit.runtime.scriptrunner_utils.script_run_context",
                  "streamlit.runtime.caching.cache_data_api"):
-        logging.getLogger(name).addFilter(quiet)
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NotFromWarmUp) for f in logger.filters):
+            logger.addFilter(_NotFromWarmUp())
     thread = threading.Thread(target=warm, name=THREAD_NAME, daemon=True)
     thread.start()
     return thread

@@ -58,12 +58,21 @@ def test_a_failed_warm_up_is_logged_not_raised(monkeypatch, caplog, empty_caches
     assert "Warming the studio" in caplog.text and "disk gone" in caplog.text
 
 
-def test_warming_runs_on_its_own_named_thread(monkeypatch):
+def test_warming_runs_on_its_own_named_thread_and_quiets_only_it(monkeypatch):
     ran = []
     monkeypatch.setattr(warm, "warm", lambda: ran.append(1) or True)
-    thread = warm.start_warming()
-    thread.join(10)
-    assert ran == [1] and thread.daemon and thread.name == warm.THREAD_NAME
+    for _ in range(2):
+        thread = warm.start_warming()
+        thread.join(10)
+    assert ran == [1, 1] and thread.daemon and thread.name == warm.THREAD_NAME
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    quiet = [f for f in logger.filters if isinstance(f, warm._NotFromWarmUp)]
+    assert len(quiet) == 1  # once, however often warming starts
+    record = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, "missing", (), None)
+    record.threadName = warm.THREAD_NAME
+    assert not quiet[0].filter(record)
+    record.threadName = "ScriptRunner.scriptThread"
+    assert quiet[0].filter(record)
 
 
 def test_streamlit_serves_serve_py_as_the_studio_app():
