@@ -10,26 +10,41 @@ st.caption("From segments to decisions: value per segment, an A/B test per segme
            "randomised arms, the analysis of its results, and segments for new sign-ups.")
 result = flow.require_result()
 names = flow.names(result)
+# One tab per step; only the open one is computed and drawn. What a step needs from another
+# (the assumptions, the test's split) is read from that step's inputs, kept while closed.
+value_tab, test_tab, results_tab, bandit_tab, signup_tab = st.tabs(
+    ["Value per segment", "A/B test per segment", "Campaign results", "Bandit simulation",
+     "Segments for new customers"], key="w.plan.tab", on_change="rerun")
 
-st.subheader("Value per segment")
-money, window, defaults = sections.value_inputs(result)
-rates = sections.outcome_rates(result, names)
-assumptions = sections.assumptions(names, money, defaults, rates)
-sections.segment_value(result, names, assumptions, money, window)
-sections.lifetime(result)
-sections.response_rates(result, rates)
+if value_tab.open:
+    with value_tab:
+        money, window, defaults = sections.value_inputs(result)
+        sections.outcome_input(result)
+        rates = sections.outcome_rates(result, names)
+        assumptions = sections.assumptions(names, money, defaults, rates)
+        sections.segment_value(result, names, assumptions, money, window)
+        sections.lifetime(result)
+        sections.response_rates(result, rates)
 
-st.subheader("A/B test per segment")
-correction, split = sections.ab_test_plan(result, names, assumptions)
-arms = sections.arms(result, names, split)
+if test_tab.open:
+    with test_tab:
+        money, window, defaults = sections.value_settings(result)
+        table = sections.assumption_table(names, money, defaults,
+                                          sections.outcome_rates(result, names))
+        sections.ab_test_plan(result, names, table)
+        sections.arms(result, names, sections.test_settings()[4])
 
-st.subheader("Campaign results")
-sections.campaign(names, arms, correction)
+if results_tab.open:
+    with results_tab:
+        *_, correction, split = sections.test_settings()
+        sections.campaign(names, sections.arms_of(result, names, split), correction)
 
-st.subheader("Bandit simulation")
-sections.bandit_simulation(result)
+if bandit_tab.open:
+    with bandit_tab:
+        sections.bandit_simulation(result)
 
-st.subheader("Segments for new customers")
-model = sections.signup_model(result)
-if model is not None:
-    sections.newcomers(model)
+if signup_tab.open:
+    with signup_tab:
+        model = sections.signup_model(result)
+        if model is not None:
+            sections.newcomers(model)

@@ -1,7 +1,9 @@
 """The Plan page's sections: each draws one part of the page from the engine's figures.
 
-Each function reads widgets and state, calls the engine and renders; what a
-later section needs (the assumptions, the arms, the sign-up model) is returned.
+The page shows one section per tab and computes only the open one, so what a section needs
+from another (the value assumptions, the test's split and correction, the arms) is read
+from that section's inputs, which are kept while their tab is closed
+(:func:`ui.state.kept_input`), and computed without drawing anything.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ VALUE_FIELDS = ("margin_rate", "retention", "discount_rate", "budget_fraction")
 VALUE_DEFAULTS = {"margin_rate": 0.3, "retention": 0.8, "discount_rate": 0.1,
                   "budget_fraction": 0.2}
 CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": "No correction"}
+VALUE_KEYS = {"margin_rate": "w.plan.margin", "retention": "w.plan.retention",
+              "discount_rate": "w.plan.discount", "budget_fraction": "w.plan.budget"}
+# The A/B test's settings and their defaults: +15% detectable, 5%, 80% power, Holm, 50/50.
+TEST_DEFAULTS = {"w.plan.lift": 0.15, "w.plan.alpha": 0.05, "w.plan.power": 0.8,
+                 "w.plan.correction": "holm", "w.plan.split": 0.5}
 ASSUMPTION_HEADERS = {"margin_rate": "Margin", "retention": "Yearly retention",
                       "discount_rate": "Discount rate", "budget_fraction": "Budget share of CLV",
                       "baseline": "Test baseline rate"}
@@ -33,53 +40,77 @@ def label(result: SegmentationResult, column: str) -> str:
     return var.label if var is not None else column
 
 
+def value_settings(result: SegmentationResult) -> tuple[str | None, float | None, dict]:
+    """The money column, the years it covers, and the value assumptions' defaults, as the
+    value inputs hold them (drawn or not)."""
+    moneys = value.money_columns(result)
+    if not moneys:
+        return None, None, dict(VALUE_DEFAULTS)
+    money = state.input_value("w.plan.money", moneys[0], moneys)
+    window = float(state.input_value(f"w.plan.window.{money}",
+                                     value.spend_window(result, money)))
+    defaults = {f: float(state.input_value(key, VALUE_DEFAULTS[f]))
+                for f, key in VALUE_KEYS.items()}
+    return money, window, defaults
+
+
 def value_inputs(result: SegmentationResult) -> tuple[str | None, float | None, dict]:
-    """The money column, the years it covers, and the value assumptions' defaults."""
+    """Draws the value inputs; returns :func:`value_settings`."""
     moneys = value.money_columns(result)
     if not moneys:
         st.info("No value or lifetime value per segment: the file has no money column (spend, "
                 "revenue, balance or fee); mark one as Money on the Data page to see it.")
-        return None, None, dict(VALUE_DEFAULTS)
+        return value_settings(result)
     c0, c1, c2, c3, c4, c5 = st.columns(6)
-    money = c0.selectbox("Value from", moneys, key="w.plan.money",
-                         format_func=lambda c: label(result, c),
+    money = c0.selectbox("Value from", moneys, format_func=lambda c: label(result, c),
                          help="The money column a segment's revenue and lifetime value "
-                              "are read from.")
-    window = c1.number_input("Spend covers (years)", 0.05, 50.0,
-                             value.spend_window(result, money), 0.5,
-                             key=f"w.plan.window.{money}",
-                             help="The years the money column adds up, as the file documents "
-                                  "it (the Kaggle export's Mnt columns: the last 2 years).")
-    defaults = {
-        "margin_rate": c2.number_input("Margin (share of revenue)", 0.01, 1.0, 0.3, 0.01,
-                                       key="w.plan.margin"),
-        "retention": c3.number_input("Yearly retention", 0.0, 0.99, 0.8, 0.05,
-                                     key="w.plan.retention"),
-        "discount_rate": c4.number_input("Yearly discount rate", 0.0, 1.0, 0.1, 0.01,
-                                         key="w.plan.discount"),
-        "budget_fraction": c5.number_input("Budget cap (share of CLV)", 0.01, 1.0, 0.2, 0.01,
-                                           key="w.plan.budget"),
-    }
+                              "are read from.",
+                         **state.kept_input("w.plan.money", moneys[0], moneys))
+    c1.number_input("Spend covers (years)", min_value=0.05, max_value=50.0, step=0.5,
+                    help="The years the money column adds up, as the file documents it "
+                         "(the Kaggle export's Mnt columns: the last 2 years).",
+                    **state.kept_input(f"w.plan.window.{money}",
+                                       float(value.spend_window(result, money))))
+    for col, (field, key), text, top, step in zip(
+            (c2, c3, c4, c5), VALUE_KEYS.items(),
+            ("Margin (share of revenue)", "Yearly retention", "Yearly discount rate",
+             "Budget cap (share of CLV)"), (1.0, 0.99, 1.0, 1.0), (0.01, 0.05, 0.01, 0.01),
+            strict=True):
+        col.number_input(text, min_value=0.0 if field in ("retention", "discount_rate")
+                         else 0.01, max_value=top, step=step,
+                         **state.kept_input(key, VALUE_DEFAULTS[field]))
     st.caption("CLV = yearly margin × (1 + discount) / (1 + discount − retention): this "
                "year's margin plus each later year's, kept with the retention and discounted; "
                "the budget cap is a share of that margin, not of revenue.")
-    return money, window, defaults
+    return value_settings(result)
+
+
+def outcome_column(result: SegmentationResult) -> str | None:
+    """The yes/no column whose rate is the test's baseline, as chosen; None without one."""
+    outcomes = value.outcome_columns(result)
+    return state.input_value("w.plan.outcome", outcomes[0], outcomes) if outcomes else None
 
 
 def outcome_rates(result: SegmentationResult, names: dict[int, str]) -> pd.DataFrame | None:
     """The response rate per segment of the outcome chosen, or None without an outcome."""
+    outcome = outcome_column(result)
+    if outcome is None:
+        return None
+    rates = value.response_rates(result, names, column=outcome)
+    rates.attrs["column"] = rates.attrs.get("column") or outcome
+    return rates
+
+
+def outcome_input(result: SegmentationResult) -> None:
+    """Draws the choice of outcome, or says there is none."""
     outcomes = value.outcome_columns(result)
     if not outcomes:
         st.caption("The file has no outcome column (response, churn, conversion): type each "
                    "segment's expected baseline rate in the table below.")
-        return None
-    outcome = st.selectbox("Response from", outcomes, key="w.plan.outcome",
-                           format_func=lambda c: label(result, c),
-                           help="The yes/no column whose rate per segment is the A/B test's "
-                                "baseline.")
-    rates = value.response_rates(result, names, column=outcome)
-    rates.attrs["column"] = rates.attrs.get("column") or outcome
-    return rates
+        return
+    st.selectbox("Response from", outcomes, format_func=lambda c: label(result, c),
+                 help="The yes/no column whose rate per segment is the A/B test's baseline.",
+                 **state.kept_input("w.plan.outcome", outcomes[0], outcomes))
 
 
 def _apply_overrides(segments: list[int]) -> None:
@@ -89,21 +120,28 @@ def _apply_overrides(segments: list[int]) -> None:
             {k: float(v) for k, v in change.items() if v is not None})
 
 
-def assumptions(names: dict[int, str], money: str | None, defaults: dict,
-                rates: pd.DataFrame | None) -> pd.DataFrame:
-    """The editable table of per-segment assumptions, the user's edits applied."""
+def assumption_table(names: dict[int, str], money: str | None, defaults: dict,
+                     rates: pd.DataFrame | None) -> pd.DataFrame:
+    """The per-segment assumptions: the defaults, the observed baselines, the user's edits."""
     segments = sorted(names)
-    if state.has_edits("plan"):  # edits set without the callback
-        _apply_overrides(segments)
-        st.rerun()
     overrides = st.session_state[state.PLAN_OVERRIDES]
     baselines = abtest.default_baselines(segments, rates)
     fields = VALUE_FIELDS if money else ()
-    table = pd.DataFrame([{
+    return pd.DataFrame([{
         "segment": s, "persona": names[s],
         **{f: overrides.get(s, {}).get(f, defaults[f]) for f in fields},
         "baseline": overrides.get(s, {}).get("baseline", baselines[s]),
     } for s in segments])
+
+
+def assumptions(names: dict[int, str], money: str | None, defaults: dict,
+                rates: pd.DataFrame | None) -> pd.DataFrame:
+    """Draws the editable table of per-segment assumptions; returns it, edits applied."""
+    segments = sorted(names)
+    if state.has_edits("plan"):  # edits set without the callback
+        _apply_overrides(segments)
+        st.rerun()
+    table = assumption_table(names, money, defaults, rates)
     st.caption("Per segment, edit the assumptions below (defaults from the fields above and, "
                "for the test baseline, the segment's observed response rate).")
     st.data_editor(table, key=state.editor_key("plan"), on_change=_apply_overrides,
@@ -154,18 +192,33 @@ def response_rates(result: SegmentationResult, rates: pd.DataFrame | None) -> No
     st.dataframe(rates.dropna(), hide_index=True, width="stretch")
 
 
+def test_settings() -> tuple[float, float, float, str, float]:
+    """(lift, alpha, power, correction, split) as the test's inputs hold them."""
+    kept = {key: state.input_value(key, default) for key, default in TEST_DEFAULTS.items()}
+    correction = kept["w.plan.correction"]
+    return (float(kept["w.plan.lift"]), float(kept["w.plan.alpha"]),
+            float(kept["w.plan.power"]),
+            correction if correction in CORRECTION_NAMES else TEST_DEFAULTS["w.plan.correction"],
+            float(kept["w.plan.split"]))
+
+
 def ab_test_plan(result: SegmentationResult, names: dict[int, str],
-              table: pd.DataFrame) -> tuple[str, float]:
-    """The A/B test's settings and the customers each segment needs; (correction, split)."""
+                 table: pd.DataFrame) -> None:
+    """Draws the A/B test's settings and the customers each segment needs."""
     c1, c2, c3, c4, c5 = st.columns(5)
-    lift = c1.number_input("Minimum detectable relative lift", 0.01, 2.0, 0.15, 0.01,
-                           key="w.plan.lift")
-    split = c5.number_input("Share in the treatment arm", 0.1, 0.9, 0.5, 0.05,
-                            key="w.plan.split")
-    alpha = c2.number_input("Significance level", 0.001, 0.2, 0.05, 0.005, key="w.plan.alpha")
-    power = c3.number_input("Power", 0.5, 0.99, 0.8, 0.05, key="w.plan.power")
-    correction = c4.selectbox("Correction across segments", list(CORRECTION_NAMES),
-                              key="w.plan.correction", format_func=CORRECTION_NAMES.get)
+    c1.number_input("Minimum detectable relative lift", min_value=0.01, max_value=2.0,
+                    step=0.01, **state.kept_input("w.plan.lift", TEST_DEFAULTS["w.plan.lift"]))
+    c5.number_input("Share in the treatment arm", min_value=0.1, max_value=0.9, step=0.05,
+                    **state.kept_input("w.plan.split", TEST_DEFAULTS["w.plan.split"]))
+    c2.number_input("Significance level", min_value=0.001, max_value=0.2, step=0.005,
+                    **state.kept_input("w.plan.alpha", TEST_DEFAULTS["w.plan.alpha"]))
+    c3.number_input("Power", min_value=0.5, max_value=0.99, step=0.05,
+                    **state.kept_input("w.plan.power", TEST_DEFAULTS["w.plan.power"]))
+    c4.selectbox("Correction across segments", list(CORRECTION_NAMES),
+                 format_func=CORRECTION_NAMES.get,
+                 **state.kept_input("w.plan.correction", TEST_DEFAULTS["w.plan.correction"],
+                                    list(CORRECTION_NAMES)))
+    lift, alpha, power, correction, split = test_settings()
     sizes = {s: int(n) for s, n in enumerate(result.segmentation.sizes)}
     baselines = dict(zip(table["segment"], table["baseline"], strict=True))
     try:
@@ -177,15 +230,19 @@ def ab_test_plan(result: SegmentationResult, names: dict[int, str],
                  width="stretch")
     st.caption("Rule of thumb: at least 100 customers per segment per arm; the exact figure is "
                "the two-proportion power calculation beside it.")
-    return correction, split
 
 
-def arms(result: SegmentationResult, names: dict[int, str], split: float) -> pd.DataFrame:
-    """The randomised arms, to download, and whether they are comparable."""
+def arms_of(result: SegmentationResult, names: dict[int, str], split: float) -> pd.DataFrame:
+    """The randomised arms: every customer's arm, drawn per segment with the run's seed."""
     seg = result.segmentation
     drawn = abtest.assign_arms(seg.customer_ids.astype(str), seg.labels, split=split,
                                random_state=result.config.random_state)
-    drawn = drawn.assign(persona=drawn["segment"].map(names))
+    return drawn.assign(persona=drawn["segment"].map(names))
+
+
+def arms(result: SegmentationResult, names: dict[int, str], split: float) -> None:
+    """Draws the randomised arms, to download, and whether they are comparable."""
+    drawn = arms_of(result, names, split)
     st.download_button("Download the randomised arms (CSV)",
                        data=csv_text(drawn[["customer_id", "persona", "arm"]]).encode("utf-8"),
                        file_name="ab_arms.csv", mime="text/csv", icon=":material/download:")
@@ -194,7 +251,6 @@ def arms(result: SegmentationResult, names: dict[int, str], split: float) -> pd.
     st.dataframe(abtest.balance_table(drawn, result.features.frame,
                                       columns=abtest.balance_columns(result)),
                  hide_index=True, width="stretch")
-    return drawn
 
 
 def _keep(upload_key: str, state_key: str) -> None:
@@ -214,9 +270,8 @@ def _results_columns(data: bytes) -> dict[str, str] | None:
     chosen = {}
     for col, field in zip(st.columns(2), campaign_results.REQUIRED, strict=True):
         chosen[field] = col.selectbox(
-            f"Column for {field}", header,
-            index=header.index(guessed[field]) if field in guessed else None,
-            key=f"w.plan.map.{field}", placeholder="Choose the column")
+            f"Column for {field}", header, placeholder="Choose the column",
+            **state.kept_input(f"w.plan.map.{field}", guessed.get(field), header))
     # A field not chosen keeps its own name, and reading says if there is no such column.
     return {f: c for f, c in chosen.items() if c is not None}
 
@@ -232,8 +287,9 @@ def campaign(names: dict[int, str], drawn: pd.DataFrame, correction: str) -> Non
         return
     try:
         outcome = campaign_results.read_results(kept[1], columns=mapping)
-        measured = st.selectbox("Outcome", campaign_results.outcomes_of(outcome),
-                                key="w.plan.results_outcome")
+        outcomes = campaign_results.outcomes_of(outcome)
+        measured = st.selectbox("Outcome", outcomes, **state.kept_input(
+            "w.plan.results_outcome", outcomes[0] if outcomes else None, outcomes))
         analysis = campaign_results.analyse(outcome, drawn, outcome=measured,
                                             correction=correction)
     except SegmentationError as exc:
@@ -250,11 +306,12 @@ def bandit_simulation(result: SegmentationResult) -> None:
                "Thompson-sampling bandit would spend on the worse message against a fixed "
                "split.")
     c1, c2, c3 = st.columns(3)
-    rate_a = c1.number_input("True rate of message A", 0.001, 0.999, 0.10, 0.01,
-                             key="w.plan.ra")
-    rate_b = c2.number_input("True rate of message B", 0.001, 0.999, 0.12, 0.01,
-                             key="w.plan.rb")
-    visitors = c3.number_input("Visitors", 100, 200_000, 10_000, 1000, key="w.plan.visitors")
+    rate_a = c1.number_input("True rate of message A", min_value=0.001, max_value=0.999,
+                             step=0.01, **state.kept_input("w.plan.ra", 0.10))
+    rate_b = c2.number_input("True rate of message B", min_value=0.001, max_value=0.999,
+                             step=0.01, **state.kept_input("w.plan.rb", 0.12))
+    visitors = c3.number_input("Visitors", min_value=100, max_value=200_000, step=1000,
+                               **state.kept_input("w.plan.visitors", 10_000))
     sim = cache.bandit_simulation((("A", rate_a), ("B", rate_b)), int(visitors),
                                   result.config.random_state)
     st.info(flow.md(sim.summary().verdict))
@@ -270,8 +327,9 @@ def signup_model(result: SegmentationResult) -> SignupModel | None:
     st.caption("Spend and purchases are what the segments are made of and are unknown at "
                "sign-up, so they are left out by default.")
     candidates = signup.signup_candidates(result)
-    chosen = st.multiselect("Known at sign-up", candidates, default=candidates,
-                            key="w.plan.signup", format_func=lambda n: label(result, n))
+    chosen = st.multiselect("Known at sign-up", candidates,
+                            format_func=lambda n: label(result, n),
+                            **state.kept_input("w.plan.signup", list(candidates), candidates))
     if not chosen:
         st.stop()
     if not st.session_state[state.PLAN_SIGNUP]:

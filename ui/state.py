@@ -74,6 +74,9 @@ HISTORY_PATH = "history.path"
 HISTORY_ON = "history.on"  # False only when the user turned recording off
 SHARE_ALERT = "history.share_alert"  # a persona's share move that raises an alert
 ABLATIONS = "vars.ablations"  # run keys whose variable ablation was asked for
+# {widget key: value} of inputs drawn in a tab that computes only when open (Plan's): kept
+# here while the tab is closed, since a widget not drawn in a run loses its value.
+KEPT_INPUTS = "inputs.kept"
 
 # Every engine default comes from RunConfig (itself from segmentation.config): the app, the
 # command line and a bundle start from the same settings.
@@ -114,6 +117,7 @@ _DEFAULTS = {
     HISTORY_ON: True,
     SHARE_ALERT: SHARE_ALERT_DEFAULT,
     ABLATIONS: (),
+    KEPT_INPUTS: {},
 }
 _CHOICES = (ROLES, LABELS, FEATURES, WEIGHTS, COMPOSITES, K_CHOICE, STRATA)
 _READING = (INPUT_KIND, LOG_MAP, REFERENCE_DATE, ID_COLUMN, SHEET)
@@ -326,6 +330,37 @@ def bind(widget_key: str, state_key: str) -> dict:
         st.session_state[state_key] = st.session_state[widget_key]
 
     return {"key": widget_key, "on_change": copy_back}
+
+
+def kept_input(widget_key: str, default, options=None) -> dict:
+    """Keyword arguments for a widget whose value outlives its closed tab: seeded from the
+    kept value (else ``default``) when it is drawn again, and kept on every change. The
+    widget must be given no value of its own (``value``, ``index``, ``default``). With
+    ``options``, a kept value that is no longer among them gives way to ``default``."""
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = input_value(widget_key, default, options)
+
+    def keep():
+        st.session_state[KEPT_INPUTS][widget_key] = st.session_state[widget_key]
+
+    return {"key": widget_key, "on_change": keep}
+
+
+def input_value(widget_key: str, default, options=None):
+    """A :func:`kept_input` widget's value, whether or not it is drawn in this run."""
+    if widget_key in st.session_state:
+        value = st.session_state[widget_key]
+    else:
+        value = st.session_state[KEPT_INPUTS].get(widget_key, default)
+    if options is not None and not _among(value, options):
+        return default
+    return value
+
+
+def _among(value, options) -> bool:
+    if isinstance(value, list | tuple):  # a multiselect's choice
+        return all(v in options for v in value)
+    return value is None or value in options
 
 
 def editor_key(name: str) -> str:

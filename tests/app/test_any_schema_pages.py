@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from segmentation import read_table, run
 from segmentation.describe.explore import category_mix, category_variables, cheat_sheet
-from tests.helpers.pages import views
+from tests.helpers.pages import PLAN, open_tab, views
 from tests.helpers.shapes import ALL_SHAPES, to_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,6 +201,9 @@ def test_plan_without_money_says_so_and_still_sizes_the_test():
     assert any("no money column" in i.value for i in at.info)
     columns = {c for d in at.dataframe for c in d.value.columns}
     assert "clv" not in columns and "baseline" in columns
+    open_tab(at, "A/B test per segment", PLAN)
+    _assert_clean(at, "plan [A/B test]")
+    columns = {c for d in at.dataframe for c in d.value.columns}
     assert "needed_per_arm" in columns  # the A/B sizing needs only segments and a rate
 
 

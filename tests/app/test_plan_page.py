@@ -9,18 +9,31 @@ from streamlit.testing.v1 import AppTest
 
 from segmentation.plan import abtest, bandit, campaign_results, signup, value
 from tests.helpers import ROOT
+from tests.helpers.pages import PLAN, open_tab
 from ui.flow import md
 
+VALUE, TEST, RESULTS, BANDIT, SIGNUP = ("Value per segment", "A/B test per segment",
+                                        "Campaign results", "Bandit simulation",
+                                        "Segments for new customers")
 
-def plan_page() -> AppTest:
+
+def plan_page(tab: str = VALUE) -> AppTest:
+    """The Plan page with one of its tabs open (only the open tab is computed)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    at.switch_page("pages/plan.py").run()
+    at.switch_page(PLAN).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return tab_of(at, tab)
+
+
+def tab_of(at: AppTest, tab: str) -> AppTest:
+    open_tab(at, tab, PLAN)
     assert not at.exception, [e.message for e in at.exception]
     return at
 
 
 def with_signup_model(at: AppTest) -> AppTest:
     """The Plan page after "Build the sign-up model" was clicked."""
+    tab_of(at, SIGNUP)
     at.button(key="w.plan.signup.build").click().run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -44,13 +57,13 @@ def arms(sample_result, names):
 
 
 def test_value_plan_bandit_and_signup_equal_the_engine(sample_result, names):
-    at = with_signup_model(plan_page())
+    at = plan_page()
     shown = frame_with(at, "clv")
     expected = value.segment_value(sample_result, names)
     np.testing.assert_allclose(shown["clv"], expected["clv"])
     assert shown["persona"].tolist() == expected["persona"].tolist()
 
-    plan = frame_with(at, "needed_per_arm")
+    plan = frame_with(tab_of(at, TEST), "needed_per_arm")
     rates = value.response_rates(sample_result, names).set_index("segment")["rate"]
     want = abtest.plan_tests({s: int(n) for s, n in enumerate(sample_result.segmentation.sizes)},
                              {s: float(rates[s]) for s in rates.index})
@@ -58,8 +71,9 @@ def test_value_plan_bandit_and_signup_equal_the_engine(sample_result, names):
 
     sim = bandit.simulate({"A": 0.10, "B": 0.12}, n_visitors=10_000,
                           random_state=sample_result.config.random_state)
-    assert any(i.value == sim.summary().verdict for i in at.info)
+    assert any(i.value == sim.summary().verdict for i in tab_of(at, BANDIT).info)
 
+    with_signup_model(at)
     model = signup.train(sample_result, signup.signup_candidates(sample_result),
                          random_state=sample_result.config.random_state)
     assert any(m.value == model.verdict for m in [*at.success, *at.warning])
@@ -72,7 +86,7 @@ def test_campaign_results_are_analysed_per_segment(sample_result, arms):
                             "clicked": (rng.random(len(arms)) < rate).astype(int),
                             "converted": (rng.random(len(arms)) < rate / 2).astype(int)})
     data = outcome.to_csv(index=False).encode()
-    at = plan_page()
+    at = plan_page(RESULTS)
     at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
     assert not at.exception
     expected = campaign_results.analyse(campaign_results.read_results(data), arms)
@@ -81,7 +95,7 @@ def test_campaign_results_are_analysed_per_segment(sample_result, arms):
 
 
 def test_a_bad_results_file_shows_one_error():
-    at = plan_page()
+    at = plan_page(RESULTS)
     at.file_uploader(key="w.plan.results").upload("results.csv", b"id,x\n1,2\n").run()
     assert not at.exception
     assert len(at.error) == 1
@@ -116,7 +130,7 @@ def test_per_segment_assumptions_change_that_segment_only(sample_result, names):
     per_segment[0]["retention"] = 0.5
     expected = value.segment_value(sample_result, names, per_segment=per_segment)
     np.testing.assert_allclose(shown["clv"], expected["clv"])
-    plan = frame_with(at, "needed_per_arm")
+    plan = frame_with(tab_of(at, TEST), "needed_per_arm")  # the edits reach the closed tab
     rates = value.response_rates(sample_result, names).set_index("segment")["rate"]
     baselines = {s: float(rates[s]) for s in rates.index} | {1: 0.3}
     sizes = {s: int(n) for s, n in enumerate(sample_result.segmentation.sizes)}
@@ -133,7 +147,7 @@ def test_results_columns_can_be_mapped_and_the_forest_plot_shows_each_segment(ar
                             "click": (rng.random(len(arms)) < rate).astype(int),
                             "sale": (rng.random(len(arms)) < rate / 2).astype(int)})
     data = outcome.to_csv(index=False).encode()
-    at = plan_page()
+    at = plan_page(RESULTS)
     at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
     for field, column in (("customer_id", "client"), ("arm", "group")):
         at.selectbox(key=f"w.plan.map.{field}").set_value(column)
@@ -154,7 +168,7 @@ def test_results_columns_can_be_mapped_and_the_forest_plot_shows_each_segment(ar
 
 
 def test_a_chosen_split_reaches_the_plan_and_the_arms(sample_result):
-    at = plan_page()
+    at = plan_page(TEST)
     at.number_input(key="w.plan.split").set_value(0.3).run()
     assert not at.exception
     plan = frame_with(at, "available_per_arm")
@@ -163,7 +177,7 @@ def test_a_chosen_split_reaches_the_plan_and_the_arms(sample_result):
 
 
 def test_the_plan_sizes_each_arm_for_the_chosen_split(sample_result, names):
-    at = plan_page()
+    at = plan_page(TEST)
     at.number_input(key="w.plan.split").set_value(0.2).run()
     assert not at.exception, [e.message for e in at.exception]
     plan = frame_with(at, "needed_treatment")
@@ -223,7 +237,7 @@ def test_the_saved_bundle_keeps_its_signup_model_and_predicts_like_the_page(samp
 
 
 def test_the_signup_model_is_fitted_only_when_asked_and_then_kept(sample_result):
-    at = plan_page()
+    at = plan_page(SIGNUP)
     model = signup.train(sample_result, signup.signup_candidates(sample_result),
                          random_state=sample_result.config.random_state)
     verdicts = [m.value for m in [*at.success, *at.warning]]
@@ -239,3 +253,51 @@ def test_the_signup_model_is_fitted_only_when_asked_and_then_kept(sample_result)
     at.multiselect(key="w.plan.signup").set_value(chosen).run()
     fewer = signup.train(sample_result, chosen, random_state=sample_result.config.random_state)
     assert fewer.verdict in [m.value for m in [*at.success, *at.warning]]
+
+
+def test_inputs_outlive_their_closed_tab_and_reach_the_others(sample_result, names):
+    """Only the open tab is computed: what one tab needs from another is read from that
+    tab's inputs, which keep their values while it is closed."""
+    at = plan_page()
+    at.number_input(key="w.plan.margin").set_value(0.6).run()
+    tab_of(at, TEST)
+    assert "w.plan.margin" not in [n.key for n in at.number_input]  # the value tab is closed
+    assert not [d for d in at.dataframe if "clv" in d.value.columns]
+    at.number_input(key="w.plan.split").set_value(0.3).run()
+    at.selectbox(key="w.plan.correction").set_value("bh").run()
+    tab_of(at, BANDIT)
+    at.number_input(key="w.plan.visitors").set_value(20_000).run()
+    tab_of(at, VALUE)
+    assert at.number_input(key="w.plan.margin").value == 0.6
+    shown = frame_with(at, "clv")
+    expected = value.segment_value(sample_result, names, margin_rate=0.6)
+    np.testing.assert_allclose(shown["clv"], expected["clv"])
+    tab_of(at, TEST)
+    assert at.number_input(key="w.plan.split").value == 0.3
+    assert at.selectbox(key="w.plan.correction").value == "bh"
+    plan = frame_with(at, "available_per_arm")
+    assert plan["available_per_arm"].tolist() == [
+        int(np.floor(n * 0.3)) for n in sample_result.segmentation.sizes]
+    tab_of(at, BANDIT)
+    assert at.number_input(key="w.plan.visitors").value == 20_000
+    # The campaign's analysis uses the split and the correction chosen on the test's tab.
+    drawn = abtest.assign_arms(sample_result.segmentation.customer_ids.astype(str),
+                               sample_result.segmentation.labels, split=0.3,
+                               random_state=sample_result.config.random_state)
+    rng = np.random.default_rng(2)
+    rate = np.where(drawn["arm"] == "treatment", 0.2, 0.1)
+    data = pd.DataFrame({"customer_id": drawn["customer_id"], "arm": drawn["arm"],
+                         "clicked": (rng.random(len(drawn)) < rate).astype(int)}
+                        ).to_csv(index=False).encode()
+    tab_of(at, RESULTS)
+    at.file_uploader(key="w.plan.results").upload("results.csv", data).run()
+    assert not at.exception, [e.message for e in at.exception]
+    expected = campaign_results.analyse(campaign_results.read_results(data),
+                                        drawn.assign(persona=drawn["segment"].map(names)),
+                                        correction="bh")
+    assert any(i.value == md(expected.verdict) for i in at.info)
+    shown = frame_with(at, "p_adjusted")
+    np.testing.assert_allclose(shown["p_adjusted"], expected.per_segment["p_adjusted"])
+    holm = campaign_results.analyse(campaign_results.read_results(data),
+                                    drawn.assign(persona=drawn["segment"].map(names)))
+    assert not np.allclose(holm.per_segment["p_adjusted"], expected.per_segment["p_adjusted"])

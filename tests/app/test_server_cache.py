@@ -18,6 +18,7 @@ import charts.drivers
 from segmentation.validate import stability
 from tests.app.waiting import settled
 from tests.helpers import ROOT
+from tests.helpers.pages import PLAN, open_tab
 from ui import cache, methods_section
 
 APP_TIMEOUT = 180
@@ -141,7 +142,7 @@ def test_a_second_session_on_the_plan_page_reuses_the_bandit_simulation(monkeypa
         return real(*args, **kwargs)
 
     monkeypatch.setattr(bandit, "simulate", counted)
-    first, second = page("pages/plan.py"), page("pages/plan.py")
+    first, second = (open_tab(page(PLAN), "Bandit simulation", PLAN) for _ in range(2))
     assert len(runs) == 1
     verdicts = [[i.value for i in at.info if "bandit" in i.value.lower()] for at in (first, second)]
     assert verdicts[0] and verdicts[0] == verdicts[1]

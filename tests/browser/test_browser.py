@@ -106,6 +106,8 @@ def test_journey_through_every_page(app_url):
                 _download_report(page)
             if title == "Explore":
                 _every_explore_tab(page)
+            if title == "Plan":
+                _every_plan_tab(page)
         _segments_within_income_bands(page)
         browser.close()
     assert sorted(p.name for p in SHOTS.iterdir()) == sorted(
@@ -130,6 +132,26 @@ def _every_explore_tab(page):
         chart.locator(".main-svg").first.wait_for(timeout=60_000)
         titles.append(chart.locator(".gtitle").first.text_content())
     assert len(set(titles)) == len(labels), titles  # a chart of its own in every tab
+
+
+def _every_plan_tab(page):
+    """Each Plan tab computes and shows its own step when clicked; the value tab's margin,
+    changed before, is still there after the other tabs were open."""
+    tabs = page.get_by_test_id("stTabs").first.get_by_role("tab")
+    labels = [tabs.nth(i).inner_text().strip() for i in range(tabs.count())]
+    assert labels[0] == "Value per segment" and len(labels) == 5, labels
+    margin = page.get_by_label("Margin (share of revenue)")
+    margin.fill("0.45")
+    margin.press("Enter")
+    settle(page, "Plan")
+    for i, label in enumerate(labels[1:], start=1):
+        tabs.nth(i).click()
+        settle(page, "Plan")
+        _assert_no_exception(page, f"Plan [{label}]")
+        assert page.get_by_label("Margin (share of revenue)").count() == 0, label
+    tabs.nth(0).click()
+    settle(page, "Plan")
+    assert page.get_by_label("Margin (share of revenue)").input_value() == "0.45"
 
 
 def _segments_within_income_bands(page):
