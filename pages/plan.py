@@ -32,12 +32,13 @@ if test_tab.open:
         table = sections.assumption_table(names, money, defaults,
                                           sections.outcome_rates(result, names))
         sections.ab_test_plan(result, names, table)
-        sections.arms(result, names, sections.test_settings()[4])
+        sections.arms(result, names, sections.test_settings().split)
 
 if results_tab.open:
     with results_tab:
-        *_, correction, split = sections.test_settings()
-        sections.campaign(names, sections.arms_of(result, names, split), correction)
+        chosen = sections.test_settings()
+        sections.campaign(names, sections.arms_of(result, names, chosen.split),
+                          chosen.correction)
 
 if bandit_tab.open:
     with bandit_tab:

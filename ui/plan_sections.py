@@ -8,6 +8,8 @@ from that section's inputs, which are kept while their tab is closed
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 import streamlit as st
 
@@ -192,14 +194,23 @@ def response_rates(result: SegmentationResult, rates: pd.DataFrame | None) -> No
     st.dataframe(rates.dropna(), hide_index=True, width="stretch")
 
 
-def test_settings() -> tuple[float, float, float, str, float]:
-    """(lift, alpha, power, correction, split) as the test's inputs hold them."""
+class ABSettings(NamedTuple):
+    lift: float
+    alpha: float
+    power: float
+    correction: str
+    split: float
+
+
+def test_settings() -> ABSettings:
+    """The A/B test's settings as its inputs hold them (drawn or not)."""
     kept = {key: state.input_value(key, default) for key, default in TEST_DEFAULTS.items()}
-    correction = kept["w.plan.correction"]
-    return (float(kept["w.plan.lift"]), float(kept["w.plan.alpha"]),
-            float(kept["w.plan.power"]),
-            correction if correction in CORRECTION_NAMES else TEST_DEFAULTS["w.plan.correction"],
-            float(kept["w.plan.split"]))
+    return ABSettings(
+        lift=float(kept["w.plan.lift"]), alpha=float(kept["w.plan.alpha"]),
+        power=float(kept["w.plan.power"]),
+        correction=state.input_value("w.plan.correction", TEST_DEFAULTS["w.plan.correction"],
+                                     list(CORRECTION_NAMES)),
+        split=float(kept["w.plan.split"]))
 
 
 def ab_test_plan(result: SegmentationResult, names: dict[int, str],
@@ -218,12 +229,13 @@ def ab_test_plan(result: SegmentationResult, names: dict[int, str],
                  format_func=CORRECTION_NAMES.get,
                  **state.kept_input("w.plan.correction", TEST_DEFAULTS["w.plan.correction"],
                                     list(CORRECTION_NAMES)))
-    lift, alpha, power, correction, split = test_settings()
+    chosen = test_settings()
     sizes = {s: int(n) for s, n in enumerate(result.segmentation.sizes)}
     baselines = dict(zip(table["segment"], table["baseline"], strict=True))
     try:
-        planned = abtest.plan_tests(sizes, baselines, relative_lift=lift, alpha=alpha,
-                                    power=power, correction=correction, split=split)
+        planned = abtest.plan_tests(sizes, baselines, relative_lift=chosen.lift,
+                                    alpha=chosen.alpha, power=chosen.power,
+                                    correction=chosen.correction, split=chosen.split)
     except SegmentationError as exc:
         flow.stop_with(str(exc))
     st.dataframe(planned.assign(persona=planned["segment"].map(names)), hide_index=True,
